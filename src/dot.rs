@@ -1,0 +1,357 @@
+//! Dot-stuffing, both ways, streaming: the end-of-data framing of SMTP DATA
+//! (RFC 5321 section 4.5.2) and POP3 multi-line responses (RFC 1939 section 3).
+//!
+//! The sender doubles a `.` at the start of every line and ends with `CRLF.CRLF`; the
+//! receiver removes one leading `.` per line and stops at a line holding only `.`.
+//! The receiver here is strict by default because a message end that one parser sees
+//! and another does not is how SMTP smuggling works (CVE-2023-51764, CVE-2023-51765,
+//! CVE-2023-51766): `<LF>.<CR><LF>`, `<LF>.<LF>`, `<CR><LF>.<LF>` and a bare CR or LF
+//! anywhere are errors, never data and never an end.
+
+use crate::buffer::RecvBuffer;
+use bytes::{BufMut, Bytes, BytesMut};
+use core::fmt;
+
+/// Sender side: dot-stuffs a message streamed in pieces, normalizing line ends.
+///
+/// Bare LF and bare CR in the input become CRLF (as Python's `smtplib` does), so what
+/// goes on the wire always decodes under the strict [`DotUnstuffer`]. Memory is
+/// constant: each call writes its piece and keeps at most one pending CR.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use wirestate::dot::DotStuffer;
+///
+/// let mut out = BytesMut::new();
+/// let mut stuffer = DotStuffer::new();
+/// stuffer.stuff(b"Hi\n.hidden\r", &mut out);
+/// stuffer.stuff(b"\nend", &mut out);
+/// stuffer.finish(&mut out);
+/// assert_eq!(&out[..], b"Hi\r\n..hidden\r\nend\r\n.\r\n");
+/// ```
+#[derive(Clone, Debug)]
+pub struct DotStuffer {
+    at_line_start: bool,
+    pending_cr: bool,
+}
+
+impl Default for DotStuffer {
+    fn default() -> Self {
+        DotStuffer::new()
+    }
+}
+
+impl DotStuffer {
+    /// A stuffer at the start of a message.
+    ///
+    /// ```
+    /// let _ = wirestate::dot::DotStuffer::new();
+    /// ```
+    pub fn new() -> DotStuffer {
+        DotStuffer {
+            at_line_start: true,
+            pending_cr: false,
+        }
+    }
+
+    /// Appends the stuffed form of `input` to `out`.
+    ///
+    /// ```
+    /// let mut out = bytes::BytesMut::new();
+    /// wirestate::dot::DotStuffer::new().stuff(b".", &mut out);
+    /// assert_eq!(&out[..], b"..");
+    /// ```
+    pub fn stuff(&mut self, mut input: &[u8], out: &mut BytesMut) {
+        out.reserve(input.len() + input.len() / 64 + 4);
+        if self.pending_cr && !input.is_empty() {
+            self.pending_cr = false;
+            out.put_slice(b"\r\n");
+            self.at_line_start = true;
+            if input[0] == b'\n' {
+                input = &input[1..];
+            }
+        }
+        while !input.is_empty() {
+            if self.at_line_start && input[0] == b'.' {
+                out.put_u8(b'.');
+            }
+            self.at_line_start = false;
+            let Some(p) = memchr::memchr2(b'\r', b'\n', input) else {
+                out.put_slice(input);
+                return;
+            };
+            out.put_slice(&input[..p]);
+            if input[p] == b'\r' {
+                match input.get(p + 1) {
+                    None => {
+                        self.pending_cr = true;
+                        return;
+                    }
+                    Some(b'\n') => input = &input[p + 2..],
+                    Some(_) => input = &input[p + 1..],
+                }
+            } else {
+                input = &input[p + 1..];
+            }
+            out.put_slice(b"\r\n");
+            self.at_line_start = true;
+        }
+    }
+
+    /// Ends the message: a CRLF if the last line lacked one, then `.CRLF`. The stuffer
+    /// is ready for a new message afterwards.
+    ///
+    /// ```
+    /// let mut out = bytes::BytesMut::new();
+    /// wirestate::dot::DotStuffer::new().finish(&mut out);
+    /// assert_eq!(&out[..], b".\r\n");
+    /// ```
+    pub fn finish(&mut self, out: &mut BytesMut) {
+        if self.pending_cr || !self.at_line_start {
+            out.put_slice(b"\r\n");
+        }
+        out.put_slice(b".\r\n");
+        *self = DotStuffer::new();
+    }
+}
+
+/// Dot-stuffs a whole message in one call.
+///
+/// ```
+/// assert_eq!(&wirestate::dot::stuff_all(b".x")[..], b"..x\r\n.\r\n");
+/// ```
+pub fn stuff_all(message: &[u8]) -> Bytes {
+    let mut out = BytesMut::new();
+    let mut s = DotStuffer::new();
+    s.stuff(message, &mut out);
+    s.finish(&mut out);
+    out.freeze()
+}
+
+/// How forgiving the receiver is about line ends inside the data.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DotPolicy {
+    /// Only CRLF may appear: a bare CR or LF anywhere is an error (the default, and what
+    /// servers should use: Postfix's `smtpd_forbid_bare_newline`).
+    Strict,
+    /// A bare CR or LF is passed through as data, for reading from peers known to send
+    /// them. The smuggling patterns stay errors, and only `CRLF.CRLF` ends the data.
+    Lenient,
+}
+
+/// One decoded piece.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Unstuffed {
+    /// Message bytes, unstuffed, a view into the receive buffer. Lines keep their CRLF,
+    /// including the last one, whose CRLF is the first two octets of the terminator.
+    Data(Bytes),
+    /// The terminating `.CRLF` was consumed; the buffer now holds what followed it.
+    End,
+}
+
+/// What broke the framing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DotErrorKind {
+    /// LF without CR (strict policy).
+    BareLf,
+    /// CR without LF (strict policy).
+    BareCr,
+    /// `<LF>.<CR><LF>`, `<LF>.<LF>` or `<CR><LF>.<LF>`: an end some parsers would see.
+    Smuggling,
+}
+
+/// A framing error inside dot-stuffed data, with its stream offset. It is final: the
+/// unstuffer returns nothing more, because where the data ends is no longer known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DotError {
+    /// What was wrong.
+    pub kind: DotErrorKind,
+    /// Stream offset of the offending byte.
+    pub offset: u64,
+}
+
+impl fmt::Display for DotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            DotErrorKind::BareLf => "bare LF without CR",
+            DotErrorKind::BareCr => "bare CR without LF",
+            DotErrorKind::Smuggling => "ambiguous end-of-data sequence (bare LF near '.')",
+        };
+        write!(f, "{what} in dot-stuffed data at byte {}", self.offset)
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for DotError {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Running,
+    Ended,
+    Failed,
+}
+
+/// Receiver side: unstuffs data from a [`RecvBuffer`] as it arrives, finding the end
+/// across any split of the input. Data is handed out as zero-copy [`Bytes`] views; at
+/// most three undecided octets (`CR`, `.`, `.CR`) are held back between calls.
+///
+/// ```
+/// use wirestate::buffer::RecvBuffer;
+/// use wirestate::dot::{DotPolicy, DotUnstuffer, Unstuffed};
+///
+/// let mut buf = RecvBuffer::new(1024);
+/// let mut data = DotUnstuffer::new(DotPolicy::Strict);
+/// buf.push(b"Hi\r\n..dot\r\n.\r\nQUIT\r\n").unwrap();
+/// let mut body = Vec::new();
+/// while let Some(piece) = data.poll(&mut buf) {
+///     match piece.unwrap() {
+///         Unstuffed::Data(b) => body.extend_from_slice(&b),
+///         Unstuffed::End => break,
+///     }
+/// }
+/// assert_eq!(body, b"Hi\r\n.dot\r\n");
+/// assert_eq!(buf.as_slice(), b"QUIT\r\n");
+/// ```
+#[derive(Clone, Debug)]
+pub struct DotUnstuffer {
+    policy: DotPolicy,
+    at_line_start: bool,
+    after_bare_lf: bool,
+    state: State,
+}
+
+impl DotUnstuffer {
+    /// An unstuffer at the start of the data (which is a line start).
+    ///
+    /// ```
+    /// use wirestate::dot::{DotPolicy, DotUnstuffer};
+    /// assert!(!DotUnstuffer::new(DotPolicy::Strict).is_done());
+    /// ```
+    pub fn new(policy: DotPolicy) -> DotUnstuffer {
+        DotUnstuffer {
+            policy,
+            at_line_start: true,
+            after_bare_lf: false,
+            state: State::Running,
+        }
+    }
+
+    /// True once the end was found or an error reported.
+    ///
+    /// ```
+    /// use wirestate::buffer::RecvBuffer;
+    /// use wirestate::dot::{DotPolicy, DotUnstuffer};
+    /// let mut buf = RecvBuffer::new(8);
+    /// buf.push(b".\r\n").unwrap();
+    /// let mut d = DotUnstuffer::new(DotPolicy::Strict);
+    /// d.poll(&mut buf);
+    /// assert!(d.is_done());
+    /// ```
+    pub fn is_done(&self) -> bool {
+        self.state != State::Running
+    }
+
+    fn fail(&mut self, kind: DotErrorKind, offset: u64) -> Option<Result<Unstuffed, DotError>> {
+        self.state = State::Failed;
+        Some(Err(DotError { kind, offset }))
+    }
+
+    /// The next piece of data, the end, an error, or `None` until more input arrives
+    /// (and always `None` once done).
+    ///
+    /// ```
+    /// use wirestate::buffer::RecvBuffer;
+    /// use wirestate::dot::{DotErrorKind, DotPolicy, DotUnstuffer};
+    /// let mut buf = RecvBuffer::new(64);
+    /// buf.push(b"x\n.\r\n").unwrap();
+    /// let mut d = DotUnstuffer::new(DotPolicy::Lenient);
+    /// assert_eq!(d.poll(&mut buf).unwrap().unwrap_err().kind, DotErrorKind::Smuggling);
+    /// ```
+    pub fn poll(&mut self, buf: &mut RecvBuffer) -> Option<Result<Unstuffed, DotError>> {
+        if self.state != State::Running {
+            return None;
+        }
+        let strict = self.policy == DotPolicy::Strict;
+        let base = buf.consumed();
+        let data = buf.as_slice();
+        let mut pos = 0;
+        let mut line_start = self.at_line_start;
+        let mut after_lf = self.after_bare_lf;
+        loop {
+            if line_start {
+                let Some(&first) = data.get(pos) else { break };
+                if first == b'.' {
+                    let Some(&second) = data.get(pos + 1) else {
+                        break;
+                    };
+                    match second {
+                        b'\n' => return self.fail(DotErrorKind::Smuggling, base + pos as u64),
+                        b'\r' => {
+                            let Some(&third) = data.get(pos + 2) else {
+                                break;
+                            };
+                            if third == b'\n' {
+                                if after_lf {
+                                    return self.fail(DotErrorKind::Smuggling, base + pos as u64);
+                                }
+                                if pos > 0 {
+                                    break; // hand out the data first; the end comes next call
+                                }
+                                buf.discard(3);
+                                self.state = State::Ended;
+                                return Some(Ok(Unstuffed::End));
+                            }
+                            if strict {
+                                return self.fail(DotErrorKind::BareCr, base + pos as u64 + 1);
+                            }
+                        }
+                        _ => {}
+                    }
+                    // A stuffed dot: drop it, which splits the data around it.
+                    if pos > 0 {
+                        break;
+                    }
+                    buf.discard(1);
+                    self.at_line_start = false;
+                    self.after_bare_lf = false;
+                    return self.poll(buf);
+                }
+                line_start = false;
+                after_lf = false;
+            }
+            let Some(k) = memchr::memchr2(b'\r', b'\n', &data[pos..]) else {
+                pos = data.len();
+                break;
+            };
+            let p = pos + k;
+            if data[p] == b'\n' {
+                if strict {
+                    return self.fail(DotErrorKind::BareLf, base + p as u64);
+                }
+                pos = p + 1;
+                line_start = true;
+                after_lf = true;
+                continue;
+            }
+            match data.get(p + 1) {
+                None => {
+                    pos = p; // hold the CR until its next byte is known
+                    break;
+                }
+                Some(b'\n') => {
+                    pos = p + 2;
+                    line_start = true;
+                    after_lf = false;
+                }
+                Some(_) if strict => return self.fail(DotErrorKind::BareCr, base + p as u64),
+                Some(_) => pos = p + 1,
+            }
+        }
+        self.at_line_start = line_start;
+        self.after_bare_lf = after_lf;
+        if pos == 0 {
+            return None;
+        }
+        Some(Ok(Unstuffed::Data(buf.take(pos))))
+    }
+}

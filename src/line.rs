@@ -1,0 +1,332 @@
+//! CRLF line framing with a length limit and an explicit bare CR / bare LF policy,
+//! shared by the line-based protocols (SMTP, POP3, the greeting protocol's line framing).
+//!
+//! RFC 5321 section 2.3.8 and RFC 1939 section 3 end every line with CRLF and forbid a
+//! bare CR or LF elsewhere; real peers disagree (a bare LF is the classic SMTP
+//! smuggling lever, CVE-2023-51764), so what to do with one is a decision the protocol
+//! states in its [`LinePolicy`], never a silent default.
+
+use crate::buffer::RecvBuffer;
+use bytes::Bytes;
+use core::fmt;
+
+/// What to do with an LF that has no CR before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BareLf {
+    /// Report [`LineErrorKind::BareLf`] and drop the line.
+    Reject,
+    /// End the line there, as many Unix peers expect.
+    Terminator,
+}
+
+/// What to do with a CR that has no LF after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BareCr {
+    /// Report [`LineErrorKind::BareCr`] and drop the line.
+    Reject,
+    /// Keep it as part of the line's text.
+    Allow,
+}
+
+/// How lines are cut: the longest line and what counts as a terminator.
+///
+/// ```
+/// use wirestate::line::{BareCr, BareLf, LinePolicy};
+/// let smtp_command = LinePolicy::strict(512);
+/// assert_eq!(smtp_command.bare_lf, BareLf::Reject);
+/// let unix_friendly = LinePolicy { bare_lf: BareLf::Terminator, ..LinePolicy::strict(1024) };
+/// assert_eq!(unix_friendly.bare_cr, BareCr::Reject);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinePolicy {
+    /// Longest line accepted, counting its terminator (RFC 5321 4.5.3.1.4: 512 for an SMTP
+    /// command line). Must be at least 2.
+    pub max_len: usize,
+    /// Bare LF handling.
+    pub bare_lf: BareLf,
+    /// Bare CR handling.
+    pub bare_cr: BareCr,
+}
+
+impl LinePolicy {
+    /// CRLF only: a bare CR or bare LF is an error.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::line::LinePolicy::strict(80).max_len, 80);
+    /// ```
+    pub const fn strict(max_len: usize) -> LinePolicy {
+        LinePolicy {
+            max_len,
+            bare_lf: BareLf::Reject,
+            bare_cr: BareCr::Reject,
+        }
+    }
+
+    /// CRLF or bare LF ends a line; a bare CR is kept as text.
+    ///
+    /// ```
+    /// use wirestate::line::{BareLf, LinePolicy};
+    /// assert_eq!(LinePolicy::lenient(80).bare_lf, BareLf::Terminator);
+    /// ```
+    pub const fn lenient(max_len: usize) -> LinePolicy {
+        LinePolicy {
+            max_len,
+            bare_lf: BareLf::Terminator,
+            bare_cr: BareCr::Allow,
+        }
+    }
+}
+
+/// How a line ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Terminator {
+    /// `\r\n`.
+    CrLf,
+    /// A bare `\n` (only under [`BareLf::Terminator`]).
+    Lf,
+}
+
+/// One line, without its terminator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// The line's bytes, terminator excluded; a view into the receive buffer.
+    pub text: Bytes,
+    /// How it ended.
+    pub terminator: Terminator,
+}
+
+/// What was wrong with a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineErrorKind {
+    /// Longer than [`LinePolicy::max_len`]; the rest of it is skipped up to its LF.
+    TooLong {
+        /// The limit that was passed.
+        limit: usize,
+    },
+    /// An LF without CR, under [`BareLf::Reject`].
+    BareLf,
+    /// A CR without LF, under [`BareCr::Reject`].
+    BareCr,
+}
+
+/// A rejected line: what was wrong and where. The line has been consumed, so the
+/// reader is ready for the next one; whether to go on is the protocol's choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineError {
+    /// What was wrong.
+    pub kind: LineErrorKind,
+    /// Stream offset of the offending byte (for `TooLong`, of the line's first byte).
+    pub offset: u64,
+}
+
+impl fmt::Display for LineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            LineErrorKind::TooLong { limit } => write!(
+                f,
+                "line starting at byte {} is longer than {} octets",
+                self.offset, limit
+            ),
+            LineErrorKind::BareLf => write!(f, "bare LF without CR at byte {}", self.offset),
+            LineErrorKind::BareCr => write!(f, "bare CR without LF at byte {}", self.offset),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for LineError {}
+
+/// Cuts lines out of a [`RecvBuffer`], resuming where it stopped: a partial line is
+/// never rescanned from its start, and memory stays within `max_len` because an
+/// over-long line is reported as soon as it passes the limit and then skipped.
+///
+/// ```
+/// use wirestate::buffer::RecvBuffer;
+/// use wirestate::line::{LineErrorKind, LinePolicy, LineReader};
+///
+/// let mut buf = RecvBuffer::new(1024);
+/// let mut lines = LineReader::new(LinePolicy::strict(16));
+/// buf.push(b"HELO x\r\nNOOP").unwrap();
+/// assert_eq!(&lines.poll(&mut buf).unwrap().unwrap().text[..], b"HELO x");
+/// assert!(lines.poll(&mut buf).is_none()); // "NOOP" waits for its CRLF
+/// buf.push(b"\r\nbad\nQUIT\r\n").unwrap();
+/// assert_eq!(&lines.poll(&mut buf).unwrap().unwrap().text[..], b"NOOP");
+/// assert_eq!(lines.poll(&mut buf).unwrap().unwrap_err().kind, LineErrorKind::BareLf);
+/// assert_eq!(&lines.poll(&mut buf).unwrap().unwrap().text[..], b"QUIT");
+/// ```
+#[derive(Clone, Debug)]
+pub struct LineReader {
+    policy: LinePolicy,
+    /// Bytes of the current partial line already checked.
+    scanned: usize,
+    /// An over-long line was reported; drop input up to its LF.
+    discarding: bool,
+    /// First bare CR seen in the current line, reported when the line ends.
+    bare_cr_at: Option<u64>,
+}
+
+impl LineReader {
+    /// A reader with no partial line.
+    ///
+    /// ```
+    /// use wirestate::line::{LinePolicy, LineReader};
+    /// let r = LineReader::new(LinePolicy::strict(512));
+    /// assert_eq!(r.policy().max_len, 512);
+    /// ```
+    pub fn new(policy: LinePolicy) -> LineReader {
+        LineReader {
+            policy,
+            scanned: 0,
+            discarding: false,
+            bare_cr_at: None,
+        }
+    }
+
+    /// The policy in force.
+    ///
+    /// ```
+    /// use wirestate::line::{LinePolicy, LineReader};
+    /// assert_eq!(LineReader::new(LinePolicy::strict(9)).policy(), LinePolicy::strict(9));
+    /// ```
+    pub fn policy(&self) -> LinePolicy {
+        self.policy
+    }
+
+    /// Changes the policy from the next line on (e.g. 512 octets for SMTP commands, 1000
+    /// for text lines). The current partial line is rescanned under the new policy.
+    ///
+    /// ```
+    /// use wirestate::line::{LinePolicy, LineReader};
+    /// let mut r = LineReader::new(LinePolicy::strict(9));
+    /// r.set_policy(LinePolicy::lenient(20));
+    /// assert_eq!(r.policy().max_len, 20);
+    /// ```
+    pub fn set_policy(&mut self, policy: LinePolicy) {
+        self.policy = policy;
+        self.scanned = 0;
+        self.bare_cr_at = None;
+    }
+
+    /// Forgets any partial line, for when the caller has cleared the buffer under it
+    /// (STARTTLS, STLS) or handed the rest of the stream to another decoder.
+    ///
+    /// ```
+    /// use wirestate::line::{LinePolicy, LineReader};
+    /// let mut r = LineReader::new(LinePolicy::strict(9));
+    /// r.reset();
+    /// ```
+    pub fn reset(&mut self) {
+        self.scanned = 0;
+        self.discarding = false;
+        self.bare_cr_at = None;
+    }
+
+    /// The next complete line, an error for a rejected one, or `None` until more input
+    /// arrives. Consumes what it returns from `buf`.
+    ///
+    /// ```
+    /// use wirestate::buffer::RecvBuffer;
+    /// use wirestate::line::{LinePolicy, LineReader, Terminator};
+    /// let mut buf = RecvBuffer::new(64);
+    /// buf.push(b"a\n").unwrap();
+    /// let line = LineReader::new(LinePolicy::lenient(8)).poll(&mut buf).unwrap().unwrap();
+    /// assert_eq!(line.terminator, Terminator::Lf);
+    /// ```
+    pub fn poll(&mut self, buf: &mut RecvBuffer) -> Option<Result<Line, LineError>> {
+        if self.discarding {
+            match memchr::memchr(b'\n', buf.as_slice()) {
+                Some(i) => {
+                    buf.discard(i + 1);
+                    self.reset();
+                }
+                None => {
+                    buf.clear();
+                    return None;
+                }
+            }
+        }
+        let mut at = self.scanned;
+        loop {
+            let data = buf.as_slice();
+            let Some(k) = memchr::memchr2(b'\r', b'\n', &data[at..]) else {
+                self.scanned = data.len();
+                return self.check_partial(buf);
+            };
+            let p = at + k;
+            if data[p] == b'\n' {
+                // A CR before this LF would have been consumed with it below: bare LF.
+                return Some(self.finish(buf, p, 1, Terminator::Lf));
+            }
+            match data.get(p + 1) {
+                None => {
+                    self.scanned = p; // look at this CR again once its next byte arrives
+                    return self.check_partial(buf);
+                }
+                Some(b'\n') => return Some(self.finish(buf, p, 2, Terminator::CrLf)),
+                Some(_) => {
+                    if self.policy.bare_cr == BareCr::Reject && self.bare_cr_at.is_none() {
+                        self.bare_cr_at = Some(buf.consumed() + p as u64);
+                    }
+                    at = p + 1;
+                }
+            }
+        }
+    }
+
+    /// No terminator yet: if the line can no longer fit, report it now and skip the rest.
+    fn check_partial(&mut self, buf: &mut RecvBuffer) -> Option<Result<Line, LineError>> {
+        // Without its LF the line is already at least `len + 1` octets long.
+        if buf.len() < self.policy.max_len {
+            return None;
+        }
+        let offset = buf.consumed();
+        buf.clear();
+        self.reset();
+        self.discarding = true;
+        Some(Err(self.too_long(offset)))
+    }
+
+    fn too_long(&self, offset: u64) -> LineError {
+        LineError {
+            kind: LineErrorKind::TooLong {
+                limit: self.policy.max_len,
+            },
+            offset,
+        }
+    }
+
+    fn finish(
+        &mut self,
+        buf: &mut RecvBuffer,
+        end: usize,
+        term_len: usize,
+        terminator: Terminator,
+    ) -> Result<Line, LineError> {
+        let start = buf.consumed();
+        let bare_cr_at = self.bare_cr_at;
+        self.scanned = 0;
+        self.bare_cr_at = None;
+        let error = if end + term_len > self.policy.max_len {
+            Some(self.too_long(start))
+        } else if let Some(offset) = bare_cr_at {
+            Some(LineError {
+                kind: LineErrorKind::BareCr,
+                offset,
+            })
+        } else if terminator == Terminator::Lf && self.policy.bare_lf == BareLf::Reject {
+            Some(LineError {
+                kind: LineErrorKind::BareLf,
+                offset: start + end as u64,
+            })
+        } else {
+            None
+        };
+        if let Some(e) = error {
+            buf.discard(end + term_len);
+            return Err(e);
+        }
+        let text = buf.take(end);
+        buf.discard(term_len);
+        Ok(Line { text, terminator })
+    }
+}
