@@ -177,3 +177,84 @@ where
     );
     whole
 }
+
+/// Path of a compiled example program, building it first if `cargo test` has not.
+/// Examples live in `target/<profile>/examples/`, two levels above this test binary.
+pub fn example_bin(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
+    let path = profile_dir.join("examples").join(name);
+    if !path.exists() {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "--example", name])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building example {name} failed");
+    }
+    path
+}
+
+/// A child process killed when dropped, so a failing test leaves no server behind.
+pub struct ChildGuard(pub std::process::Child);
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts a server program with `--addr 127.0.0.1:0` appended and waits (at most 60 s)
+/// for the `listening on ADDR` line it prints on stderr; returns it and its address.
+/// The rest of its stderr is passed through to the test's stderr.
+pub fn spawn_server(program: &std::path::Path, args: &[&str]) -> (ChildGuard, std::net::SocketAddr) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(program)
+        .args(args)
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
+    let stderr = child.stderr.take().expect("piped stderr");
+    let guard = ChildGuard(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        for line in lines.by_ref().map_while(Result::ok) {
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                let _ = tx.send(addr.trim().to_string());
+                break;
+            }
+            eprintln!("server: {line}");
+        }
+        for line in lines.map_while(Result::ok) {
+            eprintln!("server: {line}");
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .unwrap_or_else(|_| panic!("{} never printed 'listening on'", program.display()));
+    (guard, addr.parse().expect("listening address"))
+}
+
+/// Whether an external peer program exists. Missing peers skip a test locally but fail
+/// it under `CI=true`, where `.ci/run` has installed them.
+pub fn require_peer(program: &str) -> bool {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !found {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("peer {program} is missing under CI=true: .ci/run should install it");
+        }
+        eprintln!("skipping: peer {program} is not installed");
+    }
+    found
+}
