@@ -1,0 +1,140 @@
+//! Cutting a greeting byte stream into messages, under either framing.
+
+use super::{Framing, GreetingError, GreetingErrorKind, Limits};
+use crate::buffer::RecvBuffer;
+use crate::line::{BareCr, BareLf, LineErrorKind, LinePolicy, LineReader};
+use alloc::collections::VecDeque;
+use bytes::{BufMut, Bytes, BytesMut};
+
+/// Received messages, decoded lazily. Shared by client and server.
+#[derive(Debug)]
+pub(crate) struct Inbox {
+    framing: Framing,
+    limits: Limits,
+    buf: RecvBuffer,
+    /// Chunk framing: the length of each received chunk, in order.
+    chunks: VecDeque<usize>,
+    lines: LineReader,
+    /// A fatal error noticed at input time, reported after the messages before it.
+    pending_error: Option<GreetingError>,
+    received: u64,
+}
+
+impl Inbox {
+    pub(crate) fn new(framing: Framing, limits: Limits) -> Inbox {
+        Inbox {
+            framing,
+            limits,
+            buf: RecvBuffer::new(limits.max_buffered),
+            chunks: VecDeque::new(),
+            lines: LineReader::new(LinePolicy {
+                // `\n` or `\r\n` ends a message; the limit counts the message alone.
+                max_len: limits.max_message + 2,
+                bare_lf: BareLf::Terminator,
+                bare_cr: BareCr::Reject,
+            }),
+            pending_error: None,
+            received: 0,
+        }
+    }
+
+    /// Takes a read. Errors are remembered and surface from [`next`](Inbox::next) once
+    /// the messages received before them have been handed out.
+    pub(crate) fn push(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() || self.pending_error.is_some() {
+            return;
+        }
+        let offset = self.received;
+        self.received += bytes.len() as u64;
+        if self.framing == Framing::Chunk && bytes.len() > self.limits.max_message {
+            self.pending_error = Some(GreetingError {
+                kind: GreetingErrorKind::TooLong {
+                    limit: self.limits.max_message,
+                },
+                offset,
+            });
+            return;
+        }
+        if let Err(overflow) = self.buf.push(bytes) {
+            self.pending_error = Some(GreetingError {
+                kind: GreetingErrorKind::BufferFull {
+                    limit: overflow.limit,
+                },
+                offset,
+            });
+            return;
+        }
+        if self.framing == Framing::Chunk {
+            self.chunks.push_back(bytes.len());
+        }
+    }
+
+    /// The next whole message, or the error that ended the stream.
+    pub(crate) fn next(&mut self) -> Option<Result<Bytes, GreetingError>> {
+        let message = match self.framing {
+            Framing::Chunk => self.chunks.pop_front().map(|n| Ok(self.buf.take(n))),
+            Framing::Line => self.lines.poll(&mut self.buf).map(|r| {
+                let limit = self.limits.max_message;
+                r.map_err(|e| GreetingError {
+                    kind: match e.kind {
+                        LineErrorKind::TooLong { .. } => GreetingErrorKind::TooLong {
+                            limit: self.limits.max_message,
+                        },
+                        // Bare LF ends a line under this policy, so only CR can be bare.
+                        LineErrorKind::BareCr | LineErrorKind::BareLf => GreetingErrorKind::BareCr,
+                    },
+                    offset: e.offset,
+                })
+                .and_then(|line| {
+                    // The reader's limit allows for a two-octet terminator; a bare `\n`
+                    // leaves one octet of slack, closed here.
+                    if line.text.len() > limit {
+                        let offset = self.buf.consumed() - line.text.len() as u64 - 1;
+                        return Err(GreetingError {
+                            kind: GreetingErrorKind::TooLong { limit },
+                            offset,
+                        });
+                    }
+                    Ok(line.text)
+                })
+            }),
+        };
+        message.or_else(|| self.pending_error.take().map(Err))
+    }
+
+    /// Ends the stream with `error` after the messages already received; later input is
+    /// ignored.
+    pub(crate) fn fail(&mut self, error: GreetingError) {
+        self.pending_error.get_or_insert(error);
+    }
+
+    /// Bytes received but not yet a whole message (a partial line).
+    pub(crate) fn pending_bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Stream offset of the next undecoded byte.
+    pub(crate) fn offset(&self) -> u64 {
+        self.buf.consumed()
+    }
+
+    /// Drops everything received and not yet decoded.
+    pub(crate) fn clear(&mut self) {
+        self.buf.clear();
+        self.chunks.clear();
+        self.lines.reset();
+    }
+
+    /// `message` as it goes on the wire under this framing.
+    pub(crate) fn frame(&self, parts: &[&[u8]]) -> Bytes {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let mut out = BytesMut::with_capacity(len + 1);
+        for part in parts {
+            out.put_slice(part);
+        }
+        if self.framing == Framing::Line {
+            out.put_u8(b'\n');
+        }
+        out.freeze()
+    }
+}
