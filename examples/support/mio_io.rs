@@ -262,3 +262,13 @@ fn close<M>(poll: &Poll, conns: &mut [Option<Conn<M>>], free: &mut Vec<usize>, s
         free.push(slot);
     }
 }
+
+/// Binds `addr` and prints `listening on ADDR` to stderr, as every example server does.
+pub fn bind(addr: &str) -> io::Result<TcpListener> {
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|e| io::Error::new(ErrorKind::InvalidInput, format!("{addr}: {e}")))?;
+    let listener = TcpListener::bind(addr)?;
+    eprintln!("listening on {}", listener.local_addr()?);
+    Ok(listener)
+}

@@ -1,0 +1,28 @@
+//! The whole of wirestate in one command, on loopback, with no set-up:
+//! `cargo run --example demo`.
+mod support;
+
+#[path = "demo_parts/greeting.rs"]
+mod greeting_part;
+
+fn main() {
+    let work_dir = std::env::temp_dir().join(format!("wirestate-demo-{}", std::process::id()));
+    if let Err(e) = std::fs::create_dir_all(&work_dir) {
+        eprintln!("cannot create {}: {e}", work_dir.display());
+        std::process::exit(1);
+    }
+    println!("== wirestate demo (files under {})", work_dir.display());
+    let parts: [(&str, fn(&std::path::Path) -> std::io::Result<()>); 1] =
+        [("greeting", greeting_part::run)];
+    let mut failed = false;
+    for (name, run) in parts {
+        println!("\n== {name}");
+        if let Err(e) = run(&work_dir) {
+            eprintln!("{name} failed: {e}");
+            failed = true;
+        }
+    }
+    if failed {
+        std::process::exit(1);
+    }
+}

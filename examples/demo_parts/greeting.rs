@@ -1,0 +1,37 @@
+//! The greeting protocol's part of the demo: TCP (both framings, std and mio servers)
+//! and UDP, servers on free loopback ports, clients run against them.
+
+use crate::support::{greeting, mio_io, std_io};
+use std::io;
+use wirestate::greeting::{Framing, GreetingServer};
+
+pub fn run(_work_dir: &std::path::Path) -> io::Result<()> {
+    let names: Vec<String> = ["Michael", "Tracy", "Sarah", "Zoë"].map(String::from).to_vec();
+    let mut out = io::stdout().lock();
+
+    let listener = std_io::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    std::thread::spawn(move || greeting::serve_tcp(listener, Framing::Chunk));
+    println!("-- TCP, chunk framing (the classic peers' way), std server on {addr}");
+    greeting::run_client(addr, Framing::Chunk, &names, &mut out)?;
+
+    let listener = mio_io::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    std::thread::spawn(move || {
+        mio_io::serve(
+            listener,
+            greeting::READ_SIZE,
+            || GreetingServer::new(Framing::Line),
+            |_, _| {},
+        )
+    });
+    println!("-- TCP, line framing, mio server on {addr}");
+    greeting::run_client(addr, Framing::Line, &names, &mut out)?;
+
+    let socket = greeting::bind_udp("127.0.0.1:0")?;
+    let addr = socket.local_addr()?;
+    std::thread::spawn(move || greeting::serve_udp(&socket));
+    println!("-- UDP on {addr}");
+    greeting::run_udp_client(addr, &names, &mut out)?;
+    Ok(())
+}
