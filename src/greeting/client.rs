@@ -237,7 +237,7 @@ impl Machine for GreetingClient {
                         reply: message,
                     }
                 } else {
-                    let offset = self.inbox.offset() - message.len() as u64;
+                    let offset = self.inbox.last_start();
                     self.close();
                     return Some(ClientEvent::Error(GreetingError {
                         kind: GreetingErrorKind::Unsolicited,

@@ -18,6 +18,8 @@ pub(crate) struct Inbox {
     /// A fatal error noticed at input time, reported after the messages before it.
     pending_error: Option<GreetingError>,
     received: u64,
+    /// Stream offset where the message last returned by `next` started.
+    last_start: u64,
 }
 
 impl Inbox {
@@ -35,6 +37,7 @@ impl Inbox {
             }),
             pending_error: None,
             received: 0,
+            last_start: 0,
         }
     }
 
@@ -71,6 +74,8 @@ impl Inbox {
 
     /// The next whole message, or the error that ended the stream.
     pub(crate) fn next(&mut self) -> Option<Result<Bytes, GreetingError>> {
+        let start = self.buf.consumed();
+        self.last_start = start;
         let message = match self.framing {
             Framing::Chunk => self.chunks.pop_front().map(|n| Ok(self.buf.take(n))),
             Framing::Line => self.lines.poll(&mut self.buf).map(|r| {
@@ -89,10 +94,9 @@ impl Inbox {
                     // The reader's limit allows for a two-octet terminator; a bare `\n`
                     // leaves one octet of slack, closed here.
                     if line.text.len() > limit {
-                        let offset = self.buf.consumed() - line.text.len() as u64 - 1;
                         return Err(GreetingError {
                             kind: GreetingErrorKind::TooLong { limit },
-                            offset,
+                            offset: start,
                         });
                     }
                     Ok(line.text)
@@ -111,6 +115,11 @@ impl Inbox {
     /// Bytes received but not yet a whole message (a partial line).
     pub(crate) fn pending_bytes(&self) -> usize {
         self.buf.len()
+    }
+
+    /// Stream offset where the last message returned by [`next`](Inbox::next) started.
+    pub(crate) fn last_start(&self) -> u64 {
+        self.last_start
     }
 
     /// Stream offset of the next undecoded byte.

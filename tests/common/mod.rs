@@ -178,24 +178,24 @@ where
     whole
 }
 
-/// Path of a compiled example program, building it first if `cargo test` has not.
-/// Examples live in `target/<profile>/examples/`, two levels above this test binary.
+/// Path of a compiled example program, built (or confirmed up to date) first with the
+/// same profile as this test binary. Examples live in `target/<profile>/examples/`, two
+/// levels above the test binary in `target/<profile>/deps/`.
 pub fn example_bin(name: &str) -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
     let profile_dir = exe
         .parent()
         .and_then(|deps| deps.parent())
         .expect("target/<profile>/deps");
-    let path = profile_dir.join("examples").join(name);
-    if !path.exists() {
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "--example", name])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "building example {name} failed");
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.args(["build", "--quiet", "--example", name])
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    if profile_dir.file_name().is_some_and(|p| p == "release") {
+        cmd.arg("--release");
     }
-    path
+    let status = cmd.status().expect("run cargo build");
+    assert!(status.success(), "building example {name} failed");
+    profile_dir.join("examples").join(name)
 }
 
 /// A child process killed when dropped, so a failing test leaves no server behind.
