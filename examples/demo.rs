@@ -5,6 +5,9 @@ mod support;
 #[path = "demo_parts/greeting.rs"]
 mod greeting_part;
 
+/// One part of the demo: runs against servers it starts itself, files under the work dir.
+type Part = fn(&std::path::Path) -> std::io::Result<()>;
+
 fn main() {
     let work_dir = std::env::temp_dir().join(format!("wirestate-demo-{}", std::process::id()));
     if let Err(e) = std::fs::create_dir_all(&work_dir) {
@@ -12,8 +15,7 @@ fn main() {
         std::process::exit(1);
     }
     println!("== wirestate demo (files under {})", work_dir.display());
-    let parts: [(&str, fn(&std::path::Path) -> std::io::Result<()>); 1] =
-        [("greeting", greeting_part::run)];
+    let parts: [(&str, Part); 1] = [("greeting", greeting_part::run)];
     let mut failed = false;
     for (name, run) in parts {
         println!("\n== {name}");

@@ -161,7 +161,9 @@ pub enum DotErrorKind {
 }
 
 /// A framing error inside dot-stuffed data, with its stream offset. It is final: the
-/// unstuffer returns nothing more, because where the data ends is no longer known.
+/// unstuffer returns nothing more, because where the data ends is no longer known. The
+/// data before the offending bytes is handed out first, so what a caller receives does
+/// not depend on how the input was split.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DotError {
     /// What was wrong.
@@ -218,6 +220,8 @@ pub struct DotUnstuffer {
     at_line_start: bool,
     after_bare_lf: bool,
     state: State,
+    /// An error found after data that still had to be handed out.
+    pending_error: Option<DotError>,
 }
 
 impl DotUnstuffer {
@@ -233,6 +237,7 @@ impl DotUnstuffer {
             at_line_start: true,
             after_bare_lf: false,
             state: State::Running,
+            pending_error: None,
         }
     }
 
@@ -251,9 +256,22 @@ impl DotUnstuffer {
         self.state != State::Running
     }
 
-    fn fail(&mut self, kind: DotErrorKind, offset: u64) -> Option<Result<Unstuffed, DotError>> {
+    /// Reports an error found at `at` (an index into the buffer), handing out the data
+    /// before it first, so the bytes delivered do not depend on how input was split.
+    fn fail(
+        &mut self,
+        buf: &mut RecvBuffer,
+        kind: DotErrorKind,
+        at: usize,
+        offset: u64,
+    ) -> Option<Result<Unstuffed, DotError>> {
+        let error = DotError { kind, offset };
+        if at > 0 {
+            self.pending_error = Some(error);
+            return Some(Ok(Unstuffed::Data(buf.take(at))));
+        }
         self.state = State::Failed;
-        Some(Err(DotError { kind, offset }))
+        Some(Err(error))
     }
 
     /// The next piece of data, the end, an error, or `None` until more input arrives
@@ -265,11 +283,16 @@ impl DotUnstuffer {
     /// let mut buf = RecvBuffer::new(64);
     /// buf.push(b"x\n.\r\n").unwrap();
     /// let mut d = DotUnstuffer::new(DotPolicy::Lenient);
+    /// assert!(d.poll(&mut buf).unwrap().is_ok()); // "x\n": the data before the error
     /// assert_eq!(d.poll(&mut buf).unwrap().unwrap_err().kind, DotErrorKind::Smuggling);
     /// ```
     pub fn poll(&mut self, buf: &mut RecvBuffer) -> Option<Result<Unstuffed, DotError>> {
         if self.state != State::Running {
             return None;
+        }
+        if let Some(error) = self.pending_error.take() {
+            self.state = State::Failed;
+            return Some(Err(error));
         }
         let strict = self.policy == DotPolicy::Strict;
         let base = buf.consumed();
@@ -285,14 +308,21 @@ impl DotUnstuffer {
                         break;
                     };
                     match second {
-                        b'\n' => return self.fail(DotErrorKind::Smuggling, base + pos as u64),
+                        b'\n' => {
+                            return self.fail(buf, DotErrorKind::Smuggling, pos, base + pos as u64)
+                        }
                         b'\r' => {
                             let Some(&third) = data.get(pos + 2) else {
                                 break;
                             };
                             if third == b'\n' {
                                 if after_lf {
-                                    return self.fail(DotErrorKind::Smuggling, base + pos as u64);
+                                    return self.fail(
+                                        buf,
+                                        DotErrorKind::Smuggling,
+                                        pos,
+                                        base + pos as u64,
+                                    );
                                 }
                                 if pos > 0 {
                                     break; // hand out the data first; the end comes next call
@@ -302,7 +332,12 @@ impl DotUnstuffer {
                                 return Some(Ok(Unstuffed::End));
                             }
                             if strict {
-                                return self.fail(DotErrorKind::BareCr, base + pos as u64 + 1);
+                                return self.fail(
+                                    buf,
+                                    DotErrorKind::BareCr,
+                                    pos,
+                                    base + pos as u64 + 1,
+                                );
                             }
                         }
                         _ => {}
@@ -326,7 +361,7 @@ impl DotUnstuffer {
             let p = pos + k;
             if data[p] == b'\n' {
                 if strict {
-                    return self.fail(DotErrorKind::BareLf, base + p as u64);
+                    return self.fail(buf, DotErrorKind::BareLf, p, base + p as u64);
                 }
                 pos = p + 1;
                 line_start = true;
@@ -343,7 +378,9 @@ impl DotUnstuffer {
                     line_start = true;
                     after_lf = false;
                 }
-                Some(_) if strict => return self.fail(DotErrorKind::BareCr, base + p as u64),
+                Some(_) if strict => {
+                    return self.fail(buf, DotErrorKind::BareCr, p, base + p as u64)
+                }
                 Some(_) => pos = p + 1,
             }
         }

@@ -14,8 +14,11 @@ use wirestate::{Instant, Machine};
 
 const T0: Instant = Instant::ZERO;
 
+/// A transcript: (`'C'` or `'S'`, message) in order.
+type Transcript = Vec<(char, Vec<u8>)>;
+
 /// `C:`/`S:` lines of a transcript file, `#` lines skipped.
-fn transcript(text: &str) -> Vec<(char, Vec<u8>)> {
+fn transcript(text: &str) -> Transcript {
     text.lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
         .map(|l| {
@@ -25,7 +28,7 @@ fn transcript(text: &str) -> Vec<(char, Vec<u8>)> {
         .collect()
 }
 
-fn transcripts() -> Vec<(&'static str, Vec<(char, Vec<u8>)>)> {
+fn transcripts() -> Vec<(&'static str, Transcript)> {
     vec![
         (
             "classic",
@@ -33,7 +36,9 @@ fn transcripts() -> Vec<(&'static str, Vec<(char, Vec<u8>)>)> {
         ),
         (
             "unicode_and_punctuation",
-            transcript(include_str!("transcripts/greeting/unicode_and_punctuation.txt")),
+            transcript(include_str!(
+                "transcripts/greeting/unicode_and_punctuation.txt"
+            )),
         ),
     ]
 }
@@ -144,10 +149,24 @@ fn client_and_server_agree_under_every_split_with_line_framing() {
     let reference = greet_pair(Framing::Line, Split::AsSent, &names);
     assert_eq!(
         reference.2,
-        ["Welcome!", "Hello, Michael!", "Hello, Tracy!", "Hello, Sarah!"]
+        [
+            "Welcome!",
+            "Hello, Michael!",
+            "Hello, Tracy!",
+            "Hello, Sarah!"
+        ]
     );
-    for split in [Split::Coalesced, Split::Every(1), Split::Every(2), Split::Every(5)] {
-        assert_eq!(greet_pair(Framing::Line, split, &names), reference, "{split:?}");
+    for split in [
+        Split::Coalesced,
+        Split::Every(1),
+        Split::Every(2),
+        Split::Every(5),
+    ] {
+        assert_eq!(
+            greet_pair(Framing::Line, split, &names),
+            reference,
+            "{split:?}"
+        );
     }
 }
 
@@ -173,7 +192,10 @@ fn line_framing_server_is_chunking_invariant() {
             ServerEvent::Exit,
         ]
     );
-    assert_eq!(out, b"Welcome!\nHello, Ada!\nHello, Grace!\nHello, !\nHello, Lin Yu!\n");
+    assert_eq!(
+        out,
+        b"Welcome!\nHello, Ada!\nHello, Grace!\nHello, !\nHello, Lin Yu!\n"
+    );
 }
 
 #[test]
@@ -200,14 +222,20 @@ fn exit_must_be_the_whole_message() {
             events(&mut server),
             [ServerEvent::Message(not_exit.as_bytes().to_vec().into())]
         );
-        assert_eq!(drain_bytes(&mut server), format!("Hello, {not_exit}!").as_bytes());
+        assert_eq!(
+            drain_bytes(&mut server),
+            format!("Hello, {not_exit}!").as_bytes()
+        );
     }
     assert!(!server.is_closed());
 }
 
 #[test]
 fn chunk_over_the_limit_is_a_fatal_error_with_its_offset() {
-    let limits = Limits { max_message: 8, ..Limits::default() };
+    let limits = Limits {
+        max_message: 8,
+        ..Limits::default()
+    };
     let mut server = GreetingServer::with_limits(Framing::Chunk, limits);
     drain_bytes(&mut server);
     server.handle_input(T0, b"12345678");
@@ -228,7 +256,10 @@ fn chunk_over_the_limit_is_a_fatal_error_with_its_offset() {
 
 #[test]
 fn line_over_the_limit_is_caught_however_it_arrives() {
-    let limits = Limits { max_message: 8, ..Limits::default() };
+    let limits = Limits {
+        max_message: 8,
+        ..Limits::default()
+    };
     let make = || GreetingServer::with_limits(Framing::Line, limits);
     // 8 bytes fit with either terminator; 9 never do.
     let (evs, _) = assert_chunking_invariant(make, b"12345678\n12345678\r\n123456789\r\nx\n");
@@ -251,19 +282,26 @@ fn bare_cr_in_a_line_is_refused() {
         b"ok\na\rb\nnot reached\n",
     );
     assert_eq!(evs[0], ServerEvent::Message("ok".into()));
-    assert!(matches!(evs[1], ServerEvent::Error(e) if e.kind == GreetingErrorKind::BareCr && e.offset == 4));
+    assert!(
+        matches!(evs[1], ServerEvent::Error(e) if e.kind == GreetingErrorKind::BareCr && e.offset == 4)
+    );
 }
 
 #[test]
 fn a_caller_that_never_polls_hits_the_buffer_limit_not_growth() {
-    let limits = Limits { max_buffered: 64, ..Limits::default() };
+    let limits = Limits {
+        max_buffered: 64,
+        ..Limits::default()
+    };
     let mut server = GreetingServer::with_limits(Framing::Chunk, limits);
     for _ in 0..100 {
         server.handle_input(T0, b"0123456789");
     }
     let evs = events(&mut server);
     assert_eq!(evs.len(), 7, "six whole messages then the error");
-    assert!(matches!(evs[6], ServerEvent::Error(e) if e.kind == GreetingErrorKind::BufferFull { limit: 64 }));
+    assert!(
+        matches!(evs[6], ServerEvent::Error(e) if e.kind == GreetingErrorKind::BufferFull { limit: 64 })
+    );
 }
 
 #[test]
@@ -284,7 +322,10 @@ fn eof_closes_and_reports_an_unterminated_line() {
 
 #[test]
 fn idle_timeout_is_a_deadline_and_backwards_time_is_ignored() {
-    let limits = Limits { idle_timeout: Some(Duration::from_secs(10)), ..Limits::default() };
+    let limits = Limits {
+        idle_timeout: Some(Duration::from_secs(10)),
+        ..Limits::default()
+    };
     let mut server = GreetingServer::with_limits(Framing::Chunk, limits);
     assert_eq!(server.poll_timeout(), Some(Instant::from_millis(10_000)));
     server.handle_input(Instant::from_millis(5_000), b"Ada");
@@ -304,7 +345,10 @@ fn idle_timeout_is_a_deadline_and_backwards_time_is_ignored() {
 
 #[test]
 fn idle_timeout_through_the_pair_clock() {
-    let limits = Limits { idle_timeout: Some(Duration::from_secs(3)), ..Limits::default() };
+    let limits = Limits {
+        idle_timeout: Some(Duration::from_secs(3)),
+        ..Limits::default()
+    };
     let mut client = GreetingClient::new(Framing::Line);
     client.send_name(b"Ada").unwrap(); // no finish(): the client goes quiet
     let mut pair = Pair::new(client, GreetingServer::with_limits(Framing::Line, limits));
@@ -314,14 +358,24 @@ fn idle_timeout_through_the_pair_clock() {
     let mut closed_by = None;
     pair.run(
         |_, e| closed_by = Some(e),
-        |_, e| assert!(matches!(e, ServerEvent::Error(err) if err.kind == GreetingErrorKind::IdleTimeout)),
+        |_, e| {
+            assert!(
+                matches!(e, ServerEvent::Error(err) if err.kind == GreetingErrorKind::IdleTimeout)
+            )
+        },
     );
     assert_eq!(closed_by, Some(ClientEvent::PeerClosed));
 }
 
 #[test]
 fn client_refuses_bad_names_and_queues_nothing() {
-    let mut c = GreetingClient::with_limits(Framing::Line, Limits { max_message: 4, ..Limits::default() });
+    let mut c = GreetingClient::with_limits(
+        Framing::Line,
+        Limits {
+            max_message: 4,
+            ..Limits::default()
+        },
+    );
     assert_eq!(c.send_name(b"a\rb"), Err(SendError::LineBreak));
     assert_eq!(c.send_name(b"12345"), Err(SendError::TooLong { limit: 4 }));
     assert_eq!(c.send_name(b"exit"), Err(SendError::Reserved));
@@ -338,7 +392,9 @@ fn client_reports_unsolicited_messages_and_early_close() {
     c.handle_input(T0, b"Welcome!\nsurprise\n");
     let evs = events(&mut c);
     assert_eq!(evs[0], ClientEvent::Welcome("Welcome!".into()));
-    assert!(matches!(evs[1], ClientEvent::Error(e) if e.kind == GreetingErrorKind::Unsolicited && e.offset == 9));
+    assert!(
+        matches!(evs[1], ClientEvent::Error(e) if e.kind == GreetingErrorKind::Unsolicited && e.offset == 9)
+    );
     assert!(c.is_closed());
 
     let mut c = GreetingClient::new(Framing::Chunk);
@@ -347,7 +403,10 @@ fn client_reports_unsolicited_messages_and_early_close() {
     c.handle_eof(T0);
     assert_eq!(
         events(&mut c),
-        [ClientEvent::Welcome("Welcome!".into()), ClientEvent::PeerClosed]
+        [
+            ClientEvent::Welcome("Welcome!".into()),
+            ClientEvent::PeerClosed
+        ]
     );
     assert_eq!(c.pending(), 1, "the unanswered name is still reported");
 }

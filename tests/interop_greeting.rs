@@ -38,8 +38,12 @@ fn python_server(script: &str) -> (ChildGuard, SocketAddr) {
 
 fn run_client(program: &str, args: &[&str], addr: SocketAddr) -> String {
     let mut cmd = Command::new(program);
-    cmd.args(args).args(["--addr", &addr.to_string()]).args(NAMES);
-    let out = cmd.output().unwrap_or_else(|e| panic!("run {program}: {e}"));
+    cmd.args(args)
+        .args(["--addr", &addr.to_string()])
+        .args(NAMES);
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("run {program}: {e}"));
     assert!(
         out.status.success(),
         "{program} failed: {}",
@@ -125,7 +129,10 @@ fn line_framing_survives_any_segmentation() {
         let (_guard, addr) = spawn_server(&example_bin(server), &["--framing", "line"]);
         let input: String = NAMES.iter().map(|n| format!("{n}\r\n")).collect::<String>() + "exit\n";
         let want = "Welcome!\n".to_string()
-            + &NAMES.iter().map(|n| format!("Hello, {n}!\n")).collect::<String>();
+            + &NAMES
+                .iter()
+                .map(|n| format!("Hello, {n}!\n"))
+                .collect::<String>();
         for bytewise in [false, true] {
             let mut s = TcpStream::connect(addr).unwrap();
             s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -138,7 +145,11 @@ fn line_framing_survives_any_segmentation() {
                 s.write_all(input.as_bytes()).unwrap();
             }
             let got = read_exact_or_eof(&mut s, want.len() + 1);
-            assert_eq!(String::from_utf8_lossy(&got), want, "{server}, bytewise={bytewise}");
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                want,
+                "{server}, bytewise={bytewise}"
+            );
         }
     }
 }

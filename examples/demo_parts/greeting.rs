@@ -6,7 +6,9 @@ use std::io;
 use wirestate::greeting::{Framing, GreetingServer};
 
 pub fn run(_work_dir: &std::path::Path) -> io::Result<()> {
-    let names: Vec<String> = ["Michael", "Tracy", "Sarah", "Zoë"].map(String::from).to_vec();
+    let names: Vec<String> = ["Michael", "Tracy", "Sarah", "Zoë"]
+        .map(String::from)
+        .to_vec();
     let mut out = io::stdout().lock();
 
     let listener = std_io::bind("127.0.0.1:0")?;

@@ -110,7 +110,11 @@ pub fn serve_udp(socket: &UdpSocket) -> io::Result<()> {
 /// Sends each name as a datagram and writes each reply to `out` on its own line.
 /// Loopback rarely drops a datagram, but UDP may: each name is retried up to 3 times.
 pub fn run_udp_client(addr: SocketAddr, names: &[String], out: &mut dyn Write) -> io::Result<()> {
-    let bind = if addr.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+    let bind = if addr.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    };
     let socket = UdpSocket::bind(bind)?;
     socket.connect(addr)?;
     socket.set_read_timeout(Some(Duration::from_secs(2)))?;
@@ -126,7 +130,11 @@ pub fn run_udp_client(addr: SocketAddr, names: &[String], out: &mut dyn Write) -
                     answered = true;
                     break;
                 }
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {}
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) => {}
                 Err(e) => return Err(e),
             }
         }
