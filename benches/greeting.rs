@@ -12,7 +12,8 @@
 //! connection open (VmRSS), and our ratios to the C and Python servers.
 //!
 //! Knobs: `WIRESTATE_LOAD_CONNS` (default `1000,10000`), `WIRESTATE_LOAD_MESSAGES` (total
-//! messages per server and connection count, default 200000, at least 20 per connection).
+//! messages per server and connection count, default 200000, at least 20 per connection),
+//! `WIRESTATE_LOAD_SERVERS` (comma-separated label words to keep, e.g. `mio,C`).
 //! Every connection is a file descriptor in the load generator and one in the server, so
 //! the open-files limit must exceed the largest N: `bash -c 'ulimit -n 20000; ...'`.
 
@@ -92,7 +93,10 @@ fn machine(c: &mut Criterion) {
     group.finish();
 }
 
+use servers::{C_EPOLL, OURS, PYTHON};
+
 /// One server's figures at one connection count.
+#[derive(Clone)]
 struct Row {
     label: &'static str,
     conns: usize,
@@ -104,7 +108,13 @@ struct Row {
     rss_busy: u64,
     client_cpu_pct: f64,
     errors: u64,
+    /// False when the timed run hit [`RUN_LIMIT`] before every reply came back.
+    complete: bool,
 }
+
+/// The longest a timed run may take; a server that has not answered everything by then
+/// is measured on what it did answer, and marked.
+const RUN_LIMIT: Duration = Duration::from_secs(60);
 
 fn measure(program: &servers::Program, conns: usize, total: usize) -> std::io::Result<Row> {
     let per_conn = (total / conns).max(20);
@@ -116,17 +126,26 @@ fn measure(program: &servers::Program, conns: usize, total: usize) -> std::io::R
     std::thread::sleep(Duration::from_millis(500));
     let rss_idle = server.rss();
     // One warm-up exchange per connection, so first-message allocations are not timed.
-    load.run(1)?;
+    let warm = load.run(1, RUN_LIMIT)?;
+    if !warm.complete {
+        return Err(std::io::Error::other(format!(
+            "only {} of {conns} connections got a reply to their first message within {} s",
+            warm.answered,
+            RUN_LIMIT.as_secs()
+        )));
+    }
     let cpu0 = server.cpu();
     let client0 = servers::cpu_time("/proc/self/stat");
-    let wall = load.run(per_conn)?;
+    let run = load.run(per_conn, RUN_LIMIT)?;
+    let wall = run.wall;
     let client_cpu = servers::cpu_time("/proc/self/stat") - client0;
     let cpu = server.cpu() - cpu0;
     let rss_busy = server.rss();
     let errors = load.errors;
     load.finish()?;
-    let messages = (conns * per_conn) as f64;
+    let messages = run.answered as f64;
     Ok(Row {
+        complete: run.complete,
         label: program.label,
         conns,
         per_conn,
@@ -148,17 +167,9 @@ fn env_list(name: &str, default: &str) -> Vec<usize> {
         .collect()
 }
 
-fn load_run() {
-    let counts = env_list("WIRESTATE_LOAD_CONNS", "1000,10000");
-    let total = env_list("WIRESTATE_LOAD_MESSAGES", "200000")[0];
-    let programs = servers::programs();
-    let fd_limit = servers::open_files_limit().unwrap_or(1024);
+fn print_header() {
     println!(
-        "\nsize_of::<GreetingServer>() = {} bytes",
-        std::mem::size_of::<GreetingServer>()
-    );
-    println!(
-        "\n{:<11} {:>6} {:>9} {:>11} {:>11} {:>10} {:>10} {:>10} {:>9} {:>7} {:>6}",
+        "{:<11} {:>6} {:>9} {:>11} {:>11} {:>10} {:>10} {:>10} {:>9} {:>7} {:>6}",
         "server",
         "conns",
         "msgs/conn",
@@ -171,6 +182,55 @@ fn load_run() {
         "client%",
         "errors"
     );
+}
+
+fn print_row(row: &Row) {
+    println!(
+        "{:<11} {:>6} {:>9} {:>11.0} {:>11.2} {:>10} {:>10} {:>10} {:>9.0} {:>7.0} {:>6}{}",
+        row.label,
+        row.conns,
+        row.per_conn,
+        row.msgs_per_sec,
+        row.cpu_us_per_msg,
+        row.rss_start / 1024,
+        row.rss_idle / 1024,
+        row.rss_busy / 1024,
+        (row.rss_idle as f64 - row.rss_start as f64) / row.conns as f64,
+        row.client_cpu_pct,
+        row.errors,
+        if row.complete { "" } else { "  INCOMPLETE" },
+    );
+}
+
+/// The median of `f` over `rows` (the upper one of an even count).
+fn median(rows: &[&Row], f: impl Fn(&Row) -> f64) -> f64 {
+    let mut v: Vec<f64> = rows.iter().map(|r| f(r)).collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn load_run() {
+    let counts = env_list("WIRESTATE_LOAD_CONNS", "1000,10000");
+    let total = env_list("WIRESTATE_LOAD_MESSAGES", "200000")[0];
+    let rounds = env_list("WIRESTATE_LOAD_ROUNDS", "3")[0].max(1);
+    let only = std::env::var("WIRESTATE_LOAD_SERVERS").ok();
+    let programs: Vec<_> = servers::programs()
+        .into_iter()
+        .filter(|p| {
+            only.as_deref()
+                .is_none_or(|o| o.split(',').any(|w| p.label.contains(w)))
+        })
+        .collect();
+    let fd_limit = servers::open_files_limit().unwrap_or(1024);
+    println!(
+        "\nsize_of::<GreetingServer>() = {} bytes",
+        std::mem::size_of::<GreetingServer>()
+    );
+    println!(
+        "\nEvery run, in order (the machine is shared, so the servers take turns and the \
+         summary takes medians over {rounds} rounds; the Python server runs once):"
+    );
+    print_header();
     let mut rows = Vec::new();
     for &conns in &counts {
         if conns as u64 + 64 > fd_limit {
@@ -181,39 +241,65 @@ fn load_run() {
             );
             continue;
         }
-        for program in &programs {
-            let row = match measure(program, conns, total) {
-                Ok(row) => row,
-                Err(e) => {
-                    println!("{:<11} {:>6} failed: {e}", program.label, conns);
+        for round in 0..rounds {
+            for program in &programs {
+                // Its figures are an order of magnitude away; one run says enough, and
+                // thousands of its threads slow everyone else on the machine.
+                if program.label == PYTHON && round > 0 {
                     continue;
                 }
-            };
-            println!(
-                "{:<11} {:>6} {:>9} {:>11.0} {:>11.2} {:>10} {:>10} {:>10} {:>9.0} {:>7.0} {:>6}",
-                row.label,
-                row.conns,
-                row.per_conn,
-                row.msgs_per_sec,
-                row.cpu_us_per_msg,
-                row.rss_start / 1024,
-                row.rss_idle / 1024,
-                row.rss_busy / 1024,
-                (row.rss_idle as f64 - row.rss_start as f64) / row.conns as f64,
-                row.client_cpu_pct,
-                row.errors
-            );
-            rows.push(row);
+                match measure(program, conns, total) {
+                    Ok(row) => {
+                        print_row(&row);
+                        rows.push(row);
+                    }
+                    Err(e) => println!("{:<11} {:>6} failed: {e}", program.label, conns),
+                }
+            }
         }
     }
-    println!("\nB/conn = (RSS with every connection open and idle - RSS before any) / connections");
-    println!("ratios (messages/s: higher is better for ours; cpu/msg: lower is better for ours)");
+    println!(
+        "\nB/conn = (RSS with every connection open and idle - RSS before any) / connections; \
+         kernel socket memory is not in RSS.\nINCOMPLETE = not every reply arrived within {} s; \
+         figures are for the replies that did.",
+        RUN_LIMIT.as_secs()
+    );
+    println!("\nSummary (medians):");
+    print_header();
+    let mut summary = Vec::new();
     for &conns in &counts {
-        let find = |label: &str| rows.iter().find(|r| r.conns == conns && r.label == label);
-        let Some(ours) = find("mio (ours)") else {
+        for program in &programs {
+            let runs: Vec<&Row> = rows
+                .iter()
+                .filter(|r| r.conns == conns && r.label == program.label)
+                .collect();
+            let Some(first) = runs.first() else { continue };
+            let row = Row {
+                msgs_per_sec: median(&runs, |r| r.msgs_per_sec),
+                cpu_us_per_msg: median(&runs, |r| r.cpu_us_per_msg),
+                rss_start: median(&runs, |r| r.rss_start as f64) as u64,
+                rss_idle: median(&runs, |r| r.rss_idle as f64) as u64,
+                rss_busy: median(&runs, |r| r.rss_busy as f64) as u64,
+                client_cpu_pct: median(&runs, |r| r.client_cpu_pct),
+                errors: runs.iter().map(|r| r.errors).sum(),
+                complete: runs.iter().all(|r| r.complete),
+                ..**first
+            };
+            print_row(&row);
+            summary.push(row);
+        }
+    }
+    println!("\nRatios (messages/s: higher is better for ours; cpu/msg: lower is better for ours)");
+    for &conns in &counts {
+        let find = |label: &str| {
+            summary
+                .iter()
+                .find(|r| r.conns == conns && r.label == label)
+        };
+        let Some(ours) = find(OURS) else {
             continue;
         };
-        for other in ["C epoll", "Python"] {
+        for other in [C_EPOLL, PYTHON] {
             if let Some(o) = find(other) {
                 println!(
                     "{conns:>6} conns  ours/{other:<8} messages/s {:>6.2}x   cpu/msg {:>6.2}x",

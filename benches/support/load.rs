@@ -42,6 +42,21 @@ struct Conn {
     answered: usize,
     /// Bytes of the current outgoing message not yet written.
     unsent: &'static [u8],
+    /// Counted in `Load::outstanding`: the current phase waits for this connection.
+    awaited: bool,
+}
+
+impl Conn {
+    fn await_in(&mut self, outstanding: &mut usize) {
+        self.awaited = true;
+        *outstanding += 1;
+    }
+
+    fn settle(&mut self, outstanding: &mut usize) {
+        if std::mem::take(&mut self.awaited) {
+            *outstanding -= 1;
+        }
+    }
 }
 
 /// Many lockstep greeting connections to one server.
@@ -54,8 +69,19 @@ pub struct Load {
     buf: Vec<u8>,
     /// Connections whose reply or close is still awaited in the current phase.
     outstanding: usize,
+    /// Replies received in the current run.
+    answered: u64,
     /// Replies that were not byte-exact, and connections the server dropped early.
     pub errors: u64,
+}
+
+/// What one [`Load::run`] achieved.
+pub struct Run {
+    pub wall: Duration,
+    /// Replies received, all connections together.
+    pub answered: u64,
+    /// Whether every connection got all its replies within the limit.
+    pub complete: bool,
 }
 
 impl Load {
@@ -72,6 +98,7 @@ impl Load {
             reply,
             buf: vec![0; 1024],
             outstanding: 0,
+            answered: 0,
             errors: 0,
         };
         let deadline = Instant::now() + Duration::from_secs(120);
@@ -82,25 +109,34 @@ impl Load {
                 load.poll
                     .registry()
                     .register(&mut stream, token, Interest::READABLE)?;
-                load.conns.push(Conn {
+                let mut conn = Conn {
                     stream,
                     phase: Phase::Opening,
                     got: 0,
                     answered: 0,
                     unsent: &[],
-                });
-                load.outstanding += 1;
+                    awaited: false,
+                };
+                conn.await_in(&mut load.outstanding);
+                load.conns.push(conn);
             }
             load.turn(deadline, 0)?;
         }
         Ok(load)
     }
 
-    /// Every connection exchanges `messages` lockstep messages; returns the wall time.
-    pub fn run(&mut self, messages: usize) -> io::Result<Duration> {
+    /// Every connection exchanges `messages` lockstep messages, or as many as fit in
+    /// `limit`: a server that collapses under load is measured, not waited for.
+    pub fn run(&mut self, messages: usize, limit: Duration) -> io::Result<Run> {
         let start = Instant::now();
-        let deadline = start + Duration::from_secs(600);
-        self.outstanding = 0;
+        let deadline = start + limit;
+        if self.outstanding > 0 {
+            return Err(io::Error::other(format!(
+                "{} connections still wait for an earlier reply",
+                self.outstanding
+            )));
+        }
+        self.answered = 0;
         let name = self.name;
         for i in 0..self.conns.len() {
             let conn = &mut self.conns[i];
@@ -110,24 +146,31 @@ impl Load {
             conn.answered = 0;
             conn.phase = Phase::Waiting;
             conn.got = 0;
-            self.outstanding += 1;
+            conn.await_in(&mut self.outstanding);
             send(&self.poll, i, conn, name)?;
         }
-        while self.outstanding > 0 {
+        while self.outstanding > 0 && Instant::now() < deadline {
             self.turn(deadline, messages)?;
         }
-        Ok(start.elapsed())
+        Ok(Run {
+            wall: start.elapsed(),
+            answered: self.answered,
+            complete: self.outstanding == 0,
+        })
     }
 
-    /// Sends `exit` on every connection and waits for the server to close each one.
+    /// Sends `exit` on every idle connection and waits for the server to close each one;
+    /// connections still waiting for a reply are simply dropped.
     pub fn finish(mut self) -> io::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(120);
+        // Connections still waiting from an incomplete run are not waited for.
         self.outstanding = 0;
         for i in 0..self.conns.len() {
             let conn = &mut self.conns[i];
+            conn.awaited = false;
             if conn.phase == Phase::Idle {
                 conn.phase = Phase::Exiting;
-                self.outstanding += 1;
+                conn.await_in(&mut self.outstanding);
                 send(&self.poll, i, conn, b"exit")?;
             }
         }
@@ -169,9 +212,7 @@ impl Load {
                     if conn.phase != Phase::Exiting {
                         self.errors += 1;
                     }
-                    if conn.phase != Phase::Done && conn.phase != Phase::Idle {
-                        self.outstanding -= 1;
-                    }
+                    conn.settle(&mut self.outstanding);
                     conn.phase = Phase::Done;
                     let _ = self.poll.registry().deregister(&mut conn.stream);
                     break;
@@ -196,16 +237,17 @@ impl Load {
                 conn.got = 0;
                 if conn.phase == Phase::Opening {
                     conn.phase = Phase::Idle;
-                    self.outstanding -= 1;
+                    conn.settle(&mut self.outstanding);
                     continue;
                 }
                 conn.answered += 1;
+                self.answered += 1;
                 if conn.answered < messages {
                     let name = self.name;
                     send(&self.poll, i, conn, name)?;
                 } else {
                     conn.phase = Phase::Idle;
-                    self.outstanding -= 1;
+                    conn.settle(&mut self.outstanding);
                 }
             }
         }

@@ -8,6 +8,11 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+/// Labels of the three servers.
+pub const OURS: &str = "mio (ours)";
+pub const C_EPOLL: &str = "C epoll";
+pub const PYTHON: &str = "Python";
+
 /// Which server, and how to start it.
 #[derive(Clone, Debug)]
 pub struct Program {
@@ -160,17 +165,17 @@ pub fn programs() -> Vec<Program> {
     );
     vec![
         Program {
-            label: "mio (ours)",
+            label: OURS,
             cmd: dir.join("examples/greeting_mio_server"),
             args: vec!["--framing".into(), "chunk".into()],
         },
         Program {
-            label: "C epoll",
+            label: C_EPOLL,
             cmd: c_server,
             args: vec![],
         },
         Program {
-            label: "Python",
+            label: PYTHON,
             cmd: "python3".into(),
             args: vec![root
                 .join("tests/fixtures/greeting_server.py")
