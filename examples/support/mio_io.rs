@@ -76,7 +76,7 @@ where
             };
             let mut step = Step::Keep;
             if event.is_readable() || event.is_read_closed() {
-                step = read_ready(conn, &clock, &mut buf);
+                step = read_ready(conn, &clock, &mut buf, event.is_read_closed());
             }
             if matches!(step, Step::Keep) {
                 step = pump(conn, &mut on_event, &poll, slot, &mut timers);
@@ -164,8 +164,14 @@ fn accept_all<M: Machine, F: FnMut() -> M>(
     }
 }
 
-/// Reads until the socket would block, feeding each read to the machine.
-fn read_ready<M: Machine>(conn: &mut Conn<M>, clock: &Clock, buf: &mut [u8]) -> Step {
+/// Reads until the socket is empty, feeding each read to the machine. `read_closed` says
+/// the event already reported the peer's FIN.
+fn read_ready<M: Machine>(
+    conn: &mut Conn<M>,
+    clock: &Clock,
+    buf: &mut [u8],
+    read_closed: bool,
+) -> Step {
     if conn.eof {
         return Step::Keep;
     }
@@ -176,7 +182,18 @@ fn read_ready<M: Machine>(conn: &mut Conn<M>, clock: &Clock, buf: &mut [u8]) -> 
                 conn.machine.handle_eof(clock.now());
                 return Step::Keep;
             }
-            Ok(n) => conn.machine.handle_input(clock.now(), &buf[..n]),
+            Ok(n) => {
+                conn.machine.handle_input(clock.now(), &buf[..n]);
+                // A read that left room in the buffer emptied the socket. On Unix, mio's
+                // edge-triggered readiness (epoll(7) EPOLLET, kqueue EV_CLEAR) fires again
+                // for any byte that arrives later, so the read that would only say
+                // WouldBlock is skipped: one syscall fewer per message for a lockstep peer
+                // (tokio does the same, tokio-rs/tokio#4840). Not once the FIN has been
+                // reported, which no later edge would repeat: then read on to the EOF.
+                if cfg!(unix) && n < buf.len() && !read_closed {
+                    return Step::Keep;
+                }
+            }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return Step::Keep,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(_) => return Step::Close,
