@@ -218,7 +218,7 @@ fn load_run() {
         .into_iter()
         .filter(|p| {
             only.as_deref()
-                .is_none_or(|o| o.split(',').any(|w| p.label.contains(w)))
+                .map_or(true, |o| o.split(',').any(|w| p.label.contains(w)))
         })
         .collect();
     let fd_limit = servers::open_files_limit().unwrap_or(1024);
