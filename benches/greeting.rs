@@ -13,7 +13,11 @@
 //!
 //! Knobs: `WIRESTATE_LOAD_CONNS` (default `1000,10000`), `WIRESTATE_LOAD_MESSAGES` (total
 //! messages per server and connection count, default 200000, at least 20 per connection),
-//! `WIRESTATE_LOAD_SERVERS` (comma-separated label words to keep, e.g. `mio,C`).
+//! `WIRESTATE_LOAD_SERVERS` (comma-separated label words to keep, e.g. `mio,C`),
+//! `WIRESTATE_LOAD_EXTRA` (`label=/path/to/server,...`: more servers in the same turns),
+//! `WIRESTATE_LOAD_ROUNDS` (default 5: the machine may be shared, so our server and the C
+//! server take turns this many times and the summary gives medians and the spread; the
+//! Python server runs once).
 //! Every connection is a file descriptor in the load generator and one in the server, so
 //! the open-files limit must exceed the largest N: `bash -c 'ulimit -n 20000; ...'`.
 
@@ -93,7 +97,7 @@ fn machine(c: &mut Criterion) {
     group.finish();
 }
 
-use servers::{C_EPOLL, OURS, PYTHON};
+use servers::{OURS, PYTHON};
 
 /// One server's figures at one connection count.
 #[derive(Clone)]
@@ -209,13 +213,38 @@ fn median(rows: &[&Row], f: impl Fn(&Row) -> f64) -> f64 {
     v[v.len() / 2]
 }
 
+/// `WIRESTATE_LOAD_EXTRA=label=/path/to/server,...`: more servers to take turns with the
+/// others (say, a build of an earlier version), started with `--addr` only.
+fn extra_programs() -> Vec<servers::Program> {
+    let Ok(list) = std::env::var("WIRESTATE_LOAD_EXTRA") else {
+        return Vec::new();
+    };
+    list.split(',')
+        .filter_map(|entry| entry.split_once('='))
+        .map(|(label, path)| servers::Program {
+            // Labels live as long as the run; leaking a few bytes keeps them `&'static`.
+            label: Box::leak(label.to_string().into_boxed_str()),
+            cmd: path.into(),
+            args: Vec::new(),
+        })
+        .collect()
+}
+
+/// The smallest and largest value of `f` over `rows`.
+fn spread(rows: &[&Row], f: impl Fn(&Row) -> f64) -> (f64, f64) {
+    rows.iter()
+        .map(|r| f(r))
+        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)))
+}
+
 fn load_run() {
     let counts = env_list("WIRESTATE_LOAD_CONNS", "1000,10000");
     let total = env_list("WIRESTATE_LOAD_MESSAGES", "200000")[0];
-    let rounds = env_list("WIRESTATE_LOAD_ROUNDS", "3")[0].max(1);
+    let rounds = env_list("WIRESTATE_LOAD_ROUNDS", "5")[0].max(1);
     let only = std::env::var("WIRESTATE_LOAD_SERVERS").ok();
     let programs: Vec<_> = servers::programs()
         .into_iter()
+        .chain(extra_programs())
         .filter(|p| {
             only.as_deref()
                 .map_or(true, |o| o.split(',').any(|w| p.label.contains(w)))
@@ -286,6 +315,15 @@ fn load_run() {
                 ..**first
             };
             print_row(&row);
+            if runs.len() > 1 {
+                let (lo, hi) = spread(&runs, |r| r.msgs_per_sec);
+                let (clo, chi) = spread(&runs, |r| r.cpu_us_per_msg);
+                println!(
+                    "{:>18} {} runs: messages/s {lo:.0}..{hi:.0}, cpu us/msg {clo:.2}..{chi:.2}",
+                    "",
+                    runs.len()
+                );
+            }
             summary.push(row);
         }
     }
@@ -299,10 +337,10 @@ fn load_run() {
         let Some(ours) = find(OURS) else {
             continue;
         };
-        for other in [C_EPOLL, PYTHON] {
+        for other in programs.iter().map(|p| p.label).filter(|l| *l != OURS) {
             if let Some(o) = find(other) {
                 println!(
-                    "{conns:>6} conns  ours/{other:<8} messages/s {:>6.2}x   cpu/msg {:>6.2}x",
+                    "{conns:>6} conns  ours/{other:<10} messages/s {:>6.2}x   cpu/msg {:>6.2}x",
                     ours.msgs_per_sec / o.msgs_per_sec,
                     ours.cpu_us_per_msg / o.cpu_us_per_msg
                 );
