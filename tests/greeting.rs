@@ -343,6 +343,41 @@ fn idle_timeout_is_a_deadline_and_backwards_time_is_ignored() {
     assert_eq!(server.poll_timeout(), None);
 }
 
+/// Found by the `greeting_server` fuzz target: an error the inbox noticed after the
+/// terminal event (a timeout after `exit`, or after a fatal framing error) came out as a
+/// second terminal event from a closed machine.
+#[test]
+fn nothing_follows_the_terminal_event() {
+    let limits = Limits {
+        max_message: 1,
+        idle_timeout: Some(Duration::from_secs(5)),
+        ..Limits::default()
+    };
+    let late = Instant::from_millis(10_000);
+    // Fuzzer input, minimised: an over-long line, then the idle deadline, then EOF.
+    let mut server = GreetingServer::with_limits(Framing::Line, limits);
+    server.handle_input(T0, b"\xff\xff\r");
+    server.handle_timeout(late);
+    server.handle_eof(late);
+    let evs = events(&mut server);
+    assert!(
+        matches!(evs[..], [ServerEvent::Error(e)] if e.kind == GreetingErrorKind::TooLong { limit: 1 } && e.offset == 0),
+        "{evs:?}"
+    );
+    // `exit` received, the timer fires before the driver polls: Exit is the last word.
+    for framing in [Framing::Chunk, Framing::Line] {
+        let limits = Limits {
+            max_message: 16,
+            ..limits
+        };
+        let mut server = GreetingServer::with_limits(framing, limits);
+        server.handle_input(T0, &framed(framing, b"exit")[..]);
+        server.handle_timeout(late);
+        assert_eq!(events(&mut server), [ServerEvent::Exit], "{framing:?}");
+        assert!(server.is_closed());
+    }
+}
+
 #[test]
 fn idle_timeout_through_the_pair_clock() {
     let limits = Limits {

@@ -143,8 +143,13 @@ impl Machine for GreetingServer {
     }
 
     fn poll_event(&mut self) -> Option<ServerEvent> {
+        if self.state == State::Closed {
+            // The terminal event has been given; an error the inbox noticed meanwhile (an
+            // idle timeout after `exit`, say) must not follow it as a second one.
+            return None;
+        }
         match self.inbox.next() {
-            Some(Ok(message)) if self.state != State::Closed => {
+            Some(Ok(message)) => {
                 if message == EXIT {
                     self.close();
                     return Some(ServerEvent::Exit);
@@ -153,7 +158,6 @@ impl Machine for GreetingServer {
                 self.outbox.push_back(reply);
                 Some(ServerEvent::Message(message))
             }
-            Some(Ok(_)) => None,
             Some(Err(e)) => {
                 self.close();
                 Some(ServerEvent::Error(e))
