@@ -63,6 +63,7 @@ mod client;
 mod encode;
 mod error;
 mod head;
+mod headers;
 mod parse;
 mod server;
 

@@ -10,9 +10,10 @@
 use super::chars::{first_invalid_value_byte, first_non_token};
 use super::error::ErrorKind;
 use super::head::{
-    classify_target, trim_ows, Headers, Method, RequestHead, RequestTarget, ResponseHead, Span,
-    StatusCode, TargetForm, Version,
+    classify_target, Method, RequestHead, RequestTarget, ResponseHead, StatusCode, TargetForm,
+    Version,
 };
+use super::headers::{trim_ows, Headers, Span};
 use super::Limits;
 use bytes::Bytes;
 use memchr::memchr;
