@@ -144,9 +144,10 @@ impl ServerConn {
             limits,
             buf: RecvBuffer::new(limits.max_buffer),
             recv: Recv::Head(HeadScanner::default()),
-            pending: VecDeque::new(),
+            // Allocated once here so the per-message path does not.
+            pending: VecDeque::with_capacity(limits.max_pipeline.clamp(1, 4)),
             send: Send::Idle,
-            out: VecDeque::new(),
+            out: VecDeque::with_capacity(4),
             eof: false,
             overflow: None,
             error_reply: None,
