@@ -3,6 +3,7 @@
 //! more, so every protocol reuses them unchanged.
 #![allow(dead_code)]
 
+pub mod http;
 pub mod mio_io;
 pub mod std_io;
 
