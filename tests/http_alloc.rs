@@ -91,8 +91,14 @@ fn pipelined_heads_cost_at_most_one_allocation_each_and_chunks_none() {
     assert_eq!(chunks, 150);
     // The only allocation: sharing the receive buffer the first time a slice of it is
     // handed out. Heads of up to 16 fields keep their offsets inline.
-    assert!(total <= heads, "{total} allocations for {heads} heads and {chunks} chunks");
-    assert!(total <= 1, "expected one shared-buffer promotion, got {total}");
+    assert!(
+        total <= heads,
+        "{total} allocations for {heads} heads and {chunks} chunks"
+    );
+    assert!(
+        total <= 1,
+        "expected one shared-buffer promotion, got {total}"
+    );
 }
 
 #[test]
