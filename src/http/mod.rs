@@ -74,6 +74,7 @@ pub use head::{
     HeaderName, HeaderValue, Headers, InvalidHead, Method, RequestHead, RequestTarget,
     ResponseHead, StatusCode, TargetForm, Version,
 };
+pub use parse::{BodyKind, HeadParser};
 pub use server::{ServerConn, ServerEvent};
 
 use core::time::Duration;

@@ -8,13 +8,14 @@
 //! each byte class.
 
 use super::chars::{first_invalid_value_byte, first_non_token};
-use super::error::ErrorKind;
+use super::error::{ErrorKind, HttpError};
 use super::head::{
     classify_target, Method, RequestHead, RequestTarget, ResponseHead, StatusCode, TargetForm,
     Version,
 };
 use super::headers::{trim_ows, Headers, Span};
 use super::Limits;
+use crate::buffer::RecvBuffer;
 use bytes::Bytes;
 use memchr::memchr;
 
@@ -126,8 +127,13 @@ impl HeadInfo {
 }
 
 /// How the body of a message is delimited (RFC 9112 section 6.3).
+///
+/// ```
+/// use wirestate::http::BodyKind;
+/// assert_ne!(BodyKind::Length(3), BodyKind::Chunked);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum BodyKind {
+pub enum BodyKind {
     /// No content at all.
     Empty,
     /// Exactly this many bytes.
@@ -138,6 +144,134 @@ pub(crate) enum BodyKind {
     CloseDelimited,
     /// No HTTP body: the connection becomes a tunnel after the head.
     Tunnel,
+}
+
+/// The head parser on its own, for callers that run their own connection logic: one
+/// resumable head at a time from a [`RecvBuffer`], validated, with the body framing
+/// decided. The machines use exactly this.
+///
+/// ```
+/// use wirestate::buffer::RecvBuffer;
+/// use wirestate::http::{BodyKind, HeadParser, Limits};
+///
+/// let mut buf = RecvBuffer::new(1024);
+/// let mut parser = HeadParser::new(&Limits::default());
+/// buf.push(b"POST /x HTTP/1.1\r\nHost: a\r\nContent-").unwrap();
+/// assert!(parser.parse_request(&mut buf).is_none()); // partial: nothing consumed
+/// buf.push(b"Length: 2\r\n\r\nhi").unwrap();
+/// let (head, body) = parser.parse_request(&mut buf).unwrap().unwrap();
+/// assert_eq!(head.target.as_bytes(), b"/x");
+/// assert_eq!(body, BodyKind::Length(2));
+/// assert_eq!(buf.as_slice(), b"hi");
+/// ```
+#[derive(Clone, Debug)]
+pub struct HeadParser {
+    scanner: HeadScanner,
+    limits: Limits,
+}
+
+impl HeadParser {
+    /// A parser waiting for the first byte of a head.
+    ///
+    /// ```
+    /// let _ = wirestate::http::HeadParser::new(&Default::default());
+    /// ```
+    pub fn new(limits: &Limits) -> HeadParser {
+        HeadParser {
+            scanner: HeadScanner::default(),
+            limits: *limits,
+        }
+    }
+
+    fn scan(
+        &mut self,
+        buf: &RecvBuffer,
+        first_line: Option<usize>,
+    ) -> Option<Result<(usize, usize), HttpError>> {
+        let base = buf.consumed();
+        match self.scanner.scan(buf.as_slice(), &self.limits, first_line) {
+            Ok(Scan::Complete { len, lines }) => {
+                self.scanner = HeadScanner::default();
+                Some(Ok((len, lines)))
+            }
+            Ok(Scan::Partial) => None,
+            Err((kind, at)) => Some(Err(HttpError {
+                kind,
+                offset: base + at as u64,
+            })),
+        }
+    }
+
+    /// The next request head from the front of `buf` and how its body is framed, or
+    /// `None` if the head is not complete yet (the scan resumes where it stopped).
+    /// On success the head's bytes are consumed; the body is left in `buf`.
+    ///
+    /// ```
+    /// use wirestate::buffer::RecvBuffer;
+    /// use wirestate::http::{ErrorKind, HeadParser, Limits};
+    /// let mut buf = RecvBuffer::new(1024);
+    /// buf.push(b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n").unwrap();
+    /// let err = HeadParser::new(&Limits::default()).parse_request(&mut buf).unwrap().unwrap_err();
+    /// assert_eq!(err.kind, ErrorKind::ContentLengthWithTransferEncoding);
+    /// ```
+    pub fn parse_request(
+        &mut self,
+        buf: &mut RecvBuffer,
+    ) -> Option<Result<(RequestHead, BodyKind), HttpError>> {
+        let base = buf.consumed();
+        let (len, lines) = match self.scan(buf, Some(self.limits.max_request_line))? {
+            Ok(v) => v,
+            Err(e) => return Some(Err(e)),
+        };
+        let at = |(kind, at): Fail| HttpError {
+            kind,
+            offset: base + at as u64,
+        };
+        let head = buf.take(len);
+        Some(
+            parse_request(head, lines, &self.limits)
+                .and_then(|(req, info)| request_body(&req, &info).map(|k| (req, k)))
+                .map_err(at),
+        )
+    }
+
+    /// The next response head from the front of `buf`, framed for a request made with
+    /// `method`, or `None` if it is not complete yet.
+    ///
+    /// ```
+    /// use wirestate::buffer::RecvBuffer;
+    /// use wirestate::http::{BodyKind, HeadParser, Limits, Method};
+    /// let mut buf = RecvBuffer::new(1024);
+    /// buf.push(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n").unwrap();
+    /// let (_, body) = HeadParser::new(&Limits::default())
+    ///     .parse_response(&mut buf, &Method::Head)
+    ///     .unwrap()
+    ///     .unwrap();
+    /// assert_eq!(body, BodyKind::Empty);
+    /// ```
+    pub fn parse_response(
+        &mut self,
+        buf: &mut RecvBuffer,
+        method: &Method,
+    ) -> Option<Result<(ResponseHead, BodyKind), HttpError>> {
+        let base = buf.consumed();
+        let (len, lines) = match self.scan(buf, None)? {
+            Ok(v) => v,
+            Err(e) => return Some(Err(e)),
+        };
+        let at = |(kind, at): Fail| HttpError {
+            kind,
+            offset: base + at as u64,
+        };
+        let head = buf.take(len);
+        Some(
+            parse_response(head, lines, &self.limits)
+                .and_then(|(resp, info)| {
+                    response_body(&resp, &info, method).map(|(k, _)| (resp, k))
+                })
+                .map_err(at),
+        )
+    }
 }
 
 /// Where one line's content ends and the next line starts.

@@ -123,6 +123,8 @@ pub struct ServerConn {
     eof: bool,
     /// A buffer overflow seen in `handle_input`, reported after what was buffered.
     overflow: Option<HttpError>,
+    /// An event produced outside `poll_event` (a timeout), returned by it next.
+    stashed: Option<ServerEvent>,
     /// A status to answer once earlier requests are answered, then close.
     error_reply: Option<StatusCode>,
     /// Nothing more is sent: a response was cut short by a fatal error.
@@ -150,6 +152,7 @@ impl ServerConn {
             out: VecDeque::with_capacity(4),
             eof: false,
             overflow: None,
+            stashed: None,
             error_reply: None,
             dead: false,
             now: None,
@@ -589,7 +592,7 @@ impl Machine for ServerConn {
                 self.recv = Recv::Closed;
             } else {
                 let offset = self.buf.consumed();
-                let _ = self.fail(
+                self.stashed = self.fail(
                     HttpError {
                         kind: ErrorKind::Timeout,
                         offset,
@@ -601,6 +604,9 @@ impl Machine for ServerConn {
     }
 
     fn poll_event(&mut self) -> Option<ServerEvent> {
+        if let Some(e) = self.stashed.take() {
+            return Some(e);
+        }
         let event = match &mut self.recv {
             Recv::Closed | Recv::Paused => None,
             Recv::Tunnel => {
