@@ -589,3 +589,18 @@ fn client_and_server_pair_keep_alive_over_many_exchanges() {
     assert_eq!(got, b"/0/1/2/3/4");
     assert!(!pair.server.is_closed());
 }
+
+/// Found by the http_request fuzz target: `respond` added a Content-Length (and a
+/// Connection field) to a 2xx CONNECT response, which RFC 9110 9.3.6 forbids.
+#[test]
+fn connect_2xx_carries_no_framing_fields() {
+    let mut s = ServerConn::new(Limits::default());
+    s.handle_input(Instant::ZERO, b"CONNECT a:1 HTTP/1.0\r\n\r\n");
+    let _ = events(&mut s);
+    let mut with_length = ResponseHead::new(StatusCode::OK);
+    with_length.headers.append("Content-Length", "0").unwrap();
+    assert_eq!(s.send_response(with_length), Err(SendError::BadFraming));
+    s.respond(ResponseHead::new(StatusCode::OK), Bytes::new())
+        .unwrap();
+    assert_eq!(drain_bytes(&mut s), b"HTTP/1.1 200 OK\r\n\r\n");
+}

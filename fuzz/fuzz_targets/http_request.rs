@@ -1,6 +1,6 @@
-//! Server side: any bytes, cut at any point, never panic; events (with body data merged)
-//! and everything the server answers do not depend on the cut. The server answers each
-//! complete request so pipelined input keeps being parsed.
+//! Server side: any bytes, cut at any point, never panic; events (with body data and
+//! tunnel bytes merged) and everything the server answers do not depend on the cut.
+//! The server answers each complete request so pipelined input keeps being parsed.
 #![no_main]
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
@@ -25,7 +25,7 @@ fn run(input: &[u8], cut: usize, limits: Limits) -> (Vec<Ev>, Vec<u8>) {
                 ServerEvent::Request(r) => {
                     evs.push(Ev::Head(r.target.as_bytes().to_vec(), r.headers.len()))
                 }
-                ServerEvent::Data(d) => match evs.last_mut() {
+                ServerEvent::Data(d) | ServerEvent::Tunnel(d) => match evs.last_mut() {
                     Some(Ev::Data(acc)) => acc.extend_from_slice(&d),
                     _ => evs.push(Ev::Data(d.to_vec())),
                 },

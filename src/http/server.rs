@@ -257,6 +257,10 @@ impl ServerConn {
             return Err(SendError::BadFraming);
         }
         let tunnel = front.connect && resp.status.is_success();
+        // RFC 9110 9.3.6: no Content-Length or Transfer-Encoding in a 2xx to CONNECT.
+        if tunnel && (info.te_present || info.content_length.is_some()) {
+            return Err(SendError::BadFraming);
+        }
         let bodyless = front.head || code == 204 || code == 304 || tunnel;
         let mut extra: [(&[u8], &[u8]); 2] = [(b"", b""); 2];
         let mut n_extra = 0;
@@ -285,7 +289,9 @@ impl ServerConn {
         if front.expect == Expect::Waiting && !front.body_done {
             keep_alive = false;
         }
-        if !keep_alive && !info.conn_close {
+        if tunnel {
+            // The connection is no longer HTTP: nothing to say about its persistence.
+        } else if !keep_alive && !info.conn_close {
             extra[n_extra] = (b"Connection", b"close");
             n_extra += 1;
         } else if keep_alive && front.version == Version::Http10 && !info.conn_keep_alive {
@@ -353,7 +359,8 @@ impl ServerConn {
     }
 
     /// A whole response with a `Content-Length` body in one call (the length field is
-    /// added unless present; a HEAD request gets the head only).
+    /// added unless present or not allowed: 1xx, 204, 304; a HEAD request gets the head
+    /// only).
     ///
     /// ```
     /// use bytes::Bytes;
@@ -368,7 +375,12 @@ impl ServerConn {
     /// ```
     pub fn respond(&mut self, mut resp: ResponseHead, body: Bytes) -> Result<(), SendError> {
         let code = resp.status.as_u16();
-        let may_have_length = !resp.status.is_informational() && code != 204;
+        // RFC 9110 8.6: no Content-Length in 1xx or 204, and in a 304 only the length a
+        // 200 would have had, which this call cannot know.
+        // RFC 9110 9.3.6: nor in a 2xx to CONNECT.
+        let tunnel = resp.status.is_success() && self.pending.front().is_some_and(|p| p.connect);
+        let may_have_length =
+            !resp.status.is_informational() && code != 204 && code != 304 && !tunnel;
         if may_have_length
             && resp.headers.get(b"content-length").is_none()
             && resp.headers.get(b"transfer-encoding").is_none()
