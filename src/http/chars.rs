@@ -81,12 +81,6 @@ pub(crate) fn first_invalid_value_byte(v: &[u8]) -> Option<usize> {
         .map(|p| i + p)
 }
 
-/// Index of the first byte that is not a tchar, if any.
-#[inline]
-pub(crate) fn first_non_token(v: &[u8]) -> Option<usize> {
-    v.iter().position(|&b| !is_token(b))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@
 //! slowloris); the field pass is a memchr for each line end and a table or SWAR check for
 //! each byte class.
 
-use super::chars::{first_invalid_value_byte, first_non_token, is_token};
+use super::chars::{first_invalid_value_byte, is_token};
 use super::error::{ErrorKind, HttpError};
 use super::head::{
     classify_target, Method, RequestHead, RequestTarget, ResponseHead, StatusCode, TargetForm,
@@ -324,17 +324,35 @@ pub(crate) fn parse_request(
     let (end, next) = line_at(&head, 0, limits.allow_bare_lf)?;
     let line = &head[..end];
     // request-line = method SP request-target SP HTTP-version (RFC 9112 3): one SP each.
-    let sp1 = memchr(b' ', line)
-        .filter(|&p| p > 0)
-        .ok_or_else(|| bad_byte(line, 0, ErrorKind::InvalidRequestLine))?;
-    if let Some(at) = first_non_token(&line[..sp1]) {
-        return Err(bad_byte(&line[at..=at], at, ErrorKind::InvalidRequestLine));
+    // The method is read with the token table, the target as VCHARs, each up to its SP.
+    let sp1 = line
+        .iter()
+        .position(|&c| !is_token(c))
+        .unwrap_or(line.len());
+    if sp1 == 0 || line.get(sp1) != Some(&b' ') {
+        return Err(bad_byte(
+            &line[sp1.min(line.len())..],
+            sp1,
+            ErrorKind::InvalidRequestLine,
+        ));
     }
-    let rest = &line[sp1 + 1..];
-    let sp2 = memchr(b' ', rest)
-        .filter(|&p| p > 0)
-        .map(|p| sp1 + 1 + p)
-        .ok_or_else(|| bad_byte(line, sp1 + 1, ErrorKind::InvalidRequestLine))?;
+    let sp2 = sp1
+        + 1
+        + line[sp1 + 1..]
+            .iter()
+            .position(|&c| !(0x21..=0x7e).contains(&c))
+            .unwrap_or(line.len() - sp1 - 1);
+    match line.get(sp2) {
+        Some(b' ') if sp2 > sp1 + 1 => {}
+        Some(b' ') | None => {
+            return Err(bad_byte(
+                &line[sp1 + 1..],
+                sp1 + 1,
+                ErrorKind::InvalidRequestLine,
+            ))
+        }
+        Some(_) => return Err(bad_byte(&line[sp2..=sp2], sp2, ErrorKind::InvalidTarget)),
+    }
     let form = classify_target(&line[sp1 + 1..sp2])
         .map_err(|at| bad_byte(&line[sp1 + 1..sp2], sp1 + 1 + at, ErrorKind::InvalidTarget))?;
     let version =
