@@ -126,15 +126,16 @@ impl ChunkedDecoder {
                         return fail(e);
                     }
                 };
-                let line = buf.take(line_len);
                 self.state = if size == 0 {
                     ChunkState::Trailers
                 } else {
                     ChunkState::Data(size)
                 };
                 if ext.0 < ext.1 {
+                    let line = buf.take(line_len);
                     return Some(Ok(BodyEvent::Extension(line.slice(ext.0..ext.1))));
                 }
+                buf.discard(line_len);
                 self.decode(buf)
             }
             ChunkState::Data(left) => {
