@@ -39,6 +39,8 @@
 //! }
 //! ```
 //!
+//! Protocols: [`greeting`], [`http`] (HTTP/1.1 message framing, both roles).
+//!
 //! ## Features
 //!
 //! * `std` (default): `std::error::Error` impls. Without it the crate is `#![no_std]` and
@@ -60,6 +62,7 @@ extern crate std;
 pub mod buffer;
 pub mod dot;
 pub mod greeting;
+pub mod http;
 pub mod line;
 mod machine;
 

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod greeting;
+pub mod http;
 pub mod mio_io;
 pub mod std_io;
 

@@ -1,0 +1,168 @@
+//! HTTP head parsing against httparse on httparse's own benchmark inputs (REQ,
+//! REQ_SHORT, RESP, RESP_SHORT from its benches/parse.rs), and chunked decoding against
+//! a plain copy of the same bytes. Report: our time / httparse time, and chunked
+//! throughput / memcpy throughput.
+//!
+//! `cargo bench --bench http`
+//!
+//! Both sides do their whole job per iteration. httparse: parse a slice it is given.
+//! Ours: copy the bytes into the receive buffer (the one copy in), find the end of the
+//! head, validate every byte of every field, record the offsets in one frozen buffer,
+//! and decide the body framing (Content-Length / Transfer-Encoding / Host checks).
+
+use bytes::Bytes;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use std::collections::VecDeque;
+use std::hint::black_box;
+use wirestate::buffer::RecvBuffer;
+use wirestate::http::{
+    BodyEncoder, BodyEvent, ChunkedDecoder, HeadParser, Headers, Limits, Method,
+};
+
+const REQ_SHORT: &[u8] = b"\
+GET / HTTP/1.0\r\n\
+Host: example.com\r\n\
+Cookie: session=60; user_id=1\r\n\r\n";
+
+const REQ: &[u8] = b"\
+GET /wp-content/uploads/2010/03/hello-kitty-darth-vader-pink.jpg HTTP/1.1\r\n\
+Host: www.kittyhell.com\r\n\
+User-Agent: Mozilla/5.0 (Macintosh; U; Intel Mac OS X 10.6; ja-JP-mac; rv:1.9.2.3) Gecko/20100401 Firefox/3.6.3 Pathtraq/0.9\r\n\
+Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n\
+Accept-Language: ja,en-us;q=0.7,en;q=0.3\r\n\
+Accept-Encoding: gzip,deflate\r\n\
+Accept-Charset: Shift_JIS,utf-8;q=0.7,*;q=0.7\r\n\
+Keep-Alive: 115\r\n\
+Connection: keep-alive\r\n\
+Cookie: wp_ozh_wsa_visits=2; wp_ozh_wsa_visit_lasttime=xxxxxxxxxx; __utma=xxxxxxxxx.xxxxxxxxxx.xxxxxxxxxx.xxxxxxxxxx.xxxxxxxxxx.x; __utmz=xxxxxxxxx.xxxxxxxxxx.x.x.utmccn=(referral)|utmcsr=reader.livedoor.com|utmcct=/reader/|utmcmd=referral|padding=under256\r\n\r\n";
+
+const RESP_SHORT: &[u8] = b"\
+HTTP/1.0 200 OK\r\n\
+Date: Wed, 21 Oct 2015 07:28:00 GMT\r\n\
+Set-Cookie: session=60; user_id=1\r\n\r\n";
+
+const RESP: &[u8] = b"\
+HTTP/1.1 200 OK\r\n\
+Date: Wed, 21 Oct 2015 07:28:00 GMT\r\n\
+Host: www.kittyhell.com\r\n\
+User-Agent: Mozilla/5.0 (Macintosh; U; Intel Mac OS X 10.6; ja-JP-mac; rv:1.9.2.3) Gecko/20100401 Firefox/3.6.3 Pathtraq/0.9\r\n\
+Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n\
+Accept-Language: ja,en-us;q=0.7,en;q=0.3\r\n\
+Accept-Encoding: gzip,deflate\r\n\
+Accept-Charset: Shift_JIS,utf-8;q=0.7,*;q=0.7\r\n\
+Keep-Alive: 115\r\n\
+Connection: keep-alive\r\n\
+Cookie: wp_ozh_wsa_visits=2; wp_ozh_wsa_visit_lasttime=xxxxxxxxxx; __utma=xxxxxxxxx.xxxxxxxxxx.xxxxxxxxxx.xxxxxxxxxx.xxxxxxxxxx.x; __utmz=xxxxxxxxx.xxxxxxxxxx.x.x.utmccn=(referral)|utmcsr=reader.livedoor.com|utmcct=/reader/|utmcmd=referral|padding=under256\r\n\r\n";
+
+fn requests(c: &mut Criterion) {
+    for (name, input) in [("req", REQ), ("req_short", REQ_SHORT)] {
+        let mut g = c.benchmark_group(name);
+        g.throughput(Throughput::Bytes(input.len() as u64));
+        let limits = Limits::default();
+        let mut buf = RecvBuffer::new(limits.max_buffer);
+        let mut parser = HeadParser::new(&limits);
+        g.bench_function("wirestate", |b| {
+            b.iter(|| {
+                buf.push(black_box(input)).unwrap();
+                let (head, body) = parser.parse_request(&mut buf).unwrap().unwrap();
+                black_box((&head, body));
+            })
+        });
+        g.bench_function("httparse", |b| {
+            b.iter_batched_ref(
+                || [httparse::EMPTY_HEADER; 16],
+                |headers| {
+                    let mut req = httparse::Request::new(headers);
+                    assert_eq!(
+                        req.parse(black_box(input)).unwrap(),
+                        httparse::Status::Complete(input.len())
+                    );
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        g.finish();
+    }
+}
+
+fn responses(c: &mut Criterion) {
+    for (name, input) in [("resp", RESP), ("resp_short", RESP_SHORT)] {
+        let mut g = c.benchmark_group(name);
+        g.throughput(Throughput::Bytes(input.len() as u64));
+        let limits = Limits::default();
+        let mut buf = RecvBuffer::new(limits.max_buffer);
+        let mut parser = HeadParser::new(&limits);
+        g.bench_function("wirestate", |b| {
+            b.iter(|| {
+                buf.push(black_box(input)).unwrap();
+                let (head, body) = parser
+                    .parse_response(&mut buf, &Method::Get)
+                    .unwrap()
+                    .unwrap();
+                black_box((&head, body));
+            })
+        });
+        g.bench_function("httparse", |b| {
+            b.iter_batched_ref(
+                || [httparse::EMPTY_HEADER; 16],
+                |headers| {
+                    let mut resp = httparse::Response::new(headers);
+                    assert_eq!(
+                        resp.parse(black_box(input)).unwrap(),
+                        httparse::Status::Complete(input.len())
+                    );
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        g.finish();
+    }
+}
+
+/// 256 KiB of body in 4 KiB chunks, encoded by our encoder.
+fn chunked_body() -> (Vec<u8>, usize) {
+    let data: Vec<u8> = (0..256 * 1024).map(|i| (i % 251) as u8).collect();
+    let mut enc = BodyEncoder::chunked();
+    let mut out = VecDeque::new();
+    for piece in data.chunks(4096) {
+        enc.encode(Bytes::copy_from_slice(piece), &mut out).unwrap();
+    }
+    enc.finish(&Headers::new(), &mut out).unwrap();
+    (
+        out.iter().flat_map(|b| b.iter().copied()).collect(),
+        data.len(),
+    )
+}
+
+fn chunked(c: &mut Criterion) {
+    let (wire, body_len) = chunked_body();
+    let mut g = c.benchmark_group("chunked_256k");
+    g.throughput(Throughput::Bytes(wire.len() as u64));
+    let limits = Limits::default();
+    let mut buf = RecvBuffer::new(wire.len() + 1);
+    g.bench_function("wirestate_decode", |b| {
+        b.iter(|| {
+            buf.push(black_box(&wire)).unwrap();
+            let mut dec = ChunkedDecoder::new(&limits);
+            let mut n = 0;
+            while let Some(e) = dec.decode(&mut buf) {
+                if let BodyEvent::Data(d) = e.unwrap() {
+                    n += d.len();
+                }
+            }
+            assert_eq!(n, body_len);
+        })
+    });
+    let mut dst: Vec<u8> = Vec::with_capacity(wire.len());
+    g.bench_function("memcpy", |b| {
+        b.iter(|| {
+            dst.clear();
+            dst.extend_from_slice(black_box(&wire));
+            black_box(&dst);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, requests, responses, chunked);
+criterion_main!(benches);

@@ -1,0 +1,252 @@
+//! HTTP handler code shared by the example programs and the demo: the file server's
+//! event handler, the fixed-body responder, and the `http_get` fetch.
+
+use super::std_io;
+use bytes::Bytes;
+use std::io::{self, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use wirestate::http::{
+    ClientConn, ClientEvent, Headers, Limits, Method, RequestHead, ResponseHead, ServerConn,
+    ServerEvent, StatusCode,
+};
+
+/// Bytes per read: large enough that a typical request arrives in one.
+pub const READ_SIZE: usize = 64 * 1024;
+
+/// The body of the fixed-body responder.
+pub const HELLO: &[u8] = b"Hello, World!\n";
+
+/// Answers every request as soon as its head arrives: `GET /` or `HEAD /` with
+/// [`HELLO`], anything else 404. Stateless, so one handler serves every connection of
+/// the mio event loop; request bodies are read and dropped by the machine.
+pub fn fixed_body(conn: &mut ServerConn, event: ServerEvent) {
+    match event {
+        ServerEvent::Request(req) => {
+            let found =
+                req.target.as_bytes() == b"/" && matches!(req.method, Method::Get | Method::Head);
+            let (status, body) = if found {
+                (StatusCode::OK, Bytes::from_static(HELLO))
+            } else {
+                (StatusCode::NOT_FOUND, Bytes::from_static(b"not found\n"))
+            };
+            let mut head = ResponseHead::new(status);
+            head.headers
+                .append("Content-Type", "text/plain; charset=utf-8")
+                .expect("static header");
+            if let Err(e) = conn.respond(head, body) {
+                eprintln!("respond: {e}");
+            }
+        }
+        ServerEvent::Error(e) => eprintln!("request error: {e}"),
+        _ => {}
+    }
+}
+
+/// Per-connection state of the file server.
+pub struct FileServer {
+    root: PathBuf,
+    request: Option<RequestHead>,
+}
+
+impl FileServer {
+    pub fn new(root: &Path) -> FileServer {
+        FileServer {
+            root: root.to_path_buf(),
+            request: None,
+        }
+    }
+
+    /// The event handler: answers once a request is complete (its body, if any, is
+    /// drained first), in order, so pipelined requests get their answers in turn.
+    pub fn on_event(&mut self, conn: &mut ServerConn, event: ServerEvent) {
+        match event {
+            ServerEvent::Request(req) => self.request = Some(req),
+            ServerEvent::EndOfMessage(_) => {
+                if let Some(req) = self.request.take() {
+                    let (head, body) = self.answer(&req);
+                    if let Err(e) = conn.respond(head, body) {
+                        eprintln!("respond: {e}");
+                    }
+                }
+            }
+            ServerEvent::Error(e) => eprintln!("request error: {e}"),
+            _ => {}
+        }
+    }
+
+    /// The response to one request: the file, 404, or 405 with `Allow`.
+    pub fn answer(&self, req: &RequestHead) -> (ResponseHead, Bytes) {
+        if !matches!(req.method, Method::Get | Method::Head) {
+            let mut head = ResponseHead::new(StatusCode::METHOD_NOT_ALLOWED);
+            head.headers.append("Allow", "GET, HEAD").expect("static");
+            return (head, Bytes::from_static(b"method not allowed\n"));
+        }
+        let Some(path) = self.resolve(req.target.as_bytes()) else {
+            return not_found();
+        };
+        match std::fs::read(&path) {
+            Ok(data) => {
+                let mut head = ResponseHead::new(StatusCode::OK);
+                head.headers
+                    .append("Content-Type", content_type(&path))
+                    .expect("static");
+                (head, Bytes::from(data))
+            }
+            Err(_) => not_found(),
+        }
+    }
+
+    /// Maps an origin-form target to a file under the root: query dropped, `%XX`
+    /// decoded, `.` and `..` segments refused, a directory served as its `index.html`.
+    fn resolve(&self, target: &[u8]) -> Option<PathBuf> {
+        let path = target.split(|&c| c == b'?').next()?;
+        let path = percent_decode(path.strip_prefix(b"/")?)?;
+        let mut out = self.root.clone();
+        for segment in path.split('/').filter(|s| !s.is_empty()) {
+            if segment == "." || segment == ".." || segment.contains('\\') {
+                return None;
+            }
+            out.push(segment);
+        }
+        if out.is_dir() {
+            out.push("index.html");
+        }
+        Some(out)
+    }
+}
+
+fn not_found() -> (ResponseHead, Bytes) {
+    let mut head = ResponseHead::new(StatusCode::NOT_FOUND);
+    head.headers
+        .append("Content-Type", "text/plain; charset=utf-8")
+        .expect("static");
+    (head, Bytes::from_static(b"not found\n"))
+}
+
+fn percent_decode(b: &[u8]) -> Option<String> {
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    let s = String::from_utf8(out).ok()?;
+    (!s.contains('\0')).then_some(s)
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("html" | "htm") => "text/html; charset=utf-8",
+        Some("txt") => "text/plain; charset=utf-8",
+        Some("css") => "text/css",
+        Some("js") => "text/javascript",
+        Some("json") => "application/json",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Serves files from `root` on `listener`, one thread per connection.
+pub fn serve_files(listener: std::net::TcpListener, root: PathBuf) -> io::Result<()> {
+    std_io::serve(listener, READ_SIZE, move |_peer| {
+        let mut files = FileServer::new(&root);
+        (
+            ServerConn::new(Limits::default()),
+            move |conn: &mut ServerConn, event| files.on_event(conn, event),
+        )
+    })
+}
+
+/// `http://host[:port]/path` split into (host, port, path).
+pub fn parse_url(url: &str) -> Option<(String, u16, String)> {
+    let rest = url.strip_prefix("http://")?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().ok()?),
+        None => (authority, 80),
+    };
+    (!host.is_empty()).then(|| (host.to_string(), port, path.to_string()))
+}
+
+/// A fetched response: its head and where its body went.
+pub struct Fetched {
+    pub head: ResponseHead,
+    pub body_len: u64,
+}
+
+/// The classic tutorial client: `GET path` with `Connection: close` to `addr`, body
+/// bytes written to `body` as they arrive. The response head is returned.
+pub fn fetch(addr: &str, host: &str, path: &str, body: &mut dyn Write) -> io::Result<Fetched> {
+    let mut stream = TcpStream::connect(addr)?;
+    let mut conn = ClientConn::new(Limits::default());
+    let mut req = RequestHead::new(Method::Get, path).map_err(invalid)?;
+    req.headers.append("Host", host).map_err(invalid)?;
+    req.headers
+        .append("User-Agent", "wirestate-http_get/0.1")
+        .map_err(invalid)?;
+    req.headers.append("Accept", "*/*").map_err(invalid)?;
+    req.headers.append("Connection", "close").map_err(invalid)?;
+    conn.send_request(req).map_err(invalid)?;
+    conn.send_end(&Headers::new()).map_err(invalid)?;
+    let mut head = None;
+    let mut body_len = 0u64;
+    let mut done = false;
+    let mut failure = None;
+    std_io::drive(&mut stream, &mut conn, READ_SIZE, |_, event| match event {
+        ClientEvent::Response(r) => head = Some(r),
+        ClientEvent::Data(d) => {
+            body_len += d.len() as u64;
+            if let Err(e) = body.write_all(&d) {
+                failure.get_or_insert(e);
+            }
+        }
+        ClientEvent::EndOfMessage(_) => done = true,
+        ClientEvent::Error(e) => {
+            failure.get_or_insert(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
+        }
+        _ => {}
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    match head {
+        Some(head) if done => Ok(Fetched { head, body_len }),
+        _ => Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "connection closed before the response was complete",
+        )),
+    }
+}
+
+fn invalid(e: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, e.to_string())
+}
+
+/// The response head as text, the way it came over the wire.
+pub fn head_text(head: &ResponseHead) -> String {
+    let mut s = format!(
+        "{} {} {}\r\n",
+        String::from_utf8_lossy(head.version.as_bytes()),
+        head.status.as_u16(),
+        String::from_utf8_lossy(&head.reason)
+    );
+    for (n, v) in head.headers.iter() {
+        s.push_str(&format!(
+            "{}: {}\r\n",
+            String::from_utf8_lossy(n),
+            String::from_utf8_lossy(v)
+        ));
+    }
+    s
+}

@@ -1,0 +1,67 @@
+//! Server side: any bytes, cut at any point, never panic; events (with body data and
+//! tunnel bytes merged) and everything the server answers do not depend on the cut.
+//! The server answers each complete request so pipelined input keeps being parsed.
+#![no_main]
+use bytes::Bytes;
+use libfuzzer_sys::fuzz_target;
+use wirestate::http::{Limits, ResponseHead, ServerConn, ServerEvent, StatusCode};
+use wirestate::{Instant, Machine};
+
+#[derive(Debug, PartialEq)]
+enum Ev {
+    Head(Vec<u8>, usize),
+    Data(Vec<u8>),
+    Other(String),
+}
+
+fn run(input: &[u8], cut: usize, limits: Limits) -> (Vec<Ev>, Vec<u8>) {
+    let mut s = ServerConn::new(limits);
+    let mut evs: Vec<Ev> = Vec::new();
+    let mut out = Vec::new();
+    let cut = cut.min(input.len());
+    let mut pump = |s: &mut ServerConn, evs: &mut Vec<Ev>, out: &mut Vec<u8>| {
+        while let Some(e) = s.poll_event() {
+            match e {
+                ServerEvent::Request(r) => {
+                    evs.push(Ev::Head(r.target.as_bytes().to_vec(), r.headers.len()))
+                }
+                ServerEvent::Data(d) | ServerEvent::Tunnel(d) => match evs.last_mut() {
+                    Some(Ev::Data(acc)) => acc.extend_from_slice(&d),
+                    _ => evs.push(Ev::Data(d.to_vec())),
+                },
+                ServerEvent::EndOfMessage(t) => {
+                    let _ = s.respond(ResponseHead::new(StatusCode::OK), Bytes::from_static(b"ok"));
+                    evs.push(Ev::Other(format!("end {t:?}")));
+                }
+                other => evs.push(Ev::Other(format!("{other:?}"))),
+            }
+        }
+        while let Some(b) = s.poll_transmit() {
+            out.extend_from_slice(&b);
+        }
+    };
+    for piece in [&input[..cut], &input[cut..]] {
+        s.handle_input(Instant::ZERO, piece);
+        pump(&mut s, &mut evs, &mut out);
+    }
+    s.handle_eof(Instant::ZERO);
+    pump(&mut s, &mut evs, &mut out);
+    (evs, out)
+}
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 2 {
+        return;
+    }
+    let limits = Limits {
+        allow_bare_lf: data[0] & 1 == 1,
+        max_head: 64 + data[0] as usize * 8,
+        max_headers: 4 + (data[0] >> 4) as usize,
+        max_chunk_ext: 8 + data[1] as usize % 64,
+        ..Limits::default()
+    };
+    let input = &data[2..];
+    let whole = run(input, input.len(), limits);
+    let cut = data[1] as usize * input.len() / 256;
+    assert_eq!(whole, run(input, cut, limits));
+});

@@ -1,0 +1,562 @@
+//! Message bodies: the chunked decoder (RFC 9112 section 7.1), the length and
+//! close-delimited readers, and the encoder that refuses to send more or fewer bytes
+//! than the head declared.
+
+use super::error::{ErrorKind, HttpError, SendError};
+use super::head::Headers;
+use super::parse::{parse_fields, HeadScanner, Scan};
+use super::Limits;
+use crate::buffer::RecvBuffer;
+use alloc::collections::VecDeque;
+use bytes::{Bytes, BytesMut};
+use memchr::memchr;
+
+/// One step of a decoded body.
+///
+/// ```
+/// use wirestate::http::BodyEvent;
+/// let e = BodyEvent::Data(bytes::Bytes::from_static(b"hi"));
+/// assert!(matches!(e, BodyEvent::Data(_)));
+/// ```
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyEvent {
+    /// Body bytes, a zero-copy slice of the receive buffer.
+    Data(Bytes),
+    /// The chunk extensions of the next chunk, from the first `;` to the line end
+    /// (RFC 9112 7.1.1), bounded by [`Limits::max_chunk_ext`]. Only sent when present.
+    Extension(Bytes),
+    /// The body is complete; the trailer section (empty unless chunked with trailers).
+    End(Headers),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ChunkState {
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailers,
+    Done,
+}
+
+/// Streaming decoder of the chunked transfer coding (RFC 9112 section 7.1).
+///
+/// Strict on every rule that lets two parsers disagree about where a body ends: the
+/// chunk-size is 1*HEXDIG (an empty size line is an error, not 0), bounded in digits and
+/// checked for overflow; every line ends in CRLF, never a bare LF or CR, extensions
+/// included; extensions follow the `;name[=token|quoted-string]` grammar and are bounded;
+/// chunk data is followed by exactly CRLF; trailers may not carry framing fields.
+///
+/// ```
+/// use wirestate::buffer::RecvBuffer;
+/// use wirestate::http::{BodyEvent, ChunkedDecoder, Limits};
+///
+/// let mut buf = RecvBuffer::new(1024);
+/// buf.push(b"5;sig=abc\r\nhello\r\n0\r\nX-Sum: 1\r\n\r\n").unwrap();
+/// let mut dec = ChunkedDecoder::new(&Limits::default());
+/// let mut events = Vec::new();
+/// while let Some(e) = dec.decode(&mut buf) {
+///     events.push(e.unwrap());
+/// }
+/// assert_eq!(events[0], BodyEvent::Extension(bytes::Bytes::from_static(b";sig=abc")));
+/// assert_eq!(events[1], BodyEvent::Data(bytes::Bytes::from_static(b"hello")));
+/// assert!(matches!(&events[2], BodyEvent::End(t) if t.get(b"x-sum") == Some(&b"1"[..])));
+/// assert!(dec.is_done());
+/// ```
+#[derive(Clone, Debug)]
+pub struct ChunkedDecoder {
+    state: ChunkState,
+    scanner: HeadScanner,
+    limits: Limits,
+}
+
+impl ChunkedDecoder {
+    /// A decoder at the start of a chunked body.
+    ///
+    /// ```
+    /// let d = wirestate::http::ChunkedDecoder::new(&wirestate::http::Limits::default());
+    /// assert!(!d.is_done());
+    /// ```
+    pub fn new(limits: &Limits) -> ChunkedDecoder {
+        ChunkedDecoder {
+            state: ChunkState::Size,
+            scanner: HeadScanner::default(),
+            limits: *limits,
+        }
+    }
+
+    /// True once the last chunk and trailer section have been decoded.
+    ///
+    /// ```
+    /// let d = wirestate::http::ChunkedDecoder::new(&wirestate::http::Limits::default());
+    /// assert!(!d.is_done());
+    /// ```
+    pub fn is_done(&self) -> bool {
+        self.state == ChunkState::Done
+    }
+
+    /// Decodes the next event from the front of `buf`, consuming what it used.
+    /// `None` means more input is needed (or the body is done). After an error the
+    /// decoder is stuck: framing is lost.
+    ///
+    /// ```
+    /// use wirestate::buffer::RecvBuffer;
+    /// use wirestate::http::{ChunkedDecoder, ErrorKind, Limits};
+    /// let mut buf = RecvBuffer::new(64);
+    /// buf.push(b"\r\n").unwrap(); // an empty chunk-size line
+    /// let err = ChunkedDecoder::new(&Limits::default()).decode(&mut buf).unwrap().unwrap_err();
+    /// assert_eq!(err.kind, ErrorKind::InvalidChunkSize);
+    /// ```
+    pub fn decode(&mut self, buf: &mut RecvBuffer) -> Option<Result<BodyEvent, HttpError>> {
+        let base = buf.consumed();
+        let fail = |(kind, at): (ErrorKind, usize)| {
+            Some(Err(HttpError {
+                kind,
+                offset: base + at as u64,
+            }))
+        };
+        match self.state {
+            ChunkState::Done => None,
+            ChunkState::Size => {
+                let (size, ext, line_len) = match self.size_line(buf.as_slice()) {
+                    Ok(Some(v)) => v,
+                    Ok(None) => return None,
+                    Err(e) => {
+                        self.state = ChunkState::Done;
+                        return fail(e);
+                    }
+                };
+                self.state = if size == 0 {
+                    ChunkState::Trailers
+                } else {
+                    ChunkState::Data(size)
+                };
+                if ext.0 < ext.1 {
+                    let line = buf.take(line_len);
+                    return Some(Ok(BodyEvent::Extension(line.slice(ext.0..ext.1))));
+                }
+                buf.discard(line_len);
+                self.decode(buf)
+            }
+            ChunkState::Data(left) => {
+                if buf.is_empty() {
+                    return None;
+                }
+                let n = (buf.len() as u64).min(left);
+                self.state = if n == left {
+                    ChunkState::DataEnd
+                } else {
+                    ChunkState::Data(left - n)
+                };
+                Some(Ok(BodyEvent::Data(buf.take(n as usize))))
+            }
+            ChunkState::DataEnd => {
+                // RFC 9112 7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF.
+                let b = buf.as_slice();
+                let bad = match b {
+                    [] | [b'\r'] => return None,
+                    [b'\r', b'\n', ..] => None,
+                    [b'\r', ..] => Some(1),
+                    _ => Some(0),
+                };
+                if let Some(at) = bad {
+                    self.state = ChunkState::Done;
+                    return fail((ErrorKind::MissingChunkCrlf, at));
+                }
+                buf.discard(2);
+                self.state = ChunkState::Size;
+                self.decode(buf)
+            }
+            ChunkState::Trailers => {
+                let (len, lines) = match self.scanner.scan(buf.as_slice(), &self.limits, None) {
+                    Ok(Scan::Complete { len, lines }) => (len, lines),
+                    Ok(Scan::Partial) => return None,
+                    Err(e) => {
+                        self.state = ChunkState::Done;
+                        return fail(e);
+                    }
+                };
+                self.state = ChunkState::Done;
+                let section = buf.take(len);
+                let (trailers, info) = match parse_fields(section, 0, lines - 1, &self.limits) {
+                    Ok(v) => v,
+                    Err(e) => return fail(e),
+                };
+                // RFC 9110 6.5.1: fields that frame the message cannot be trailers; a
+                // Content-Length or Transfer-Encoding here would be read by a naive
+                // merger as framing for the next message.
+                if info.te_present || info.content_length.is_some() {
+                    return fail((ErrorKind::ForbiddenTrailer, 0));
+                }
+                let forbidden = trailers.iter().any(|(n, _)| {
+                    n.eq_ignore_ascii_case(b"content-length")
+                        || n.eq_ignore_ascii_case(b"transfer-encoding")
+                });
+                if forbidden {
+                    return fail((ErrorKind::ForbiddenTrailer, 0));
+                }
+                Some(Ok(BodyEvent::End(trailers)))
+            }
+        }
+    }
+
+    /// Parses a complete chunk-size line: (size, extension span, line length).
+    #[allow(clippy::type_complexity)]
+    fn size_line(
+        &self,
+        b: &[u8],
+    ) -> Result<Option<(u64, (usize, usize), usize)>, (ErrorKind, usize)> {
+        let max_digits = self.limits.max_chunk_size_digits;
+        let max_line = max_digits
+            .saturating_add(self.limits.max_chunk_ext)
+            .saturating_add(2);
+        let lf = memchr(b'\n', &b[..b.len().min(max_line)]);
+        let Some(lf) = lf else {
+            if b.len() < max_line {
+                return Ok(None);
+            }
+            // The same verdict whether the line arrived whole or is still arriving: only
+            // the first `max_line` bytes are looked at.
+            let digits = b.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+            return Err(if digits > max_digits {
+                (
+                    ErrorKind::ChunkSizeTooLong { limit: max_digits },
+                    max_digits,
+                )
+            } else {
+                let limit = self.limits.max_chunk_ext;
+                (ErrorKind::ChunkExtensionTooLong { limit }, digits + limit)
+            });
+        };
+        // Every chunk line ends in CRLF; a bare LF here is the CVE-2025-22871 pattern.
+        if lf == 0 || b[lf - 1] != b'\r' {
+            return Err((ErrorKind::BareLf, lf));
+        }
+        let line = &b[..lf - 1];
+        if let Some(p) = memchr(b'\r', line) {
+            return Err((ErrorKind::BareCr, p));
+        }
+        let digits = line.iter().take_while(|c| c.is_ascii_hexdigit()).count();
+        if digits == 0 {
+            return Err((ErrorKind::InvalidChunkSize, 0));
+        }
+        if digits > max_digits {
+            return Err((
+                ErrorKind::ChunkSizeTooLong { limit: max_digits },
+                max_digits,
+            ));
+        }
+        let mut size: u64 = 0;
+        for &c in &line[..digits] {
+            let d = (c as char).to_digit(16).unwrap_or(0);
+            size = size
+                .checked_mul(16)
+                .and_then(|s| s.checked_add(u64::from(d)))
+                .ok_or((ErrorKind::ChunkSizeOverflow, 0))?;
+        }
+        let ext = &line[digits..];
+        if ext.len() > self.limits.max_chunk_ext {
+            let limit = self.limits.max_chunk_ext;
+            return Err((ErrorKind::ChunkExtensionTooLong { limit }, digits + limit));
+        }
+        if let Some(at) = check_chunk_ext(ext) {
+            // Something other than an extension right after the digits: a bad size.
+            let kind = if at == 0 && !matches!(ext[0], b' ' | b'\t' | b';') {
+                ErrorKind::InvalidChunkSize
+            } else {
+                ErrorKind::InvalidChunkExtension
+            };
+            return Err((kind, digits + at));
+        }
+        Ok(Some((size, (digits, digits + ext.len()), lf + 1)))
+    }
+}
+
+/// Checks `*( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )`
+/// (RFC 9112 7.1.1); returns the offset of the first byte that breaks it.
+fn check_chunk_ext(b: &[u8]) -> Option<usize> {
+    use super::chars::is_token;
+    let ws = |i: &mut usize| {
+        while *i < b.len() && matches!(b[*i], b' ' | b'\t') {
+            *i += 1;
+        }
+    };
+    let token = |i: &mut usize| -> bool {
+        let s = *i;
+        while *i < b.len() && is_token(b[*i]) {
+            *i += 1;
+        }
+        *i > s
+    };
+    let mut i = 0;
+    while i < b.len() {
+        ws(&mut i);
+        if b.get(i) != Some(&b';') {
+            return Some(i);
+        }
+        i += 1;
+        ws(&mut i);
+        if !token(&mut i) {
+            return Some(i);
+        }
+        let mark = i;
+        ws(&mut i);
+        if b.get(i) != Some(&b'=') {
+            i = mark;
+            continue;
+        }
+        i += 1;
+        ws(&mut i);
+        if b.get(i) == Some(&b'"') {
+            // quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE (RFC 9110 5.6.4)
+            i += 1;
+            loop {
+                match b.get(i) {
+                    None => return Some(i),
+                    Some(b'"') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(b'\\') => match b.get(i + 1) {
+                        Some(&c) if c == b'\t' || (c >= 0x20 && c != 0x7f) => i += 2,
+                        _ => return Some(i + 1),
+                    },
+                    Some(&c) if c == b'\t' || (c >= 0x20 && c != 0x7f) => i += 1,
+                    Some(_) => return Some(i),
+                }
+            }
+        } else if !token(&mut i) {
+            return Some(i);
+        }
+    }
+    None
+}
+
+/// Reads a body of a known kind from the receive buffer.
+#[derive(Clone, Debug)]
+pub(crate) enum BodyDecoder {
+    Length(u64),
+    Chunked(ChunkedDecoder),
+    Close,
+}
+
+impl BodyDecoder {
+    /// The next body event; `eof` says the peer has closed (which ends a
+    /// close-delimited body and truncates any other).
+    pub(crate) fn decode(
+        &mut self,
+        buf: &mut RecvBuffer,
+        eof: bool,
+    ) -> Option<Result<BodyEvent, HttpError>> {
+        match self {
+            BodyDecoder::Length(0) => Some(Ok(BodyEvent::End(Headers::new()))),
+            BodyDecoder::Length(left) => {
+                if buf.is_empty() {
+                    return eof.then(|| Err(incomplete(buf)));
+                }
+                let n = (buf.len() as u64).min(*left);
+                *left -= n;
+                Some(Ok(BodyEvent::Data(buf.take(n as usize))))
+            }
+            BodyDecoder::Close => {
+                if !buf.is_empty() {
+                    let n = buf.len();
+                    return Some(Ok(BodyEvent::Data(buf.take(n))));
+                }
+                eof.then(|| Ok(BodyEvent::End(Headers::new())))
+            }
+            BodyDecoder::Chunked(d) => match d.decode(buf) {
+                None if eof && !d.is_done() => Some(Err(incomplete(buf))),
+                other => other,
+            },
+        }
+    }
+}
+
+fn incomplete(buf: &RecvBuffer) -> HttpError {
+    HttpError {
+        kind: ErrorKind::IncompleteMessage,
+        offset: buf.consumed() + buf.len() as u64,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Enc {
+    Empty,
+    Length(u64),
+    Chunked,
+    Close,
+}
+
+/// Frames an outgoing body: counts a Content-Length body, chunks a chunked one, passes a
+/// close-delimited one through. It refuses to send more bytes than declared and to end
+/// with fewer, so a peer never sees a length that lies.
+///
+/// ```
+/// use std::collections::VecDeque;
+/// use bytes::Bytes;
+/// use wirestate::http::{BodyEncoder, Headers, SendError};
+///
+/// let mut out = VecDeque::new();
+/// let mut enc = BodyEncoder::length(5);
+/// enc.encode(Bytes::from_static(b"hel"), &mut out).unwrap();
+/// assert_eq!(enc.finish(&Headers::new(), &mut out), Err(SendError::TooLittleData));
+/// assert_eq!(enc.encode(Bytes::from_static(b"lo!"), &mut out), Err(SendError::TooMuchData));
+/// enc.encode(Bytes::from_static(b"lo"), &mut out).unwrap();
+/// enc.finish(&Headers::new(), &mut out).unwrap();
+///
+/// let mut chunked = BodyEncoder::chunked();
+/// let mut out = VecDeque::new();
+/// chunked.encode(Bytes::from_static(b"hello"), &mut out).unwrap();
+/// chunked.finish(&Headers::new(), &mut out).unwrap();
+/// let wire: Vec<u8> = out.iter().flat_map(|b| b.iter().copied()).collect();
+/// assert_eq!(wire, b"5\r\nhello\r\n0\r\n\r\n");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyEncoder(Enc);
+
+impl BodyEncoder {
+    /// No body may be sent (HEAD responses, 204, 304, requests without framing fields).
+    ///
+    /// ```
+    /// use std::collections::VecDeque;
+    /// let mut e = wirestate::http::BodyEncoder::empty();
+    /// assert!(e.encode(bytes::Bytes::from_static(b"x"), &mut VecDeque::new()).is_err());
+    /// ```
+    pub fn empty() -> BodyEncoder {
+        BodyEncoder(Enc::Empty)
+    }
+
+    /// Exactly `n` bytes (`Content-Length: n`).
+    ///
+    /// ```
+    /// assert_eq!(wirestate::http::BodyEncoder::length(3).remaining(), Some(3));
+    /// ```
+    pub fn length(n: u64) -> BodyEncoder {
+        if n == 0 {
+            BodyEncoder(Enc::Length(0))
+        } else {
+            BodyEncoder(Enc::Length(n))
+        }
+    }
+
+    /// Chunked transfer coding.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::http::BodyEncoder::chunked().remaining(), None);
+    /// ```
+    pub fn chunked() -> BodyEncoder {
+        BodyEncoder(Enc::Chunked)
+    }
+
+    /// Until the connection closes (responses only).
+    ///
+    /// ```
+    /// assert_eq!(wirestate::http::BodyEncoder::close_delimited().remaining(), None);
+    /// ```
+    pub fn close_delimited() -> BodyEncoder {
+        BodyEncoder(Enc::Close)
+    }
+
+    /// Bytes still owed under a Content-Length, or `None` for other framings.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::http::BodyEncoder::empty().remaining(), Some(0));
+    /// ```
+    pub fn remaining(&self) -> Option<u64> {
+        match self.0 {
+            Enc::Empty => Some(0),
+            Enc::Length(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// Queues `data` framed for the wire onto `out` (no copy of `data`).
+    ///
+    /// ```
+    /// use std::collections::VecDeque;
+    /// let mut out = VecDeque::new();
+    /// wirestate::http::BodyEncoder::close_delimited()
+    ///     .encode(bytes::Bytes::from_static(b"raw"), &mut out)
+    ///     .unwrap();
+    /// assert_eq!(&out[0][..], b"raw");
+    /// ```
+    pub fn encode(&mut self, data: Bytes, out: &mut VecDeque<Bytes>) -> Result<(), SendError> {
+        if data.is_empty() {
+            // An empty chunk would be the last-chunk: never send one for empty data.
+            return Ok(());
+        }
+        match &mut self.0 {
+            Enc::Empty => return Err(SendError::TooMuchData),
+            Enc::Length(left) => {
+                if data.len() as u64 > *left {
+                    return Err(SendError::TooMuchData);
+                }
+                *left -= data.len() as u64;
+                out.push_back(data);
+            }
+            Enc::Chunked => {
+                let mut size = BytesMut::with_capacity(18);
+                push_hex(&mut size, data.len() as u64);
+                size.extend_from_slice(b"\r\n");
+                out.push_back(size.freeze());
+                out.push_back(data);
+                out.push_back(Bytes::from_static(b"\r\n"));
+            }
+            Enc::Close => out.push_back(data),
+        }
+        Ok(())
+    }
+
+    /// Ends the body: the last chunk and `trailers` for chunked (trailers are refused
+    /// for other framings), or a check that every declared byte was sent.
+    ///
+    /// ```
+    /// use std::collections::VecDeque;
+    /// use wirestate::http::{BodyEncoder, Headers};
+    /// let mut t = Headers::new();
+    /// t.append("Content-Length", "1").unwrap();
+    /// assert!(BodyEncoder::chunked().finish(&t, &mut VecDeque::new()).is_err());
+    /// ```
+    pub fn finish(
+        &mut self,
+        trailers: &Headers,
+        out: &mut VecDeque<Bytes>,
+    ) -> Result<(), SendError> {
+        match self.0 {
+            Enc::Chunked => {
+                let framing = trailers.iter().any(|(n, _)| {
+                    n.eq_ignore_ascii_case(b"content-length")
+                        || n.eq_ignore_ascii_case(b"transfer-encoding")
+                });
+                if framing {
+                    return Err(SendError::BadFraming);
+                }
+                let mut b = BytesMut::with_capacity(5 + trailers.len() * 32);
+                b.extend_from_slice(b"0\r\n");
+                super::encode::fields(trailers, &mut b);
+                b.extend_from_slice(b"\r\n");
+                out.push_back(b.freeze());
+            }
+            _ if !trailers.is_empty() => return Err(SendError::BadFraming),
+            Enc::Length(n) if n > 0 => return Err(SendError::TooLittleData),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn push_hex(out: &mut BytesMut, n: u64) {
+    let mut digits = [0u8; 16];
+    let mut i = digits.len();
+    let mut n = n;
+    loop {
+        i -= 1;
+        digits[i] = b"0123456789abcdef"[(n & 15) as usize];
+        n >>= 4;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}

@@ -1,0 +1,99 @@
+//! Byte classes of RFC 9110 section 5.6.2 (tokens) and 5.5 (field values), as lookup
+//! tables plus an 8-bytes-at-a-time check for the common all-printable case.
+
+const fn token_table() -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        // tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_"
+        //       / "`" / "|" / "~" / DIGIT / ALPHA   (RFC 9110 section 5.6.2)
+        t[c] = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        c += 1;
+    }
+    t
+}
+
+static TOKEN: [bool; 256] = token_table();
+
+/// `tchar` (RFC 9110 section 5.6.2).
+#[inline]
+pub(crate) fn is_token(b: u8) -> bool {
+    TOKEN[b as usize]
+}
+
+/// field-vchar / SP / HTAB (RFC 9110 section 5.5): VCHAR, obs-text, SP and HTAB.
+/// CR, LF, NUL and every other control are refused.
+#[inline]
+pub(crate) fn is_value_byte(b: u8) -> bool {
+    b == b'\t' || (b >= 0x20 && b != 0x7f)
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Index of the first byte that is not a field-value byte, if any.
+///
+/// Eight bytes at a time: a word with no byte below 0x20 and no 0x7F is all valid
+/// (bytes >= 0x80 are obs-text, also valid); only a word that fails is looked at byte
+/// by byte, which is where an HTAB or an error lives.
+#[inline]
+pub(crate) fn first_invalid_value_byte(v: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    let mut chunks = v.chunks_exact(8);
+    for c in chunks.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        // Some byte < 0x20: (x - 0x20..) & !x & 0x80.. is non-zero (Bit Twiddling Hacks
+        // "hasless"), exact as a yes/no answer.
+        let low = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+        let y = x ^ (ONES * 0x7f);
+        let del = y.wrapping_sub(ONES) & !y & HIGHS;
+        if low | del != 0 {
+            if let Some(p) = c.iter().position(|&b| !is_value_byte(b)) {
+                return Some(i + p);
+            }
+        }
+        i += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| !is_value_byte(b))
+        .map(|p| i + p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swar_matches_the_table_for_every_byte_at_every_position() {
+        for b in 0..=255u8 {
+            for pos in 0..17 {
+                let mut v = [b'a'; 17];
+                v[pos] = b;
+                let want = if is_value_byte(b) { None } else { Some(pos) };
+                assert_eq!(first_invalid_value_byte(&v), want, "byte {b:#x} at {pos}");
+            }
+        }
+    }
+}

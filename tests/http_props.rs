@@ -1,0 +1,328 @@
+//! Properties: serialize -> parse roundtrips in both roles, chunking invariance on
+//! valid and arbitrary input (cuts inside CRLF and chunk sizes included), never a panic,
+//! and the hand-written field parser checked against a nom grammar of RFC 9112 5.
+
+mod common;
+#[path = "http_support/mod.rs"]
+mod http_support;
+
+use bytes::Bytes;
+use common::{drain_bytes, feed_cut};
+use http_support::*;
+use proptest::prelude::*;
+use wirestate::http::{
+    ClientConn, Headers, Limits, Method, RequestHead, ResponseHead, ServerConn, ServerEvent,
+    StatusCode,
+};
+use wirestate::{Instant, Machine};
+
+fn token() -> impl Strategy<Value = String> {
+    "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}"
+}
+
+/// Field names that are not framing or connection fields (those have rules of their own).
+fn plain_name() -> impl Strategy<Value = String> {
+    token().prop_filter("not a framing field", |n| {
+        let l = n.to_ascii_lowercase();
+        !matches!(
+            l.as_str(),
+            "host" | "content-length" | "transfer-encoding" | "connection" | "expect" | "upgrade"
+        )
+    })
+}
+
+/// Field values: visible ASCII, inner spaces and tabs, obs-text; no edge whitespace.
+fn value() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(
+        prop_oneof![8 => 0x21u8..0x7f, 1 => Just(b' '), 1 => Just(b'\t'), 1 => 0x80u8..=0xff],
+        0..24,
+    )
+    .prop_map(|mut v| {
+        while matches!(v.first(), Some(b' ' | b'\t')) {
+            v.remove(0);
+        }
+        while matches!(v.last(), Some(b' ' | b'\t')) {
+            v.pop();
+        }
+        v
+    })
+}
+
+fn headers() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
+    proptest::collection::vec((plain_name(), value()), 0..24)
+}
+
+fn method() -> impl Strategy<Value = Method> {
+    prop_oneof![
+        Just(Method::Get),
+        Just(Method::Post),
+        Just(Method::Put),
+        Just(Method::Delete),
+        Just(Method::Patch),
+        token()
+            .prop_filter("not CONNECT/HEAD", |t| t != "CONNECT" && t != "HEAD")
+            .prop_map(|t| Method::from_bytes(t.as_bytes()).unwrap()),
+    ]
+}
+
+fn target() -> impl Strategy<Value = String> {
+    "/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]{0,40}"
+}
+
+/// A body as the pieces it is sent in.
+fn body_pieces() -> impl Strategy<Value = Vec<Vec<u8>>> {
+    proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..6)
+}
+
+fn build_request(
+    m: Method,
+    t: &str,
+    hs: &[(String, Vec<u8>)],
+    chunked: bool,
+    body_len: usize,
+) -> RequestHead {
+    let mut r = RequestHead::new(m, t).unwrap();
+    r.headers.append("Host", "example.com").unwrap();
+    for (n, v) in hs {
+        r.headers.append(n, v).unwrap();
+    }
+    if chunked {
+        r.headers.append("Transfer-Encoding", "chunked").unwrap();
+    } else if body_len > 0 {
+        r.headers
+            .append("Content-Length", body_len.to_string())
+            .unwrap();
+    }
+    r
+}
+
+/// Serializes requests with the client.
+fn client_bytes(reqs: &[(RequestHead, Vec<Vec<u8>>, Headers)]) -> Vec<u8> {
+    let mut c = ClientConn::new(Limits::default());
+    for (r, pieces, trailers) in reqs {
+        c.send_request(r.clone()).unwrap();
+        for p in pieces {
+            c.send_data(Bytes::from(p.clone())).unwrap();
+        }
+        c.send_end(trailers).unwrap();
+    }
+    drain_bytes(&mut c)
+}
+
+fn request_case() -> impl Strategy<Value = (RequestHead, Vec<Vec<u8>>, Headers)> {
+    (
+        method(),
+        target(),
+        headers(),
+        any::<bool>(),
+        body_pieces(),
+        headers(),
+    )
+        .prop_map(|(m, t, hs, chunked, pieces, trailer_fields)| {
+            let len = pieces.iter().map(Vec::len).sum();
+            let r = build_request(m, &t, &hs, chunked, len);
+            let mut trailers = Headers::new();
+            if chunked {
+                for (n, v) in trailer_fields.iter().take(3) {
+                    trailers.append(n, v).unwrap();
+                }
+            }
+            (r, pieces, trailers)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Client serialize -> server parse gives back the same heads, bodies and trailers.
+    #[test]
+    fn request_roundtrip(reqs in proptest::collection::vec(request_case(), 1..4)) {
+        let wire = client_bytes(&reqs);
+        let mut server = Echo::new(Limits::default());
+        server.handle_input(Instant::ZERO, &wire);
+        let _ = common::events(&mut server);
+        prop_assert_eq!(server.seen.len(), reqs.len());
+        for ((got, body, trailers), (want, pieces, want_trailers)) in server.seen.iter().zip(&reqs) {
+            prop_assert_eq!(got, want);
+            prop_assert_eq!(body, &pieces.concat());
+            prop_assert_eq!(trailers, want_trailers);
+        }
+    }
+
+    /// Server serialize -> client parse gives back the same response.
+    #[test]
+    fn response_roundtrip(
+        code in 200u16..600,
+        hs in headers(),
+        pieces in body_pieces(),
+        chunked in any::<bool>(),
+    ) {
+        let mut s = ServerConn::new(Limits::default());
+        s.handle_input(Instant::ZERO, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+        let _ = common::events(&mut s);
+        let status = StatusCode::new(code).unwrap();
+        let mut resp = ResponseHead::new(status);
+        for (n, v) in &hs {
+            resp.headers.append(n, v).unwrap();
+        }
+        let bodyless = code == 204 || code == 304;
+        let len: usize = pieces.iter().map(Vec::len).sum();
+        if !bodyless {
+            if chunked {
+                resp.headers.append("Transfer-Encoding", "chunked").unwrap();
+            } else {
+                resp.headers.append("Content-Length", len.to_string()).unwrap();
+            }
+        }
+        s.send_response(resp.clone()).unwrap();
+        if !bodyless {
+            for p in &pieces {
+                s.send_data(Bytes::from(p.clone())).unwrap();
+            }
+            s.send_end(&Headers::new()).unwrap();
+        }
+        let wire = drain_bytes(&mut s);
+        let mut c = ClientConn::new(Limits::default());
+        c.send_request(get("/")).unwrap();
+        c.send_end(&Headers::new()).unwrap();
+        let _ = drain_bytes(&mut c);
+        let (evs, _) = feed_cut(Merged::new(c), &wire, &[]);
+        prop_assert_eq!(&evs[0], &Cv::Response(resp));
+        let body: Vec<u8> = evs.iter().filter_map(|e| match e { Cv::Data(d) => Some(d.clone()), _ => None }).flatten().collect();
+        prop_assert_eq!(body, if bodyless { Vec::new() } else { pieces.concat() });
+        prop_assert!(matches!(evs.last(), Some(Cv::End(_))));
+    }
+
+    /// Valid traffic cut anywhere (inside CRLFs, inside chunk sizes) gives the same
+    /// events and the same answers.
+    #[test]
+    fn valid_requests_are_chunking_invariant(
+        reqs in proptest::collection::vec(request_case(), 1..3),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..12),
+    ) {
+        let wire = client_bytes(&reqs);
+        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(wire.len() + 1)).collect();
+        cuts.sort_unstable();
+        let whole = feed_cut(Echo::new(Limits::default()), &wire, &[]);
+        prop_assert_eq!(feed_cut(Echo::new(Limits::default()), &wire, &cuts), whole);
+    }
+
+    /// Hand-built chunked bodies: random chunk sizes in hex of either case, leading
+    /// zeros, extensions, trailers, cut anywhere.
+    #[test]
+    fn chunked_bodies_are_chunking_invariant(
+        chunks in proptest::collection::vec((proptest::collection::vec(any::<u8>(), 1..30), 0usize..3, any::<bool>(), proptest::option::of("[a-z]{1,5}")), 0..6),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..16),
+    ) {
+        let mut wire = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        let mut body = Vec::new();
+        for (data, zeros, upper, ext) in &chunks {
+            let size = format!("{}{:x}", "0".repeat(*zeros), data.len());
+            let size = if *upper { size.to_uppercase() } else { size };
+            wire.extend_from_slice(size.as_bytes());
+            if let Some(e) = ext {
+                wire.extend_from_slice(format!(";{e}=\"v\"").as_bytes());
+            }
+            wire.extend_from_slice(b"\r\n");
+            wire.extend_from_slice(data);
+            wire.extend_from_slice(b"\r\n");
+            body.extend_from_slice(data);
+        }
+        wire.extend_from_slice(b"000\r\nX-T: 1\r\n\r\n");
+        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(wire.len() + 1)).collect();
+        cuts.sort_unstable();
+        let whole = feed_cut(Echo::new(Limits::default()), &wire, &[]);
+        prop_assert!(!whole.0.iter().any(|e| matches!(e, Ev::Error(_))), "{:?}", whole.0);
+        let got: Vec<u8> = whole.0.iter().filter_map(|e| match e { Ev::Data(d) => Some(d.clone()), _ => None }).flatten().collect();
+        prop_assert_eq!(got, body);
+        prop_assert_eq!(feed_cut(Echo::new(Limits::default()), &wire, &cuts), whole);
+    }
+
+    /// Arbitrary bytes, alone or after a valid prefix, never panic, and even the
+    /// errors they cause do not depend on how they were cut.
+    #[test]
+    fn arbitrary_bytes_never_panic_and_stay_invariant(
+        prefix in prop_oneof![
+            Just(&b""[..]),
+            Just(&b"GET / HTTP/1.1\r\nHost: a\r\n"[..]),
+            Just(&b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"[..]),
+            Just(&b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"[..]),
+        ],
+        noise in proptest::collection::vec(prop_oneof![
+            4 => any::<u8>(),
+            2 => Just(b'\r'), 2 => Just(b'\n'), 1 => Just(b':'), 1 => Just(b' '), 1 => Just(b';'),
+            1 => Just(b'0'), 1 => Just(b'a'),
+        ], 0..200),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..10),
+        bare_lf in any::<bool>(),
+    ) {
+        let limits = Limits { allow_bare_lf: bare_lf, max_head: 128, max_chunk_ext: 16, ..Limits::default() };
+        let mut wire = prefix.to_vec();
+        wire.extend_from_slice(&noise);
+        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(wire.len() + 1)).collect();
+        cuts.sort_unstable();
+        let whole = feed_cut(Echo::new(limits), &wire, &[]);
+        prop_assert_eq!(feed_cut(Echo::new(limits), &wire, &cuts), whole);
+        let client = || {
+            let mut c = ClientConn::new(limits);
+            c.send_request(get("/")).unwrap();
+            c.send_end(&Headers::new()).unwrap();
+            Merged::new(c)
+        };
+        let whole = feed_cut(client(), &noise, &[]);
+        let mut ncuts: Vec<usize> = cuts.iter().map(|&c| c.min(noise.len())).collect();
+        ncuts.sort_unstable();
+        prop_assert_eq!(feed_cut(client(), &noise, &ncuts), whole);
+    }
+
+    /// The hand-written field parser accepts exactly what the nom grammar of RFC 9112
+    /// section 5 accepts.
+    #[test]
+    fn field_parser_agrees_with_the_nom_grammar(
+        lines in proptest::collection::vec(proptest::collection::vec(prop_oneof![
+            6 => prop::sample::select(&b"abXz-!|~09"[..]),
+            2 => Just(b':'), 2 => Just(b' '), 1 => Just(b'\t'), 1 => Just(b'\r'),
+            1 => Just(0u8), 1 => Just(0x7fu8), 1 => Just(0x80u8), 1 => Just(b'('), 1 => Just(b'"'),
+        ], 1..14), 1..4),
+    ) {
+        let mut wire = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();
+        for l in &lines {
+            wire.extend_from_slice(l);
+            wire.extend_from_slice(b"\r\n");
+        }
+        wire.extend_from_slice(b"\r\n");
+        let mut s = ServerConn::new(Limits::default());
+        s.handle_input(Instant::ZERO, &wire);
+        let accepted = matches!(s.poll_event(), Some(ServerEvent::Request(_)));
+        let oracle = lines.iter().all(|l| oracle::field_line(l));
+        prop_assert_eq!(accepted, oracle, "{:?}", String::from_utf8_lossy(&wire));
+    }
+}
+
+/// RFC 9112 section 5 / RFC 9110 section 5.5 and 5.6.2 written as a nom grammar.
+mod oracle {
+    use nom::bytes::complete::{tag, take_while, take_while1};
+    use nom::combinator::eof;
+    use nom::{IResult, Parser};
+
+    fn tchar(c: u8) -> bool {
+        c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c)
+    }
+
+    fn field_char(c: u8) -> bool {
+        // field-vchar = VCHAR / obs-text, plus SP / HTAB inside field-content and OWS.
+        c == b' ' || c == b'\t' || (0x21..=0x7e).contains(&c) || c >= 0x80
+    }
+
+    /// field-line = field-name ":" OWS field-value OWS
+    pub fn field_line(line: &[u8]) -> bool {
+        let r: IResult<&[u8], _> = (
+            take_while1(tchar),
+            tag(&b":"[..]),
+            take_while(field_char),
+            eof,
+        )
+            .parse(line);
+        r.is_ok()
+    }
+}

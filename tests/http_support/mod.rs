@@ -1,0 +1,329 @@
+//! Helpers shared by the HTTP test files: the transcript reader, an echo server machine
+//! and a client machine whose events merge adjacent body data, so that event lists can
+//! be compared however the input was split.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use std::collections::VecDeque;
+use wirestate::http::{
+    ClientConn, ClientEvent, Headers, HttpError, Limits, RequestHead, ResponseHead, ServerConn,
+    ServerEvent, StatusCode,
+};
+use wirestate::{Instant, Machine};
+
+/// One write of a transcript: who sent it and the bytes.
+pub type Segment = (char, Vec<u8>);
+
+/// Reads a transcript: `C: x` / `S: x` is x CRLF, `c: x` / `s: x` is x alone; lines of
+/// one side in a row form one write; `#` lines are comments.
+pub fn transcript(text: &str) -> Vec<Segment> {
+    let mut out: Vec<Segment> = Vec::new();
+    for line in text.lines() {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let (tag, rest) = line.split_at(2);
+        let who = tag.chars().next().unwrap();
+        let mut bytes = rest.strip_prefix(' ').unwrap_or(rest).as_bytes().to_vec();
+        if who.is_ascii_uppercase() {
+            bytes.extend_from_slice(b"\r\n");
+        }
+        let who = who.to_ascii_uppercase();
+        match out.last_mut() {
+            Some((w, b)) if *w == who => b.extend_from_slice(&bytes),
+            _ => out.push((who, bytes)),
+        }
+    }
+    out
+}
+
+/// All bytes one side sent.
+pub fn side(segments: &[Segment], who: char) -> Vec<u8> {
+    segments
+        .iter()
+        .filter(|(w, _)| *w == who)
+        .flat_map(|(_, b)| b.clone())
+        .collect()
+}
+
+pub const TRANSCRIPTS: &[(&str, &str)] = &[
+    (
+        "pipelined_keep_alive",
+        include_str!("../transcripts/http/pipelined_keep_alive.txt"),
+    ),
+    (
+        "chunked_upload",
+        include_str!("../transcripts/http/chunked_upload.txt"),
+    ),
+    (
+        "expect_continue",
+        include_str!("../transcripts/http/expect_continue.txt"),
+    ),
+    (
+        "expect_rejected",
+        include_str!("../transcripts/http/expect_rejected.txt"),
+    ),
+    (
+        "http10_and_head",
+        include_str!("../transcripts/http/http10_and_head.txt"),
+    ),
+    (
+        "smuggling_cl_te",
+        include_str!("../transcripts/http/smuggling_cl_te.txt"),
+    ),
+];
+
+/// Server events with adjacent `Data` merged into one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ev {
+    Request(RequestHead),
+    Data(Vec<u8>),
+    Ext(Bytes),
+    End(Headers),
+    Tunnel(Vec<u8>),
+    Error(HttpError),
+}
+
+/// The echo application: answers each request with `200 OK` and the body
+/// `METHOD TARGET\r\n`, then `ext X\r\n` per chunk extension and `trailer N: V\r\n` per
+/// trailer, then the request body. A request with `Expect: 100-continue` whose target
+/// contains `reject` gets `417` at once.
+pub struct Echo {
+    pub conn: ServerConn,
+    req: Option<RequestHead>,
+    notes: Vec<u8>,
+    body: Vec<u8>,
+    acc: Vec<u8>,
+    held: VecDeque<Ev>,
+    eof: bool,
+    /// Every request with its body and trailers, as the application saw them.
+    pub seen: Vec<(RequestHead, Vec<u8>, Headers)>,
+}
+
+impl Echo {
+    pub fn new(limits: Limits) -> Echo {
+        Echo {
+            conn: ServerConn::new(limits),
+            req: None,
+            notes: Vec::new(),
+            body: Vec::new(),
+            acc: Vec::new(),
+            held: VecDeque::new(),
+            eof: false,
+            seen: Vec::new(),
+        }
+    }
+
+    fn act(&mut self, e: ServerEvent) -> Option<Ev> {
+        match e {
+            ServerEvent::Request(r) => {
+                let reject = r.headers.get(b"expect").is_some()
+                    && r.target.as_bytes().windows(6).any(|w| w == b"reject");
+                if reject {
+                    self.conn
+                        .respond(
+                            ResponseHead::new(StatusCode::EXPECTATION_FAILED),
+                            Bytes::new(),
+                        )
+                        .unwrap();
+                }
+                self.req = Some(r.clone());
+                self.notes.clear();
+                self.body.clear();
+                Some(Ev::Request(r))
+            }
+            ServerEvent::Data(d) => {
+                self.body.extend_from_slice(&d);
+                self.acc.extend_from_slice(&d);
+                None
+            }
+            ServerEvent::ChunkExtension(x) => {
+                self.notes.extend_from_slice(b"ext ");
+                self.notes.extend_from_slice(&x);
+                self.notes.extend_from_slice(b"\r\n");
+                Some(Ev::Ext(x))
+            }
+            ServerEvent::EndOfMessage(t) => {
+                let req = self.req.take().expect("end without request");
+                let mut reply = Vec::new();
+                reply.extend_from_slice(req.method.as_bytes());
+                reply.push(b' ');
+                reply.extend_from_slice(req.target.as_bytes());
+                reply.extend_from_slice(b"\r\n");
+                reply.extend_from_slice(&self.notes);
+                for (n, v) in t.iter() {
+                    reply.extend_from_slice(b"trailer ");
+                    reply.extend_from_slice(n);
+                    reply.extend_from_slice(b": ");
+                    reply.extend_from_slice(v);
+                    reply.extend_from_slice(b"\r\n");
+                }
+                reply.extend_from_slice(&self.body);
+                let mut head = ResponseHead::new(StatusCode::OK);
+                head.headers.append("Content-Type", "text/plain").unwrap();
+                // Refused only when the request was already answered (417).
+                let _ = self.conn.respond(head, Bytes::from(reply));
+                self.seen.push((req, self.body.clone(), t.clone()));
+                Some(Ev::End(t))
+            }
+            ServerEvent::Tunnel(b) => Some(Ev::Tunnel(b.to_vec())),
+            ServerEvent::Error(e) => Some(Ev::Error(e)),
+        }
+    }
+}
+
+impl Machine for Echo {
+    type Event = Ev;
+    fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        self.conn.handle_input(now, bytes)
+    }
+    fn handle_eof(&mut self, now: Instant) {
+        self.eof = true;
+        self.conn.handle_eof(now)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        self.conn.handle_timeout(now)
+    }
+    fn poll_event(&mut self) -> Option<Ev> {
+        loop {
+            if !self.held.is_empty() {
+                return self.held.pop_front();
+            }
+            match self.conn.poll_event() {
+                Some(e) => {
+                    if let Some(ev) = self.act(e) {
+                        if self.acc.is_empty() {
+                            return Some(ev);
+                        }
+                        self.held.push_back(ev);
+                        return Some(Ev::Data(std::mem::take(&mut self.acc)));
+                    }
+                }
+                None => {
+                    // Data still arriving is held back, so a split cannot change the
+                    // events; at EOF it is flushed.
+                    if self.eof && !self.acc.is_empty() {
+                        return Some(Ev::Data(std::mem::take(&mut self.acc)));
+                    }
+                    return None;
+                }
+            }
+        }
+    }
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.conn.poll_transmit()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.conn.poll_timeout()
+    }
+    fn is_closed(&self) -> bool {
+        self.conn.is_closed()
+    }
+}
+
+/// Client events with adjacent `Data` merged.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cv {
+    Info(ResponseHead),
+    Response(ResponseHead),
+    Data(Vec<u8>),
+    Ext(Bytes),
+    End(Headers),
+    Tunnel(Vec<u8>),
+    Error(HttpError),
+    ExpectTimeout,
+}
+
+/// A client connection whose events merge adjacent data and tunnel bytes.
+pub struct Merged {
+    pub conn: ClientConn,
+    acc: Vec<u8>,
+    tunnel: bool,
+    held: Option<Cv>,
+    eof: bool,
+}
+
+impl Merged {
+    pub fn new(conn: ClientConn) -> Merged {
+        Merged {
+            conn,
+            acc: Vec::new(),
+            tunnel: false,
+            held: None,
+            eof: false,
+        }
+    }
+    fn flush(&mut self) -> Cv {
+        let data = std::mem::take(&mut self.acc);
+        if self.tunnel {
+            Cv::Tunnel(data)
+        } else {
+            Cv::Data(data)
+        }
+    }
+}
+
+impl Machine for Merged {
+    type Event = Cv;
+    fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        self.conn.handle_input(now, bytes)
+    }
+    fn handle_eof(&mut self, now: Instant) {
+        self.eof = true;
+        self.conn.handle_eof(now)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        self.conn.handle_timeout(now)
+    }
+    fn poll_event(&mut self) -> Option<Cv> {
+        loop {
+            if let Some(h) = self.held.take() {
+                return Some(h);
+            }
+            let ev = match self.conn.poll_event() {
+                None => {
+                    if self.eof && !self.acc.is_empty() {
+                        return Some(self.flush());
+                    }
+                    return None;
+                }
+                Some(ClientEvent::Data(d)) => {
+                    self.acc.extend_from_slice(&d);
+                    continue;
+                }
+                Some(ClientEvent::Tunnel(d)) => {
+                    self.tunnel = true;
+                    self.acc.extend_from_slice(&d);
+                    continue;
+                }
+                Some(ClientEvent::Informational(r)) => Cv::Info(r),
+                Some(ClientEvent::Response(r)) => Cv::Response(r),
+                Some(ClientEvent::ChunkExtension(x)) => Cv::Ext(x),
+                Some(ClientEvent::EndOfMessage(t)) => Cv::End(t),
+                Some(ClientEvent::Error(e)) => Cv::Error(e),
+                Some(ClientEvent::ExpectTimeout) => Cv::ExpectTimeout,
+            };
+            if self.acc.is_empty() {
+                return Some(ev);
+            }
+            self.held = Some(ev);
+            return Some(self.flush());
+        }
+    }
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.conn.poll_transmit()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.conn.poll_timeout()
+    }
+    fn is_closed(&self) -> bool {
+        self.conn.is_closed()
+    }
+}
+
+/// A request head with Host set, for tests.
+pub fn get(target: &str) -> RequestHead {
+    let mut r = RequestHead::new(wirestate::http::Method::Get, target).unwrap();
+    r.headers.append("Host", "example.com").unwrap();
+    r
+}
