@@ -39,6 +39,8 @@
 //! }
 //! ```
 //!
+//! Protocols: [`smtp`] (ESMTP and LMTP client and server).
+//!
 //! ## Features
 //!
 //! * `std` (default): `std::error::Error` impls. Without it the crate is `#![no_std]` and
@@ -62,5 +64,6 @@ pub mod dot;
 pub mod greeting;
 pub mod line;
 mod machine;
+pub mod smtp;
 
 pub use machine::{Instant, Machine};

@@ -1,0 +1,1028 @@
+//! The server machine: configuration, events, and the command state table
+//! (RFC 5321 4.1.4 sequencing, RFC 2920 pipelining, RFC 3207 STARTTLS, RFC 4954 AUTH,
+//! RFC 2033 LMTP). Message data (DATA, BDAT) is in `server_data.rs`.
+
+use super::address::{Domain, ForwardPath, Host, ReversePath};
+use super::auth::{base64_decode, AuthMechanism, Credentials};
+use super::command::{Body, Command, CommandError, MailParams, RcptParams};
+use super::ext::Capabilities;
+use super::reply::Reply;
+use super::{SendError, SyntaxError};
+use crate::buffer::RecvBuffer;
+use crate::line::{LineErrorKind, LinePolicy, LineReader};
+use crate::{Instant, Machine};
+use alloc::collections::VecDeque;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use bytes::{Bytes, BytesMut};
+use core::time::Duration;
+
+/// Limits, all settable (RFC 5321 4.5.3.1 gives the minimums).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Longest command line including CRLF: 512 (4.5.3.1.4).
+    pub command_line: usize,
+    /// Longest AUTH command or SASL response line including CRLF: 12288 (RFC 4954 4).
+    pub auth_line: usize,
+    /// Longest line of message text including CRLF: 1000 (4.5.3.1.6). Longer lines
+    /// fail the transaction with `500 5.5.2` after the data ends.
+    pub text_line: usize,
+    /// Most recipients per transaction: 100, the minimum servers must take (4.5.3.1.8);
+    /// more get `452 4.5.3`.
+    pub recipients: usize,
+    /// Most undecoded input held (pipelined commands waiting for the caller).
+    pub recv_buffer: usize,
+    /// Errors (500, 501, 503, ...) before the server says 421 and closes.
+    pub errors: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        ServerLimits {
+            command_line: 512,
+            auth_line: 12288,
+            text_line: 1000,
+            recipients: 100,
+            recv_buffer: 256 * 1024,
+            errors: 20,
+        }
+    }
+}
+
+/// Deadlines (RFC 5321 4.5.3.2.7: at least 5 minutes waiting for a command).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerTimeouts {
+    /// Idle time allowed while waiting for a command or SASL response.
+    pub command: Duration,
+    /// Idle time allowed between pieces of message data.
+    pub data: Duration,
+}
+
+impl Default for ServerTimeouts {
+    fn default() -> Self {
+        ServerTimeouts {
+            command: Duration::from_secs(300),
+            data: Duration::from_secs(300),
+        }
+    }
+}
+
+/// What the server offers and how it behaves.
+///
+/// ```
+/// use wirestate::smtp::ServerConfig;
+/// let mut c = ServerConfig::new("mx.example.org").unwrap();
+/// c.max_message_size = Some(10 << 20);
+/// c.lmtp = true;
+/// assert!(ServerConfig::new("bad host").is_err());
+/// ```
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// The server's own name, used in the greeting and replies.
+    pub hostname: Domain,
+    /// Speak LMTP (RFC 2033): LHLO instead of HELO/EHLO, one reply per recipient.
+    pub lmtp: bool,
+    /// SIZE limit in octets (RFC 1870); `None` for no limit (SIZE still offered).
+    pub max_message_size: Option<u64>,
+    /// Offer PIPELINING.
+    pub pipelining: bool,
+    /// Offer 8BITMIME.
+    pub eightbitmime: bool,
+    /// Offer SMTPUTF8.
+    pub smtputf8: bool,
+    /// Offer ENHANCEDSTATUSCODES and put them in the machine's own replies.
+    pub enhanced_status_codes: bool,
+    /// Offer CHUNKING (BDAT).
+    pub chunking: bool,
+    /// Offer BINARYMIME (only with CHUNKING).
+    pub binarymime: bool,
+    /// Offer DSN and accept its parameters (passed through in events).
+    pub dsn: bool,
+    /// Offer STARTTLS (the adapter must then be able to wrap the socket).
+    pub starttls: bool,
+    /// AUTH mechanisms to offer; only PLAIN and LOGIN are decoded by the machine.
+    pub auth: Vec<AuthMechanism>,
+    /// Offer AUTH on a connection without TLS (off by default: passwords in clear).
+    pub auth_without_tls: bool,
+    /// Limits.
+    pub limits: ServerLimits,
+    /// Timeouts.
+    pub timeouts: ServerTimeouts,
+}
+
+impl ServerConfig {
+    /// Everything on except STARTTLS, AUTH and LMTP; no size limit.
+    ///
+    /// ```
+    /// let c = wirestate::smtp::ServerConfig::new("localhost").unwrap();
+    /// assert!(c.pipelining && c.chunking && !c.starttls);
+    /// ```
+    pub fn new(hostname: &str) -> Result<ServerConfig, SyntaxError> {
+        Ok(ServerConfig {
+            hostname: Domain::parse(hostname)?,
+            lmtp: false,
+            max_message_size: None,
+            pipelining: true,
+            eightbitmime: true,
+            smtputf8: true,
+            enhanced_status_codes: true,
+            chunking: true,
+            binarymime: false,
+            dsn: true,
+            starttls: false,
+            auth: Vec::new(),
+            auth_without_tls: false,
+            limits: ServerLimits::default(),
+            timeouts: ServerTimeouts::default(),
+        })
+    }
+}
+
+/// Which greeting command the client used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HelloVerb {
+    /// `HELO`: no extensions.
+    Helo,
+    /// `EHLO`.
+    Ehlo,
+    /// `LHLO` (LMTP).
+    Lhlo,
+}
+
+/// Why a transaction's data was dropped before the end; discard what was received.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AbortReason {
+    /// More than the SIZE limit (`552 5.3.4` follows after the end).
+    TooLarge,
+    /// A text line over the limit (`500 5.5.2` follows after the end).
+    LineTooLong,
+    /// The caller rejected a BDAT transaction at its first chunk.
+    Rejected,
+    /// Framing broke inside the data (bare CR/LF, smuggling pattern); fatal.
+    Framing(crate::dot::DotError),
+    /// The peer closed the connection mid-data.
+    PeerClosed,
+    /// The data timeout expired.
+    Timeout,
+}
+
+/// Why the server closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    /// QUIT was answered with 221.
+    Quit,
+    /// The peer closed first.
+    PeerClosed,
+    /// No input within the timeout; 421 was sent.
+    Timeout,
+    /// Too many errors; 421 was sent.
+    TooManyErrors,
+    /// More pipelined input than `recv_buffer`; 421 was sent.
+    InputOverflow,
+    /// Framing broke inside message data; 500 was sent.
+    Framing(crate::dot::DotError),
+}
+
+/// What the client said. Events marked *decision* wait for [`SmtpServer::accept`] or
+/// [`SmtpServer::reject`]; if the caller asks for the next event instead, the default
+/// shown is applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// *Decision* (default accept: 250 with the capability list): HELO, EHLO or LHLO.
+    Hello {
+        /// The verb.
+        verb: HelloVerb,
+        /// The name the client gave.
+        host: Host,
+    },
+    /// *Decision* (default `250 2.1.0`): a new transaction.
+    MailFrom {
+        /// Sender.
+        from: ReversePath,
+        /// Parameters (SIZE, BODY, SMTPUTF8, DSN RET/ENVID, AUTH), already checked
+        /// against what the server offers.
+        params: MailParams,
+    },
+    /// *Decision* (default `250 2.1.5`): a recipient.
+    RcptTo {
+        /// Recipient.
+        to: ForwardPath,
+        /// Parameters (DSN NOTIFY/ORCPT).
+        params: RcptParams,
+    },
+    /// *Decision* (default: `354` for DATA, nothing for BDAT): message data is about to
+    /// start. A rejected BDAT chunk is still read and discarded.
+    DataStart {
+        /// True for BDAT.
+        chunked: bool,
+    },
+    /// A piece of message data, unstuffed (DATA) or raw (BDAT), in order.
+    DataChunk(Bytes),
+    /// *Decision* (default `250 2.0.0`; in LMTP one reply per recipient): the data
+    /// ended. Deliver, then accept or reject.
+    DataEnd {
+        /// Octets of message data.
+        size: u64,
+        /// Accepted recipients (the number of LMTP replies due).
+        recipients: usize,
+    },
+    /// The transaction's data was dropped; discard anything received for it.
+    DataAborted(AbortReason),
+    /// *Decision* (default reject `535 5.7.8`): AUTH credentials to check.
+    Auth {
+        /// PLAIN or LOGIN.
+        mechanism: AuthMechanism,
+        /// What the client sent.
+        credentials: Credentials,
+    },
+    /// *Decision* (default `220 2.0.0`): STARTTLS. On accept, input buffered behind
+    /// the command is discarded and a new EHLO is required; start TLS after writing
+    /// the reply, and pass only decrypted bytes from then on.
+    StartTls,
+    /// *Decision* (default `252 2.5.2`): VRFY.
+    Verify(String),
+    /// The transaction was reset (RSET, or a new HELO/EHLO in the middle of one).
+    Reset,
+    /// A command was refused by the machine itself; the reply has been queued.
+    Rejected {
+        /// The reply sent.
+        reply: Reply,
+        /// What was wrong, with the RFC rule.
+        reason: &'static str,
+    },
+    /// The connection is over; any final reply is queued.
+    Closed(CloseReason),
+}
+
+#[derive(Clone, Debug)]
+pub(super) enum Pending {
+    Hello(HelloVerb),
+    Mail { smtputf8: bool, size: Option<u64> },
+    Rcpt,
+    DataStart { bdat: Option<(u64, bool)> },
+    DataEnd { recipients: usize },
+    Auth,
+    StartTls,
+    Verify,
+}
+
+#[derive(Clone, Debug)]
+pub(super) enum Phase {
+    Command,
+    AuthResponse {
+        mechanism: AuthMechanism,
+        user: Option<String>,
+    },
+    Data,
+    Bdat {
+        remaining: u64,
+        last: bool,
+    },
+    BdatDiscard {
+        remaining: u64,
+        reply: Reply,
+    },
+    Closed,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(super) struct Transaction {
+    pub(super) smtputf8: bool,
+    pub(super) recipients: usize,
+    pub(super) bdat: bool,
+    pub(super) size: u64,
+    pub(super) line_len: usize,
+    pub(super) aborted: Option<AbortReason>,
+}
+
+/// The SMTP/LMTP server machine. See the module docs for a session.
+///
+/// ```
+/// use wirestate::smtp::{ServerConfig, ServerEvent, SmtpServer};
+/// use wirestate::{Instant, Machine};
+///
+/// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
+/// s.poll_transmit(); // greeting
+/// s.handle_input(Instant::ZERO, b"HELO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nhi\r\n.\r\n");
+/// let mut body = Vec::new();
+/// while let Some(ev) = s.poll_event() {
+///     if let ServerEvent::DataChunk(b) = ev {
+///         body.extend_from_slice(&b);
+///     }
+/// }
+/// assert_eq!(body, b"hi\r\n");
+/// s.handle_eof(Instant::ZERO);
+/// while s.poll_event().is_some() {}
+/// let wire = s.poll_transmit().unwrap();
+/// assert!(wire.ends_with(b"250 2.0.0 Ok: queued\r\n"));
+/// ```
+#[derive(Debug)]
+pub struct SmtpServer {
+    pub(super) config: ServerConfig,
+    pub(super) buf: RecvBuffer,
+    pub(super) lines: LineReader,
+    pub(super) unstuffer: crate::dot::DotUnstuffer,
+    pub(super) out: BytesMut,
+    pub(super) events: VecDeque<ServerEvent>,
+    pub(super) pending: Option<(Pending, bool)>,
+    pub(super) phase: Phase,
+    pub(super) hello: Option<HelloVerb>,
+    pub(super) tls: bool,
+    pub(super) authenticated: bool,
+    pub(super) tx: Option<Transaction>,
+    pub(super) errors: usize,
+    pub(super) eof: bool,
+    pub(super) now: Instant,
+    pub(super) last_input: Instant,
+    /// Size of the BDAT chunk being read, for its `250` reply.
+    pub(super) chunk_size: u64,
+    /// Why the BDAT chunk being discarded is refused.
+    pub(super) discard_reason: &'static str,
+}
+
+impl SmtpServer {
+    /// A server for one connection; the `220` greeting is queued at once.
+    ///
+    /// ```
+    /// use wirestate::Machine;
+    /// let mut s = wirestate::smtp::SmtpServer::new(wirestate::smtp::ServerConfig::new("mx").unwrap());
+    /// assert!(s.poll_transmit().unwrap().starts_with(b"220 mx ESMTP"));
+    /// ```
+    pub fn new(config: ServerConfig) -> SmtpServer {
+        let line_max = config.limits.command_line.max(config.limits.auth_line).max(8);
+        let mut s = SmtpServer {
+            buf: RecvBuffer::new(config.limits.recv_buffer.max(line_max)),
+            lines: LineReader::new(LinePolicy::strict(line_max)),
+            unstuffer: crate::dot::DotUnstuffer::new(crate::dot::DotPolicy::Strict),
+            out: BytesMut::new(),
+            events: VecDeque::new(),
+            pending: None,
+            phase: Phase::Command,
+            hello: None,
+            tls: false,
+            authenticated: false,
+            tx: None,
+            errors: 0,
+            eof: false,
+            now: Instant::ZERO,
+            last_input: Instant::ZERO,
+            chunk_size: 0,
+            discard_reason: "",
+            config,
+        };
+        let proto = if s.config.lmtp { "LMTP" } else { "ESMTP" };
+        let greeting = format!("{} {proto} ready", s.config.hostname);
+        s.send(Reply::fixed(220, None, &greeting));
+        s
+    }
+
+    /// The configuration in force.
+    ///
+    /// ```
+    /// let s = wirestate::smtp::SmtpServer::new(wirestate::smtp::ServerConfig::new("mx").unwrap());
+    /// assert_eq!(s.config().hostname.as_str(), "mx");
+    /// ```
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// True after an accepted STARTTLS.
+    ///
+    /// ```
+    /// let s = wirestate::smtp::SmtpServer::new(wirestate::smtp::ServerConfig::new("mx").unwrap());
+    /// assert!(!s.is_tls());
+    /// ```
+    pub fn is_tls(&self) -> bool {
+        self.tls
+    }
+
+    /// What EHLO offers right now (AUTH only with TLS unless configured; no STARTTLS
+    /// once TLS is on).
+    ///
+    /// ```
+    /// let s = wirestate::smtp::SmtpServer::new(wirestate::smtp::ServerConfig::new("mx").unwrap());
+    /// assert!(s.capabilities().chunking);
+    /// ```
+    pub fn capabilities(&self) -> Capabilities {
+        let c = &self.config;
+        Capabilities {
+            pipelining: c.pipelining,
+            size: Some(c.max_message_size.unwrap_or(0)),
+            eightbitmime: c.eightbitmime,
+            smtputf8: c.smtputf8,
+            enhanced_status_codes: c.enhanced_status_codes,
+            chunking: c.chunking,
+            binarymime: c.binarymime && c.chunking,
+            dsn: c.dsn,
+            starttls: c.starttls && !self.tls,
+            auth: if self.auth_offered() { c.auth.clone() } else { Vec::new() },
+            other: Vec::new(),
+        }
+    }
+
+    fn auth_offered(&self) -> bool {
+        !self.config.auth.is_empty() && (self.tls || self.config.auth_without_tls)
+    }
+
+    /// A reply with the enhanced code only when ENHANCEDSTATUSCODES is on.
+    pub(super) fn r(&self, code: u16, enh: (u8, u16, u16), text: &str) -> Reply {
+        Reply::fixed(code, self.config.enhanced_status_codes.then_some(enh), text)
+    }
+
+    pub(super) fn send(&mut self, reply: Reply) {
+        reply.encode(&mut self.out);
+    }
+
+    /// Queues a machine-made refusal and reports it; too many end the session.
+    pub(super) fn refuse(&mut self, reply: Reply, reason: &'static str) {
+        self.send(reply.clone());
+        self.events.push_back(ServerEvent::Rejected { reply, reason });
+        self.errors += 1;
+        if self.errors >= self.config.limits.errors {
+            let r = self.r(421, (4, 7, 0), "Too many errors, closing connection");
+            self.close(r, CloseReason::TooManyErrors);
+        }
+    }
+
+    pub(super) fn close(&mut self, reply: Reply, reason: CloseReason) {
+        self.send(reply);
+        self.shut(reason);
+    }
+
+    pub(super) fn shut(&mut self, reason: CloseReason) {
+        if matches!(self.phase, Phase::Data | Phase::Bdat { .. }) {
+            let why = match reason {
+                CloseReason::Timeout => AbortReason::Timeout,
+                CloseReason::Framing(e) => AbortReason::Framing(e),
+                _ => AbortReason::PeerClosed,
+            };
+            if self.tx.as_ref().is_some_and(|t| t.aborted.is_none()) {
+                self.events.push_back(ServerEvent::DataAborted(why));
+            }
+        }
+        self.phase = Phase::Closed;
+        self.pending = None;
+        self.events.push_back(ServerEvent::Closed(reason));
+    }
+
+    /// Accepts the pending decision with its default positive reply.
+    ///
+    /// ```
+    /// use wirestate::smtp::{ServerConfig, SmtpServer};
+    /// use wirestate::{Instant, Machine};
+    /// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
+    /// s.handle_input(Instant::ZERO, b"HELO c\r\n");
+    /// s.poll_event();
+    /// s.accept().unwrap();
+    /// assert!(s.poll_transmit().unwrap().ends_with(b"250 mx\r\n"));
+    /// ```
+    pub fn accept(&mut self) -> Result<(), SendError> {
+        let p = self.take_pending()?;
+        self.resolve(p, None);
+        Ok(())
+    }
+
+    /// Accepts the pending decision with the caller's own positive (2xx) reply, or 3xx
+    /// for DATA.
+    ///
+    /// ```
+    /// use wirestate::smtp::{Reply, ServerConfig, SmtpServer};
+    /// use wirestate::{Instant, Machine};
+    /// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
+    /// s.poll_transmit();
+    /// s.handle_input(Instant::ZERO, b"HELO c\r\n");
+    /// s.poll_event();
+    /// s.accept_with(Reply::new(250, "hi there").unwrap()).unwrap();
+    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"250 hi there\r\n");
+    /// ```
+    pub fn accept_with(&mut self, reply: Reply) -> Result<(), SendError> {
+        let ok = match &self.pending {
+            Some((Pending::DataStart { bdat: None }, true)) => reply.code().is_intermediate(),
+            Some((Pending::Hello(HelloVerb::Ehlo | HelloVerb::Lhlo), true)) => false,
+            Some(_) => reply.code().is_positive(),
+            None => true,
+        };
+        if !ok {
+            return Err(SendError::WrongReplyClass);
+        }
+        let p = self.take_pending()?;
+        self.resolve(p, Some(reply));
+        Ok(())
+    }
+
+    /// Rejects the pending decision with a 4xx or 5xx reply (in LMTP, a rejected
+    /// DataEnd sends it once per recipient).
+    ///
+    /// ```
+    /// use wirestate::smtp::{Reply, ServerConfig, ServerEvent, SmtpServer};
+    /// use wirestate::{Instant, Machine};
+    /// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
+    /// s.poll_transmit();
+    /// s.handle_input(Instant::ZERO, b"HELO c\r\nMAIL FROM:<spam@x>\r\n");
+    /// s.poll_event();
+    /// s.accept().unwrap();
+    /// assert!(matches!(s.poll_event(), Some(ServerEvent::MailFrom { .. })));
+    /// assert!(s.reject(Reply::new(250, "no").unwrap()).is_err());
+    /// s.reject(Reply::new(550, "go away").unwrap()).unwrap();
+    /// assert!(s.poll_transmit().unwrap().ends_with(b"550 go away\r\n"));
+    /// ```
+    pub fn reject(&mut self, reply: Reply) -> Result<(), SendError> {
+        if !reply.code().is_negative() {
+            return Err(SendError::WrongReplyClass);
+        }
+        let p = self.take_pending()?;
+        self.resolve(p, Some(reply));
+        Ok(())
+    }
+
+    /// Answers an LMTP DataEnd with one reply per accepted recipient, in RCPT order
+    /// (RFC 2033 4.2).
+    ///
+    /// ```
+    /// use wirestate::smtp::{Reply, ServerConfig, SmtpServer};
+    /// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
+    /// assert!(s.reply_per_recipient(&[Reply::new(250, "ok").unwrap()]).is_err());
+    /// ```
+    pub fn reply_per_recipient(&mut self, replies: &[Reply]) -> Result<(), SendError> {
+        match &self.pending {
+            Some((Pending::DataEnd { recipients }, true)) if self.config.lmtp => {
+                if *recipients != replies.len() {
+                    return Err(SendError::WrongState("one reply per accepted recipient"));
+                }
+            }
+            _ => return Err(SendError::NothingPending),
+        }
+        self.pending = None;
+        for r in replies {
+            self.send(r.clone());
+        }
+        self.end_transaction();
+        Ok(())
+    }
+
+    fn take_pending(&mut self) -> Result<Pending, SendError> {
+        match self.pending.take() {
+            Some((p, true)) => Ok(p),
+            other => {
+                self.pending = other;
+                Err(if self.phase_closed() {
+                    SendError::Closed
+                } else {
+                    SendError::NothingPending
+                })
+            }
+        }
+    }
+
+    fn phase_closed(&self) -> bool {
+        matches!(self.phase, Phase::Closed)
+    }
+
+    /// Applies a decision; `reply` `None` means the default for that decision.
+    fn resolve(&mut self, p: Pending, reply: Option<Reply>) {
+        let positive = reply.as_ref().is_none_or_positive();
+        match p {
+            Pending::Hello(verb) => {
+                if positive {
+                    self.hello = Some(verb);
+                    let r = reply.unwrap_or_else(|| self.hello_reply(verb));
+                    self.send(r);
+                } else if let Some(r) = reply {
+                    self.send(r);
+                }
+            }
+            Pending::Mail { smtputf8, size } => {
+                if positive {
+                    if let (Some(n), Some(max)) = (size, self.config.max_message_size) {
+                        debug_assert!(n <= max);
+                    }
+                    self.tx = Some(Transaction {
+                        smtputf8,
+                        ..Transaction::default()
+                    });
+                }
+                let r = reply.unwrap_or_else(|| self.r(250, (2, 1, 0), "Ok"));
+                self.send(r);
+            }
+            Pending::Rcpt => {
+                if positive {
+                    if let Some(t) = &mut self.tx {
+                        t.recipients += 1;
+                    }
+                }
+                let r = reply.unwrap_or_else(|| self.r(250, (2, 1, 5), "Ok"));
+                self.send(r);
+            }
+            Pending::DataStart { bdat } => self.resolve_data_start(bdat, reply),
+            Pending::DataEnd { recipients } => {
+                let r = reply.unwrap_or_else(|| self.r(250, (2, 0, 0), "Ok: queued"));
+                let n = if self.config.lmtp { recipients } else { 1 };
+                for _ in 0..n {
+                    self.send(r.clone());
+                }
+                self.end_transaction();
+            }
+            Pending::Auth => {
+                if reply.is_some() && positive {
+                    self.authenticated = true;
+                }
+                let r = reply.unwrap_or_else(|| self.r(535, (5, 7, 8), "Authentication credentials invalid"));
+                self.send(r);
+            }
+            Pending::StartTls => {
+                let r = reply.unwrap_or_else(|| self.r(220, (2, 0, 0), "Ready to start TLS"));
+                self.send(r);
+                if positive {
+                    // RFC 3207 4.2 / CVE-2011-0411: nothing received before the handshake
+                    // may be taken as sent under TLS, and all prior knowledge is dropped.
+                    self.buf.clear();
+                    self.lines.reset();
+                    self.tls = true;
+                    self.hello = None;
+                    self.authenticated = false;
+                    self.tx = None;
+                }
+            }
+            Pending::Verify => {
+                let r = reply.unwrap_or_else(|| self.r(252, (2, 5, 2), "Cannot VRFY user, but will accept message"));
+                self.send(r);
+            }
+        }
+    }
+
+    fn hello_reply(&self, verb: HelloVerb) -> Reply {
+        let name = self.config.hostname.as_str();
+        if verb == HelloVerb::Helo {
+            return Reply::fixed(250, None, name);
+        }
+        let mut lines = alloc::vec![String::from(name)];
+        lines.extend(self.capabilities().ehlo_lines());
+        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+        Reply::multiline(250, None, &refs).unwrap_or_else(|_| Reply::fixed(250, None, name))
+    }
+
+    pub(super) fn end_transaction(&mut self) {
+        self.tx = None;
+        self.phase = Phase::Command;
+    }
+
+    /// Decodes one command line and acts on it. Returns false when more input is needed.
+    fn step_command(&mut self) -> bool {
+        let offset = self.buf.consumed();
+        let line = match self.lines.poll(&mut self.buf) {
+            None => return false,
+            Some(Ok(l)) => l,
+            Some(Err(e)) => {
+                let (text, reason) = match e.kind {
+                    LineErrorKind::TooLong { .. } => ("Line too long", "RFC 5321 4.5.3.1.4: command line too long"),
+                    LineErrorKind::BareLf => ("Bare <LF> received", "RFC 5321 2.3.8: bare LF in command line"),
+                    LineErrorKind::BareCr => ("Bare <CR> received", "RFC 5321 2.3.8: bare CR in command line"),
+                };
+                let r = self.r(500, (5, 5, 2), text);
+                self.refuse(r, reason);
+                return true;
+            }
+        };
+        let _ = offset;
+        if let Phase::AuthResponse { .. } = self.phase {
+            self.auth_response(&line.text);
+            return true;
+        }
+        let is_auth = line.text.len() >= 5 && line.text[..5].eq_ignore_ascii_case(b"AUTH ");
+        if line.text.len() + 2 > self.config.limits.command_line && !is_auth {
+            let r = self.r(500, (5, 5, 2), "Line too long");
+            self.refuse(r, "RFC 5321 4.5.3.1.4: command line too long");
+            return true;
+        }
+        match Command::parse(&line.text) {
+            Ok(cmd) => self.command(cmd),
+            Err(CommandError::Unknown) => {
+                let r = self.r(500, (5, 5, 2), "Command unrecognized");
+                self.refuse(r, "RFC 5321 4.2.4: unknown command");
+            }
+            Err(CommandError::Syntax(e)) => {
+                let r = self.r(501, (5, 5, 4), &format!("Syntax error: {} at byte {}", e.rule, e.offset));
+                self.refuse(r, e.rule);
+            }
+            Err(CommandError::Parameter(e)) => {
+                let r = self.r(555, (5, 5, 4), &format!("Parameter not supported: {}", e.rule));
+                self.refuse(r, e.rule);
+            }
+        }
+        true
+    }
+
+    pub(super) fn decide(&mut self, p: Pending, ev: ServerEvent) {
+        self.pending = Some((p, false));
+        self.events.push_back(ev);
+    }
+
+    pub(super) fn seq(&mut self, text: &str, reason: &'static str) {
+        let r = self.r(503, (5, 5, 1), text);
+        self.refuse(r, reason);
+    }
+
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Helo(host) => self.hello_command(HelloVerb::Helo, host),
+            Command::Ehlo(host) => self.hello_command(HelloVerb::Ehlo, host),
+            Command::Lhlo(host) => self.hello_command(HelloVerb::Lhlo, host),
+            Command::Mail { from, params } => self.mail(from, params),
+            Command::Rcpt { to, params } => self.rcpt(to, params),
+            Command::Data => self.data_command(),
+            Command::Bdat { size, last } => self.bdat_command(size, last),
+            Command::Rset => {
+                if self.tx.take().is_some() {
+                    self.events.push_back(ServerEvent::Reset);
+                }
+                let r = self.r(250, (2, 0, 0), "Ok");
+                self.send(r);
+            }
+            Command::Vrfy(s) => self.decide(Pending::Verify, ServerEvent::Verify(s)),
+            Command::Expn(_) => {
+                let r = self.r(502, (5, 5, 1), "EXPN not implemented");
+                self.refuse(r, "RFC 5321 4.5.1: EXPN is optional");
+            }
+            Command::Help(_) => {
+                let r = self.r(214, (2, 0, 0), "See RFC 5321");
+                self.send(r);
+            }
+            Command::Noop(_) => {
+                let r = self.r(250, (2, 0, 0), "Ok");
+                self.send(r);
+            }
+            Command::Quit => {
+                if self.tx.is_some() {
+                    self.events.push_back(ServerEvent::Reset);
+                }
+                let r = self.r(221, (2, 0, 0), "Bye");
+                self.close(r, CloseReason::Quit);
+            }
+            Command::StartTls => {
+                if !self.config.starttls {
+                    let r = self.r(502, (5, 5, 1), "STARTTLS not offered");
+                    self.refuse(r, "RFC 3207 4: STARTTLS not offered");
+                } else if self.tls {
+                    self.seq("TLS already active", "RFC 3207 4: STARTTLS after TLS");
+                } else if self.hello != Some(HelloVerb::Ehlo) && self.hello != Some(HelloVerb::Lhlo) {
+                    self.seq("Send EHLO first", "RFC 3207 4: STARTTLS follows EHLO");
+                } else if self.tx.is_some() {
+                    self.seq("STARTTLS inside a transaction", "RFC 5321 4.1.4: finish or RSET the transaction first");
+                } else {
+                    self.decide(Pending::StartTls, ServerEvent::StartTls);
+                }
+            }
+            Command::Auth { mechanism, initial } => self.auth_command(mechanism, initial),
+        }
+    }
+
+    fn hello_command(&mut self, verb: HelloVerb, host: Host) {
+        if self.config.lmtp != (verb == HelloVerb::Lhlo) {
+            let r = self.r(500, (5, 5, 1), if self.config.lmtp { "Use LHLO" } else { "Command unrecognized" });
+            return self.refuse(r, "RFC 2033 4.1: LMTP uses LHLO, SMTP uses HELO/EHLO");
+        }
+        // RFC 5321 4.1.4: a new EHLO/HELO is an implicit RSET.
+        if self.tx.take().is_some() {
+            self.events.push_back(ServerEvent::Reset);
+        }
+        self.decide(Pending::Hello(verb), ServerEvent::Hello { verb, host });
+    }
+
+    fn mail(&mut self, from: ReversePath, params: MailParams) {
+        if self.hello.is_none() {
+            return self.seq("Send HELO/EHLO first", "RFC 5321 4.1.4: MAIL before HELO/EHLO");
+        }
+        if self.tx.is_some() {
+            return self.seq("Nested MAIL command", "RFC 5321 4.1.4: MAIL inside a transaction");
+        }
+        let c = &self.config;
+        let ehlo = self.hello != Some(HelloVerb::Helo);
+        let unsupported = if !ehlo && params != MailParams::default() {
+            Some("RFC 5321 4.1.1.11: parameters need EHLO")
+        } else if params.body == Some(Body::EightBitMime) && !c.eightbitmime {
+            Some("RFC 6152: 8BITMIME not offered")
+        } else if params.body == Some(Body::BinaryMime) && !(c.binarymime && c.chunking) {
+            Some("RFC 3030 3: BINARYMIME not offered")
+        } else if params.smtputf8 && !c.smtputf8 {
+            Some("RFC 6531: SMTPUTF8 not offered")
+        } else if (params.ret.is_some() || params.envid.is_some()) && !c.dsn {
+            Some("RFC 3461: DSN not offered")
+        } else if params.auth.is_some() && !self.auth_offered() {
+            Some("RFC 4954 5: AUTH not offered")
+        } else if !params.other.is_empty() {
+            Some("RFC 5321 4.1.1.11: unknown MAIL parameter")
+        } else {
+            None
+        };
+        if let Some(reason) = unsupported {
+            let r = self.r(555, (5, 5, 4), "Unsupported MAIL parameter");
+            return self.refuse(r, reason);
+        }
+        if let (Some(n), Some(max)) = (params.size, self.config.max_message_size) {
+            if n > max {
+                // RFC 1870 6.1: declared size over the fixed maximum.
+                let r = self.r(552, (5, 3, 4), "Message size exceeds fixed maximum message size");
+                return self.refuse(r, "RFC 1870 6.1: declared SIZE over the limit");
+            }
+        }
+        let p = Pending::Mail {
+            smtputf8: params.smtputf8,
+            size: params.size,
+        };
+        self.decide(p, ServerEvent::MailFrom { from, params });
+    }
+
+    fn rcpt(&mut self, to: ForwardPath, params: RcptParams) {
+        let Some(tx) = &self.tx else {
+            return self.seq("Need MAIL command", "RFC 5321 4.1.4: RCPT before MAIL");
+        };
+        if tx.bdat {
+            return self.seq("RCPT after BDAT", "RFC 3030 2: no RCPT once BDAT has begun");
+        }
+        if to.mailbox().is_some_and(|m| m.is_utf8()) && !tx.smtputf8 {
+            let r = self.r(553, (5, 6, 7), "Non-ASCII address needs SMTPUTF8");
+            return self.refuse(r, "RFC 6531 3.4: UTF-8 recipient without SMTPUTF8");
+        }
+        if (params.notify.is_some() || params.orcpt.is_some()) && !self.config.dsn {
+            let r = self.r(555, (5, 5, 4), "Unsupported RCPT parameter");
+            return self.refuse(r, "RFC 3461: DSN not offered");
+        }
+        if !params.other.is_empty() {
+            let r = self.r(555, (5, 5, 4), "Unsupported RCPT parameter");
+            return self.refuse(r, "RFC 5321 4.1.1.11: unknown RCPT parameter");
+        }
+        if tx.recipients >= self.config.limits.recipients {
+            let r = self.r(452, (4, 5, 3), "Too many recipients");
+            return self.refuse(r, "RFC 5321 4.5.3.1.10: recipient limit reached");
+        }
+        self.decide(Pending::Rcpt, ServerEvent::RcptTo { to, params });
+    }
+
+    fn auth_command(&mut self, mechanism: AuthMechanism, initial: Option<String>) {
+        if self.config.auth.is_empty() {
+            let r = self.r(502, (5, 5, 1), "AUTH not offered");
+            return self.refuse(r, "RFC 4954 4: AUTH not offered");
+        }
+        if !self.auth_offered() {
+            let r = self.r(538, (5, 7, 11), "Encryption required for requested authentication mechanism");
+            return self.refuse(r, "RFC 4954 6: AUTH needs TLS here");
+        }
+        if !matches!(self.hello, Some(HelloVerb::Ehlo | HelloVerb::Lhlo)) {
+            return self.seq("Send EHLO first", "RFC 4954 4: AUTH follows EHLO");
+        }
+        if self.authenticated {
+            return self.seq("Already authenticated", "RFC 4954 4: only one successful AUTH");
+        }
+        if self.tx.is_some() {
+            return self.seq("AUTH inside a transaction", "RFC 4954 4: AUTH not allowed during a mail transaction");
+        }
+        if !self.config.auth.contains(&mechanism) || !matches!(mechanism, AuthMechanism::Plain | AuthMechanism::Login) {
+            let r = self.r(504, (5, 5, 4), "Unrecognized authentication type");
+            return self.refuse(r, "RFC 4954 4: mechanism not offered");
+        }
+        match initial {
+            Some(i) => {
+                let raw = if i == "=" { String::new() } else { i };
+                self.phase = Phase::AuthResponse { mechanism, user: None };
+                self.auth_response(raw.as_bytes());
+            }
+            None => {
+                let prompt = if mechanism == AuthMechanism::Login { "VXNlcm5hbWU6" } else { "" };
+                self.send(Reply::fixed(334, None, prompt));
+                self.phase = Phase::AuthResponse { mechanism, user: None };
+            }
+        }
+    }
+
+    /// One SASL response line (RFC 4954 4): base64, or `*` to cancel.
+    fn auth_response(&mut self, line: &[u8]) {
+        let Phase::AuthResponse { mechanism, user } = core::mem::replace(&mut self.phase, Phase::Command) else {
+            return;
+        };
+        if line == b"*" {
+            let r = self.r(501, (5, 7, 0), "Authentication cancelled");
+            return self.refuse(r, "RFC 4954 4: client cancelled AUTH");
+        }
+        let bad = |s: &mut Self| {
+            let r = s.r(501, (5, 5, 2), "Cannot decode response");
+            s.refuse(r, "RFC 4954 4: response is not valid base64");
+        };
+        let Some(raw) = base64_decode(line) else { return bad(self) };
+        let credentials = match (&mechanism, user) {
+            (AuthMechanism::Plain, _) => match core::str::from_utf8(line).ok().and_then(Credentials::from_plain) {
+                Some(c) => c,
+                None => return bad(self),
+            },
+            (_, None) => {
+                let Ok(u) = String::from_utf8(raw) else { return bad(self) };
+                self.send(Reply::fixed(334, None, "UGFzc3dvcmQ6"));
+                self.phase = Phase::AuthResponse { mechanism, user: Some(u) };
+                return;
+            }
+            (_, Some(u)) => {
+                let Ok(p) = String::from_utf8(raw) else { return bad(self) };
+                Credentials {
+                    authzid: String::new(),
+                    username: u,
+                    password: p,
+                }
+            }
+        };
+        self.decide(Pending::Auth, ServerEvent::Auth { mechanism, credentials });
+    }
+
+    /// Decodes input until an event is produced or more input is needed.
+    fn step(&mut self) -> bool {
+        match self.phase {
+            Phase::Closed => false,
+            Phase::Command | Phase::AuthResponse { .. } => self.step_command(),
+            Phase::Data => self.step_data(),
+            Phase::Bdat { .. } | Phase::BdatDiscard { .. } => self.step_bdat(),
+        }
+    }
+}
+
+trait PositiveOrDefault {
+    fn is_none_or_positive(&self) -> bool;
+}
+
+impl PositiveOrDefault for Option<&Reply> {
+    fn is_none_or_positive(&self) -> bool {
+        self.map_or(true, |r| !r.code().is_negative())
+    }
+}
+
+impl Machine for SmtpServer {
+    type Event = ServerEvent;
+
+    fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        self.now = self.now.max(now);
+        if self.phase_closed() || self.eof {
+            return;
+        }
+        self.last_input = self.now;
+        if self.buf.push(bytes).is_err() {
+            let r = self.r(421, (4, 7, 0), "Too much pipelined input, closing connection");
+            self.close(r, CloseReason::InputOverflow);
+        }
+    }
+
+    fn handle_eof(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        self.eof = true;
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if self.poll_timeout().is_some_and(|d| d <= self.now) {
+            let text = format!("{} Error: timeout exceeded", self.config.hostname);
+            let r = self.r(421, (4, 4, 2), &text);
+            self.close(r, CloseReason::Timeout);
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<ServerEvent> {
+        if let Some((p, true)) = self.pending.take() {
+            self.resolve(p, None);
+        }
+        loop {
+            if let Some(ev) = self.events.pop_front() {
+                if self.events.is_empty() {
+                    if let Some((_, seen)) = &mut self.pending {
+                        *seen = true;
+                    }
+                }
+                return Some(ev);
+            }
+            if self.pending.is_some() || self.phase_closed() {
+                return None;
+            }
+            if !self.step() {
+                if self.eof && !self.phase_closed() {
+                    self.shut(CloseReason::PeerClosed);
+                    continue;
+                }
+                return None;
+            }
+        }
+    }
+
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        (!self.out.is_empty()).then(|| self.out.split().freeze())
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        let t = &self.config.timeouts;
+        match self.phase {
+            Phase::Closed => None,
+            Phase::Data | Phase::Bdat { .. } | Phase::BdatDiscard { .. } => Some(self.last_input + t.data),
+            _ => Some(self.last_input + t.command),
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.phase_closed()
+    }
+}
+
