@@ -24,7 +24,8 @@
 
 mod address;
 pub mod auth;
-// mod client;
+mod client;
+mod client_flow;
 mod command;
 mod ext;
 mod reply;
@@ -34,7 +35,7 @@ mod server_data;
 pub use address::{AddressLiteral, Domain, ForwardPath, Host, Mailbox, ReversePath};
 pub use address::{MAX_DOMAIN, MAX_LOCAL_PART, MAX_PATH};
 pub use auth::{base64_decode, base64_encode, AuthMechanism, Credentials};
-// pub use client::{ClientConfig, ClientError, ClientEvent, ClientTimeouts, Envelope, SmtpClient};
+pub use client::{ClientConfig, ClientError, ClientEvent, ClientTimeouts, Envelope, SmtpClient};
 pub use command::{Body, Command, CommandError, MailParams, Notify, Param, RcptParams, Ret, XText};
 pub use command::MAX_COMMAND_LINE;
 pub use ext::Capabilities;
