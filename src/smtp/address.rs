@@ -89,18 +89,30 @@ fn check_domain(b: &[u8], utf8: bool) -> Result<(), SyntaxError> {
             return Err(err("RFC 5321 4.1.2: empty domain label", start));
         }
         if label.len() > 63 {
-            return Err(err("RFC 1035 2.3.4: domain label longer than 63 octets", start));
+            return Err(err(
+                "RFC 1035 2.3.4: domain label longer than 63 octets",
+                start,
+            ));
         }
         // sub-domain = Let-dig [Ldh-str]; Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig
         if !let_dig(label[0], utf8) {
-            return Err(err("RFC 5321 4.1.2: label must start with a letter or digit", start));
+            return Err(err(
+                "RFC 5321 4.1.2: label must start with a letter or digit",
+                start,
+            ));
         }
         if !let_dig(label[label.len() - 1], utf8) {
             let at = start + label.len() - 1;
-            return Err(err("RFC 5321 4.1.2: label must end with a letter or digit", at));
+            return Err(err(
+                "RFC 5321 4.1.2: label must end with a letter or digit",
+                at,
+            ));
         }
         if let Some(k) = label.iter().position(|&c| !(let_dig(c, utf8) || c == b'-')) {
-            return Err(err("RFC 5321 4.1.2: invalid character in domain", start + k));
+            return Err(err(
+                "RFC 5321 4.1.2: invalid character in domain",
+                start + k,
+            ));
         }
         start += label.len() + 1;
     }
@@ -158,7 +170,10 @@ fn check_literal(b: &[u8]) -> Result<(), SyntaxError> {
     let inner = b
         .strip_prefix(b"[")
         .and_then(|r| r.strip_suffix(b"]"))
-        .ok_or(err("RFC 5321 4.1.3: address literal must be in brackets", 0))?;
+        .ok_or(err(
+            "RFC 5321 4.1.3: address literal must be in brackets",
+            0,
+        ))?;
     if inner.len() > 6 && inner[..5].eq_ignore_ascii_case(b"IPv6:") {
         return if ipv6_ok(&inner[5..]) {
             Ok(())
@@ -184,7 +199,10 @@ fn check_literal(b: &[u8]) -> Result<(), SyntaxError> {
         return Err(err("RFC 5321 4.1.3: invalid address literal tag", 1));
     }
     if content.is_empty() || !content.iter().all(|&c| matches!(c, 33..=90 | 94..=126)) {
-        return Err(err("RFC 5321 4.1.3: invalid address literal content", colon + 2));
+        return Err(err(
+            "RFC 5321 4.1.3: invalid address literal content",
+            colon + 2,
+        ));
     }
     Ok(())
 }
@@ -308,7 +326,12 @@ fn local_part_len(b: &[u8], utf8: bool) -> Result<usize, SyntaxError> {
                 // qtextSMTP = %d32-33 / %d35-91 / %d93-126
                 Some(&c) if matches!(c, 32..=33 | 35..=91 | 93..=126) => i += 1,
                 Some(&c) if utf8 && c >= 0x80 => i += 1,
-                Some(_) => return Err(err("RFC 5321 4.1.2: invalid character in quoted local-part", i)),
+                Some(_) => {
+                    return Err(err(
+                        "RFC 5321 4.1.2: invalid character in quoted local-part",
+                        i,
+                    ))
+                }
             }
         }
     }
@@ -373,7 +396,10 @@ impl Mailbox {
         let b = s.as_bytes();
         let at = local_part_len(b, utf8)?;
         if at > MAX_LOCAL_PART {
-            return Err(err("RFC 5321 4.5.3.1.1: local-part longer than 64 octets", 0));
+            return Err(err(
+                "RFC 5321 4.5.3.1.1: local-part longer than 64 octets",
+                0,
+            ));
         }
         if b.get(at) != Some(&b'@') {
             return Err(err("RFC 5321 4.1.2: expected '@' after local-part", at));
@@ -464,9 +490,10 @@ fn split_path(s: &str) -> Result<(&str, &str), SyntaxError> {
             .find(':')
             .ok_or(err("RFC 5321 4.1.2: source route without ':'", 1))?;
         for (k, hop) in inner[..colon].split(',').enumerate() {
-            let d = hop
-                .strip_prefix('@')
-                .ok_or(err("RFC 5321 4.1.2: source route hop must start with '@'", 1 + k))?;
+            let d = hop.strip_prefix('@').ok_or(err(
+                "RFC 5321 4.1.2: source route hop must start with '@'",
+                1 + k,
+            ))?;
             Host::parse(d, false).map_err(|e| err(e.rule, 1))?;
         }
         inner = &inner[colon + 1..];
@@ -618,10 +645,22 @@ mod tests {
 
     #[test]
     fn ipv6_forms() {
-        for ok in ["::1", "2001:db8::1", "1:2:3:4:5:6:7:8", "::ffff:192.0.2.1", "1::"] {
+        for ok in [
+            "::1",
+            "2001:db8::1",
+            "1:2:3:4:5:6:7:8",
+            "::ffff:192.0.2.1",
+            "1::",
+        ] {
             assert!(ipv6_ok(ok.as_bytes()), "{ok}");
         }
-        for bad in ["1:2:3:4:5:6:7", "1::2::3", "12345::", "1:2:3:4:5:6:7:8:9", "g::"] {
+        for bad in [
+            "1:2:3:4:5:6:7",
+            "1::2::3",
+            "12345::",
+            "1:2:3:4:5:6:7:8:9",
+            "g::",
+        ] {
             assert!(!ipv6_ok(bad.as_bytes()), "{bad}");
         }
     }

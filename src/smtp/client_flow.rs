@@ -19,7 +19,10 @@ impl SmtpClient {
     fn on_reply(&mut self, reply: Reply) {
         let Some(e) = self.expect.pop_front() else {
             let err = if reply.code().get() == 421 {
-                ClientError::Refused { during: "the session", reply }
+                ClientError::Refused {
+                    during: "the session",
+                    reply,
+                }
             } else {
                 ClientError::Unexpected(reply)
             };
@@ -28,7 +31,10 @@ impl SmtpClient {
         self.deadline = self.expect.front().map(|&n| self.now + self.timeout_for(n));
         // RFC 5321 3.8: 421 may answer any command; the server is closing.
         if reply.code().get() == 421 && e != Expect::Quit {
-            return self.fail(ClientError::Refused { during: name(e), reply });
+            return self.fail(ClientError::Refused {
+                during: name(e),
+                reply,
+            });
         }
         let ok = reply.code().is_positive();
         match e {
@@ -54,13 +60,18 @@ impl SmtpClient {
                 self.events.push_back(ClientEvent::StartTls);
             }
             Expect::AuthLoginUser | Expect::AuthLoginPass if reply.code().get() == 334 => {
-                let creds = self.config.credentials.clone().unwrap_or_else(|| super::Credentials::new("", ""));
+                let creds = self
+                    .config
+                    .credentials
+                    .clone()
+                    .unwrap_or_else(|| super::Credentials::new("", ""));
                 let (text, next) = if e == Expect::AuthLoginUser {
                     (creds.username, Expect::AuthLoginPass)
                 } else {
                     (creds.password, Expect::AuthDone)
                 };
-                self.out.extend_from_slice(base64_encode(text.as_bytes()).as_bytes());
+                self.out
+                    .extend_from_slice(base64_encode(text.as_bytes()).as_bytes());
                 self.out.extend_from_slice(b"\r\n");
                 self.expect(next);
             }
@@ -72,11 +83,20 @@ impl SmtpClient {
             Expect::Greeting | Expect::Ehlo | Expect::Helo | Expect::StartTls => {
                 // RFC 5321 3.1: after a refusal the client should still say QUIT.
                 let _ = Command::Quit.encode(&mut self.out);
-                self.fail(ClientError::Refused { during: name(e), reply });
+                self.fail(ClientError::Refused {
+                    during: name(e),
+                    reply,
+                });
             }
-            Expect::AuthPlain | Expect::AuthLoginUser | Expect::AuthLoginPass | Expect::AuthDone => {
+            Expect::AuthPlain
+            | Expect::AuthLoginUser
+            | Expect::AuthLoginPass
+            | Expect::AuthDone => {
                 let _ = Command::Quit.encode(&mut self.out);
-                self.fail(ClientError::Refused { during: "AUTH", reply });
+                self.fail(ClientError::Refused {
+                    during: "AUTH",
+                    reply,
+                });
             }
             Expect::Mail => self.mail_reply(reply),
             Expect::Rcpt(i) => self.rcpt_reply(i, reply),
@@ -205,7 +225,10 @@ impl SmtpClient {
     fn after_rcpts(&mut self) {
         let Some(t) = &mut self.tx else { return };
         if t.failed || t.accepted.is_empty() {
-            let r = t.last_reply.clone().unwrap_or_else(|| Reply::fixed(554, None, "No valid recipients"));
+            let r = t
+                .last_reply
+                .clone()
+                .unwrap_or_else(|| Reply::fixed(554, None, "No valid recipients"));
             return self.tx_failed(r);
         }
         t.last_reply = None;
@@ -250,6 +273,13 @@ impl SmtpClient {
         if t.failed && t.bdat_outstanding == 0 && t.body != BodyState::Ended {
             let r = t.last_reply.clone().unwrap_or(reply);
             self.tx_failed(r);
+        } else if !t.failed
+            && t.body == BodyState::Open
+            && t.bdat_outstanding == 0
+            && !self.pipelining()
+        {
+            // Without PIPELINING each chunk waits for its reply (RFC 3030 4.2): say when.
+            self.events.push_back(ClientEvent::SendBody);
         }
     }
 
@@ -294,7 +324,9 @@ fn name(e: Expect) -> &'static str {
         Expect::Ehlo => "EHLO",
         Expect::Helo => "HELO",
         Expect::StartTls => "STARTTLS",
-        Expect::AuthPlain | Expect::AuthLoginUser | Expect::AuthLoginPass | Expect::AuthDone => "AUTH",
+        Expect::AuthPlain | Expect::AuthLoginUser | Expect::AuthLoginPass | Expect::AuthDone => {
+            "AUTH"
+        }
         Expect::Mail => "MAIL",
         Expect::Rcpt(_) => "RCPT",
         Expect::Data => "DATA",

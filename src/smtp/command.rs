@@ -139,7 +139,13 @@ impl XText {
         let mut i = 0;
         while i < b.len() {
             if b[i] == b'+' {
-                let h = |c: u8| if c.is_ascii_digit() { c - b'0' } else { c - b'A' + 10 };
+                let h = |c: u8| {
+                    if c.is_ascii_digit() {
+                        c - b'0'
+                    } else {
+                        c - b'A' + 10
+                    }
+                };
                 if let (Some(&x), Some(&y)) = (b.get(i + 1), b.get(i + 2)) {
                     out.push(h(x) << 4 | h(y));
                     i += 3;
@@ -295,12 +301,16 @@ fn shift(e: SyntaxError, by: usize) -> CommandError {
 /// `esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")` (RFC 5321 4.1.2).
 fn keyword_ok(k: &str) -> bool {
     let b = k.as_bytes();
-    !b.is_empty() && b[0].is_ascii_alphanumeric() && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+    !b.is_empty()
+        && b[0].is_ascii_alphanumeric()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
 }
 
 /// `esmtp-value = 1*(%d33-60 / %d62-126)`, plus UTF-8 (RFC 6531 3.3).
 fn value_ok(v: &str) -> bool {
-    !v.is_empty() && v.bytes().all(|c| matches!(c, 33..=60 | 62..=126) || c >= 0x80)
+    !v.is_empty()
+        && v.bytes()
+            .all(|c| matches!(c, 33..=60 | 62..=126) || c >= 0x80)
 }
 
 /// Splits `SP param *(SP param)` into (keyword, value, offset) triples.
@@ -341,7 +351,9 @@ fn parse_mail_params(rest: &str, base: usize) -> Result<MailParams, CommandError
         if k.eq_ignore_ascii_case("SIZE") {
             // size-value = 1*20DIGIT (RFC 1870 3)
             let v = v.filter(|v| v.len() <= 20 && v.bytes().all(|c| c.is_ascii_digit()));
-            let n = v.and_then(|v| v.parse().ok()).ok_or(syn("RFC 1870 3: SIZE needs 1*20DIGIT", off))?;
+            let n = v
+                .and_then(|v| v.parse().ok())
+                .ok_or(syn("RFC 1870 3: SIZE needs 1*20DIGIT", off))?;
             if p.size.replace(n).is_some() {
                 return Err(dup());
             }
@@ -375,12 +387,18 @@ fn parse_mail_params(rest: &str, base: usize) -> Result<MailParams, CommandError
             let x = XText::parse(v.unwrap_or("")).map_err(|e| shift(e, off + 6))?;
             // RFC 3461 4.4: at most 100 characters.
             if x.as_str().len() > 100 || x.as_str().is_empty() || p.envid.replace(x).is_some() {
-                return Err(syn("RFC 3461 4.4: ENVID must be 1-100 xtext characters, once", off));
+                return Err(syn(
+                    "RFC 3461 4.4: ENVID must be 1-100 xtext characters, once",
+                    off,
+                ));
             }
         } else if k.eq_ignore_ascii_case("AUTH") {
             let x = XText::parse(v.unwrap_or("")).map_err(|e| shift(e, off + 5))?;
             if x.as_str().is_empty() || p.auth.replace(x).is_some() {
-                return Err(syn("RFC 4954 5: AUTH= needs an xtext mailbox or <>, once", off));
+                return Err(syn(
+                    "RFC 4954 5: AUTH= needs an xtext mailbox or <>, once",
+                    off,
+                ));
             }
         } else {
             p.other.push(Param {
@@ -405,13 +423,21 @@ fn parse_rcpt_params(rest: &str, base: usize) -> Result<RcptParams, CommandError
                     "SUCCESS" => &mut n.success,
                     "FAILURE" => &mut n.failure,
                     "DELAY" => &mut n.delay,
-                    _ => return Err(syn("RFC 3461 4.1: NOTIFY is NEVER or SUCCESS,FAILURE,DELAY", off)),
+                    _ => {
+                        return Err(syn(
+                            "RFC 3461 4.1: NOTIFY is NEVER or SUCCESS,FAILURE,DELAY",
+                            off,
+                        ))
+                    }
                 };
                 *flag = true;
             }
             // RFC 3461 4.1: NEVER must appear alone.
             if never && !n.is_never() || p.notify.replace(n).is_some() {
-                return Err(syn("RFC 3461 4.1: NEVER cannot be combined, NOTIFY once", off));
+                return Err(syn(
+                    "RFC 3461 4.1: NEVER cannot be combined, NOTIFY once",
+                    off,
+                ));
             }
         } else if k.eq_ignore_ascii_case("ORCPT") {
             // orcpt-parameter = "ORCPT=" addr-type ";" xtext
@@ -461,7 +487,10 @@ impl Command {
     /// ```
     pub fn parse(line: &[u8]) -> Result<Command, CommandError> {
         let Ok(line) = core::str::from_utf8(line) else {
-            let at = core::str::from_utf8(line).map_err(|e| e.valid_up_to()).err().unwrap_or(0);
+            let at = core::str::from_utf8(line)
+                .map_err(|e| e.valid_up_to())
+                .err()
+                .unwrap_or(0);
             return Err(syn("RFC 6531 3.3: command line is not valid UTF-8", at));
         };
         let (verb, arg) = match line.find(' ') {
@@ -472,9 +501,15 @@ impl Command {
         let upper = verb.to_ascii_uppercase();
         let no_arg = |c: Command| match arg {
             None => Ok(c),
-            Some(_) => Err(syn("RFC 5321 4.1.1: this command takes no argument", verb.len())),
+            Some(_) => Err(syn(
+                "RFC 5321 4.1.1: this command takes no argument",
+                verb.len(),
+            )),
         };
-        let need_arg = || arg.filter(|a| !a.is_empty()).ok_or(syn("RFC 5321 4.1.1: argument required", verb.len()));
+        let need_arg = || {
+            arg.filter(|a| !a.is_empty())
+                .ok_or(syn("RFC 5321 4.1.1: argument required", verb.len()))
+        };
         let host = |utf8: bool| -> Result<Host, CommandError> {
             let a = need_arg()?;
             Host::parse(a, utf8).map_err(|e| shift(e, base))
@@ -485,18 +520,25 @@ impl Command {
             "LHLO" => host(false).map(Command::Lhlo),
             "MAIL" => {
                 let a = need_arg()?;
-                let (path, skip) = strip_keyword(a, "FROM:").ok_or(syn("RFC 5321 4.1.1.2: expected FROM:", base))?;
-                let (from, rest) = ReversePath::parse_prefix(path, true).map_err(|e| shift(e, base + skip))?;
+                let (path, skip) = strip_keyword(a, "FROM:")
+                    .ok_or(syn("RFC 5321 4.1.1.2: expected FROM:", base))?;
+                let (from, rest) =
+                    ReversePath::parse_prefix(path, true).map_err(|e| shift(e, base + skip))?;
                 let params = parse_mail_params(rest, base + a.len() - rest.len())?;
                 if from.mailbox().is_some_and(|m| m.is_utf8()) && !params.smtputf8 {
-                    return Err(syn("RFC 6531 3.4: UTF-8 address needs SMTPUTF8", base + skip));
+                    return Err(syn(
+                        "RFC 6531 3.4: UTF-8 address needs SMTPUTF8",
+                        base + skip,
+                    ));
                 }
                 Ok(Command::Mail { from, params })
             }
             "RCPT" => {
                 let a = need_arg()?;
-                let (path, skip) = strip_keyword(a, "TO:").ok_or(syn("RFC 5321 4.1.1.3: expected TO:", base))?;
-                let (to, rest) = ForwardPath::parse_prefix(path, true).map_err(|e| shift(e, base + skip))?;
+                let (path, skip) =
+                    strip_keyword(a, "TO:").ok_or(syn("RFC 5321 4.1.1.3: expected TO:", base))?;
+                let (to, rest) =
+                    ForwardPath::parse_prefix(path, true).map_err(|e| shift(e, base + skip))?;
                 let params = parse_rcpt_params(rest, base + a.len() - rest.len())?;
                 Ok(Command::Rcpt { to, params })
             }
@@ -511,7 +553,9 @@ impl Command {
                 if n.is_empty() || n.len() > 19 || !n.bytes().all(|c| c.is_ascii_digit()) {
                     return Err(syn("RFC 3030 2: chunk-size = 1*DIGIT", base));
                 }
-                let size = n.parse().map_err(|_| syn("RFC 3030 2: chunk-size = 1*DIGIT", base))?;
+                let size = n
+                    .parse()
+                    .map_err(|_| syn("RFC 3030 2: chunk-size = 1*DIGIT", base))?;
                 Ok(Command::Bdat { size, last })
             }
             "RSET" => no_arg(Command::Rset),
@@ -530,7 +574,10 @@ impl Command {
                 let mechanism = AuthMechanism::parse(mech).map_err(|e| shift(e, base))?;
                 if let Some(i) = init {
                     if i != "=" && !super::auth::is_base64(i.as_bytes()) {
-                        return Err(syn("RFC 4954 4: initial-response must be base64 or '='", base + mech.len() + 1));
+                        return Err(syn(
+                            "RFC 4954 4: initial-response must be base64 or '='",
+                            base + mech.len() + 1,
+                        ));
                     }
                 }
                 Ok(Command::Auth {
@@ -577,7 +624,11 @@ impl Command {
                     if n.is_never() {
                         words.push("NEVER");
                     }
-                    for (on, w) in [(n.success, "SUCCESS"), (n.failure, "FAILURE"), (n.delay, "DELAY")] {
+                    for (on, w) in [
+                        (n.success, "SUCCESS"),
+                        (n.failure, "FAILURE"),
+                        (n.delay, "DELAY"),
+                    ] {
                         if on {
                             words.push(w);
                         }
@@ -586,7 +637,10 @@ impl Command {
                 }
                 if let Some((ty, x)) = &params.orcpt {
                     if !keyword_ok(ty) {
-                        return Err(SyntaxError { rule: "RFC 3461 4.2: invalid addr-type", offset: 0 });
+                        return Err(SyntaxError {
+                            rule: "RFC 3461 4.2: invalid addr-type",
+                            offset: 0,
+                        });
                     }
                     let _ = write!(s, " ORCPT={ty};{}", x.as_str());
                 }
@@ -600,13 +654,24 @@ impl Command {
             Command::Vrfy(a) | Command::Expn(a) => {
                 text_ok(a)?;
                 if a.is_empty() {
-                    return Err(SyntaxError { rule: "RFC 5321 4.1.1.6: argument required", offset: 0 });
+                    return Err(SyntaxError {
+                        rule: "RFC 5321 4.1.1.6: argument required",
+                        offset: 0,
+                    });
                 }
-                let verb = if matches!(self, Command::Vrfy(_)) { "VRFY" } else { "EXPN" };
+                let verb = if matches!(self, Command::Vrfy(_)) {
+                    "VRFY"
+                } else {
+                    "EXPN"
+                };
                 let _ = write!(s, "{verb} {a}");
             }
             Command::Help(a) | Command::Noop(a) => {
-                s.push_str(if matches!(self, Command::Help(_)) { "HELP" } else { "NOOP" });
+                s.push_str(if matches!(self, Command::Help(_)) {
+                    "HELP"
+                } else {
+                    "NOOP"
+                });
                 if let Some(a) = a {
                     text_ok(a)?;
                     let _ = write!(s, " {a}");
@@ -618,7 +683,10 @@ impl Command {
                 let _ = write!(s, "AUTH {}", mechanism.as_str());
                 if let Some(i) = initial {
                     if i != "=" && !super::auth::is_base64(i.as_bytes()) {
-                        return Err(SyntaxError { rule: "RFC 4954 4: initial-response must be base64 or '='", offset: 0 });
+                        return Err(SyntaxError {
+                            rule: "RFC 4954 4: initial-response must be base64 or '='",
+                            offset: 0,
+                        });
                     }
                     let _ = write!(s, " {i}");
                 }
@@ -698,9 +766,14 @@ mod tests {
     fn dsn_params_roundtrip() {
         let line = "RCPT TO:<a@b.c> NOTIFY=SUCCESS,DELAY ORCPT=rfc822;a+2Bx@b.c";
         let c = Command::parse(line.as_bytes()).unwrap();
-        let Command::Rcpt { params, .. } = &c else { panic!() };
+        let Command::Rcpt { params, .. } = &c else {
+            panic!()
+        };
         assert_eq!(params.orcpt.as_ref().unwrap().1.decode(), b"a+x@b.c");
-        assert_eq!(&c.to_bytes().unwrap()[..], alloc::format!("{line}\r\n").as_bytes());
+        assert_eq!(
+            &c.to_bytes().unwrap()[..],
+            alloc::format!("{line}\r\n").as_bytes()
+        );
     }
 
     #[test]

@@ -105,7 +105,11 @@ impl Capabilities {
             v.push(String::from("PIPELINING"));
         }
         if let Some(n) = self.size {
-            v.push(if n == 0 { String::from("SIZE") } else { format!("SIZE {n}") });
+            v.push(if n == 0 {
+                String::from("SIZE")
+            } else {
+                format!("SIZE {n}")
+            });
         }
         for (on, name) in flags.iter().skip(1) {
             if *on {

@@ -36,11 +36,13 @@ pub use address::{AddressLiteral, Domain, ForwardPath, Host, Mailbox, ReversePat
 pub use address::{MAX_DOMAIN, MAX_LOCAL_PART, MAX_PATH};
 pub use auth::{base64_decode, base64_encode, AuthMechanism, Credentials};
 pub use client::{ClientConfig, ClientError, ClientEvent, ClientTimeouts, Envelope, SmtpClient};
-pub use command::{Body, Command, CommandError, MailParams, Notify, Param, RcptParams, Ret, XText};
 pub use command::MAX_COMMAND_LINE;
+pub use command::{Body, Command, CommandError, MailParams, Notify, Param, RcptParams, Ret, XText};
 pub use ext::Capabilities;
-pub use reply::{parse_reply_line, EnhancedCode, Reply, ReplyCode, ReplyError, ReplyErrorKind, ReplyParser};
 pub use reply::MAX_REPLY_LINE;
+pub use reply::{
+    parse_reply_line, EnhancedCode, Reply, ReplyCode, ReplyError, ReplyErrorKind, ReplyParser,
+};
 pub use server::{AbortReason, CloseReason, HelloVerb, ServerConfig, ServerEvent, SmtpServer};
 pub use server::{ServerLimits, ServerTimeouts};
 

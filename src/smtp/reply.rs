@@ -188,7 +188,10 @@ pub struct Reply {
 /// Encoding a reply whose text would break framing or limits: a local error.
 fn check_text(line: &str) -> Result<(), SyntaxError> {
     // textstring = 1*(%d09 / %d32-126); UTF-8 is tolerated, CR and LF never (framing).
-    if let Some(k) = line.bytes().position(|c| c == b'\r' || c == b'\n' || (c < 32 && c != 9)) {
+    if let Some(k) = line
+        .bytes()
+        .position(|c| c == b'\r' || c == b'\n' || (c < 32 && c != 9))
+    {
         return Err(SyntaxError {
             rule: "RFC 5321 4.2: reply text may not contain CR, LF or controls",
             offset: k,
@@ -374,7 +377,9 @@ impl fmt::Display for Reply {
 fn strip_enhanced(line: &str, known: Option<EnhancedCode>) -> (Option<EnhancedCode>, &str) {
     let word_end = line.find(' ').unwrap_or(line.len());
     match EnhancedCode::parse(&line[..word_end]) {
-        Some(e) if known.map_or(true, |k| k == e) => (Some(e), line[word_end..].trim_start_matches(' ')),
+        Some(e) if known.map_or(true, |k| k == e) => {
+            (Some(e), line[word_end..].trim_start_matches(' '))
+        }
         _ => (None, line),
     }
 }
@@ -585,7 +590,10 @@ mod tests {
     #[test]
     fn code_mismatch_is_an_error() {
         let r = parse_all(b"250-a\r\n251 b\r\n");
-        assert_eq!(r[0].as_ref().unwrap_err().kind, ReplyErrorKind::CodeMismatch);
+        assert_eq!(
+            r[0].as_ref().unwrap_err().kind,
+            ReplyErrorKind::CodeMismatch
+        );
     }
 
     #[test]

@@ -350,7 +350,11 @@ impl SmtpServer {
     /// assert!(s.poll_transmit().unwrap().starts_with(b"220 mx ESMTP"));
     /// ```
     pub fn new(config: ServerConfig) -> SmtpServer {
-        let line_max = config.limits.command_line.max(config.limits.auth_line).max(8);
+        let line_max = config
+            .limits
+            .command_line
+            .max(config.limits.auth_line)
+            .max(8);
         let mut s = SmtpServer {
             buf: RecvBuffer::new(config.limits.recv_buffer.max(line_max)),
             lines: LineReader::new(LinePolicy::strict(line_max)),
@@ -416,7 +420,11 @@ impl SmtpServer {
             binarymime: c.binarymime && c.chunking,
             dsn: c.dsn,
             starttls: c.starttls && !self.tls,
-            auth: if self.auth_offered() { c.auth.clone() } else { Vec::new() },
+            auth: if self.auth_offered() {
+                c.auth.clone()
+            } else {
+                Vec::new()
+            },
             other: Vec::new(),
         }
     }
@@ -427,7 +435,9 @@ impl SmtpServer {
 
     /// A reply with the enhanced code only when ENHANCEDSTATUSCODES is on.
     pub(super) fn r(&self, code: u16, enh: (u8, u16, u16), text: &str) -> Reply {
-        Reply::fixed(code, self.config.enhanced_status_codes.then_some(enh), text)
+        // RFC 2034 2: enhanced codes go on 2xx, 4xx and 5xx replies only.
+        let on = self.config.enhanced_status_codes && code / 100 != 3;
+        Reply::fixed(code, on.then_some(enh), text)
     }
 
     pub(super) fn send(&mut self, reply: Reply) {
@@ -437,7 +447,8 @@ impl SmtpServer {
     /// Queues a machine-made refusal and reports it; too many end the session.
     pub(super) fn refuse(&mut self, reply: Reply, reason: &'static str) {
         self.send(reply.clone());
-        self.events.push_back(ServerEvent::Rejected { reply, reason });
+        self.events
+            .push_back(ServerEvent::Rejected { reply, reason });
         self.errors += 1;
         if self.errors >= self.config.limits.errors {
             let r = self.r(421, (4, 7, 0), "Too many errors, closing connection");
@@ -499,7 +510,6 @@ impl SmtpServer {
     pub fn accept_with(&mut self, reply: Reply) -> Result<(), SendError> {
         let ok = match &self.pending {
             Some((Pending::DataStart { bdat: None }, true)) => reply.code().is_intermediate(),
-            Some((Pending::Hello(HelloVerb::Ehlo | HelloVerb::Lhlo), true)) => false,
             Some(_) => reply.code().is_positive(),
             None => true,
         };
@@ -627,7 +637,9 @@ impl SmtpServer {
                 if reply.is_some() && positive {
                     self.authenticated = true;
                 }
-                let r = reply.unwrap_or_else(|| self.r(535, (5, 7, 8), "Authentication credentials invalid"));
+                let r = reply.unwrap_or_else(|| {
+                    self.r(535, (5, 7, 8), "Authentication credentials invalid")
+                });
                 self.send(r);
             }
             Pending::StartTls => {
@@ -645,7 +657,9 @@ impl SmtpServer {
                 }
             }
             Pending::Verify => {
-                let r = reply.unwrap_or_else(|| self.r(252, (2, 5, 2), "Cannot VRFY user, but will accept message"));
+                let r = reply.unwrap_or_else(|| {
+                    self.r(252, (2, 5, 2), "Cannot VRFY user, but will accept message")
+                });
                 self.send(r);
             }
         }
@@ -675,9 +689,17 @@ impl SmtpServer {
             Some(Ok(l)) => l,
             Some(Err(e)) => {
                 let (text, reason) = match e.kind {
-                    LineErrorKind::TooLong { .. } => ("Line too long", "RFC 5321 4.5.3.1.4: command line too long"),
-                    LineErrorKind::BareLf => ("Bare <LF> received", "RFC 5321 2.3.8: bare LF in command line"),
-                    LineErrorKind::BareCr => ("Bare <CR> received", "RFC 5321 2.3.8: bare CR in command line"),
+                    LineErrorKind::TooLong { .. } => {
+                        ("Line too long", "RFC 5321 4.5.3.1.4: command line too long")
+                    }
+                    LineErrorKind::BareLf => (
+                        "Bare <LF> received",
+                        "RFC 5321 2.3.8: bare LF in command line",
+                    ),
+                    LineErrorKind::BareCr => (
+                        "Bare <CR> received",
+                        "RFC 5321 2.3.8: bare CR in command line",
+                    ),
                 };
                 let r = self.r(500, (5, 5, 2), text);
                 self.refuse(r, reason);
@@ -702,11 +724,19 @@ impl SmtpServer {
                 self.refuse(r, "RFC 5321 4.2.4: unknown command");
             }
             Err(CommandError::Syntax(e)) => {
-                let r = self.r(501, (5, 5, 4), &format!("Syntax error: {} at byte {}", e.rule, e.offset));
+                let r = self.r(
+                    501,
+                    (5, 5, 4),
+                    &format!("Syntax error: {} at byte {}", e.rule, e.offset),
+                );
                 self.refuse(r, e.rule);
             }
             Err(CommandError::Parameter(e)) => {
-                let r = self.r(555, (5, 5, 4), &format!("Parameter not supported: {}", e.rule));
+                let r = self.r(
+                    555,
+                    (5, 5, 4),
+                    &format!("Parameter not supported: {}", e.rule),
+                );
                 self.refuse(r, e.rule);
             }
         }
@@ -765,10 +795,14 @@ impl SmtpServer {
                     self.refuse(r, "RFC 3207 4: STARTTLS not offered");
                 } else if self.tls {
                     self.seq("TLS already active", "RFC 3207 4: STARTTLS after TLS");
-                } else if self.hello != Some(HelloVerb::Ehlo) && self.hello != Some(HelloVerb::Lhlo) {
+                } else if self.hello != Some(HelloVerb::Ehlo) && self.hello != Some(HelloVerb::Lhlo)
+                {
                     self.seq("Send EHLO first", "RFC 3207 4: STARTTLS follows EHLO");
                 } else if self.tx.is_some() {
-                    self.seq("STARTTLS inside a transaction", "RFC 5321 4.1.4: finish or RSET the transaction first");
+                    self.seq(
+                        "STARTTLS inside a transaction",
+                        "RFC 5321 4.1.4: finish or RSET the transaction first",
+                    );
                 } else {
                     self.decide(Pending::StartTls, ServerEvent::StartTls);
                 }
@@ -779,7 +813,15 @@ impl SmtpServer {
 
     fn hello_command(&mut self, verb: HelloVerb, host: Host) {
         if self.config.lmtp != (verb == HelloVerb::Lhlo) {
-            let r = self.r(500, (5, 5, 1), if self.config.lmtp { "Use LHLO" } else { "Command unrecognized" });
+            let r = self.r(
+                500,
+                (5, 5, 1),
+                if self.config.lmtp {
+                    "Use LHLO"
+                } else {
+                    "Command unrecognized"
+                },
+            );
             return self.refuse(r, "RFC 2033 4.1: LMTP uses LHLO, SMTP uses HELO/EHLO");
         }
         // RFC 5321 4.1.4: a new EHLO/HELO is an implicit RSET.
@@ -791,10 +833,16 @@ impl SmtpServer {
 
     fn mail(&mut self, from: ReversePath, params: MailParams) {
         if self.hello.is_none() {
-            return self.seq("Send HELO/EHLO first", "RFC 5321 4.1.4: MAIL before HELO/EHLO");
+            return self.seq(
+                "Send HELO/EHLO first",
+                "RFC 5321 4.1.4: MAIL before HELO/EHLO",
+            );
         }
         if self.tx.is_some() {
-            return self.seq("Nested MAIL command", "RFC 5321 4.1.4: MAIL inside a transaction");
+            return self.seq(
+                "Nested MAIL command",
+                "RFC 5321 4.1.4: MAIL inside a transaction",
+            );
         }
         let c = &self.config;
         let ehlo = self.hello != Some(HelloVerb::Helo);
@@ -822,7 +870,11 @@ impl SmtpServer {
         if let (Some(n), Some(max)) = (params.size, self.config.max_message_size) {
             if n > max {
                 // RFC 1870 6.1: declared size over the fixed maximum.
-                let r = self.r(552, (5, 3, 4), "Message size exceeds fixed maximum message size");
+                let r = self.r(
+                    552,
+                    (5, 3, 4),
+                    "Message size exceeds fixed maximum message size",
+                );
                 return self.refuse(r, "RFC 1870 6.1: declared SIZE over the limit");
             }
         }
@@ -865,39 +917,63 @@ impl SmtpServer {
             return self.refuse(r, "RFC 4954 4: AUTH not offered");
         }
         if !self.auth_offered() {
-            let r = self.r(538, (5, 7, 11), "Encryption required for requested authentication mechanism");
+            let r = self.r(
+                538,
+                (5, 7, 11),
+                "Encryption required for requested authentication mechanism",
+            );
             return self.refuse(r, "RFC 4954 6: AUTH needs TLS here");
         }
         if !matches!(self.hello, Some(HelloVerb::Ehlo | HelloVerb::Lhlo)) {
             return self.seq("Send EHLO first", "RFC 4954 4: AUTH follows EHLO");
         }
         if self.authenticated {
-            return self.seq("Already authenticated", "RFC 4954 4: only one successful AUTH");
+            return self.seq(
+                "Already authenticated",
+                "RFC 4954 4: only one successful AUTH",
+            );
         }
         if self.tx.is_some() {
-            return self.seq("AUTH inside a transaction", "RFC 4954 4: AUTH not allowed during a mail transaction");
+            return self.seq(
+                "AUTH inside a transaction",
+                "RFC 4954 4: AUTH not allowed during a mail transaction",
+            );
         }
-        if !self.config.auth.contains(&mechanism) || !matches!(mechanism, AuthMechanism::Plain | AuthMechanism::Login) {
+        if !self.config.auth.contains(&mechanism)
+            || !matches!(mechanism, AuthMechanism::Plain | AuthMechanism::Login)
+        {
             let r = self.r(504, (5, 5, 4), "Unrecognized authentication type");
             return self.refuse(r, "RFC 4954 4: mechanism not offered");
         }
         match initial {
             Some(i) => {
                 let raw = if i == "=" { String::new() } else { i };
-                self.phase = Phase::AuthResponse { mechanism, user: None };
+                self.phase = Phase::AuthResponse {
+                    mechanism,
+                    user: None,
+                };
                 self.auth_response(raw.as_bytes());
             }
             None => {
-                let prompt = if mechanism == AuthMechanism::Login { "VXNlcm5hbWU6" } else { "" };
+                let prompt = if mechanism == AuthMechanism::Login {
+                    "VXNlcm5hbWU6"
+                } else {
+                    ""
+                };
                 self.send(Reply::fixed(334, None, prompt));
-                self.phase = Phase::AuthResponse { mechanism, user: None };
+                self.phase = Phase::AuthResponse {
+                    mechanism,
+                    user: None,
+                };
             }
         }
     }
 
     /// One SASL response line (RFC 4954 4): base64, or `*` to cancel.
     fn auth_response(&mut self, line: &[u8]) {
-        let Phase::AuthResponse { mechanism, user } = core::mem::replace(&mut self.phase, Phase::Command) else {
+        let Phase::AuthResponse { mechanism, user } =
+            core::mem::replace(&mut self.phase, Phase::Command)
+        else {
             return;
         };
         if line == b"*" {
@@ -908,20 +984,32 @@ impl SmtpServer {
             let r = s.r(501, (5, 5, 2), "Cannot decode response");
             s.refuse(r, "RFC 4954 4: response is not valid base64");
         };
-        let Some(raw) = base64_decode(line) else { return bad(self) };
+        let Some(raw) = base64_decode(line) else {
+            return bad(self);
+        };
         let credentials = match (&mechanism, user) {
-            (AuthMechanism::Plain, _) => match core::str::from_utf8(line).ok().and_then(Credentials::from_plain) {
+            (AuthMechanism::Plain, _) => match core::str::from_utf8(line)
+                .ok()
+                .and_then(Credentials::from_plain)
+            {
                 Some(c) => c,
                 None => return bad(self),
             },
             (_, None) => {
-                let Ok(u) = String::from_utf8(raw) else { return bad(self) };
+                let Ok(u) = String::from_utf8(raw) else {
+                    return bad(self);
+                };
                 self.send(Reply::fixed(334, None, "UGFzc3dvcmQ6"));
-                self.phase = Phase::AuthResponse { mechanism, user: Some(u) };
+                self.phase = Phase::AuthResponse {
+                    mechanism,
+                    user: Some(u),
+                };
                 return;
             }
             (_, Some(u)) => {
-                let Ok(p) = String::from_utf8(raw) else { return bad(self) };
+                let Ok(p) = String::from_utf8(raw) else {
+                    return bad(self);
+                };
                 Credentials {
                     authzid: String::new(),
                     username: u,
@@ -929,7 +1017,13 @@ impl SmtpServer {
                 }
             }
         };
-        self.decide(Pending::Auth, ServerEvent::Auth { mechanism, credentials });
+        self.decide(
+            Pending::Auth,
+            ServerEvent::Auth {
+                mechanism,
+                credentials,
+            },
+        );
     }
 
     /// Decodes input until an event is produced or more input is needed.
@@ -963,7 +1057,11 @@ impl Machine for SmtpServer {
         }
         self.last_input = self.now;
         if self.buf.push(bytes).is_err() {
-            let r = self.r(421, (4, 7, 0), "Too much pipelined input, closing connection");
+            let r = self.r(
+                421,
+                (4, 7, 0),
+                "Too much pipelined input, closing connection",
+            );
             self.close(r, CloseReason::InputOverflow);
         }
     }
@@ -1016,7 +1114,9 @@ impl Machine for SmtpServer {
         let t = &self.config.timeouts;
         match self.phase {
             Phase::Closed => None,
-            Phase::Data | Phase::Bdat { .. } | Phase::BdatDiscard { .. } => Some(self.last_input + t.data),
+            Phase::Data | Phase::Bdat { .. } | Phase::BdatDiscard { .. } => {
+                Some(self.last_input + t.data)
+            }
             _ => Some(self.last_input + t.command),
         }
     }
@@ -1025,4 +1125,3 @@ impl Machine for SmtpServer {
         self.phase_closed()
     }
 }
-

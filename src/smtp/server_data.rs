@@ -12,35 +12,54 @@ use bytes::Bytes;
 impl SmtpServer {
     pub(super) fn data_command(&mut self) {
         if self.hello.is_none() {
-            return self.seq("Send HELO/EHLO first", "RFC 5321 4.1.4: DATA before HELO/EHLO");
+            return self.seq(
+                "Send HELO/EHLO first",
+                "RFC 5321 4.1.4: DATA before HELO/EHLO",
+            );
         }
         let Some(tx) = &self.tx else {
             return self.seq("Need MAIL command", "RFC 5321 4.1.4: DATA before MAIL");
         };
         if tx.bdat {
-            return self.seq("DATA after BDAT", "RFC 3030 2: DATA cannot follow BDAT in a transaction");
+            return self.seq(
+                "DATA after BDAT",
+                "RFC 3030 2: DATA cannot follow BDAT in a transaction",
+            );
         }
         if tx.recipients == 0 {
             // RFC 5321 3.3: all RCPTs failed (or none given): 554 "no valid recipients".
             let r = self.r(554, (5, 5, 1), "No valid recipients");
             return self.refuse(r, "RFC 5321 3.3: DATA without an accepted recipient");
         }
-        self.decide(Pending::DataStart { bdat: None }, ServerEvent::DataStart { chunked: false });
+        self.decide(
+            Pending::DataStart { bdat: None },
+            ServerEvent::DataStart { chunked: false },
+        );
     }
 
     pub(super) fn bdat_command(&mut self, size: u64, last: bool) {
         // The chunk's octets follow the command whatever we answer, so they are always
         // read and dropped on refusal: never parsed as commands (RFC 3030 2).
         let refusal = if !self.config.chunking {
-            Some((self.r(502, (5, 5, 1), "CHUNKING not offered"), "RFC 3030: BDAT without CHUNKING"))
+            Some((
+                self.r(502, (5, 5, 1), "CHUNKING not offered"),
+                "RFC 3030: BDAT without CHUNKING",
+            ))
         } else if self.hello.is_none() {
-            Some((self.r(503, (5, 5, 1), "Send HELO/EHLO first"), "RFC 5321 4.1.4: BDAT before EHLO"))
+            Some((
+                self.r(503, (5, 5, 1), "Send HELO/EHLO first"),
+                "RFC 5321 4.1.4: BDAT before EHLO",
+            ))
         } else {
             match &self.tx {
-                None => Some((self.r(503, (5, 5, 1), "Need MAIL command"), "RFC 3030 2: BDAT without a transaction")),
-                Some(t) if t.recipients == 0 => {
-                    Some((self.r(554, (5, 5, 1), "No valid recipients"), "RFC 5321 3.3: BDAT without an accepted recipient"))
-                }
+                None => Some((
+                    self.r(503, (5, 5, 1), "Need MAIL command"),
+                    "RFC 3030 2: BDAT without a transaction",
+                )),
+                Some(t) if t.recipients == 0 => Some((
+                    self.r(554, (5, 5, 1), "No valid recipients"),
+                    "RFC 5321 3.3: BDAT without an accepted recipient",
+                )),
                 _ => None,
             }
         };
@@ -55,10 +74,15 @@ impl SmtpServer {
         let started = self.tx.as_ref().is_some_and(|t| t.bdat);
         self.chunk_size = size;
         if started {
-            self.phase = Phase::Bdat { remaining: size, last };
+            self.phase = Phase::Bdat {
+                remaining: size,
+                last,
+            };
         } else {
             self.decide(
-                Pending::DataStart { bdat: Some((size, last)) },
+                Pending::DataStart {
+                    bdat: Some((size, last)),
+                },
                 ServerEvent::DataStart { chunked: true },
             );
         }
@@ -68,7 +92,8 @@ impl SmtpServer {
         let positive = reply.as_ref().map_or(true, |r| !r.code().is_negative());
         match bdat {
             None if positive => {
-                let r = reply.unwrap_or_else(|| self.r(354, (2, 0, 0), "End data with <CR><LF>.<CR><LF>"));
+                let r = reply
+                    .unwrap_or_else(|| self.r(354, (2, 0, 0), "End data with <CR><LF>.<CR><LF>"));
                 self.send(r);
                 self.unstuffer = DotUnstuffer::new(DotPolicy::Strict);
                 self.phase = Phase::Data;
@@ -82,12 +107,16 @@ impl SmtpServer {
                 if let Some(t) = &mut self.tx {
                     t.bdat = true;
                 }
-                self.phase = Phase::Bdat { remaining: size, last };
+                self.phase = Phase::Bdat {
+                    remaining: size,
+                    last,
+                };
             }
             Some((size, _)) => {
                 // The transaction failed at its first chunk: read the chunk, then answer.
                 self.tx = None;
-                self.events.push_back(ServerEvent::DataAborted(AbortReason::Rejected));
+                self.events
+                    .push_back(ServerEvent::DataAborted(AbortReason::Rejected));
                 self.phase = Phase::BdatDiscard {
                     remaining: size,
                     reply: reply.unwrap_or_else(|| self.r(554, (5, 0, 0), "Transaction failed")),
@@ -136,7 +165,11 @@ impl SmtpServer {
     fn abort_reply(&self, why: AbortReason) -> (Reply, &'static str) {
         match why {
             AbortReason::TooLarge => (
-                self.r(552, (5, 3, 4), "Message size exceeds fixed maximum message size"),
+                self.r(
+                    552,
+                    (5, 3, 4),
+                    "Message size exceeds fixed maximum message size",
+                ),
                 "RFC 1870 6.3: message larger than SIZE limit",
             ),
             _ => (
@@ -167,7 +200,14 @@ impl SmtpServer {
                     DotErrorKind::BareCr => "bare <CR>",
                     DotErrorKind::Smuggling => "ambiguous end-of-data sequence",
                 };
-                let r = self.r(500, (5, 5, 2), &format!("Error: {what} received in message data at byte {}", e.offset));
+                let r = self.r(
+                    500,
+                    (5, 5, 2),
+                    &format!(
+                        "Error: {what} received in message data at byte {}",
+                        e.offset
+                    ),
+                );
                 self.close(r, CloseReason::Framing(e));
                 true
             }
@@ -183,7 +223,10 @@ impl SmtpServer {
             return self.refuse(r, reason);
         }
         let (size, recipients) = (tx.size, tx.recipients);
-        self.decide(Pending::DataEnd { recipients }, ServerEvent::DataEnd { size, recipients });
+        self.decide(
+            Pending::DataEnd { recipients },
+            ServerEvent::DataEnd { size, recipients },
+        );
     }
 
     pub(super) fn step_bdat(&mut self) -> bool {
@@ -212,7 +255,11 @@ impl SmtpServer {
                 } else {
                     // Over the SIZE limit mid-chunk: drop the rest of this chunk, then
                     // answer 552; later BDATs find no transaction and get 503.
-                    let why = self.tx.as_ref().and_then(|t| t.aborted).unwrap_or(AbortReason::TooLarge);
+                    let why = self
+                        .tx
+                        .as_ref()
+                        .and_then(|t| t.aborted)
+                        .unwrap_or(AbortReason::TooLarge);
                     let (reply, reason) = self.abort_reply(why);
                     self.tx = None;
                     self.phase = Phase::BdatDiscard { remaining, reply };
@@ -220,7 +267,10 @@ impl SmtpServer {
                 }
                 true
             }
-            Phase::BdatDiscard { remaining: 0, reply } => {
+            Phase::BdatDiscard {
+                remaining: 0,
+                reply,
+            } => {
                 self.refuse(reply, self.discard_reason);
                 true
             }
