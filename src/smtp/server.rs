@@ -229,7 +229,8 @@ pub enum ServerEvent {
     },
     /// The transaction's data was dropped; discard anything received for it.
     DataAborted(AbortReason),
-    /// *Decision* (default reject `535 5.7.8`): AUTH credentials to check.
+    /// *Decision* (with no answer: reject `535 5.7.8`; `accept` sends `235 2.7.0`):
+    /// AUTH credentials to check.
     Auth {
         /// PLAIN or LOGIN.
         mechanism: AuthMechanism,
@@ -634,12 +635,9 @@ impl SmtpServer {
                 self.end_transaction();
             }
             Pending::Auth => {
-                if reply.is_some() && positive {
-                    self.authenticated = true;
-                }
-                let r = reply.unwrap_or_else(|| {
-                    self.r(535, (5, 7, 8), "Authentication credentials invalid")
-                });
+                self.authenticated = positive;
+                let r =
+                    reply.unwrap_or_else(|| self.r(235, (2, 7, 0), "Authentication successful"));
                 self.send(r);
             }
             Pending::StartTls => {
@@ -1081,8 +1079,20 @@ impl Machine for SmtpServer {
     }
 
     fn poll_event(&mut self) -> Option<ServerEvent> {
-        if let Some((p, true)) = self.pending.take() {
-            self.resolve(p, None);
+        // A decision already handed out and left unanswered gets its default now; one
+        // not yet handed out (other events queued before it) stays pending.
+        let handed_out = matches!(self.pending, Some((_, true)));
+        if let Some((p, _)) = if handed_out {
+            self.pending.take()
+        } else {
+            None
+        } {
+            // No opinion from the caller: accept, except credentials, which nobody vouched for.
+            let default = match p {
+                Pending::Auth => Some(self.r(535, (5, 7, 8), "Authentication credentials invalid")),
+                _ => None,
+            };
+            self.resolve(p, default);
         }
         loop {
             if let Some(ev) = self.events.pop_front() {
