@@ -30,6 +30,8 @@ mod command;
 mod ext;
 mod reply;
 mod server;
+mod server_auth;
+mod server_config;
 mod server_data;
 
 pub use address::{AddressLiteral, Domain, ForwardPath, Host, Mailbox, ReversePath};

@@ -2,12 +2,13 @@
 //! (RFC 5321 4.1.4 sequencing, RFC 2920 pipelining, RFC 3207 STARTTLS, RFC 4954 AUTH,
 //! RFC 2033 LMTP). Message data (DATA, BDAT) is in `server_data.rs`.
 
-use super::address::{Domain, ForwardPath, Host, ReversePath};
-use super::auth::{base64_decode, AuthMechanism, Credentials};
+use super::address::{ForwardPath, Host, ReversePath};
+use super::auth::{AuthMechanism, Credentials};
 use super::command::{Body, Command, CommandError, MailParams, RcptParams};
 use super::ext::Capabilities;
 use super::reply::Reply;
-use super::{SendError, SyntaxError};
+pub use super::server_config::{ServerConfig, ServerLimits, ServerTimeouts};
+use super::SendError;
 use crate::buffer::RecvBuffer;
 use crate::line::{LineErrorKind, LinePolicy, LineReader};
 use crate::{Instant, Machine};
@@ -16,128 +17,6 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
-use core::time::Duration;
-
-/// Limits, all settable (RFC 5321 4.5.3.1 gives the minimums).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ServerLimits {
-    /// Longest command line including CRLF: 512 (4.5.3.1.4).
-    pub command_line: usize,
-    /// Longest AUTH command or SASL response line including CRLF: 12288 (RFC 4954 4).
-    pub auth_line: usize,
-    /// Longest line of message text including CRLF: 1000 (4.5.3.1.6). Longer lines
-    /// fail the transaction with `500 5.5.2` after the data ends.
-    pub text_line: usize,
-    /// Most recipients per transaction: 100, the minimum servers must take (4.5.3.1.8);
-    /// more get `452 4.5.3`.
-    pub recipients: usize,
-    /// Most undecoded input held (pipelined commands waiting for the caller).
-    pub recv_buffer: usize,
-    /// Errors (500, 501, 503, ...) before the server says 421 and closes.
-    pub errors: usize,
-}
-
-impl Default for ServerLimits {
-    fn default() -> Self {
-        ServerLimits {
-            command_line: 512,
-            auth_line: 12288,
-            text_line: 1000,
-            recipients: 100,
-            recv_buffer: 256 * 1024,
-            errors: 20,
-        }
-    }
-}
-
-/// Deadlines (RFC 5321 4.5.3.2.7: at least 5 minutes waiting for a command).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ServerTimeouts {
-    /// Idle time allowed while waiting for a command or SASL response.
-    pub command: Duration,
-    /// Idle time allowed between pieces of message data.
-    pub data: Duration,
-}
-
-impl Default for ServerTimeouts {
-    fn default() -> Self {
-        ServerTimeouts {
-            command: Duration::from_secs(300),
-            data: Duration::from_secs(300),
-        }
-    }
-}
-
-/// What the server offers and how it behaves.
-///
-/// ```
-/// use wirestate::smtp::ServerConfig;
-/// let mut c = ServerConfig::new("mx.example.org").unwrap();
-/// c.max_message_size = Some(10 << 20);
-/// c.lmtp = true;
-/// assert!(ServerConfig::new("bad host").is_err());
-/// ```
-#[derive(Clone, Debug)]
-pub struct ServerConfig {
-    /// The server's own name, used in the greeting and replies.
-    pub hostname: Domain,
-    /// Speak LMTP (RFC 2033): LHLO instead of HELO/EHLO, one reply per recipient.
-    pub lmtp: bool,
-    /// SIZE limit in octets (RFC 1870); `None` for no limit (SIZE still offered).
-    pub max_message_size: Option<u64>,
-    /// Offer PIPELINING.
-    pub pipelining: bool,
-    /// Offer 8BITMIME.
-    pub eightbitmime: bool,
-    /// Offer SMTPUTF8.
-    pub smtputf8: bool,
-    /// Offer ENHANCEDSTATUSCODES and put them in the machine's own replies.
-    pub enhanced_status_codes: bool,
-    /// Offer CHUNKING (BDAT).
-    pub chunking: bool,
-    /// Offer BINARYMIME (only with CHUNKING).
-    pub binarymime: bool,
-    /// Offer DSN and accept its parameters (passed through in events).
-    pub dsn: bool,
-    /// Offer STARTTLS (the adapter must then be able to wrap the socket).
-    pub starttls: bool,
-    /// AUTH mechanisms to offer; only PLAIN and LOGIN are decoded by the machine.
-    pub auth: Vec<AuthMechanism>,
-    /// Offer AUTH on a connection without TLS (off by default: passwords in clear).
-    pub auth_without_tls: bool,
-    /// Limits.
-    pub limits: ServerLimits,
-    /// Timeouts.
-    pub timeouts: ServerTimeouts,
-}
-
-impl ServerConfig {
-    /// Everything on except STARTTLS, AUTH and LMTP; no size limit.
-    ///
-    /// ```
-    /// let c = wirestate::smtp::ServerConfig::new("localhost").unwrap();
-    /// assert!(c.pipelining && c.chunking && !c.starttls);
-    /// ```
-    pub fn new(hostname: &str) -> Result<ServerConfig, SyntaxError> {
-        Ok(ServerConfig {
-            hostname: Domain::parse(hostname)?,
-            lmtp: false,
-            max_message_size: None,
-            pipelining: true,
-            eightbitmime: true,
-            smtputf8: true,
-            enhanced_status_codes: true,
-            chunking: true,
-            binarymime: false,
-            dsn: true,
-            starttls: false,
-            auth: Vec::new(),
-            auth_without_tls: false,
-            limits: ServerLimits::default(),
-            timeouts: ServerTimeouts::default(),
-        })
-    }
-}
 
 /// Which greeting command the client used.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -430,7 +309,7 @@ impl SmtpServer {
         }
     }
 
-    fn auth_offered(&self) -> bool {
+    pub(super) fn auth_offered(&self) -> bool {
         !self.config.auth.is_empty() && (self.tls || self.config.auth_without_tls)
     }
 
@@ -907,121 +786,6 @@ impl SmtpServer {
             return self.refuse(r, "RFC 5321 4.5.3.1.10: recipient limit reached");
         }
         self.decide(Pending::Rcpt, ServerEvent::RcptTo { to, params });
-    }
-
-    fn auth_command(&mut self, mechanism: AuthMechanism, initial: Option<String>) {
-        if self.config.auth.is_empty() {
-            let r = self.r(502, (5, 5, 1), "AUTH not offered");
-            return self.refuse(r, "RFC 4954 4: AUTH not offered");
-        }
-        if !self.auth_offered() {
-            let r = self.r(
-                538,
-                (5, 7, 11),
-                "Encryption required for requested authentication mechanism",
-            );
-            return self.refuse(r, "RFC 4954 6: AUTH needs TLS here");
-        }
-        if !matches!(self.hello, Some(HelloVerb::Ehlo | HelloVerb::Lhlo)) {
-            return self.seq("Send EHLO first", "RFC 4954 4: AUTH follows EHLO");
-        }
-        if self.authenticated {
-            return self.seq(
-                "Already authenticated",
-                "RFC 4954 4: only one successful AUTH",
-            );
-        }
-        if self.tx.is_some() {
-            return self.seq(
-                "AUTH inside a transaction",
-                "RFC 4954 4: AUTH not allowed during a mail transaction",
-            );
-        }
-        if !self.config.auth.contains(&mechanism)
-            || !matches!(mechanism, AuthMechanism::Plain | AuthMechanism::Login)
-        {
-            let r = self.r(504, (5, 5, 4), "Unrecognized authentication type");
-            return self.refuse(r, "RFC 4954 4: mechanism not offered");
-        }
-        match initial {
-            Some(i) => {
-                let raw = if i == "=" { String::new() } else { i };
-                self.phase = Phase::AuthResponse {
-                    mechanism,
-                    user: None,
-                };
-                self.auth_response(raw.as_bytes());
-            }
-            None => {
-                let prompt = if mechanism == AuthMechanism::Login {
-                    "VXNlcm5hbWU6"
-                } else {
-                    ""
-                };
-                self.send(Reply::fixed(334, None, prompt));
-                self.phase = Phase::AuthResponse {
-                    mechanism,
-                    user: None,
-                };
-            }
-        }
-    }
-
-    /// One SASL response line (RFC 4954 4): base64, or `*` to cancel.
-    fn auth_response(&mut self, line: &[u8]) {
-        let Phase::AuthResponse { mechanism, user } =
-            core::mem::replace(&mut self.phase, Phase::Command)
-        else {
-            return;
-        };
-        if line == b"*" {
-            let r = self.r(501, (5, 7, 0), "Authentication cancelled");
-            return self.refuse(r, "RFC 4954 4: client cancelled AUTH");
-        }
-        let bad = |s: &mut Self| {
-            let r = s.r(501, (5, 5, 2), "Cannot decode response");
-            s.refuse(r, "RFC 4954 4: response is not valid base64");
-        };
-        let Some(raw) = base64_decode(line) else {
-            return bad(self);
-        };
-        let credentials = match (&mechanism, user) {
-            (AuthMechanism::Plain, _) => match core::str::from_utf8(line)
-                .ok()
-                .and_then(Credentials::from_plain)
-            {
-                Some(c) => c,
-                None => return bad(self),
-            },
-            (_, None) => {
-                let Ok(u) = String::from_utf8(raw) else {
-                    return bad(self);
-                };
-                self.send(Reply::fixed(334, None, "UGFzc3dvcmQ6"));
-                self.phase = Phase::AuthResponse {
-                    mechanism,
-                    user: Some(u),
-                };
-                return;
-            }
-            (_, Some(u)) => {
-                let Ok(p) = String::from_utf8(raw) else {
-                    return bad(self);
-                };
-                Credentials {
-                    authzid: String::new(),
-                    username: u,
-                    password: p,
-                }
-            }
-        };
-        self.decide(
-            Pending::Auth,
-            ServerEvent::Auth {
-                mechanism,
-                credentials,
-            },
-        );
     }
 
     /// Decodes input until an event is produced or more input is needed.
