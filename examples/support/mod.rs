@@ -3,7 +3,9 @@
 //! more, so every protocol reuses them unchanged.
 #![allow(dead_code)]
 
+pub mod maildir;
 pub mod mio_io;
+pub mod smtp_io;
 pub mod std_io;
 
 use std::time::Instant as StdInstant;

@@ -284,6 +284,7 @@ pub(super) struct Tx {
     pub(super) accepted: Vec<usize>,
     pub(super) failed: bool,
     pub(super) bdat: bool,
+    pub(super) binary: bool,
     pub(super) body: BodyState,
     pub(super) bdat_outstanding: usize,
     pub(super) lmtp_pending: usize,
@@ -319,6 +320,7 @@ pub struct SmtpClient {
     pub(super) authenticated: bool,
     pub(super) tx: Option<Tx>,
     pub(super) stuffer: DotStuffer,
+    pub(super) line_ends: LineEnds,
     pub(super) idle: bool,
     pub(super) closed: bool,
     pub(super) eof: bool,
@@ -347,6 +349,7 @@ impl SmtpClient {
             authenticated: false,
             tx: None,
             stuffer: DotStuffer::new(),
+            line_ends: LineEnds::default(),
             idle: false,
             closed: false,
             eof: false,
@@ -509,6 +512,8 @@ impl SmtpClient {
         }
         let pipelining = caps.pipelining && self.config.pipelining;
         let bdat = caps.chunking && self.config.chunking;
+        let binary_body = env.params.body == Some(Body::BinaryMime);
+        self.line_ends = LineEnds::default();
         self.idle = false;
         self.out.put(staged);
         self.expect(Expect::Mail);
@@ -530,6 +535,7 @@ impl SmtpClient {
             accepted: Vec::new(),
             failed: false,
             bdat,
+            binary: binary_body,
             body: BodyState::Waiting,
             bdat_outstanding: 0,
             lmtp_pending: 0,
@@ -570,12 +576,16 @@ impl SmtpClient {
         }
         let bdat = self.tx.as_ref().is_some_and(|t| t.bdat);
         if bdat {
+            let piece = self.canonical(chunk, false);
+            if piece.is_empty() {
+                return Ok(()); // only a CR held back: nothing to send yet
+            }
             let c = Command::Bdat {
-                size: chunk.len() as u64,
+                size: piece.len() as u64,
                 last: false,
             };
             self.cmd(&c, Expect::Bdat)?;
-            self.out.put_slice(chunk);
+            self.out.put(piece);
             if let Some(t) = &mut self.tx {
                 t.bdat_outstanding += 1;
             }
@@ -618,12 +628,13 @@ impl SmtpClient {
             None => return Err(SendError::WrongState("no transaction")),
         };
         if bdat {
+            let piece = self.canonical(last, true);
             let c = Command::Bdat {
-                size: last.len() as u64,
+                size: piece.len() as u64,
                 last: true,
             };
             c.encode(&mut self.out)?;
-            self.out.put_slice(last);
+            self.out.put(piece);
             if let Some(t) = &mut self.tx {
                 t.bdat_outstanding += 1;
             }
@@ -643,6 +654,22 @@ impl SmtpClient {
             t.lmtp_pending = n;
         }
         Ok(())
+    }
+
+    /// The BDAT form of a piece: line ends made CRLF and a final CRLF added, as DATA's
+    /// stuffer does, so the server sees the same message either way (RFC 3030 3: text
+    /// must be canonical); BINARYMIME octets are sent untouched.
+    fn canonical(&mut self, piece: &[u8], end: bool) -> BytesMut {
+        let mut out = BytesMut::with_capacity(piece.len() + 2);
+        if self.tx.as_ref().is_some_and(|t| t.binary) {
+            out.put_slice(piece);
+            return out;
+        }
+        self.line_ends.normalize(piece, &mut out);
+        if end {
+            self.line_ends.finish(&mut out);
+        }
+        out
     }
 
     /// Sends QUIT (when idle, or to give up on a failed session).
@@ -698,5 +725,53 @@ impl SmtpClient {
 
     fn awaiting_tls(&self) -> bool {
         self.tls_pending
+    }
+}
+
+/// Streaming line-end canonicalization for BDAT: CRLF, bare CR and bare LF all become
+/// CRLF, and a message not ending in one gets one.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct LineEnds {
+    pending_cr: bool,
+    mid_line: bool,
+}
+
+impl LineEnds {
+    fn normalize(&mut self, mut input: &[u8], out: &mut BytesMut) {
+        if self.pending_cr && !input.is_empty() {
+            self.pending_cr = false;
+            out.put_slice(b"\r\n");
+            self.mid_line = false;
+            if input[0] == b'\n' {
+                input = &input[1..];
+            }
+        }
+        while !input.is_empty() {
+            let Some(p) = memchr::memchr2(b'\r', b'\n', input) else {
+                out.put_slice(input);
+                self.mid_line = true;
+                return;
+            };
+            out.put_slice(&input[..p]);
+            if input[p] == b'\r' && p + 1 == input.len() {
+                self.pending_cr = true;
+                return;
+            }
+            let skip = if input[p] == b'\r' && input[p + 1] == b'\n' {
+                2
+            } else {
+                1
+            };
+            out.put_slice(b"\r\n");
+            self.mid_line = false;
+            input = &input[p + skip..];
+        }
+    }
+
+    fn finish(&mut self, out: &mut BytesMut) {
+        if self.pending_cr || self.mid_line {
+            out.put_slice(b"\r\n");
+        }
+        *self = LineEnds::default();
     }
 }
