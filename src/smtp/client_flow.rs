@@ -75,7 +75,9 @@ impl SmtpClient {
                 self.out.extend_from_slice(b"\r\n");
                 self.expect(next);
             }
-            Expect::AuthPlain | Expect::AuthDone if reply.code().get() == 235 => {
+            // RFC 4954 says 235; Postfix's smtp-sink says 250. RFC 5321 4.2.1: the first
+            // digit decides, so any 2yz is success.
+            Expect::AuthPlain | Expect::AuthDone if reply.code().is_positive() => {
                 self.authenticated = true;
                 self.events.push_back(ClientEvent::Authenticated(reply));
                 self.ready();
