@@ -15,7 +15,10 @@ pub fn run(work_dir: &Path) -> io::Result<()> {
     let addr = listener.local_addr()?;
     // The server thread ends with the demo process.
     std::thread::spawn(move || std_io::serve(listener, 64 * 1024, server_setup(opts)));
-    println!("== SMTP: client -> server on {addr}, delivering into {}", maildir.display());
+    println!(
+        "== SMTP: client -> server on {addr}, delivering into {}",
+        maildir.display()
+    );
 
     let from = ReversePath::parse("<alice@example.org>").map_err(io::Error::other)?;
     let to = ForwardPath::parse("<bob@example.org>").map_err(io::Error::other)?;
@@ -34,16 +37,29 @@ Bye.\r\n";
         Dir::Client => println!("C: {line}"),
         Dir::Server => println!("S: {line}"),
     };
-    let reports = send_messages(&mut stream, config, vec![(Envelope::new(from, vec![to]), Box::new(body))], Some(&mut print))?;
+    let reports = send_messages(
+        &mut stream,
+        config,
+        vec![(Envelope::new(from, vec![to]), Box::new(body))],
+        Some(&mut print),
+    )?;
     let reply = reports
         .first()
         .and_then(|r| r.sent.clone())
         .ok_or_else(|| io::Error::other("the message was not accepted"))?;
     // The 250 names the file: "Ok: queued as NAME".
-    let name = reply.message().rsplit(' ').next().unwrap_or_default().to_string();
+    let name = reply
+        .message()
+        .rsplit(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let path = maildir.join("new").join(&name);
     if !path.is_file() {
-        return Err(io::Error::other(format!("{} was not delivered", path.display())));
+        return Err(io::Error::other(format!(
+            "{} was not delivered",
+            path.display()
+        )));
     }
     println!("delivered: {}", path.display());
     Ok(())
