@@ -166,34 +166,32 @@ impl Drop for MaildirHandler {
 /// The `setup` function for `std_io::serve`: one machine and handler per connection.
 pub fn server_setup(
     opts: ServerOptions,
-) -> impl Fn(
-    SocketAddr,
-) -> (
-    SmtpServer,
-    Box<dyn FnMut(&mut SmtpServer, ServerEvent) + Send>,
-) + Send
-       + Sync
-       + 'static {
+) -> impl Fn(SocketAddr) -> (SmtpServer, Handler) + Send + Sync + 'static {
     move |peer| {
         let server = SmtpServer::new(opts.config());
-        let handler: Box<dyn FnMut(&mut SmtpServer, ServerEvent) + Send> =
-            match MaildirHandler::new(&opts, peer) {
-                Ok(mut h) => Box::new(move |s: &mut SmtpServer, ev| h.on_event(s, ev)),
-                Err(e) => {
-                    eprintln!("maildir {}: {e}", opts.maildir.display());
-                    Box::new(|s: &mut SmtpServer, ev| {
-                        if matches!(
-                            ev,
-                            ServerEvent::DataStart { .. } | ServerEvent::DataEnd { .. }
-                        ) {
-                            let _ = s.reject(Reply::new(451, "Local error in processing").unwrap());
-                        }
-                    })
-                }
-            };
+        let handler: Handler = match MaildirHandler::new(&opts, peer) {
+            Ok(mut h) => Box::new(move |s: &mut SmtpServer, ev| h.on_event(s, ev)),
+            Err(e) => {
+                eprintln!("maildir {}: {e}", opts.maildir.display());
+                Box::new(|s: &mut SmtpServer, ev| {
+                    if matches!(
+                        ev,
+                        ServerEvent::DataStart { .. } | ServerEvent::DataEnd { .. }
+                    ) {
+                        let _ = s.reject(Reply::new(451, "Local error in processing").unwrap());
+                    }
+                })
+            }
+        };
         (server, handler)
     }
 }
+
+/// The boxed per-connection event handler `std_io::serve` runs.
+pub type Handler = Box<dyn FnMut(&mut SmtpServer, ServerEvent) + Send>;
+
+/// Receives each line of the dialogue.
+pub type Log<'a> = &'a mut dyn FnMut(Dir, &str);
 
 /// Which way a line of the dialogue went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -243,7 +241,7 @@ pub fn send_messages(
     stream: &mut TcpStream,
     config: ClientConfig,
     mut messages: Vec<(Envelope, Box<dyn Read + '_>)>,
-    mut log: Option<&mut dyn FnMut(Dir, &str)>,
+    mut log: Option<Log<'_>>,
 ) -> io::Result<Vec<SendReport>> {
     let clock = Clock::new();
     let mut client = SmtpClient::new(config);
@@ -358,7 +356,7 @@ fn flush(
     stream: &mut TcpStream,
     client: &mut SmtpClient,
     out_log: &mut LineLog,
-    log: &mut Option<&mut dyn FnMut(Dir, &str)>,
+    log: &mut Option<Log<'_>>,
 ) -> io::Result<()> {
     while let Some(b) = client.poll_transmit() {
         if let Some(log) = log.as_mut() {

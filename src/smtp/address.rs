@@ -324,7 +324,7 @@ fn local_part_len(b: &[u8], utf8: bool) -> Result<usize, SyntaxError> {
                     _ => return Err(err("RFC 5321 4.1.2: invalid quoted-pair", i)),
                 },
                 // qtextSMTP = %d32-33 / %d35-91 / %d93-126
-                Some(&c) if matches!(c, 32..=33 | 35..=91 | 93..=126) => i += 1,
+                Some(32..=33 | 35..=91 | 93..=126) => i += 1,
                 Some(&c) if utf8 && c >= 0x80 => i += 1,
                 Some(_) => {
                     return Err(err(
@@ -642,6 +642,7 @@ impl fmt::Display for ForwardPath {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::string::ToString;
 
     #[test]
     fn ipv6_forms() {

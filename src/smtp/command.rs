@@ -314,7 +314,10 @@ fn value_ok(v: &str) -> bool {
 }
 
 /// Splits `SP param *(SP param)` into (keyword, value, offset) triples.
-fn split_params(rest: &str, base: usize) -> Result<Vec<(&str, Option<&str>, usize)>, CommandError> {
+/// One `keyword[=value]` and its byte offset in the line.
+type RawParam<'a> = (&'a str, Option<&'a str>, usize);
+
+fn split_params(rest: &str, base: usize) -> Result<Vec<RawParam<'_>>, CommandError> {
     let mut out = Vec::new();
     if rest.is_empty() {
         return Ok(out);
