@@ -170,7 +170,8 @@ impl fmt::Display for EnhancedCode {
 
 /// A whole reply: code, optional enhanced code and every line's text exactly as sent
 /// (the enhanced code, if any, is still at the start of each line; errors quote the
-/// server's own words).
+/// server's own words). Text that is not UTF-8 is decoded with U+FFFD in place of the
+/// invalid octets.
 ///
 /// ```
 /// use wirestate::smtp::{EnhancedCode, Reply};
@@ -603,6 +604,24 @@ mod tests {
         assert_eq!(r.enhanced_code(), EnhancedCode::new(5, 1, 1));
         assert_eq!(r.lines()[0], "5.1.1 <x@y>: Recipient address rejected");
         assert_eq!(r.message(), "<x@y>: Recipient address rejected");
+    }
+
+    /// Found by the smtp_reply fuzz target: invalid UTF-8 text grows when decoded, so
+    /// the re-encoding of a 512-octet line may be longer; it must still roundtrip.
+    #[test]
+    fn invalid_utf8_text_roundtrips() {
+        let mut wire = b"220 ".to_vec();
+        wire.extend(core::iter::repeat(0xff).take(400));
+        wire.extend_from_slice(b"\x01\0end\r\n");
+        let r = parse_all(&wire).pop().unwrap().unwrap();
+        assert!(r.lines()[0].starts_with('\u{fffd}'));
+        let mut buf = RecvBuffer::new(1 << 16);
+        buf.push(&r.to_bytes()).unwrap();
+        let again = ReplyParser::with_limits(4096, 8)
+            .poll(&mut buf)
+            .unwrap()
+            .unwrap();
+        assert_eq!(again, r);
     }
 
     #[test]
