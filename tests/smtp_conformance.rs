@@ -80,6 +80,7 @@ const ROWS: &[(&str, Tweak, &str, &[u16])] = &[
     ("RFC 3030 2: DATA after BDAT: 503", PLAIN, "EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nBDAT 2\r\nhiDATA\r\n", &[250, 250, 250, 250, 503]),
     ("RFC 3030 2: BDAT 0 LAST ends an empty message", PLAIN, "EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nBDAT 0 LAST\r\n", &[250, 250, 250, 250]),
     ("RFC 3030 2 / RFC 1870: BDAT over SIZE: 552 after the chunk, then 503", |c| c.max_message_size = Some(4), "EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nBDAT 6\r\n123456BDAT 1 LAST\r\nx", &[250, 250, 250, 552, 503]),
+    ("RFC 3030 3: BINARYMIME with DATA: 503", |c| c.binarymime = true, "EHLO c\r\nMAIL FROM:<a@b.c> BODY=BINARYMIME\r\nRCPT TO:<x@y.z>\r\nDATA\r\n", &[250, 250, 250, 503]),
     ("RFC 4954 4: AUTH not offered: 502", PLAIN, "EHLO c\r\nAUTH PLAIN AGEAYg==\r\n", &[250, 502]),
     ("RFC 4954 4: AUTH without TLS when TLS is required: 538", |c| c.auth = vec![AuthMechanism::Plain], "EHLO c\r\nAUTH PLAIN AGEAYg==\r\n", &[250, 538]),
     ("RFC 4954 4: AUTH before EHLO: 503", |c| { c.auth = vec![AuthMechanism::Plain]; c.auth_without_tls = true }, "AUTH PLAIN AGEAYg==\r\n", &[503]),

@@ -33,6 +33,7 @@ mod server;
 mod server_auth;
 mod server_config;
 mod server_data;
+mod server_event;
 
 pub use address::{AddressLiteral, Domain, ForwardPath, Host, Mailbox, ReversePath};
 pub use address::{MAX_DOMAIN, MAX_LOCAL_PART, MAX_PATH};

@@ -3,11 +3,12 @@
 //! RFC 2033 LMTP). Message data (DATA, BDAT) is in `server_data.rs`.
 
 use super::address::{ForwardPath, Host, ReversePath};
-use super::auth::{AuthMechanism, Credentials};
+use super::auth::AuthMechanism;
 use super::command::{Body, Command, CommandError, MailParams, RcptParams};
 use super::ext::Capabilities;
 use super::reply::Reply;
 pub use super::server_config::{ServerConfig, ServerLimits, ServerTimeouts};
+pub use super::server_event::{AbortReason, CloseReason, HelloVerb, ServerEvent};
 use super::SendError;
 use crate::buffer::RecvBuffer;
 use crate::line::{LineErrorKind, LinePolicy, LineReader};
@@ -18,127 +19,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 
-/// Which greeting command the client used.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HelloVerb {
-    /// `HELO`: no extensions.
-    Helo,
-    /// `EHLO`.
-    Ehlo,
-    /// `LHLO` (LMTP).
-    Lhlo,
-}
-
-/// Why a transaction's data was dropped before the end; discard what was received.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AbortReason {
-    /// More than the SIZE limit (`552 5.3.4` follows after the end).
-    TooLarge,
-    /// A text line over the limit (`500 5.5.2` follows after the end).
-    LineTooLong,
-    /// The caller rejected a BDAT transaction at its first chunk.
-    Rejected,
-    /// Framing broke inside the data (bare CR/LF, smuggling pattern); fatal.
-    Framing(crate::dot::DotError),
-    /// The peer closed the connection mid-data.
-    PeerClosed,
-    /// The data timeout expired.
-    Timeout,
-}
-
-/// Why the server closed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CloseReason {
-    /// QUIT was answered with 221.
-    Quit,
-    /// The peer closed first.
-    PeerClosed,
-    /// No input within the timeout; 421 was sent.
-    Timeout,
-    /// Too many errors; 421 was sent.
-    TooManyErrors,
-    /// More pipelined input than `recv_buffer`; 421 was sent.
-    InputOverflow,
-    /// Framing broke inside message data; 500 was sent.
-    Framing(crate::dot::DotError),
-}
-
-/// What the client said. Events marked *decision* wait for [`SmtpServer::accept`] or
-/// [`SmtpServer::reject`]; if the caller asks for the next event instead, the default
-/// shown is applied.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ServerEvent {
-    /// *Decision* (default accept: 250 with the capability list): HELO, EHLO or LHLO.
-    Hello {
-        /// The verb.
-        verb: HelloVerb,
-        /// The name the client gave.
-        host: Host,
-    },
-    /// *Decision* (default `250 2.1.0`): a new transaction.
-    MailFrom {
-        /// Sender.
-        from: ReversePath,
-        /// Parameters (SIZE, BODY, SMTPUTF8, DSN RET/ENVID, AUTH), already checked
-        /// against what the server offers.
-        params: MailParams,
-    },
-    /// *Decision* (default `250 2.1.5`): a recipient.
-    RcptTo {
-        /// Recipient.
-        to: ForwardPath,
-        /// Parameters (DSN NOTIFY/ORCPT).
-        params: RcptParams,
-    },
-    /// *Decision* (default: `354` for DATA, nothing for BDAT): message data is about to
-    /// start. A rejected BDAT chunk is still read and discarded.
-    DataStart {
-        /// True for BDAT.
-        chunked: bool,
-    },
-    /// A piece of message data, unstuffed (DATA) or raw (BDAT), in order.
-    DataChunk(Bytes),
-    /// *Decision* (default `250 2.0.0`; in LMTP one reply per recipient): the data
-    /// ended. Deliver, then accept or reject.
-    DataEnd {
-        /// Octets of message data.
-        size: u64,
-        /// Accepted recipients (the number of LMTP replies due).
-        recipients: usize,
-    },
-    /// The transaction's data was dropped; discard anything received for it.
-    DataAborted(AbortReason),
-    /// *Decision* (with no answer: reject `535 5.7.8`; `accept` sends `235 2.7.0`):
-    /// AUTH credentials to check.
-    Auth {
-        /// PLAIN or LOGIN.
-        mechanism: AuthMechanism,
-        /// What the client sent.
-        credentials: Credentials,
-    },
-    /// *Decision* (default `220 2.0.0`): STARTTLS. On accept, input buffered behind
-    /// the command is discarded and a new EHLO is required; start TLS after writing
-    /// the reply, and pass only decrypted bytes from then on.
-    StartTls,
-    /// *Decision* (default `252 2.5.2`): VRFY.
-    Verify(String),
-    /// The transaction was reset (RSET, or a new HELO/EHLO in the middle of one).
-    Reset,
-    /// A command was refused by the machine itself; the reply has been queued.
-    Rejected {
-        /// The reply sent.
-        reply: Reply,
-        /// What was wrong, with the RFC rule.
-        reason: &'static str,
-    },
-    /// The connection is over; any final reply is queued.
-    Closed(CloseReason),
-}
-
 #[derive(Clone, Debug)]
 pub(super) enum Pending {
     Hello(HelloVerb),
-    Mail { smtputf8: bool, size: Option<u64> },
+    Mail { smtputf8: bool, binary: bool },
     Rcpt,
     DataStart { bdat: Option<(u64, bool)> },
     DataEnd { recipients: usize },
@@ -169,6 +53,7 @@ pub(super) enum Phase {
 #[derive(Clone, Debug, Default)]
 pub(super) struct Transaction {
     pub(super) smtputf8: bool,
+    pub(super) binary: bool,
     pub(super) recipients: usize,
     pub(super) bdat: bool,
     pub(super) size: u64,
@@ -482,13 +367,11 @@ impl SmtpServer {
                     self.send(r);
                 }
             }
-            Pending::Mail { smtputf8, size } => {
+            Pending::Mail { smtputf8, binary } => {
                 if positive {
-                    if let (Some(n), Some(max)) = (size, self.config.max_message_size) {
-                        debug_assert!(n <= max);
-                    }
                     self.tx = Some(Transaction {
                         smtputf8,
+                        binary,
                         ..Transaction::default()
                     });
                 }
@@ -757,7 +640,7 @@ impl SmtpServer {
         }
         let p = Pending::Mail {
             smtputf8: params.smtputf8,
-            size: params.size,
+            binary: params.body == Some(Body::BinaryMime),
         };
         self.decide(p, ServerEvent::MailFrom { from, params });
     }

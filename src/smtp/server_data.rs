@@ -26,6 +26,12 @@ impl SmtpServer {
                 "RFC 3030 2: DATA cannot follow BDAT in a transaction",
             );
         }
+        if tx.binary {
+            return self.seq(
+                "BINARYMIME needs BDAT",
+                "RFC 3030 3: BODY=BINARYMIME must be sent with BDAT",
+            );
+        }
         if tx.recipients == 0 {
             // RFC 5321 3.3: all RCPTs failed (or none given): 554 "no valid recipients".
             let r = self.r(554, (5, 5, 1), "No valid recipients");
