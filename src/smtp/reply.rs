@@ -434,21 +434,38 @@ impl std::error::Error for ReplyError {}
 /// Parses one reply line (without CRLF) into code, whether it is the last line, text.
 /// A bare code with no separator is a last line with empty text (Postfix's smtp-sink
 /// sends `250`; RFC 5321 4.2 allows the text to be omitted).
+///
+/// ```
+/// let (code, last, text) = wirestate::smtp::parse_reply_line(b"250-PIPELINING").unwrap();
+/// assert_eq!((code.get(), last, text), (250, false, &b"PIPELINING"[..]));
+/// assert!(wirestate::smtp::parse_reply_line(b"250x").is_none());
+/// ```
 pub fn parse_reply_line(line: &[u8]) -> Option<(ReplyCode, bool, &[u8])> {
-    let digits = line.get(..3)?;
-    if !digits.iter().all(u8::is_ascii_digit) {
-        return None;
-    }
+    let (_, (digits, after)) = reply_line_grammar(line).ok()?;
     let n = digits
         .iter()
         .fold(0u16, |a, &d| a * 10 + u16::from(d - b'0'));
     let code = ReplyCode::new(n).ok()?;
-    match line.get(3) {
+    match after {
         None => Some((code, true, &[])),
-        Some(b' ') => Some((code, true, &line[4..])),
-        Some(b'-') => Some((code, false, &line[4..])),
-        Some(_) => None,
+        Some((sep, text)) => Some((code, sep == b" ", text)),
     }
+}
+
+/// The text after the code, split from its separator.
+type AfterCode<'a> = Option<(&'a [u8], &'a [u8])>;
+
+/// RFC 5321 4.2: `Reply-code [ ( SP / "-" ) textstring ]`; the digit ranges
+/// (%x32-35 %x30-35 %x30-39) are checked by [`ReplyCode::new`].
+fn reply_line_grammar(line: &[u8]) -> nom::IResult<&[u8], (&[u8], AfterCode<'_>), ()> {
+    use nom::branch::alt;
+    use nom::bytes::complete::{tag, take_while_m_n};
+    use nom::combinator::{eof, rest};
+    use nom::Parser;
+    let digits = take_while_m_n(3, 3, |c: u8| c.is_ascii_digit());
+    let separator = alt((tag(&b" "[..]), tag(&b"-"[..])));
+    let after = alt(((separator, rest).map(Some), eof.map(|_| None)));
+    (digits, after).parse(line)
 }
 
 /// Decodes replies from a receive buffer, line by line, across any split of the input.
