@@ -69,7 +69,11 @@ fuzz_target!(|data: &[u8]| {
     cuts.sort();
     let whole = run(input, &[], lmtp);
     let split = run(input, &cuts, lmtp);
-    assert_eq!(whole, split);
+    // After an accepted STARTTLS the split matters by design: bytes received before
+    // the 220 are discarded (CVE-2011-0411), bytes after it are the TLS stream.
+    if !whole.0.contains(&ServerEvent::StartTls) && !split.0.contains(&ServerEvent::StartTls) {
+        assert_eq!(whole, split);
+    }
     let mut buf = RecvBuffer::new(1 << 22);
     buf.push(&whole.1).unwrap();
     let mut p = ReplyParser::new();
