@@ -7,10 +7,22 @@ use alloc::string::String;
 use core::fmt;
 
 /// Longest local-part, in octets (RFC 5321 4.5.3.1.1).
+///
+/// ```
+/// assert_eq!(wirestate::smtp::MAX_LOCAL_PART, 64);
+/// ```
 pub const MAX_LOCAL_PART: usize = 64;
 /// Longest domain name, in octets (RFC 5321 4.5.3.1.2).
+///
+/// ```
+/// assert_eq!(wirestate::smtp::MAX_DOMAIN, 255);
+/// ```
 pub const MAX_DOMAIN: usize = 255;
 /// Longest path, including the angle brackets, in octets (RFC 5321 4.5.3.1.3).
+///
+/// ```
+/// assert_eq!(wirestate::smtp::MAX_PATH, 256);
+/// ```
 pub const MAX_PATH: usize = 256;
 
 fn err(rule: &'static str, offset: usize) -> SyntaxError {
@@ -261,6 +273,11 @@ fn ipv6_ok(s: &[u8]) -> bool {
 }
 
 /// The part after `@`: a domain name or an address literal.
+///
+/// ```
+/// use wirestate::smtp::Host;
+/// assert!(matches!(Host::parse("[192.0.2.1]", false).unwrap(), Host::Literal(_)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Host {
     /// A domain name.

@@ -61,6 +61,11 @@ impl AuthMechanism {
 }
 
 /// What a client proved it knows, decoded from PLAIN or LOGIN.
+///
+/// ```
+/// let c = wirestate::smtp::Credentials::new("tim", "secret");
+/// assert!(c.authzid.is_empty());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Credentials {
     /// Authorization identity (PLAIN only; empty when not given).

@@ -19,6 +19,11 @@ use core::fmt;
 use core::time::Duration;
 
 /// Client deadlines from RFC 5321 4.5.3.2 (each is how long to wait for a reply).
+///
+/// ```
+/// let t = wirestate::smtp::ClientTimeouts::default();
+/// assert_eq!(t.data_end.as_secs(), 600);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientTimeouts {
     /// Initial 220 greeting: 5 minutes (4.5.3.2.1).
@@ -149,6 +154,14 @@ impl Envelope {
 }
 
 /// What went wrong on the connection. The client is closed after each of these.
+///
+/// ```
+/// use wirestate::smtp::{ClientConfig, ClientError, ClientEvent, SmtpClient};
+/// use wirestate::{Instant, Machine};
+/// let mut c = SmtpClient::new(ClientConfig::new("c").unwrap());
+/// c.handle_input(Instant::ZERO, b"554 go away\r\n");
+/// assert!(matches!(c.poll_event(), Some(ClientEvent::Error(ClientError::Refused { .. }))));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientError {
     /// The server refused something the session cannot go on without (greeting,
@@ -196,6 +209,14 @@ impl fmt::Display for ClientError {
 impl std::error::Error for ClientError {}
 
 /// What the server said, decoded into steps of the session.
+///
+/// ```
+/// use wirestate::smtp::{ClientConfig, ClientEvent, SmtpClient};
+/// use wirestate::{Instant, Machine};
+/// let mut c = SmtpClient::new(ClientConfig::new("c").unwrap());
+/// c.handle_input(Instant::ZERO, b"220 mx\r\n");
+/// assert!(matches!(c.poll_event(), Some(ClientEvent::Greeting(r)) if r.code().get() == 220));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientEvent {
     /// The 220 greeting.

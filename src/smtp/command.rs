@@ -11,9 +11,19 @@ use bytes::{BufMut, BytesMut};
 use core::fmt::Write as _;
 
 /// Longest command line including CRLF (RFC 5321 4.5.3.1.4).
+///
+/// ```
+/// assert_eq!(wirestate::smtp::MAX_COMMAND_LINE, 512);
+/// ```
 pub const MAX_COMMAND_LINE: usize = 512;
 
 /// `BODY=` (RFC 6152 2; RFC 3030 3 adds BINARYMIME).
+///
+/// ```
+/// use wirestate::smtp::{Body, Command};
+/// let Command::Mail { params, .. } = Command::parse(b"MAIL FROM:<> BODY=8BITMIME").unwrap() else { panic!() };
+/// assert_eq!(params.body, Some(Body::EightBitMime));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Body {
     /// `7BIT`.
@@ -25,6 +35,12 @@ pub enum Body {
 }
 
 /// `RET=` (RFC 3461 4.3): what a bounce should include.
+///
+/// ```
+/// use wirestate::smtp::{Command, Ret};
+/// let Command::Mail { params, .. } = Command::parse(b"MAIL FROM:<> RET=HDRS").unwrap() else { panic!() };
+/// assert_eq!(params.ret, Some(Ret::Hdrs));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Ret {
     /// `FULL`: the whole message.
@@ -34,6 +50,12 @@ pub enum Ret {
 }
 
 /// `NOTIFY=` (RFC 3461 4.1): `NEVER`, or any of `SUCCESS`, `FAILURE`, `DELAY`.
+///
+/// ```
+/// use wirestate::smtp::Command;
+/// let Command::Rcpt { params, .. } = Command::parse(b"RCPT TO:<a@b> NOTIFY=FAILURE").unwrap() else { panic!() };
+/// assert!(params.notify.unwrap().failure);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Notify {
     /// SUCCESS.
@@ -161,6 +183,12 @@ impl XText {
 
 /// An ESMTP parameter this crate does not model: `esmtp-keyword["=" esmtp-value]`
 /// (RFC 5321 4.1.2). Kept so the caller can decide (servers answer 555 by default).
+///
+/// ```
+/// use wirestate::smtp::Command;
+/// let Command::Mail { params, .. } = Command::parse(b"MAIL FROM:<> X-FOO=1").unwrap() else { panic!() };
+/// assert_eq!(params.other[0].keyword, "X-FOO");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Param {
     /// The keyword as sent.
@@ -170,6 +198,11 @@ pub struct Param {
 }
 
 /// Parameters of `MAIL FROM`.
+///
+/// ```
+/// let p = wirestate::smtp::MailParams { size: Some(10), ..Default::default() };
+/// assert!(!p.smtputf8);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct MailParams {
     /// `SIZE=` declared message size (RFC 1870 3).
@@ -189,6 +222,11 @@ pub struct MailParams {
 }
 
 /// Parameters of `RCPT TO`.
+///
+/// ```
+/// let p = wirestate::smtp::RcptParams::default();
+/// assert!(p.notify.is_none());
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct RcptParams {
     /// `NOTIFY=` (RFC 3461 4.1).
@@ -264,6 +302,11 @@ pub enum Command {
 }
 
 /// Why a command line was refused, with the reply a server should give.
+///
+/// ```
+/// use wirestate::smtp::{Command, CommandError};
+/// assert_eq!(Command::parse(b"XYZZY"), Err(CommandError::Unknown));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommandError {
     /// Unknown verb: `500` (RFC 5321 4.2.4).

@@ -23,6 +23,11 @@
 //! ```
 
 mod address;
+/// Example:
+///
+/// ```
+/// assert_eq!(wirestate::smtp::auth::base64_encode(b"hi"), "aGk=");
+/// ```
 pub mod auth;
 mod client;
 mod client_flow;

@@ -10,6 +10,10 @@ use bytes::{BufMut, BytesMut};
 use core::fmt;
 
 /// Longest reply line including the code and CRLF (RFC 5321 4.5.3.1.5).
+///
+/// ```
+/// assert_eq!(wirestate::smtp::MAX_REPLY_LINE, 512);
+/// ```
 pub const MAX_REPLY_LINE: usize = 512;
 
 /// A three-digit reply code: `Reply-code = %x32-35 %x30-35 %x30-39` (RFC 5321 4.2).
@@ -26,14 +30,34 @@ pub struct ReplyCode(u16);
 
 impl ReplyCode {
     /// `220` service ready.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::smtp::ReplyCode::SERVICE_READY.get(), 220);
+    /// ```
     pub const SERVICE_READY: ReplyCode = ReplyCode(220);
     /// `221` closing.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::smtp::ReplyCode::CLOSING.get(), 221);
+    /// ```
     pub const CLOSING: ReplyCode = ReplyCode(221);
     /// `250` OK.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::smtp::ReplyCode::OK.get(), 250);
+    /// ```
     pub const OK: ReplyCode = ReplyCode(250);
     /// `354` start mail input.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::smtp::ReplyCode::START_INPUT.get(), 354);
+    /// ```
     pub const START_INPUT: ReplyCode = ReplyCode(354);
     /// `421` service not available, closing.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::smtp::ReplyCode::NOT_AVAILABLE.get(), 421);
+    /// ```
     pub const NOT_AVAILABLE: ReplyCode = ReplyCode(421);
 
     /// Validates a code.
@@ -386,6 +410,14 @@ fn strip_enhanced(line: &str, known: Option<EnhancedCode>) -> (Option<EnhancedCo
 }
 
 /// What was wrong with a reply.
+///
+/// ```
+/// use wirestate::buffer::RecvBuffer;
+/// use wirestate::smtp::{ReplyErrorKind, ReplyParser};
+/// let mut buf = RecvBuffer::new(64);
+/// buf.push(b"hello\r\n").unwrap();
+/// assert_eq!(ReplyParser::new().poll(&mut buf).unwrap().unwrap_err().kind, ReplyErrorKind::BadCode);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplyErrorKind {
     /// The line framing broke (too long, bare CR or LF).
@@ -399,6 +431,14 @@ pub enum ReplyErrorKind {
 }
 
 /// A reply the parser could not accept, with the stream offset of the line.
+///
+/// ```
+/// use wirestate::buffer::RecvBuffer;
+/// use wirestate::smtp::ReplyParser;
+/// let mut buf = RecvBuffer::new(64);
+/// buf.push(b"OK\r\n250 x\r\n").unwrap();
+/// assert_eq!(ReplyParser::new().poll(&mut buf).unwrap().unwrap_err().offset, 0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ReplyError {
     /// What was wrong.

@@ -7,6 +7,11 @@ use alloc::vec::Vec;
 use core::time::Duration;
 
 /// Limits, all settable (RFC 5321 4.5.3.1 gives the minimums).
+///
+/// ```
+/// let l = wirestate::smtp::ServerLimits::default();
+/// assert_eq!((l.command_line, l.text_line, l.recipients), (512, 1000, 100));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServerLimits {
     /// Longest command line including CRLF: 512 (4.5.3.1.4).
@@ -39,6 +44,10 @@ impl Default for ServerLimits {
 }
 
 /// Deadlines (RFC 5321 4.5.3.2.7: at least 5 minutes waiting for a command).
+///
+/// ```
+/// assert_eq!(wirestate::smtp::ServerTimeouts::default().command.as_secs(), 300);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServerTimeouts {
     /// Idle time allowed while waiting for a command or SASL response.

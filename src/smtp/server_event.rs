@@ -8,6 +8,14 @@ use alloc::string::String;
 use bytes::Bytes;
 
 /// Which greeting command the client used.
+///
+/// ```
+/// use wirestate::smtp::{HelloVerb, ServerConfig, ServerEvent, SmtpServer};
+/// use wirestate::{Instant, Machine};
+/// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
+/// s.handle_input(Instant::ZERO, b"HELO c\r\n");
+/// assert!(matches!(s.poll_event(), Some(ServerEvent::Hello { verb: HelloVerb::Helo, .. })));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HelloVerb {
     /// `HELO`: no extensions.
@@ -19,6 +27,16 @@ pub enum HelloVerb {
 }
 
 /// Why a transaction's data was dropped before the end; discard what was received.
+///
+/// ```
+/// use wirestate::smtp::{AbortReason, ServerConfig, ServerEvent, SmtpServer};
+/// use wirestate::{Instant, Machine};
+/// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
+/// s.handle_input(Instant::ZERO, b"HELO c\r\nMAIL FROM:<>\r\nRCPT TO:<a@b>\r\nDATA\r\nhalf");
+/// s.handle_eof(Instant::ZERO);
+/// let events: Vec<_> = std::iter::from_fn(|| s.poll_event()).collect();
+/// assert!(events.contains(&ServerEvent::DataAborted(AbortReason::PeerClosed)));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AbortReason {
     /// More than the SIZE limit (`552 5.3.4` follows after the end).
@@ -36,6 +54,14 @@ pub enum AbortReason {
 }
 
 /// Why the server closed.
+///
+/// ```
+/// use wirestate::smtp::{CloseReason, ServerConfig, ServerEvent, SmtpServer};
+/// use wirestate::{Instant, Machine};
+/// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
+/// s.handle_input(Instant::ZERO, b"QUIT\r\n");
+/// assert_eq!(s.poll_event(), Some(ServerEvent::Closed(CloseReason::Quit)));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CloseReason {
     /// QUIT was answered with 221.
@@ -52,9 +78,17 @@ pub enum CloseReason {
     Framing(crate::dot::DotError),
 }
 
-/// What the client said. Events marked *decision* wait for [`SmtpServer::accept`] or
-/// [`SmtpServer::reject`]; if the caller asks for the next event instead, the default
+/// What the client said. Events marked *decision* wait for [`SmtpServer::accept`](super::SmtpServer::accept) or
+/// [`SmtpServer::reject`](super::SmtpServer::reject); if the caller asks for the next event instead, the default
 /// shown is applied.
+///
+/// ```
+/// use wirestate::smtp::{ServerConfig, ServerEvent, SmtpServer};
+/// use wirestate::{Instant, Machine};
+/// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
+/// s.handle_input(Instant::ZERO, b"NOOP\r\nFROB\r\n");
+/// assert!(matches!(s.poll_event(), Some(ServerEvent::Rejected { .. })));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerEvent {
     /// *Decision* (default accept: 250 with the capability list): HELO, EHLO or LHLO.
