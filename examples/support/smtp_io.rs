@@ -254,6 +254,7 @@ pub fn send_messages(
     let mut in_log = LineLog::default();
     let mut rbuf = vec![0u8; 64 * 1024];
     let mut body_buf = vec![0u8; 64 * 1024];
+    let mut held: Vec<u8> = Vec::with_capacity(64 * 1024);
     messages.reverse();
     loop {
         while let Some(ev) = client.poll_event() {
@@ -272,6 +273,7 @@ pub fn send_messages(
                                 )
                             })?;
                             current = Some((SendReport::default(), body));
+                            held.clear();
                             in_body = false;
                             body_done = false;
                         }
@@ -305,7 +307,9 @@ pub fn send_messages(
             }
         }
         // Stream the body while the machine takes it; each piece is written before the
-        // next is read, so memory stays at one piece whatever the message size.
+        // next is read, so memory stays at two pieces whatever the message size. One
+        // piece is held back so the last one goes out with the end (`BDAT n LAST`)
+        // instead of costing an extra `BDAT 0 LAST` round trip.
         while in_body && !body_done && client.can_send_body() {
             let Some((_, body)) = current.as_mut() else {
                 break;
@@ -317,10 +321,15 @@ pub fn send_messages(
                 }
             };
             if n == 0 {
-                client.end_body().map_err(io::Error::other)?;
+                client.end_body_with(&held).map_err(io::Error::other)?;
+                held.clear();
                 body_done = true;
             } else {
-                client.send_body(&body_buf[..n]).map_err(io::Error::other)?;
+                if !held.is_empty() {
+                    client.send_body(&held).map_err(io::Error::other)?;
+                }
+                held.clear();
+                held.extend_from_slice(&body_buf[..n]);
             }
             flush(stream, &mut client, &mut out_log, &mut log)?;
         }
