@@ -426,7 +426,11 @@ fn smtp_send_to_smtp_sink_with_extensions_switched_off() {
                 );
             }
         } else {
-            let why = if *flag == "-8" { "8BITMIME" } else { "AUTH" };
+            let why = match *flag {
+                "-8" => "8BITMIME",
+                "-a" => "AUTH",
+                _ => "SMTPUTF8",
+            };
             assert!(stderr.contains(why), "{what}: {stderr}");
             assert!(
                 !stdout.contains("2.1.0"),
