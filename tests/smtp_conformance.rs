@@ -551,3 +551,66 @@ fn client_timeout_on_pair_with_virtual_clock() {
     assert!(pair.server.is_closed());
     assert!(errs.iter().any(|e| matches!(e, ClientEvent::Error(ClientError::Refused { reply, .. }) if reply.code().get() == 421)), "{errs:?}");
 }
+
+#[test]
+fn data_timeout_aborts_and_sends_421() {
+    let mut s = SmtpServer::new(config());
+    s.handle_input(
+        Instant::ZERO,
+        b"HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\nsome data\r\n",
+    );
+    events(&mut s);
+    drain_bytes(&mut s);
+    let deadline = s.poll_timeout().unwrap();
+    assert_eq!(deadline, Instant::from_millis(300_000));
+    s.handle_timeout(deadline);
+    let ev = events(&mut s);
+    assert_eq!(
+        ev,
+        vec![
+            ServerEvent::DataAborted(AbortReason::Timeout),
+            ServerEvent::Closed(CloseReason::Timeout)
+        ]
+    );
+    assert_eq!(codes(&drain_bytes(&mut s)), vec![421]);
+}
+
+/// Principle 3 of the design: a large message streams through a small receive buffer,
+/// handed out in pieces no larger than what was fed.
+#[test]
+fn large_data_streams_through_bounded_buffer() {
+    let mut cfg = config();
+    cfg.limits.recv_buffer = 64 * 1024;
+    let mut s = SmtpServer::new(cfg);
+    s.handle_input(
+        Instant::ZERO,
+        b"HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\n",
+    );
+    events(&mut s);
+    let line = b"0123456789012345678901234567890123456789012345678901234567890123456789\r\n";
+    let chunk: Vec<u8> = line
+        .iter()
+        .copied()
+        .cycle()
+        .take(line.len() * 800)
+        .collect();
+    let mut total = 0usize;
+    let mut biggest = 0usize;
+    for _ in 0..150 {
+        s.handle_input(Instant::ZERO, &chunk);
+        for ev in events(&mut s) {
+            if let ServerEvent::DataChunk(b) = ev {
+                total += b.len();
+                biggest = biggest.max(b.len());
+            }
+        }
+    }
+    s.handle_input(Instant::ZERO, b".\r\n");
+    let ev = events(&mut s);
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, ServerEvent::DataEnd { size, .. } if *size == total as u64)));
+    assert_eq!(total, chunk.len() * 150);
+    assert!(biggest <= chunk.len());
+    assert!(!s.is_closed());
+}
