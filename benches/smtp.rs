@@ -118,7 +118,7 @@ import asyncio, smtplib, sys, time, threading
 from aiosmtpd.controller import Controller
 port, n = int(sys.argv[1]), int(sys.argv[2])
 class Sink:
-    async def handle_DATA(self, server, session, envelope):
+    async def handle_DATA(self, server, conn, envelope):
         return '250 OK'
 c = Controller(Sink(), hostname='127.0.0.1', port=port)
 c.start()

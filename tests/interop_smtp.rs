@@ -456,7 +456,7 @@ from aiosmtpd.controller import Controller
 port, out = int(sys.argv[1]), sys.argv[2]
 class Save:
     n = 0
-    async def handle_DATA(self, server, session, envelope):
+    async def handle_DATA(self, server, conn, envelope):
         Save.n += 1
         with open(os.path.join(out, '%d.eml' % Save.n), 'wb') as f:
             f.write(envelope.original_content)

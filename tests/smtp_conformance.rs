@@ -109,7 +109,7 @@ fn server_conformance_rows() {
 }
 
 #[test]
-fn overlong_command_line_500_then_session_goes_on() {
+fn overlong_command_line_500_then_connection_goes_on() {
     // RFC 5321 4.5.3.1.4 / aiosmtpd #285: repeated over-long lines never desync.
     let long = format!("NOOP {}\r\n", "x".repeat(600));
     let input = format!("{long}{long}NOOP\r\n{}NOOP\r\n", "y".repeat(5000));

@@ -164,7 +164,7 @@ impl Envelope {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientError {
-    /// The server refused something the session cannot go on without (greeting,
+    /// The server refused something the connection cannot go on without (greeting,
     /// EHLO and HELO, STARTTLS, AUTH) or said 421; its exact reply is kept.
     Refused {
         /// What the client was doing.
@@ -208,7 +208,7 @@ impl fmt::Display for ClientError {
 #[cfg(feature = "std")]
 impl std::error::Error for ClientError {}
 
-/// What the server said, decoded into steps of the session.
+/// What the server said, decoded into steps of the dialogue.
 ///
 /// ```
 /// use wirestate::smtp::{ClientConfig, ClientEvent, SmtpClient};
@@ -226,7 +226,7 @@ pub enum ClientEvent {
     StartTls,
     /// AUTH succeeded.
     Authenticated(Reply),
-    /// The session is idle: call [`SmtpClient::send_mail`] or [`SmtpClient::quit`].
+    /// The connection is idle: call [`SmtpClient::send_mail`] or [`SmtpClient::quit`].
     Ready,
     /// The answer to MAIL FROM.
     MailFrom(Reply),
@@ -261,7 +261,7 @@ pub enum ClientEvent {
     Failed(Reply),
     /// QUIT was answered; the connection is done.
     Closed(Reply),
-    /// The session cannot go on; the client is closed.
+    /// The connection cannot go on; the client is closed.
     Error(ClientError),
 }
 
@@ -470,7 +470,9 @@ impl SmtpClient {
             return Err(SendError::Closed);
         }
         if !self.idle {
-            return Err(SendError::WrongState("a transaction needs an idle session"));
+            return Err(SendError::WrongState(
+                "a transaction needs an idle connection",
+            ));
         }
         let caps = &self.caps;
         let mut params = env.params.clone();
@@ -693,7 +695,7 @@ impl SmtpClient {
         out
     }
 
-    /// Sends QUIT (when idle, or to give up on a failed session).
+    /// Sends QUIT (when idle, or to give up on a failed connection).
     ///
     /// ```
     /// let mut c = wirestate::smtp::SmtpClient::new(wirestate::smtp::ClientConfig::new("c").unwrap());
@@ -704,7 +706,7 @@ impl SmtpClient {
             return Err(SendError::Closed);
         }
         if !self.idle {
-            return Err(SendError::WrongState("QUIT waits for an idle session"));
+            return Err(SendError::WrongState("QUIT waits for an idle connection"));
         }
         self.idle = false;
         self.cmd(&Command::Quit, Expect::Quit)
@@ -718,7 +720,7 @@ impl SmtpClient {
     /// ```
     pub fn reset(&mut self) -> Result<(), SendError> {
         if !self.idle || self.closed {
-            return Err(SendError::WrongState("RSET waits for an idle session"));
+            return Err(SendError::WrongState("RSET waits for an idle connection"));
         }
         self.idle = false;
         self.cmd(&Command::Rset, Expect::Rset)

@@ -1,5 +1,5 @@
 //! The client's reply handling: each reply is matched, in order, against the command
-//! it answers (RFC 2920 3.1: replies come back in command order), and the session
+//! it answers (RFC 2920 3.1: replies come back in command order), and the connection
 //! moves on. Also the [`Machine`] impl.
 
 use super::auth::{base64_encode, AuthMechanism};
@@ -20,7 +20,7 @@ impl SmtpClient {
         let Some(e) = self.expect.pop_front() else {
             let err = if reply.code().get() == 421 {
                 ClientError::Refused {
-                    during: "the session",
+                    during: "the connection",
                     reply,
                 }
             } else {
@@ -165,7 +165,7 @@ impl SmtpClient {
         }
     }
 
-    /// The transaction is over without delivery; RSET puts the session back to idle
+    /// The transaction is over without delivery; RSET puts the connection back to idle
     /// (RFC 5321 4.1.1.5) so another transaction can follow.
     fn tx_failed(&mut self, reply: Reply) {
         self.events.push_back(ClientEvent::Failed(reply));

@@ -181,7 +181,7 @@ impl XText {
     }
 }
 
-/// An ESMTP parameter this crate does not model: `esmtp-keyword["=" esmtp-value]`
+/// An ESMTP parameter without a field of its own: `esmtp-keyword["=" esmtp-value]`
 /// (RFC 5321 4.1.2). Kept so the caller can decide (servers answer 555 by default).
 ///
 /// ```

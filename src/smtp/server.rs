@@ -61,7 +61,7 @@ pub(super) struct Transaction {
     pub(super) aborted: Option<AbortReason>,
 }
 
-/// The SMTP/LMTP server machine. See the module docs for a session.
+/// The SMTP/LMTP server machine. See the module docs for a whole exchange.
 ///
 /// ```
 /// use wirestate::smtp::{ServerConfig, ServerEvent, SmtpServer};
@@ -209,7 +209,7 @@ impl SmtpServer {
         reply.encode(&mut self.out);
     }
 
-    /// Queues a machine-made refusal and reports it; too many end the session.
+    /// Queues a machine-made refusal and reports it; too many end the connection.
     pub(super) fn refuse(&mut self, reply: Reply, reason: &'static str) {
         self.send(reply.clone());
         self.events
