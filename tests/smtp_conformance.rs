@@ -614,3 +614,23 @@ fn large_data_streams_through_bounded_buffer() {
     assert!(biggest <= chunk.len());
     assert!(!s.is_closed());
 }
+
+#[test]
+fn rejections_carry_rule_and_stream_offset() {
+    let (_, ev) = run(config(), b"EHLO c\r\nMAIL FROM:a@b.c\r\nFROB\r\n");
+    let rejected: Vec<(&str, u64)> = ev
+        .iter()
+        .filter_map(|e| match e {
+            ServerEvent::Rejected { reason, offset, .. } => Some((*reason, *offset)),
+            _ => None,
+        })
+        .collect();
+    // "MAIL FROM:" starts at byte 8; the path should start at byte 8 + 10.
+    assert_eq!(
+        rejected,
+        vec![
+            ("RFC 5321 4.1.2: path must start with '<'", 18),
+            ("RFC 5321 4.2.4: unknown command", 25)
+        ]
+    );
+}

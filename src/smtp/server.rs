@@ -104,6 +104,10 @@ pub struct SmtpServer {
     pub(super) chunk_size: u64,
     /// Why the BDAT chunk being discarded is refused.
     pub(super) discard_reason: &'static str,
+    /// Stream offset of the command line being handled, for `Rejected`.
+    pub(super) line_start: u64,
+    /// Offset of a syntax error inside that line.
+    pub(super) err_within: u64,
 }
 
 impl SmtpServer {
@@ -138,6 +142,8 @@ impl SmtpServer {
             last_input: Instant::ZERO,
             chunk_size: 0,
             discard_reason: "",
+            line_start: 0,
+            err_within: 0,
             config,
         };
         let proto = if s.config.lmtp { "LMTP" } else { "ESMTP" };
@@ -211,9 +217,14 @@ impl SmtpServer {
 
     /// Queues a machine-made refusal and reports it; too many end the connection.
     pub(super) fn refuse(&mut self, reply: Reply, reason: &'static str) {
+        let offset = self.line_start + self.err_within;
+        self.err_within = 0;
         self.send(reply.clone());
-        self.events
-            .push_back(ServerEvent::Rejected { reply, reason });
+        self.events.push_back(ServerEvent::Rejected {
+            reply,
+            reason,
+            offset,
+        });
         self.errors += 1;
         if self.errors >= self.config.limits.errors {
             let r = self.r(421, (4, 7, 0), "Too many errors, closing connection");
@@ -443,11 +454,12 @@ impl SmtpServer {
 
     /// Decodes one command line and acts on it. Returns false when more input is needed.
     fn step_command(&mut self) -> bool {
-        let offset = self.buf.consumed();
+        self.line_start = self.buf.consumed();
         let line = match self.lines.poll(&mut self.buf) {
             None => return false,
             Some(Ok(l)) => l,
             Some(Err(e)) => {
+                self.line_start = e.offset;
                 let (text, reason) = match e.kind {
                     LineErrorKind::TooLong { .. } => {
                         ("Line too long", "RFC 5321 4.5.3.1.4: command line too long")
@@ -466,7 +478,6 @@ impl SmtpServer {
                 return true;
             }
         };
-        let _ = offset;
         if let Phase::AuthResponse { .. } = self.phase {
             self.auth_response(&line.text);
             return true;
@@ -484,6 +495,7 @@ impl SmtpServer {
                 self.refuse(r, "RFC 5321 4.2.4: unknown command");
             }
             Err(CommandError::Syntax(e)) => {
+                self.err_within = e.offset as u64;
                 let r = self.r(
                     501,
                     (5, 5, 4),
@@ -492,6 +504,7 @@ impl SmtpServer {
                 self.refuse(r, e.rule);
             }
             Err(CommandError::Parameter(e)) => {
+                self.err_within = e.offset as u64;
                 let r = self.r(
                     555,
                     (5, 5, 4),

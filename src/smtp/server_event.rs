@@ -153,6 +153,9 @@ pub enum ServerEvent {
         reply: Reply,
         /// What was wrong, with the RFC rule.
         reason: &'static str,
+        /// Stream offset of the offending byte: the start of the command line, or the
+        /// byte inside it where the syntax broke, or the framing error's own offset.
+        offset: u64,
     },
     /// The connection is over; any final reply is queued.
     Closed(CloseReason),
