@@ -39,7 +39,8 @@
 //! }
 //! ```
 //!
-//! Protocols: [`greeting`], [`http`] (HTTP/1.1 message framing, both roles).
+//! Protocols: [`greeting`] (TCP and UDP), [`http`] (HTTP/1.1 message framing, both roles),
+//! [`smtp`] (ESMTP and LMTP client and server).
 //!
 //! ## Features
 //!
@@ -65,5 +66,6 @@ pub mod greeting;
 pub mod http;
 pub mod line;
 mod machine;
+pub mod smtp;
 
 pub use machine::{Instant, Machine};

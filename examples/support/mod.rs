@@ -5,7 +5,9 @@
 
 pub mod greeting;
 pub mod http;
+pub mod maildir;
 pub mod mio_io;
+pub mod smtp_io;
 pub mod std_io;
 
 use std::time::Instant as StdInstant;

@@ -1,0 +1,533 @@
+//! Interop with real, independent SMTP peers on 127.0.0.1:
+//! Python's smtplib and raw-socket pipelining/BDAT -> `smtp_server`; swaks ->
+//! `smtp_server`; `smtp_send` -> Postfix's smtp-sink (each extension switched off in
+//! turn) and -> aiosmtpd.
+
+mod common;
+
+use common::{example_bin, require_peer, spawn_server, ChildGuard};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "wirestate-interop-smtp-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn our_server(maildir: &Path, extra: &[&str]) -> (ChildGuard, SocketAddr) {
+    let mut args = vec!["--maildir", maildir.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    spawn_server(&example_bin("smtp_server"), &args)
+}
+
+/// Files delivered into `new/`, sorted by name, waiting up to 10 s for `n` of them.
+fn delivered(maildir: &Path, n: usize) -> Vec<Vec<u8>> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(maildir.join("new"))
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        if names.len() >= n || Instant::now() > deadline {
+            names.sort();
+            return names.iter().map(|p| std::fs::read(p).unwrap()).collect();
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn count(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
+}
+
+fn python(script: &str, args: &[&str]) -> Output {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+const SMTPLIB: &str = r#"
+import smtplib, sys
+port = int(sys.argv[1])
+s = smtplib.SMTP('127.0.0.1', port, local_hostname='client.example')
+s.ehlo()
+print('pipelining' if s.has_extn('pipelining') else 'no-pipelining')
+# 1: plain 7-bit message with a leading-dot line
+refused = s.sendmail('a@example.org', ['b@example.org', 'c@example.org'],
+                     b'Subject: one\r\n\r\nline\r\n.leading dot\r\n')
+assert refused == {}, refused
+# 2: 8-bit body declared BODY=8BITMIME
+s.sendmail('a@example.org', ['b@example.org'],
+           'Subject: zwei\r\n\r\nGr\u00fc\u00dfe\r\n'.encode('utf-8'), mail_options=['BODY=8BITMIME'])
+# 3: a refused recipient does not fail the rest
+try:
+    s.sendmail('a@example.org', ['b@example.org', 'bad address'], b'Subject: three\r\n\r\nx\r\n')
+except smtplib.SMTPException as e:
+    print('refused', type(e).__name__)
+s.quit()
+"#;
+
+#[test]
+fn python_smtplib_with_and_without_pipelining() {
+    if !require_peer("python3") {
+        return;
+    }
+    for flags in [&[][..], &["--no-pipelining"][..]] {
+        let dir = scratch(if flags.is_empty() {
+            "smtplib-pipe"
+        } else {
+            "smtplib-nopipe"
+        });
+        let (_guard, addr) = our_server(&dir, flags);
+        let out = python(SMTPLIB, &[&addr.port().to_string()]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let offered = if flags.is_empty() {
+            "pipelining"
+        } else {
+            "no-pipelining"
+        };
+        assert!(stdout.lines().next() == Some(offered), "{stdout}");
+        let msgs = delivered(&dir, 3);
+        assert_eq!(msgs.len(), 3, "{flags:?}");
+        assert_eq!(msgs[0], b"Subject: one\n\nline\n.leading dot\n");
+        assert_eq!(msgs[1], "Subject: zwei\n\nGrüße\n".as_bytes());
+        assert_eq!(msgs[2], b"Subject: three\n\nx\n");
+        assert_eq!(count(&dir.join("tmp")), 0);
+    }
+}
+
+const BIG: &str = r#"
+import smtplib, sys
+port, size = int(sys.argv[1]), int(sys.argv[2])
+line = b'0123456789abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ .,;:!?-_\r\n'
+body = b'Subject: big\r\n\r\n' + line * (size // len(line))
+s = smtplib.SMTP('127.0.0.1', port)
+s.sendmail('a@example.org', ['b@example.org'], body)
+s.quit()
+print(len(body), body.count(b'\r\n'))
+"#;
+
+#[test]
+fn python_smtplib_20_mb_message() {
+    if !require_peer("python3") {
+        return;
+    }
+    let dir = scratch("smtplib-20mb");
+    let (_guard, addr) = our_server(&dir, &[]);
+    let out = python(BIG, &[&addr.port().to_string(), &(20 << 20).to_string()]);
+    let nums: Vec<usize> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(|n| n.parse().unwrap())
+        .collect();
+    let (sent, lines) = (nums[0], nums[1]);
+    assert!(sent >= (20 << 20) - 100);
+    let msgs = delivered(&dir, 1);
+    assert_eq!(msgs.len(), 1);
+    // Stored with LF line ends: one octet less per line.
+    assert_eq!(msgs[0].len(), sent - lines);
+    assert!(msgs[0].starts_with(b"Subject: big\n\n0123456789"));
+    assert!(msgs[0].ends_with(b".,;:!?-_\n"));
+}
+
+const RAW: &str = r#"
+import socket, sys, time
+port, mode = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(('127.0.0.1', port))
+f = s.makefile('rb')
+def reply():
+    lines = []
+    while True:
+        l = f.readline()
+        lines.append(l.decode().rstrip())
+        if l[3:4] != b'-':
+            return lines
+reply()
+s.sendall(b'EHLO raw.example\r\n'); reply()
+if mode == 'pipelined':
+    # RFC 2920: one write for the whole envelope; replies in order.
+    s.sendall(b'MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<>\r\nDATA\r\n')
+    print([reply()[0][:3] for _ in range(4)])
+    s.sendall(b'Subject: piped\r\n\r\nhello\r\n.\r\nQUIT\r\n')
+    print(reply()[0][:3], reply()[0][:3])
+elif mode == 'bdat':
+    # RFC 3030 4.2: envelope and chunks pipelined, smuggling bytes inside a chunk.
+    chunk1 = b'Subject: chunked\r\n\r\n'
+    chunk2 = b'a\n.\r\nMAIL FROM:<evil@x>\r\n'
+    s.sendall(b'MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\n'
+              + b'BDAT %d\r\n' % len(chunk1) + chunk1 + b'BDAT %d LAST\r\n' % len(chunk2) + chunk2)
+    print([reply()[0][:3] for _ in range(4)])
+    s.sendall(b'QUIT\r\n'); reply()
+elif mode == 'drop':
+    s.sendall(b'MAIL FROM:<a@example.org>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n')
+    reply(); reply(); reply()
+    s.sendall(b'Subject: never\r\n\r\n' + b'x' * 200000)
+    time.sleep(0.3)
+    s.close()
+    print('dropped')
+"#;
+
+#[test]
+fn raw_pipelining_bdat_and_drop_mid_data() {
+    if !require_peer("python3") {
+        return;
+    }
+    let dir = scratch("raw");
+    let (_guard, addr) = our_server(&dir, &[]);
+    let port = addr.port().to_string();
+    let out = python(RAW, &[&port, "pipelined"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "['250', '250', '501', '354']\n250 221\n"
+    );
+    let out = python(RAW, &[&port, "bdat"]);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "['250', '250', '250', '250']\n"
+    );
+    python(RAW, &[&port, "drop"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let msgs = delivered(&dir, 2);
+    assert_eq!(msgs.len(), 2, "the dropped message must not be delivered");
+    let all: Vec<String> = msgs
+        .iter()
+        .map(|m| String::from_utf8_lossy(m).into_owned())
+        .collect();
+    assert!(
+        all.contains(&"Subject: piped\n\nhello\n".to_string()),
+        "{all:?}"
+    );
+    assert!(
+        all.contains(&"Subject: chunked\n\na\n.\nMAIL FROM:<evil@x>\n".to_string()),
+        "{all:?}"
+    );
+    assert_eq!(
+        count(&dir.join("tmp")),
+        0,
+        "a dropped DATA left a file in tmp/"
+    );
+}
+
+fn swaks(addr: SocketAddr, extra: &[&str]) -> Output {
+    let server = format!("{}:{}", addr.ip(), addr.port());
+    Command::new("swaks")
+        .args([
+            "--server",
+            &server,
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.org",
+            "--helo",
+            "swaks.example",
+        ])
+        .args([
+            "--header",
+            "Subject: from swaks",
+            "--body",
+            "hello from swaks\n.dot line\n",
+        ])
+        .args(extra)
+        .output()
+        .expect("run swaks")
+}
+
+#[test]
+fn swaks_pipelining_and_auth() {
+    if !require_peer("swaks") {
+        return;
+    }
+    let dir = scratch("swaks");
+    let (_guard, addr) = our_server(&dir, &["--auth", "user:secret"]);
+    let runs: [&[&str]; 4] = [
+        &["--pipeline"],
+        &[
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            "user",
+            "--auth-password",
+            "secret",
+        ],
+        &[
+            "--auth",
+            "LOGIN",
+            "--auth-user",
+            "user",
+            "--auth-password",
+            "secret",
+        ],
+        &[
+            "--pipeline",
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            "user",
+            "--auth-password",
+            "secret",
+        ],
+    ];
+    for extra in runs {
+        let out = swaks(addr, extra);
+        let text = String::from_utf8_lossy(&out.stdout);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "swaks {extra:?}:\n{text}\n{err}");
+        if extra.contains(&"--auth") {
+            assert!(
+                text.contains("235 2.7.0 Authentication successful"),
+                "{text}"
+            );
+        }
+        if extra.contains(&"--pipeline") {
+            assert!(!text.contains("not supported"), "{text}");
+        }
+    }
+    // Wrong password: swaks reports failure, nothing delivered for it.
+    let out = swaks(
+        addr,
+        &[
+            "--auth",
+            "PLAIN",
+            "--auth-user",
+            "user",
+            "--auth-password",
+            "wrong",
+        ],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("535 5.7.8"));
+    let msgs = delivered(&dir, 4);
+    assert_eq!(msgs.len(), 4);
+    for m in msgs {
+        let m = String::from_utf8_lossy(&m);
+        // swaks ends the body with blank lines of its own; the dot line arrives unstuffed.
+        assert!(
+            m.contains("Subject: from swaks\n") && m.contains("\n\nhello from swaks\n.dot line\n"),
+            "{m}"
+        );
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts a peer server that prints nothing useful: wait until its port accepts.
+fn wait_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "peer never listened on {port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn smtp_send(port: u16, file: &Path, extra: &[&str]) -> Output {
+    Command::new(example_bin("smtp_send"))
+        .args([
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.org",
+        ])
+        .args(extra)
+        .arg(file)
+        .output()
+        .expect("run smtp_send")
+}
+
+#[test]
+fn smtp_send_to_smtp_sink_with_extensions_switched_off() {
+    if !require_peer("/usr/sbin/smtp-sink") {
+        return;
+    }
+    let dir = scratch("sink");
+    let seven = dir.join("seven.eml");
+    std::fs::write(&seven, b"Subject: seven\n\n.dot\nplain\n").unwrap();
+    let eight = dir.join("eight.eml");
+    std::fs::write(&eight, "Subject: eight\n\nGrüße\n").unwrap();
+    // (smtp-sink flag, what the client must still manage, or refuse locally)
+    let rows: &[(&str, &Path, &[&str], bool, &str)] = &[
+        ("", &seven, &[], true, "all extensions on"),
+        (
+            "-p",
+            &seven,
+            &[],
+            true,
+            "no PIPELINING: one command at a time",
+        ),
+        ("-8", &seven, &[], true, "no 8BITMIME, 7-bit message"),
+        (
+            "-8",
+            &eight,
+            &[],
+            false,
+            "no 8BITMIME, 8-bit message: local error",
+        ),
+        ("-e", &seven, &[], true, "no ESMTP: HELO fallback"),
+        ("-E", &seven, &[], true, "no ENHANCEDSTATUSCODES"),
+        ("-N", &seven, &[], true, "no DSN"),
+        ("", &seven, &["--auth", "u:p"], true, "AUTH offered"),
+        (
+            "-a",
+            &seven,
+            &["--auth", "u:p"],
+            false,
+            "no AUTH with credentials: local error",
+        ),
+    ];
+    for (flag, file, extra, ok, what) in rows {
+        let port = free_port();
+        let mut cmd = Command::new("/usr/sbin/smtp-sink");
+        // smtp-sink drops root privileges itself and needs a user to drop to.
+        if is_root() {
+            cmd.args(["-u", "nobody"]);
+        }
+        if !flag.is_empty() {
+            cmd.arg(flag);
+        }
+        cmd.args([&format!("127.0.0.1:{port}"), "16"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        let guard = ChildGuard(cmd.spawn().expect("start smtp-sink"));
+        wait_port(port);
+        let out = smtp_send(port, file, extra);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.success(), *ok, "{what}: {stdout}{stderr}");
+        drop(guard);
+        if *ok {
+            assert!(stdout.contains("250 2.0.0"), "{what}: {stdout}");
+            if *flag == "-e" {
+                // RFC 5321 3.2: EHLO refused, HELO accepted.
+                assert!(
+                    stdout.contains("500 5.5.1") && stdout.contains("250 smtp-sink\n"),
+                    "{what}: {stdout}"
+                );
+            }
+        } else {
+            let why = match *flag {
+                "-8" => "8BITMIME",
+                "-a" => "AUTH",
+                _ => "SMTPUTF8",
+            };
+            assert!(stderr.contains(why), "{what}: {stderr}");
+            assert!(
+                !stdout.contains("2.1.0"),
+                "{what}: MAIL was sent anyway: {stdout}"
+            );
+        }
+    }
+}
+
+/// Whether this process runs as root (uid 0), read from /proc so no libc call is needed.
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+const AIOSMTPD: &str = r#"
+import sys, time, os
+from aiosmtpd.controller import Controller
+port, out = int(sys.argv[1]), sys.argv[2]
+class Save:
+    n = 0
+    async def handle_DATA(self, server, conn, envelope):
+        Save.n += 1
+        with open(os.path.join(out, '%d.eml' % Save.n), 'wb') as f:
+            f.write(envelope.original_content)
+        return '250 2.0.0 saved %d' % Save.n
+c = Controller(Save(), hostname='127.0.0.1', port=port, enable_SMTPUTF8=True, decode_data=False)
+c.start()
+time.sleep(120)
+"#;
+
+#[test]
+fn smtp_send_to_aiosmtpd() {
+    if !require_peer("python3") {
+        return;
+    }
+    let probe = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !probe {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "aiosmtpd missing under CI=true"
+        );
+        eprintln!("skipping: python module aiosmtpd is not installed");
+        return;
+    }
+    let dir = scratch("aiosmtpd");
+    let port = free_port();
+    let _guard = ChildGuard(
+        Command::new("python3")
+            .args(["-c", AIOSMTPD, &port.to_string(), dir.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_port(port);
+    let msg = dir.join("m.txt");
+    std::fs::write(
+        &msg,
+        "Subject: to aiosmtpd\n\n..two dots\n.one dot\nÜmlaut\n",
+    )
+    .unwrap();
+    let out = smtp_send(port, &msg, &[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("250 2.0.0 saved 1"), "{stdout}");
+    let got = std::fs::read(dir.join("1.eml")).unwrap();
+    assert_eq!(
+        got,
+        "Subject: to aiosmtpd\r\n\r\n..two dots\r\n.one dot\r\nÜmlaut\r\n".as_bytes()
+    );
+    // UTF-8 addresses need SMTPUTF8, which aiosmtpd offers here.
+    let out = Command::new(example_bin("smtp_send"))
+        .args([
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--from",
+            "jörg@example.org",
+            "--to",
+            "b@example.org",
+        ])
+        .arg(&msg)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
