@@ -62,5 +62,6 @@ pub mod dot;
 pub mod greeting;
 pub mod line;
 mod machine;
+pub mod pop3;
 
 pub use machine::{Instant, Machine};
