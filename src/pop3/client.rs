@@ -172,6 +172,7 @@ pub struct Pop3Client {
     quit_sent: bool,
     closed: bool,
     awaiting_challenge_answer: bool,
+    peer_eof: bool,
 }
 
 impl Pop3Client {
@@ -194,6 +195,7 @@ impl Pop3Client {
             quit_sent: false,
             closed: false,
             awaiting_challenge_answer: false,
+            peer_eof: false,
             config,
         }
     }
@@ -559,7 +561,7 @@ impl Pop3Client {
                 base64_encode(&auto, &mut l);
                 self.out.put_slice(&l);
                 self.out.put_slice(b"\r\n");
-                return self.poll_event();
+                return self.decode();
             }
             self.awaiting_challenge_answer = true;
             return Some(ClientEvent::Challenge(Bytes::from(data)));
@@ -672,17 +674,8 @@ impl Machine for Pop3Client {
     }
 
     fn handle_eof(&mut self, _now: Instant) {
-        if self.closed {
-            return;
-        }
-        let due = !self.in_flight.is_empty() || !matches!(self.reading, Reading::Status);
-        let offset = self.buf.consumed() + self.buf.len() as u64;
-        if due {
-            if let Some(e) = self.fail(ClientErrorKind::UnexpectedEof, offset) {
-                self.events.push_back(e);
-            }
-        }
-        self.closed = true;
+        // Acted on by `poll_event` once everything received before it is decoded.
+        self.peer_eof = true;
     }
 
     fn handle_timeout(&mut self, _now: Instant) {}
@@ -691,6 +684,43 @@ impl Machine for Pop3Client {
         if let Some(e) = self.events.pop_front() {
             return Some(e);
         }
+        if self.closed {
+            return None;
+        }
+        if let Some(e) = self.decode() {
+            return Some(e);
+        }
+        if self.peer_eof && !self.closed {
+            let due = !self.in_flight.is_empty() || !matches!(self.reading, Reading::Status);
+            let offset = self.buf.consumed() + self.buf.len() as u64;
+            self.closed = true;
+            if due {
+                return self.fail(ClientErrorKind::UnexpectedEof, offset);
+            }
+        }
+        None
+    }
+
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        if self.out.is_empty() {
+            None
+        } else {
+            Some(self.out.split().freeze())
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed && self.events.is_empty()
+    }
+}
+
+impl Pop3Client {
+    /// The next event decoded from the receive buffer.
+    fn decode(&mut self) -> Option<ClientEvent> {
         if self.closed {
             return None;
         }
@@ -720,21 +750,5 @@ impl Machine for Pop3Client {
             Reading::Lines(kind) => self.body_line(kind, line, offset),
             _ => self.status_line(line, offset),
         }
-    }
-
-    fn poll_transmit(&mut self) -> Option<Bytes> {
-        if self.out.is_empty() {
-            None
-        } else {
-            Some(self.out.split().freeze())
-        }
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
-
-    fn is_closed(&self) -> bool {
-        self.closed && self.events.is_empty()
     }
 }

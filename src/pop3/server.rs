@@ -94,6 +94,7 @@ pub struct Pop3Server {
     last_activity: Instant,
     queued_events: Vec<ServerEvent>,
     closed: bool,
+    peer_eof: bool,
 }
 
 impl Pop3Server {
@@ -153,6 +154,7 @@ impl Pop3Server {
             last_activity: Instant::ZERO,
             queued_events: Vec::new(),
             closed: false,
+            peer_eof: false,
             config,
         })
     }
@@ -273,7 +275,7 @@ impl Pop3Server {
                 let octets = self.entry(msg.index()).map_or(0, |e| e.octets);
                 if is_top {
                     // RFC 1939 section 7 TOP example: "S: +OK" then the lines.
-                    self.reply(true, None, b"top of message follows");
+                    self.reply(true, None, b"");
                 } else {
                     // RFC 1939 section 10: "+OK 120 octets".
                     let mut t = BytesMut::new();
@@ -607,10 +609,9 @@ impl Machine for Pop3Server {
 
     fn handle_eof(&mut self, now: Instant) {
         self.now = self.now.max(now);
-        if !self.closed {
-            // RFC 1939 section 6: without QUIT in TRANSACTION nothing is removed.
-            self.close(CloseReason::PeerClosed);
-        }
+        // Commands received before the EOF still count (a pipelined QUIT still enters
+        // UPDATE), so `poll_event` acts on it once they are all decoded.
+        self.peer_eof = true;
     }
 
     fn handle_timeout(&mut self, now: Instant) {
@@ -632,7 +633,16 @@ impl Machine for Pop3Server {
         if self.closed || self.pending.is_some() {
             return None;
         }
-        let line = match self.lines.poll(&mut self.buf)? {
+        let Some(line) = self.lines.poll(&mut self.buf) else {
+            if self.peer_eof {
+                // RFC 1939 section 6: a session that ends without QUIT in TRANSACTION
+                // removes nothing.
+                self.close(CloseReason::PeerClosed);
+                return Some(self.queued_events.remove(0));
+            }
+            return None;
+        };
+        let line = match line {
             Ok(l) => l,
             Err(e) => {
                 let kind = match e.kind {
