@@ -3,7 +3,9 @@
 //! more, so every protocol reuses them unchanged.
 #![allow(dead_code)]
 
+pub mod maildrop;
 pub mod mio_io;
+pub mod pop3_client;
 pub mod std_io;
 
 use std::time::Instant as StdInstant;
