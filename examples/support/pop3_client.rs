@@ -69,7 +69,7 @@ pub fn fetch_all(addr: &str, opts: &FetchOptions) -> io::Result<Vec<Fetched>> {
         done: false,
     };
     let mut buf = vec![0u8; 64 * 1024];
-    let fail = |msg: String| io::Error::new(io::ErrorKind::Other, msg);
+    let fail = |msg: String| io::Error::other(msg);
     loop {
         while let Some(ev) = c.poll_event() {
             on_event(&mut c, &mut st, ev, opts)?;
