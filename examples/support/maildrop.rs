@@ -334,6 +334,9 @@ impl Session {
 
 /// Serves one connection until it closes.
 pub fn session(mut stream: TcpStream, settings: Arc<Settings>) -> io::Result<()> {
+    // A multi-line answer often ends in a small write (".\r\n"); with Nagle on, it would
+    // wait for the client's delayed ACK, 40 ms a message.
+    stream.set_nodelay(true)?;
     let mut machine = Pop3Server::new(settings.server_config())
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
     let mut s = Session {

@@ -56,6 +56,7 @@ struct State {
 pub fn fetch_all(addr: &str, opts: &FetchOptions) -> io::Result<Vec<Fetched>> {
     fs::create_dir_all(opts.out_dir)?;
     let mut sock = TcpStream::connect(addr)?;
+    sock.set_nodelay(true)?;
     sock.set_read_timeout(Some(Duration::from_secs(60)))?;
     let clock = Clock::new();
     let mut c = Pop3Client::new(ClientConfig::default());
