@@ -45,6 +45,15 @@ impl Default for ClientConfig {
 }
 
 /// What broke the server's side of the protocol. Every one is final.
+///
+/// ```
+/// use wirestate::pop3::{ClientErrorKind, ClientEvent, Pop3Client};
+/// use wirestate::{Instant, Machine};
+/// let mut c = Pop3Client::new(Default::default());
+/// c.handle_input(Instant::ZERO, b"HELLO\r\n");
+/// let Some(ClientEvent::Error(e)) = c.poll_event() else { panic!() };
+/// assert!(matches!(e.kind, ClientErrorKind::BadResponse(_)));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClientErrorKind {
     /// A status or listing line over [`Limits::response_line`].
@@ -66,6 +75,16 @@ pub enum ClientErrorKind {
 }
 
 /// A server protocol error and its stream offset.
+///
+/// ```
+/// use wirestate::pop3::{ClientEvent, Pop3Client};
+/// use wirestate::{Instant, Machine};
+/// let mut c = Pop3Client::new(Default::default());
+/// c.handle_input(Instant::ZERO, b"+OK\r\n+OK unasked\r\n");
+/// c.poll_event();
+/// let Some(ClientEvent::Error(e)) = c.poll_event() else { panic!() };
+/// assert_eq!(e.offset, 5);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ClientError {
     /// What broke.
@@ -84,6 +103,19 @@ impl fmt::Display for ClientError {
 impl std::error::Error for ClientError {}
 
 /// What the client machine reports.
+///
+/// ```
+/// use wirestate::pop3::{ClientEvent, CommandKind, Pop3Client};
+/// use wirestate::{Instant, Machine};
+/// let mut c = Pop3Client::new(Default::default());
+/// c.handle_input(Instant::ZERO, b"+OK\r\n");
+/// c.poll_event();
+/// c.capa().unwrap();
+/// c.handle_input(Instant::ZERO, b"+OK\r\nTOP\r\n.\r\n");
+/// assert!(matches!(c.poll_event(), Some(ClientEvent::Ok { command: CommandKind::Capa, .. })));
+/// assert!(matches!(c.poll_event(), Some(ClientEvent::Capability(_))));
+/// assert_eq!(c.poll_event(), Some(ClientEvent::End(CommandKind::Capa)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientEvent {
     /// The server's greeting; `apop_timestamp` is the `<...>` APOP needs (RFC 1939 section 7).

@@ -66,6 +66,11 @@ pub enum Command {
 }
 
 /// A command's keyword alone, used to say which command a response answers.
+///
+/// ```
+/// use wirestate::pop3::{Command, CommandKind};
+/// assert_eq!(Command::parse(b"capa").unwrap().kind(), CommandKind::Capa);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CommandKind {
     /// `USER`.
@@ -179,6 +184,11 @@ impl fmt::Display for CommandKind {
 }
 
 /// What made a command line unparseable.
+///
+/// ```
+/// use wirestate::pop3::{Command, CommandErrorKind};
+/// assert_eq!(Command::parse(b"LIST 1 2").unwrap_err().kind, CommandErrorKind::TooManyArguments);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CommandErrorKind {
     /// The line is empty.
@@ -221,6 +231,11 @@ impl CommandErrorKind {
 }
 
 /// An unparseable command: what was wrong, and at which byte of the line.
+///
+/// ```
+/// let e = wirestate::pop3::Command::parse(b"DELE x").unwrap_err();
+/// assert_eq!(e.to_string(), "invalid number at byte 5");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CommandError {
     /// What was wrong.

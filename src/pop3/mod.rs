@@ -94,6 +94,11 @@ impl Default for Limits {
 
 /// A local mistake: something the caller asked for that would break the protocol.
 /// Nothing was queued.
+///
+/// ```
+/// use wirestate::pop3::{Arg, SendError};
+/// assert_eq!(Arg::new("two words"), Err(SendError::InvalidArgument));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendError {
     /// A unique-id that is not 1-70 characters 0x21-0x7E (RFC 1939 section 7).

@@ -8,6 +8,11 @@ use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
 
 /// The status indicator (RFC 1939 section 3: "+OK" or "-ERR", sent in upper case).
+///
+/// ```
+/// use wirestate::pop3::{Response, Status};
+/// assert_eq!(Response::parse(bytes::Bytes::from_static(b"-ERR no")).unwrap().status, Status::Err);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Status {
     /// `+OK`.
@@ -50,6 +55,12 @@ pub struct Response {
 }
 
 /// What made a status line unparseable.
+///
+/// ```
+/// use wirestate::pop3::{Response, ResponseErrorKind};
+/// let e = Response::parse(bytes::Bytes::from_static(b"+OKAY")).unwrap_err();
+/// assert_eq!(e.kind, ResponseErrorKind::MissingSpace);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ResponseErrorKind {
     /// Neither `+OK` nor `-ERR` (RFC 1939 section 3, which also requires upper case).
@@ -65,6 +76,11 @@ pub enum ResponseErrorKind {
 }
 
 /// An unparseable response line, with the byte offset in the line.
+///
+/// ```
+/// let e = wirestate::pop3::Response::parse(bytes::Bytes::from_static(b"OK")).unwrap_err();
+/// assert_eq!(e.offset, 0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResponseError {
     /// What was wrong.
@@ -222,6 +238,11 @@ impl Response {
 
 /// `STAT`'s answer, a drop listing: `+OK nn mm` (RFC 1939 section 5). The memo makes no
 /// requirement on what follows the size, so anything after it is ignored.
+///
+/// ```
+/// let d = wirestate::pop3::DropListing::parse(b"0 0").unwrap();
+/// assert_eq!(d.count, 0);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DropListing {
     /// Messages in the maildrop, not counting those marked deleted.
@@ -250,6 +271,11 @@ impl DropListing {
 
 /// One scan listing: `msg SP size` (RFC 1939 section 5, LIST). Anything after the size
 /// is ignored, as the memo allows.
+///
+/// ```
+/// let l = wirestate::pop3::ScanListing::parse(b"1 120 extra info").unwrap();
+/// assert_eq!(l.octets, 120);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ScanListing {
     /// The message.
@@ -292,6 +318,11 @@ impl ScanListing {
 }
 
 /// One unique-id listing: `msg SP unique-id` (RFC 1939 section 7, UIDL).
+///
+/// ```
+/// let l = wirestate::pop3::UidListing::parse(bytes::Bytes::from_static(b"2 QhdPYR:00WBw1Ph7x7")).unwrap();
+/// assert_eq!(l.msg.get(), 2);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UidListing {
     /// The message.

@@ -1,5 +1,11 @@
 //! The SASL pieces POP3 AUTH needs (RFC 5034): base64 (RFC 4648 section 4, padded, no
 //! line breaks) and the PLAIN mechanism's message (RFC 4616 section 2).
+//!
+//! ```
+//! use wirestate::pop3::sasl::{base64_decode, PlainCredentials};
+//! let c = PlainCredentials::parse(&base64_decode(b"AHRpbQB0YW5zdGFhZg==").unwrap()).unwrap();
+//! assert_eq!(&c.password[..], b"tanstaaf");
+//! ```
 
 use alloc::vec::Vec;
 use bytes::{BufMut, Bytes, BytesMut};
@@ -81,6 +87,12 @@ pub fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
 
 /// The three fields of a SASL PLAIN message (RFC 4616 section 2):
 /// `[authzid] NUL authcid NUL passwd`.
+///
+/// ```
+/// use wirestate::pop3::sasl::PlainCredentials;
+/// let c = PlainCredentials::parse(b"admin\0tim\0pw").unwrap();
+/// assert_eq!(&c.authzid[..], b"admin");
+/// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct PlainCredentials {
     /// Identity to act as; empty means the same as `authcid`.

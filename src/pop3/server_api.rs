@@ -65,6 +65,12 @@ impl Default for ServerConfig {
 }
 
 /// One message of the maildrop as the caller lists it at login.
+///
+/// ```
+/// use wirestate::pop3::{MessageInfo, Uid};
+/// let m = MessageInfo { octets: 120, uid: Uid::new("whqtswO00WBw418f9t5JxYwZ").unwrap() };
+/// assert_eq!(m.octets, 120);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MessageInfo {
     /// Exact size in octets as it will be sent: CRLF line ends, before dot-stuffing
@@ -75,6 +81,15 @@ pub struct MessageInfo {
 }
 
 /// Credentials to check, from PASS, APOP or AUTH PLAIN.
+///
+/// ```
+/// use wirestate::pop3::{Credentials, Pop3Server, ServerEvent};
+/// use wirestate::{Instant, Machine};
+/// let mut s = Pop3Server::new(Default::default()).unwrap();
+/// s.handle_input(Instant::ZERO, b"AUTH PLAIN AHRpbQB0YW5zdGFhZg==\r\n");
+/// let Some(ServerEvent::Authenticate(Credentials::Plain(p))) = s.poll_event() else { panic!() };
+/// assert_eq!(&p.authcid[..], b"tim");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Credentials {
     /// USER then PASS (RFC 1939 section 7).
@@ -98,6 +113,18 @@ pub enum Credentials {
 }
 
 /// What `message_data` tells the caller.
+///
+/// ```
+/// use wirestate::pop3::{Flow, MessageInfo, Pop3Server, Uid};
+/// use wirestate::{Instant, Machine};
+/// let mut s = Pop3Server::new(Default::default()).unwrap();
+/// s.handle_input(Instant::ZERO, b"USER u\r\nPASS p\r\nTOP 1 0\r\n");
+/// s.poll_event();
+/// s.poll_event();
+/// s.accept_login(vec![MessageInfo { octets: 9, uid: Uid::new("a").unwrap() }]).unwrap();
+/// s.poll_event(); // Top
+/// assert_eq!(s.message_data(b"A: b\r\n\r\nbody\r\n").unwrap(), Flow::Enough);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Flow {
     /// Keep streaming.
@@ -107,6 +134,14 @@ pub enum Flow {
 }
 
 /// Why the session ended.
+///
+/// ```
+/// use wirestate::pop3::{CloseReason, Pop3Server, ServerEvent};
+/// use wirestate::{Instant, Machine};
+/// let mut s = Pop3Server::new(Default::default()).unwrap();
+/// s.handle_eof(Instant::ZERO);
+/// assert_eq!(s.poll_event(), Some(ServerEvent::Closed(CloseReason::PeerClosed)));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CloseReason {
     /// QUIT was answered.
@@ -120,6 +155,15 @@ pub enum CloseReason {
 }
 
 /// A framing error from the client.
+///
+/// ```
+/// use wirestate::pop3::{Pop3Server, ServerErrorKind, ServerEvent};
+/// use wirestate::{Instant, Machine};
+/// let mut s = Pop3Server::new(Default::default()).unwrap();
+/// s.handle_input(Instant::ZERO, b"NOOP\n");
+/// let Some(ServerEvent::Error(e)) = s.poll_event() else { panic!() };
+/// assert_eq!(e.kind, ServerErrorKind::BareCrOrLf);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ServerErrorKind {
     /// A line over [`Limits::command_line`] (or [`Limits::auth_line`]).
@@ -131,6 +175,15 @@ pub enum ServerErrorKind {
 }
 
 /// A client framing error and where it was.
+///
+/// ```
+/// use wirestate::pop3::{Pop3Server, ServerEvent};
+/// use wirestate::{Instant, Machine};
+/// let mut s = Pop3Server::new(Default::default()).unwrap();
+/// s.handle_input(Instant::ZERO, &[b'x'; 300]);
+/// let Some(ServerEvent::Error(e)) = s.poll_event() else { panic!() };
+/// assert_eq!(e.to_string(), "command line too long at byte 0");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ServerError {
     /// What broke.
@@ -154,6 +207,14 @@ impl fmt::Display for ServerError {
 impl std::error::Error for ServerError {}
 
 /// What the server machine reports.
+///
+/// ```
+/// use wirestate::pop3::{CommandKind, Pop3Server, ServerEvent};
+/// use wirestate::{Instant, Machine};
+/// let mut s = Pop3Server::new(Default::default()).unwrap();
+/// s.handle_input(Instant::ZERO, b"CAPA\r\n");
+/// assert_eq!(s.poll_event(), Some(ServerEvent::Answered(CommandKind::Capa)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ServerEvent {
     /// Check these credentials, take the maildrop lock, then call

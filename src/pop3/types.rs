@@ -112,6 +112,10 @@ pub struct Uid(Bytes);
 
 impl Uid {
     /// The longest unique-id, RFC 1939 section 7.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::pop3::Uid::MAX_LEN, 70);
+    /// ```
     pub const MAX_LEN: usize = 70;
 
     /// Validates and copies `s`.
@@ -359,6 +363,11 @@ pub enum ResponseCode {
 }
 
 /// The text of a response code this crate has no name for; always grammar-valid.
+///
+/// ```
+/// use wirestate::pop3::ResponseCode;
+/// assert!(matches!(ResponseCode::parse(b"UTF8"), Some(ResponseCode::Other(_))));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct OtherCode(Bytes);
 
