@@ -124,9 +124,9 @@ fn accept_all<M: Machine, F: FnMut() -> M>(
                     conns.push(None);
                     conns.len() - 1
                 });
-                if let Err(e) = poll
-                    .registry()
-                    .register(&mut stream, Token(slot), Interest::READABLE)
+                if let Err(e) =
+                    poll.registry()
+                        .register(&mut stream, Token(slot), Interest::READABLE)
                 {
                     eprintln!("register: {e}");
                     free.push(slot);
