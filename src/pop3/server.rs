@@ -249,10 +249,22 @@ impl Pop3Server {
         if !matches!(self.pending, Some(Pending::Login { .. })) {
             return Err(self.misuse());
         }
-        check_text(text.as_bytes())?;
+        self.check_err_line(code.as_ref(), text)?;
         self.pending = None;
         self.reply(false, code.as_ref(), text.as_bytes());
         self.state = State::Authorization { user: None };
+        Ok(())
+    }
+
+    /// Caller-supplied `-ERR` text: no CR/LF/NUL, and the line within
+    /// [`Limits::response_line`](super::Limits::response_line) (RFC 2449 section 4: 512).
+    fn check_err_line(&self, code: Option<&ResponseCode>, text: &str) -> Result<(), SendError> {
+        check_text(text.as_bytes())?;
+        let len = "-ERR ".len() + code.map_or(0, |c| c.as_str().len() + 3) + text.len() + 2;
+        let limit = self.config.limits.response_line;
+        if len > limit {
+            return Err(SendError::LineTooLong { limit });
+        }
         Ok(())
     }
 
@@ -349,7 +361,7 @@ impl Pop3Server {
             Some(Pending::Message { started: false, .. }) if !self.closed => {}
             _ => return Err(self.misuse()),
         }
-        check_text(text.as_bytes())?;
+        self.check_err_line(code.as_ref(), text)?;
         self.pending = None;
         self.reply(false, code.as_ref(), text.as_bytes());
         Ok(())
@@ -411,7 +423,6 @@ impl Pop3Server {
     }
 
     fn capabilities(&self, out: &mut BytesMut) {
-        let authorization = matches!(self.state, State::Authorization { .. });
         let mut line = |s: &[u8]| {
             out.put_slice(s);
             out.put_slice(b"\r\n");
@@ -421,14 +432,15 @@ impl Pop3Server {
         line(b"RESP-CODES");
         line(b"AUTH-RESP-CODE");
         line(b"PIPELINING");
-        if self.config.user_pass && authorization {
+        // RFC 2449 section 6 lists USER and SASL in both states ("Announced states:
+        // both"), like the IANA registry does for STLS (RFC 2595 section 4).
+        if self.config.user_pass {
             line(b"USER");
         }
-        if self.config.sasl_plain && authorization {
+        if self.config.sasl_plain {
             line(b"SASL PLAIN");
         }
-        // RFC 2595 section 4: STLS is only valid in AUTHORIZATION and only once.
-        if self.config.stls && !self.tls_active && authorization {
+        if self.config.stls && !self.tls_active {
             line(b"STLS");
         }
         for c in &self.config.extra_capabilities {
