@@ -505,7 +505,14 @@ fn local_misuse_is_an_error_and_queues_nothing() {
         s.reject_login(None, "bad\r\nDELE 1"),
         Err(SendError::InvalidText)
     );
+    // RFC 2449 section 4: a status line is at most 512 octets, CRLF included.
+    assert_eq!(
+        s.reject_login(Some(ResponseCode::Auth), &"x".repeat(499)),
+        Err(SendError::LineTooLong { limit: 512 })
+    );
     assert!(s.poll_transmit().is_none());
+    s.reject_login(Some(ResponseCode::Auth), &"x".repeat(498)).unwrap();
+    assert_eq!(drain_bytes(&mut s).len(), 512);
     let mut c = Pop3Client::new(ClientConfig::default());
     assert_eq!(
         c.user(&"u".repeat(250)),
