@@ -180,7 +180,8 @@ where
     whole
 }
 
-/// Path of a compiled example program, building it first if `cargo test` has not.
+/// Path of a compiled example program, built (or rebuilt if stale) first: `cargo test
+/// --test NAME` does not build examples, so an existing binary may predate the sources.
 /// Examples live in `target/<profile>/examples/`, two levels above this test binary.
 pub fn example_bin(name: &str) -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
@@ -189,14 +190,16 @@ pub fn example_bin(name: &str) -> std::path::PathBuf {
         .and_then(|deps| deps.parent())
         .expect("target/<profile>/deps");
     let path = profile_dir.join("examples").join(name);
-    if !path.exists() {
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "--example", name])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "building example {name} failed");
+    let mut build = std::process::Command::new(env!("CARGO"));
+    build.args(["build", "--example", name]);
+    if profile_dir.ends_with("release") {
+        build.arg("--release");
     }
+    let status = build
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("run cargo build");
+    assert!(status.success(), "building example {name} failed");
     path
 }
 
