@@ -511,7 +511,8 @@ fn local_misuse_is_an_error_and_queues_nothing() {
         Err(SendError::LineTooLong { limit: 512 })
     );
     assert!(s.poll_transmit().is_none());
-    s.reject_login(Some(ResponseCode::Auth), &"x".repeat(498)).unwrap();
+    s.reject_login(Some(ResponseCode::Auth), &"x".repeat(498))
+        .unwrap();
     assert_eq!(drain_bytes(&mut s).len(), 512);
     let mut c = Pop3Client::new(ClientConfig::default());
     assert_eq!(
