@@ -40,7 +40,7 @@
 //! ```
 //!
 //! Protocols: [`greeting`] (TCP and UDP), [`http`] (HTTP/1.1 message framing, both roles),
-//! [`smtp`] (ESMTP and LMTP client and server).
+//! [`smtp`] (ESMTP and LMTP client and server), [`pop3`] (client and server).
 //!
 //! ## Features
 //!
@@ -66,6 +66,7 @@ pub mod greeting;
 pub mod http;
 pub mod line;
 mod machine;
+pub mod pop3;
 pub mod smtp;
 
 pub use machine::{Instant, Machine};

@@ -6,7 +6,9 @@
 pub mod greeting;
 pub mod http;
 pub mod maildir;
+pub mod maildrop;
 pub mod mio_io;
+pub mod pop3_client;
 pub mod smtp_io;
 pub mod std_io;
 

@@ -1,0 +1,394 @@
+//! A Maildir served as a POP3 maildrop: the listing with stable unique ids, the
+//! exclusive lock RFC 1939 section 8 asks for, and the std session that drives
+//! `wirestate::pop3::Pop3Server` over one connection.
+//!
+//! Crash safety: nothing is changed on disk until QUIT in TRANSACTION (RFC 1939 section 6),
+//! and then only the marked files are unlinked, one by one. A server killed at any moment
+//! leaves every undeleted message where it was; its lock file names a dead process and the
+//! next session takes it over.
+
+use super::std_io;
+use std::collections::HashSet;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use wirestate::pop3::{
+    CloseReason, Credentials, Flow, MessageInfo, Pop3Server, ResponseCode, ServerConfig,
+    ServerEvent, Uid,
+};
+
+/// One message file of the Maildir.
+#[derive(Clone, Debug)]
+pub struct MailFile {
+    pub path: PathBuf,
+    pub uid: Uid,
+    /// Size as sent: CRLF line ends (RFC 1939 section 11), a final CRLF if missing.
+    pub octets: u64,
+}
+
+/// The unique id of a Maildir file name: the part before the `:2,` flags, so a message
+/// keeps its id when a mail reader moves it from `new/` to `cur/` or changes its flags.
+/// Names that are not valid ids (over 70 octets, odd characters) get a hash instead.
+pub fn uid_for(name: &str) -> Uid {
+    let base = name.split(":2,").next().unwrap_or(name);
+    Uid::new(base).unwrap_or_else(|_| {
+        // FNV-1a: stable across runs and platforms, unlike std's RandomState.
+        let h = base.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x100000001b3)
+        });
+        Uid::new(&format!("h{h:016x}")).expect("hex is a valid uid")
+    })
+}
+
+/// The size a message has on the wire: every bare LF or bare CR becomes CRLF (what
+/// `DotStuffer` sends), plus a CRLF if the last line has none.
+pub fn wire_size(path: &Path) -> io::Result<u64> {
+    let mut f = fs::File::open(path)?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let (mut size, mut prev) = (0u64, b'\n');
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        for &b in &buf[..n] {
+            size += 1;
+            if b == b'\n' && prev != b'\r' {
+                size += 1;
+            }
+            if prev == b'\r' && b != b'\n' {
+                size += 1;
+            }
+            prev = b;
+        }
+    }
+    if prev == b'\r' {
+        size += 1;
+    } else if prev != b'\n' {
+        size += 2;
+    }
+    Ok(size)
+}
+
+/// Lists `new/` and `cur/`, oldest name first (Maildir names start with the delivery
+/// time), skipping dot files and anything that is not a regular file.
+pub fn scan(maildir: &Path) -> io::Result<Vec<MailFile>> {
+    let mut files = Vec::new();
+    for sub in ["new", "cur"] {
+        let dir = match fs::read_dir(maildir.join(sub)) {
+            Ok(d) => d,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for entry in dir {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || !entry.file_type()?.is_file() {
+                continue;
+            }
+            let path = entry.path();
+            // A file a reader moved or another session removed meanwhile is skipped.
+            let Ok(octets) = wire_size(&path) else {
+                continue;
+            };
+            files.push(MailFile {
+                uid: uid_for(&name),
+                path,
+                octets,
+            });
+        }
+    }
+    files.sort_by(|a, b| a.uid.cmp(&b.uid));
+    Ok(files)
+}
+
+/// Creates `tmp/`, `new/` and `cur/` if missing.
+pub fn ensure_maildir(maildir: &Path) -> io::Result<()> {
+    for sub in ["tmp", "new", "cur"] {
+        fs::create_dir_all(maildir.join(sub))?;
+    }
+    Ok(())
+}
+
+fn held() -> &'static Mutex<HashSet<PathBuf>> {
+    static HELD: OnceLock<Mutex<HashSet<PathBuf>>> = OnceLock::new();
+    HELD.get_or_init(|| Mutex::new(HashSet::new()))
+}
+
+/// The exclusive lock on one maildrop: an in-process set for sessions of this server and
+/// a `.pop3.lock` file holding the process id for other processes. Released on drop.
+#[derive(Debug)]
+pub struct MaildropLock {
+    dir: PathBuf,
+}
+
+impl MaildropLock {
+    /// Takes the lock, or `Ok(None)` if another session holds it. A lock file whose
+    /// process is gone (a killed server) is stale and taken over.
+    pub fn acquire(maildir: &Path) -> io::Result<Option<MaildropLock>> {
+        let dir = fs::canonicalize(maildir)?;
+        if !held()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(dir.clone())
+        {
+            return Ok(None);
+        }
+        let lock = MaildropLock { dir };
+        let file = lock.dir.join(".pop3.lock");
+        for _ in 0..2 {
+            match fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&file)
+            {
+                Ok(mut f) => {
+                    writeln!(f, "{}", std::process::id())?;
+                    return Ok(Some(lock));
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let pid = fs::read_to_string(&file).unwrap_or_default();
+                    let pid = pid.trim();
+                    let alive = !pid.is_empty()
+                        && pid != std::process::id().to_string()
+                        && Path::new("/proc").join(pid).exists();
+                    if alive {
+                        return Ok(lock.give_up());
+                    }
+                    let _ = fs::remove_file(&file);
+                }
+                Err(e) => {
+                    lock.give_up();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(lock.give_up())
+    }
+
+    /// Leaves the in-process set without touching a lock file that is not ours.
+    fn give_up(self) -> Option<MaildropLock> {
+        held()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.dir);
+        std::mem::forget(self);
+        None
+    }
+}
+
+impl Drop for MaildropLock {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(self.dir.join(".pop3.lock"));
+        held()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.dir);
+    }
+}
+
+/// What the example server serves: one Maildir for one user.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub maildir: PathBuf,
+    pub user: String,
+    pub pass: String,
+    pub server_name: String,
+}
+
+impl Settings {
+    fn server_config(&self) -> ServerConfig {
+        ServerConfig {
+            greeting: "wirestate POP3 server ready".into(),
+            server_name: self.server_name.clone(),
+            implementation: Some("wirestate".into()),
+            ..ServerConfig::default()
+        }
+    }
+}
+
+/// One connection's caller side: checks credentials, holds the lock while in
+/// TRANSACTION, streams files, unlinks at UPDATE.
+struct Session {
+    settings: Arc<Settings>,
+    files: Vec<MailFile>,
+    lock: Option<MaildropLock>,
+    out: TcpStream,
+}
+
+impl Session {
+    fn handle(&mut self, m: &mut Pop3Server, event: ServerEvent) {
+        match event {
+            ServerEvent::Authenticate(c) => self.login(m, c),
+            ServerEvent::Retrieve(n) | ServerEvent::Top { msg: n, .. } => {
+                if let Err(e) = self.stream(m, n.index()) {
+                    eprintln!("pop3: streaming message {n}: {e}");
+                }
+            }
+            ServerEvent::Update { deleted } => {
+                let mut all = true;
+                for n in deleted {
+                    if let Some(f) = self.files.get(n.index()) {
+                        match fs::remove_file(&f.path) {
+                            Ok(()) => {}
+                            // Gone already: the message is removed, which is what was asked.
+                            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                            Err(_) => all = false,
+                        }
+                    }
+                }
+                let _ = m.finish_update(all);
+            }
+            ServerEvent::Closed(reason) => {
+                self.lock = None;
+                if reason != CloseReason::Quit {
+                    eprintln!("pop3: session ended: {reason:?}");
+                }
+            }
+            ServerEvent::Error(e) => eprintln!("pop3: client error: {e}"),
+            _ => {}
+        }
+    }
+
+    fn login(&mut self, m: &mut Pop3Server, c: Credentials) {
+        let ok = match &c {
+            Credentials::User { name, password } => {
+                name.as_bytes() == self.settings.user.as_bytes()
+                    && password.as_bytes() == self.settings.pass.as_bytes()
+            }
+            Credentials::Plain(p) => {
+                (p.authzid.is_empty() || p.authzid == p.authcid)
+                    && &p.authcid[..] == self.settings.user.as_bytes()
+                    && &p.password[..] == self.settings.pass.as_bytes()
+            }
+            Credentials::Apop { .. } => false,
+        };
+        if !ok {
+            let _ = m.reject_login(Some(ResponseCode::Auth), "invalid user name or password");
+            return;
+        }
+        // RFC 1939 section 8: one session per maildrop; RFC 2449 section 8.1.2: [IN-USE].
+        let lock = match MaildropLock::acquire(&self.settings.maildir) {
+            Ok(Some(l)) => l,
+            Ok(None) => {
+                let _ = m.reject_login(
+                    Some(ResponseCode::InUse),
+                    "maildrop already locked by another session",
+                );
+                return;
+            }
+            Err(e) => {
+                eprintln!("pop3: lock: {e}");
+                let _ = m.reject_login(Some(ResponseCode::SysTemp), "cannot lock maildrop");
+                return;
+            }
+        };
+        match scan(&self.settings.maildir) {
+            Ok(files) => {
+                let listing = files
+                    .iter()
+                    .map(|f| MessageInfo {
+                        octets: f.octets,
+                        uid: f.uid.clone(),
+                    })
+                    .collect();
+                self.files = files;
+                self.lock = Some(lock);
+                let _ = m.accept_login(listing);
+            }
+            Err(e) => {
+                eprintln!("pop3: scan: {e}");
+                let _ = m.reject_login(Some(ResponseCode::SysTemp), "cannot read maildrop");
+            }
+        }
+    }
+
+    /// Streams one file in 64 KiB pieces, writing each out before reading the next, so
+    /// memory stays at one piece whatever the message size.
+    fn stream(&mut self, m: &mut Pop3Server, i: usize) -> io::Result<()> {
+        let Some(f) = self.files.get(i) else {
+            return Ok(());
+        };
+        let mut file = match fs::File::open(&f.path) {
+            Ok(file) => file,
+            Err(_) => {
+                let _ = m
+                    .message_unavailable(Some(ResponseCode::SysTemp), "message is no longer there");
+                return Ok(());
+            }
+        };
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 || m.message_data(&buf[..n]) == Ok(Flow::Enough) {
+                break;
+            }
+            std_io::flush(&mut self.out, m)?;
+        }
+        let _ = m.message_end();
+        Ok(())
+    }
+}
+
+/// Serves one connection until it closes.
+pub fn session(mut stream: TcpStream, settings: Arc<Settings>) -> io::Result<()> {
+    // A multi-line answer often ends in a small write (".\r\n"); with Nagle on, it would
+    // wait for the client's delayed ACK, 40 ms a message.
+    stream.set_nodelay(true)?;
+    let mut machine = Pop3Server::new(settings.server_config())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
+    let mut s = Session {
+        settings,
+        files: Vec::new(),
+        lock: None,
+        out: stream.try_clone()?,
+    };
+    std_io::drive(&mut stream, &mut machine, 16 * 1024, |m, e| s.handle(m, e))
+}
+
+/// Accepts connections forever, one thread each.
+pub fn serve(listener: TcpListener, settings: Settings) -> io::Result<()> {
+    let settings = Arc::new(settings);
+    for conn in listener.incoming() {
+        let stream = match conn {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("accept: {e}");
+                continue;
+            }
+        };
+        let settings = settings.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = session(stream, settings) {
+                eprintln!("pop3: {e}");
+            }
+        });
+    }
+    Ok(())
+}
+
+/// Delivers `message` the Maildir way: written under `tmp/`, then renamed into `new/`.
+pub fn deliver(maildir: &Path, message: &[u8]) -> io::Result<PathBuf> {
+    ensure_maildir(maildir)?;
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!(
+        "{}.M{}P{}Q{}.wirestate",
+        now.as_secs(),
+        now.subsec_micros(),
+        std::process::id(),
+        seq
+    );
+    let tmp = maildir.join("tmp").join(&name);
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(message)?;
+    f.sync_all()?;
+    let dest = maildir.join("new").join(&name);
+    fs::rename(&tmp, &dest)?;
+    Ok(dest)
+}

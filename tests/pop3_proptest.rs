@@ -1,0 +1,346 @@
+//! POP3 properties: encode->parse roundtrips, chunking invariance of both machines,
+//! no panic on any input, and the server's DELE/RSET bookkeeping against a model.
+
+mod common;
+
+use bytes::Bytes;
+use common::drain_bytes;
+use proptest::prelude::*;
+use wirestate::pop3::*;
+use wirestate::{Instant, Machine};
+
+fn msg_no() -> impl Strategy<Value = MessageNumber> {
+    (1u32..=u32::MAX).prop_map(|n| MessageNumber::new(n).unwrap())
+}
+
+fn arg() -> impl Strategy<Value = Arg> {
+    "[!-~]{1,40}".prop_map(|s| Arg::new(&s).unwrap())
+}
+
+fn command() -> impl Strategy<Value = Command> {
+    prop_oneof![
+        arg().prop_map(Command::User),
+        "[ -~]{1,60}".prop_map(|s| Command::Pass(Password::new(&s).unwrap())),
+        (arg(), "[0-9a-f]{32}").prop_map(|(name, d)| Command::Apop {
+            name,
+            digest: Digest::new(&d).unwrap()
+        }),
+        (
+            arg(),
+            proptest::option::of(proptest::collection::vec(any::<u8>(), 0..100))
+        )
+            .prop_map(|(mechanism, r)| Command::Auth {
+                mechanism,
+                initial_response: r.map(Bytes::from)
+            }),
+        Just(Command::Quit),
+        Just(Command::Stat),
+        proptest::option::of(msg_no()).prop_map(Command::List),
+        msg_no().prop_map(Command::Retr),
+        msg_no().prop_map(Command::Dele),
+        Just(Command::Noop),
+        Just(Command::Rset),
+        (msg_no(), any::<u32>()).prop_map(|(msg, lines)| Command::Top { msg, lines }),
+        proptest::option::of(msg_no()).prop_map(Command::Uidl),
+        Just(Command::Capa),
+        Just(Command::Stls),
+    ]
+}
+
+fn code() -> impl Strategy<Value = Option<ResponseCode>> {
+    prop_oneof![
+        Just(None),
+        Just(Some(ResponseCode::InUse)),
+        Just(Some(ResponseCode::LoginDelay)),
+        Just(Some(ResponseCode::SysTemp)),
+        Just(Some(ResponseCode::SysPerm)),
+        Just(Some(ResponseCode::Auth)),
+        "[A-Z0-9-]{1,8}(/[A-Z0-9-]{1,8}){0,2}".prop_map(|s| ResponseCode::parse(s.as_bytes())),
+    ]
+}
+
+/// Answers every server event the way a simple store of `messages` would.
+fn answer(s: &mut Pop3Server, e: ServerEvent, messages: &[Vec<u8>], removed: &mut Vec<Vec<u32>>) {
+    match e {
+        ServerEvent::Authenticate(Credentials::User { password, .. })
+            if password.as_bytes() == b"pw" =>
+        {
+            let listing = messages
+                .iter()
+                .enumerate()
+                .map(|(i, m)| MessageInfo {
+                    octets: m.len() as u64,
+                    uid: Uid::new(&format!("u{i}")).unwrap(),
+                })
+                .collect();
+            s.accept_login(listing).unwrap();
+        }
+        ServerEvent::Authenticate(_) => s.reject_login(Some(ResponseCode::Auth), "no").unwrap(),
+        ServerEvent::Retrieve(n) | ServerEvent::Top { msg: n, .. } => {
+            for c in messages[n.index()].chunks(5) {
+                if s.message_data(c).unwrap() == Flow::Enough {
+                    break;
+                }
+            }
+            s.message_end().unwrap();
+        }
+        ServerEvent::Update { deleted } => {
+            removed.push(deleted.iter().map(|n| n.get()).collect());
+            s.finish_update(true).unwrap();
+        }
+        _ => {}
+    }
+}
+
+/// Runs a server over `input` cut at `cuts`; returns its output, events and removals.
+fn serve(
+    input: &[u8],
+    cuts: &[usize],
+    messages: &[Vec<u8>],
+) -> (Vec<u8>, Vec<String>, Vec<Vec<u32>>) {
+    let mut s = Pop3Server::new(ServerConfig::default()).unwrap();
+    let mut out = drain_bytes(&mut s);
+    let mut events = Vec::new();
+    let mut removed = Vec::new();
+    let mut start = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
+        let cut = cut.clamp(start, input.len());
+        s.handle_input(Instant::ZERO, &input[start..cut]);
+        start = cut;
+        while let Some(e) = s.poll_event() {
+            events.push(format!("{e:?}"));
+            answer(&mut s, e, messages, &mut removed);
+        }
+        out.extend(drain_bytes(&mut s));
+    }
+    s.handle_eof(Instant::ZERO);
+    while let Some(e) = s.poll_event() {
+        events.push(format!("{e:?}"));
+        answer(&mut s, e, messages, &mut removed);
+    }
+    out.extend(drain_bytes(&mut s));
+    (out, events, removed)
+}
+
+fn script_line() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("USER u".to_string()),
+        Just("PASS pw".to_string()),
+        Just("PASS wrong".to_string()),
+        Just("AUTH PLAIN AHUAcHc=".to_string()),
+        Just("CAPA".to_string()),
+        Just("STAT".to_string()),
+        Just("LIST".to_string()),
+        Just("UIDL".to_string()),
+        Just("NOOP".to_string()),
+        Just("RSET".to_string()),
+        (1u32..5).prop_map(|n| format!("DELE {n}")),
+        (1u32..5).prop_map(|n| format!("RETR {n}")),
+        (1u32..5, 0u32..3).prop_map(|(n, l)| format!("TOP {n} {l}")),
+        (1u32..5).prop_map(|n| format!("LIST {n}")),
+        "[ -~]{0,20}",
+        Just("QUIT".to_string()),
+    ]
+}
+
+fn message() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(
+        prop_oneof![Just(b'a'), Just(b'.'), Just(b'\r'), Just(b'\n'), Just(b' ')],
+        0..60,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn command_roundtrip(cmd in command()) {
+        let mut wire = bytes::BytesMut::new();
+        cmd.encode(&mut wire);
+        prop_assert!(wire.ends_with(b"\r\n"));
+        let parsed = Command::parse(&wire[..wire.len() - 2]).unwrap();
+        prop_assert_eq!(parsed, cmd);
+    }
+
+    #[test]
+    fn response_roundtrip(ok in any::<bool>(), code in code(), text in "([!-Z\\\\-~][ -~]{0,80})?") {
+        let r = if ok { Response::ok(&text).unwrap() } else { Response::err(code.clone(), &text).unwrap() };
+        let wire = r.to_bytes();
+        let parsed = Response::parse(wire.slice(..wire.len() - 2)).unwrap();
+        prop_assert_eq!(parsed, r);
+    }
+
+    #[test]
+    fn command_parser_never_panics(line in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let _ = Command::parse(&line);
+        let _ = Response::parse(Bytes::from(line.clone()));
+        let _ = ScanListing::parse(&line);
+        let _ = UidListing::parse(Bytes::from(line.clone()));
+        let _ = Capability::parse(Bytes::from(line));
+    }
+
+    #[test]
+    fn server_is_chunking_invariant(
+        lines in proptest::collection::vec(script_line(), 0..25),
+        messages in proptest::collection::vec(message(), 0..4),
+        cuts in proptest::collection::vec(0usize..400, 0..12),
+    ) {
+        let input: Vec<u8> = lines.iter().flat_map(|l| format!("{l}\r\n").into_bytes()).collect();
+        let whole = serve(&input, &[], &messages);
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        prop_assert_eq!(&serve(&input, &cuts, &messages), &whole);
+        let every: Vec<usize> = (1..input.len()).collect();
+        prop_assert_eq!(&serve(&input, &every, &messages), &whole);
+    }
+
+    #[test]
+    fn server_never_panics_on_any_bytes(
+        input in proptest::collection::vec(any::<u8>(), 0..600),
+        cuts in proptest::collection::vec(0usize..600, 0..8),
+    ) {
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        let mut prefixed = b"USER u\r\nPASS pw\r\n".to_vec();
+        prefixed.extend_from_slice(&input);
+        let _ = serve(&input, &cuts, &[b"a\r\n".to_vec()]);
+        let _ = serve(&prefixed, &cuts, &[b"a\r\n".to_vec()]);
+    }
+
+    #[test]
+    fn client_is_chunking_invariant_and_unstuffs_what_was_stuffed(
+        messages in proptest::collection::vec(message(), 1..4),
+        cuts in proptest::collection::vec(0usize..500, 0..12),
+    ) {
+        // What the server sends for: greeting, STAT, RETR each, QUIT.
+        let mut wire = b"+OK hi <1@x>\r\n+OK 3 30\r\n".to_vec();
+        for m in &messages {
+            wire.extend_from_slice(b"+OK\r\n");
+            wire.extend_from_slice(&wirestate::dot::stuff_all(m));
+        }
+        wire.extend_from_slice(b"+OK bye\r\n");
+        let run = |cuts: &[usize]| {
+            let mut c = Pop3Client::new(ClientConfig::default());
+            c.stat().unwrap();
+            for i in 0..messages.len() {
+                c.retr(MessageNumber::from_index(i).unwrap()).unwrap();
+            }
+            c.quit().unwrap();
+            // Data pieces depend on how the input was cut, so they are joined per message.
+            let mut events: Vec<String> = Vec::new();
+            let mut data = Vec::new();
+            let mut start = 0;
+            for &cut in cuts.iter().chain(std::iter::once(&wire.len())) {
+                let cut = cut.clamp(start, wire.len());
+                c.handle_input(Instant::ZERO, &wire[start..cut]);
+                start = cut;
+                while let Some(e) = c.poll_event() {
+                    match e {
+                        ClientEvent::Data(b) => data.extend_from_slice(&b),
+                        other => {
+                            if !data.is_empty() {
+                                events.push(format!("Data({:?})", String::from_utf8_lossy(&data)));
+                                data.clear();
+                            }
+                            events.push(format!("{other:?}"));
+                        }
+                    }
+                }
+            }
+            (events, drain_bytes(&mut c), c.is_closed())
+        };
+        let whole = run(&[]);
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        prop_assert_eq!(&run(&cuts), &whole);
+        let every: Vec<usize> = (1..wire.len()).collect();
+        prop_assert_eq!(&run(&every), &whole);
+        prop_assert!(whole.2, "closed after QUIT");
+        // The stuffer normalizes line ends to CRLF; what comes out is exactly that.
+        let bodies: Vec<String> = whole.0.iter().filter(|e| e.starts_with("Data(")).cloned().collect();
+        let expected: Vec<String> = messages.iter().filter(|m| !m.is_empty()).map(|m| {
+            let stuffed = wirestate::dot::stuff_all(m);
+            let mut buf = wirestate::buffer::RecvBuffer::new(1 << 16);
+            buf.push(&stuffed).unwrap();
+            let mut d = wirestate::dot::DotUnstuffer::new(wirestate::dot::DotPolicy::Strict);
+            let mut body = Vec::new();
+            while let Some(Ok(wirestate::dot::Unstuffed::Data(b))) = d.poll(&mut buf) {
+                body.extend_from_slice(&b);
+            }
+            format!("Data({:?})", String::from_utf8_lossy(&body))
+        }).collect();
+        prop_assert_eq!(bodies, expected);
+    }
+
+    #[test]
+    fn client_never_panics_on_any_bytes(
+        input in proptest::collection::vec(any::<u8>(), 0..600),
+        cuts in proptest::collection::vec(0usize..600, 0..8),
+    ) {
+        let mut c = Pop3Client::new(ClientConfig::default());
+        c.capa().unwrap();
+        c.auth_plain("", "u", "p").unwrap();
+        c.list(None).unwrap();
+        c.retr(MessageNumber::new(1).unwrap()).unwrap();
+        let mut cuts = cuts;
+        cuts.sort_unstable();
+        let mut start = 0;
+        for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
+            let cut = cut.clamp(start, input.len());
+            c.handle_input(Instant::ZERO, &input[start..cut]);
+            start = cut;
+            while c.poll_event().is_some() {}
+            drain_bytes(&mut c);
+        }
+        c.handle_eof(Instant::ZERO);
+        while c.poll_event().is_some() {}
+        prop_assert!(c.is_closed());
+    }
+
+    /// RFC 1939 section 5 against a model: DELE marks, RSET unmarks, STAT counts what is
+    /// not marked, and QUIT hands over exactly the marked set.
+    #[test]
+    fn dele_rset_stat_follow_the_model(
+        sizes in proptest::collection::vec(1usize..50, 1..6),
+        ops in proptest::collection::vec((0u8..3, 1u32..8), 0..30),
+    ) {
+        let messages: Vec<Vec<u8>> = sizes.iter().map(|&n| vec![b'x'; n]).collect();
+        let mut input = b"USER u\r\nPASS pw\r\n".to_vec();
+        let mut expected_tail = String::new();
+        let mut marked = vec![false; messages.len()];
+        for (op, n) in &ops {
+            let i = *n as usize - 1;
+            match op {
+                0 => {
+                    input.extend(format!("DELE {n}\r\n").bytes());
+                    match marked.get(i) {
+                        None => expected_tail += &format!("-ERR no such message, only {} messages in maildrop\r\n", messages.len()),
+                        Some(true) => expected_tail += &format!("-ERR message {n} already deleted\r\n"),
+                        Some(false) => {
+                            marked[i] = true;
+                            expected_tail += &format!("+OK message {n} deleted\r\n");
+                        }
+                    }
+                }
+                1 => {
+                    input.extend(b"RSET\r\n");
+                    marked.iter_mut().for_each(|m| *m = false);
+                    let total: usize = messages.iter().map(Vec::len).sum();
+                    let n = messages.len();
+                    expected_tail += &format!("+OK maildrop has {n} message{} ({total} octets)\r\n", if n == 1 { "" } else { "s" });
+                }
+                _ => {
+                    input.extend(b"STAT\r\n");
+                    let (n, o) = messages.iter().zip(&marked).filter(|(_, m)| !**m).fold((0, 0), |(n, o), (m, _)| (n + 1, o + m.len()));
+                    expected_tail += &format!("+OK {n} {o}\r\n");
+                }
+            }
+        }
+        input.extend(b"QUIT\r\n");
+        let (out, _, removed) = serve(&input, &[], &messages);
+        let out = String::from_utf8(out).unwrap();
+        prop_assert!(out.contains(&expected_tail), "{}\nwanted\n{}", out, expected_tail);
+        let want: Vec<u32> = marked.iter().enumerate().filter(|(_, m)| **m).map(|(i, _)| i as u32 + 1).collect();
+        prop_assert_eq!(removed, vec![want]);
+    }
+}
