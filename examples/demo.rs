@@ -4,6 +4,12 @@ mod support;
 
 #[path = "demo_parts/greeting.rs"]
 mod greeting_part;
+#[path = "demo_parts/http.rs"]
+mod http_part;
+#[path = "demo_parts/pop3.rs"]
+mod pop3_part;
+#[path = "demo_parts/smtp.rs"]
+mod smtp_part;
 
 /// One part of the demo: runs against servers it starts itself, files under the work dir.
 type Part = fn(&std::path::Path) -> std::io::Result<()>;
@@ -15,7 +21,14 @@ fn main() {
         std::process::exit(1);
     }
     println!("== wirestate demo (files under {})", work_dir.display());
-    let parts: [(&str, Part); 1] = [("greeting", greeting_part::run)];
+    // The classic journey: greet, fetch a web page, send a mail, fetch the mail. SMTP
+    // delivers into work_dir/Maildir, which POP3 then serves.
+    let parts: [(&str, Part); 4] = [
+        ("greeting", greeting_part::run),
+        ("http", http_part::run),
+        ("smtp", smtp_part::run),
+        ("pop3", pop3_part::run),
+    ];
     let mut failed = false;
     for (name, run) in parts {
         println!("\n== {name}");
