@@ -604,3 +604,33 @@ fn connect_2xx_carries_no_framing_fields() {
         .unwrap();
     assert_eq!(drain_bytes(&mut s), b"HTTP/1.1 200 OK\r\n\r\n");
 }
+
+#[test]
+fn undrained_input_past_the_buffer_limit_is_an_error_after_what_fits() {
+    let limits = Limits {
+        max_buffer: 64,
+        ..Limits::default()
+    };
+    let mut s = ServerConn::new(limits);
+    let req = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    s.handle_input(Instant::ZERO, req);
+    // A second read before the first was decoded: 27 + 40 > 64, refused whole.
+    s.handle_input(Instant::ZERO, &[b'x'; 40]);
+    let evs = events(&mut s);
+    assert!(matches!(evs[0], ServerEvent::Request(_)));
+    assert!(matches!(evs[1], ServerEvent::EndOfMessage(_)));
+    assert!(
+        matches!(&evs[2], ServerEvent::Error(e) if e.kind == ErrorKind::BufferFull { limit: 64 } && e.offset == 27),
+        "{evs:?}"
+    );
+    // The request before the overflow is still answered, then the 413 and a close.
+    s.respond(ResponseHead::new(StatusCode::OK), Bytes::new())
+        .unwrap();
+    let wire = String::from_utf8(drain_bytes(&mut s)).unwrap();
+    assert!(wire.starts_with("HTTP/1.1 200 OK\r\n"), "{wire}");
+    assert!(
+        wire.contains("HTTP/1.1 413 Content Too Large\r\n"),
+        "{wire}"
+    );
+    assert!(s.is_closed());
+}
