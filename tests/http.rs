@@ -350,6 +350,12 @@ fn local_misuse_is_an_error_and_queues_nothing() {
     let mut connect_origin = RequestHead::new(Method::Connect, "/x").unwrap();
     connect_origin.headers.append("Host", "a").unwrap();
     assert_eq!(c.send_request(connect_origin), Err(SendError::BadFraming));
+    let mut injected = get("/");
+    injected.method = Method::Other(Bytes::from_static(b"GET / HTTP/1.1\r\nX:"));
+    assert!(matches!(
+        c.send_request(injected),
+        Err(SendError::Invalid(_))
+    ));
     assert_eq!(c.poll_transmit(), None);
     c.send_request(get("/")).unwrap();
     assert_eq!(c.send_request(get("/")), Err(SendError::OutOfTurn));
