@@ -350,6 +350,12 @@ fn local_misuse_is_an_error_and_queues_nothing() {
     let mut connect_origin = RequestHead::new(Method::Connect, "/x").unwrap();
     connect_origin.headers.append("Host", "a").unwrap();
     assert_eq!(c.send_request(connect_origin), Err(SendError::BadFraming));
+    let mut injected = get("/");
+    injected.method = Method::Other(Bytes::from_static(b"GET / HTTP/1.1\r\nX:"));
+    assert!(matches!(
+        c.send_request(injected),
+        Err(SendError::Invalid(_))
+    ));
     assert_eq!(c.poll_transmit(), None);
     c.send_request(get("/")).unwrap();
     assert_eq!(c.send_request(get("/")), Err(SendError::OutOfTurn));
@@ -603,4 +609,34 @@ fn connect_2xx_carries_no_framing_fields() {
     s.respond(ResponseHead::new(StatusCode::OK), Bytes::new())
         .unwrap();
     assert_eq!(drain_bytes(&mut s), b"HTTP/1.1 200 OK\r\n\r\n");
+}
+
+#[test]
+fn undrained_input_past_the_buffer_limit_is_an_error_after_what_fits() {
+    let limits = Limits {
+        max_buffer: 64,
+        ..Limits::default()
+    };
+    let mut s = ServerConn::new(limits);
+    let req = b"GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    s.handle_input(Instant::ZERO, req);
+    // A second read before the first was decoded: 27 + 40 > 64, refused whole.
+    s.handle_input(Instant::ZERO, &[b'x'; 40]);
+    let evs = events(&mut s);
+    assert!(matches!(evs[0], ServerEvent::Request(_)));
+    assert!(matches!(evs[1], ServerEvent::EndOfMessage(_)));
+    assert!(
+        matches!(&evs[2], ServerEvent::Error(e) if e.kind == ErrorKind::BufferFull { limit: 64 } && e.offset == 27),
+        "{evs:?}"
+    );
+    // The request before the overflow is still answered, then the 413 and a close.
+    s.respond(ResponseHead::new(StatusCode::OK), Bytes::new())
+        .unwrap();
+    let wire = String::from_utf8(drain_bytes(&mut s)).unwrap();
+    assert!(wire.starts_with("HTTP/1.1 200 OK\r\n"), "{wire}");
+    assert!(
+        wire.contains("HTTP/1.1 413 Content Too Large\r\n"),
+        "{wire}"
+    );
+    assert!(s.is_closed());
 }

@@ -143,6 +143,11 @@ impl ClientConn {
     /// `Transfer-Encoding: chunked`, or neither (then it has no body). An HTTP/1.1 request
     /// must carry exactly one `Host` (RFC 9112 3.2). Nothing is queued on error.
     ///
+    /// With `Expect: 100-continue` and a body, the wait for `100 Continue` is timed from
+    /// the latest `now` the machine was given; call
+    /// [`handle_timeout`](Machine::handle_timeout) with the current time first if the
+    /// machine has been idle.
+    ///
     /// ```
     /// use wirestate::http::{ClientConn, Method, RequestHead, SendError};
     /// let mut c = ClientConn::new(Default::default());
@@ -155,6 +160,10 @@ impl ClientConn {
         }
         if self.send != Send::Idle {
             return Err(SendError::OutOfTurn);
+        }
+        // `Method::Other` can be built directly, so its token is checked here.
+        if let Method::Other(m) = &req.method {
+            Method::from_bytes(m)?;
         }
         let info = parse::info_of(&req.headers).map_err(|_| SendError::BadFraming)?;
         let hosts = info.host_count;
@@ -388,7 +397,7 @@ impl Machine for ClientConn {
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.out.pop_front()
+        super::encode::coalesce(&mut self.out)
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

@@ -2,6 +2,7 @@
 //! was built, so writing cannot fail; the framing checks live with the machines.
 
 use super::head::{Headers, RequestHead, ResponseHead};
+use alloc::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 
 /// Writes `name: value\r\n` for every field.
@@ -67,4 +68,35 @@ pub(crate) fn response_head(head: &ResponseHead, extra: &[(&[u8], &[u8])]) -> By
     }
     out.extend_from_slice(b"\r\n");
     out.freeze()
+}
+
+/// Pieces smaller than this together are sent as one: a head and a small body, or
+/// several pipelined answers, cost one write instead of one per piece.
+const COALESCE: usize = 16 * 1024;
+
+/// The next transmit: the front piece, joined with the small pieces after it.
+pub(crate) fn coalesce(out: &mut VecDeque<Bytes>) -> Option<Bytes> {
+    let first = out.pop_front()?;
+    match out.front() {
+        Some(next) if first.len() + next.len() <= COALESCE => {}
+        _ => return Some(first),
+    }
+    let total: usize = out
+        .iter()
+        .scan(first.len(), |acc, b| {
+            *acc += b.len();
+            (*acc <= COALESCE).then_some(*acc)
+        })
+        .last()
+        .unwrap_or(first.len());
+    let mut joined = BytesMut::with_capacity(total);
+    joined.extend_from_slice(&first);
+    while let Some(next) = out.front() {
+        if joined.len() + next.len() > COALESCE {
+            break;
+        }
+        joined.extend_from_slice(next);
+        out.pop_front();
+    }
+    Some(joined.freeze())
 }

@@ -239,7 +239,12 @@ pub(crate) fn classify_target(b: &[u8]) -> Result<TargetForm, usize> {
     if let Some(at) = b.iter().position(|&c| !(0x21..=0x7e).contains(&c)) {
         return Err(at);
     }
-    if b[0] == b'/' {
+    classify_form(b)
+}
+
+/// The form of a non-empty target whose bytes are already known to be VCHARs.
+pub(crate) fn classify_form(b: &[u8]) -> Result<TargetForm, usize> {
+    if b.first() == Some(&b'/') {
         return Ok(TargetForm::Origin);
     }
     if b == b"*" {

@@ -16,8 +16,8 @@ pub(crate) struct Span {
 /// The header (or trailer) section of a message: field lines in received order,
 /// duplicates kept, original case kept.
 ///
-/// A parsed section is one frozen [`Bytes`] plus offsets into it, so parsing allocates
-/// nothing per field and nothing at all for up to 16 fields. Accessors borrow from it.
+/// A parsed section is one frozen [`Bytes`] plus one exactly sized list of offsets into
+/// it, so parsing allocates once per section, never per field. Accessors borrow from it.
 ///
 /// ```
 /// use wirestate::http::Headers;
@@ -54,7 +54,7 @@ impl Headers {
         }
     }
 
-    /// A section over `buf` with room for `n` spans: inline when it fits.
+    /// A section over `buf` with these spans.
     pub(crate) fn from_parts(buf: Bytes, spans: alloc::vec::Vec<Span>) -> Headers {
         Headers { buf, spans }
     }

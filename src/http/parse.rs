@@ -10,7 +10,7 @@
 use super::chars::{first_invalid_value_byte, is_token};
 use super::error::{ErrorKind, HttpError};
 use super::head::{
-    classify_target, Method, RequestHead, RequestTarget, ResponseHead, StatusCode, TargetForm,
+    classify_form, Method, RequestHead, RequestTarget, ResponseHead, StatusCode, TargetForm,
     Version,
 };
 use super::headers::{trim_ows, Headers, Span};
@@ -353,7 +353,8 @@ pub(crate) fn parse_request(
         }
         Some(_) => return Err(bad_byte(&line[sp2..=sp2], sp2, ErrorKind::InvalidTarget)),
     }
-    let form = classify_target(&line[sp1 + 1..sp2])
+    // The loop above has checked every target byte is a VCHAR.
+    let form = classify_form(&line[sp1 + 1..sp2])
         .map_err(|at| bad_byte(&line[sp1 + 1..sp2], sp1 + 1 + at, ErrorKind::InvalidTarget))?;
     let version =
         parse_version(&line[sp2 + 1..], sp2 + 1).map_err(|e| match memchr(b'\r', line) {
@@ -461,10 +462,11 @@ pub(crate) fn parse_fields(
             b' ' | b'\t' => return Err((ErrorKind::ObsFold, pos)),
             _ => {}
         }
-        let mut i = pos;
-        while is_token(at(i)) {
-            i += 1;
-        }
+        let i = pos
+            + h[pos..]
+                .iter()
+                .position(|&c| !is_token(c))
+                .unwrap_or(h.len() - pos);
         match at(i) {
             b':' if i > pos => {}
             b' ' | b'\t' if i > pos => {

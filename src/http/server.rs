@@ -665,7 +665,7 @@ impl Machine for ServerConn {
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.out.pop_front()
+        super::encode::coalesce(&mut self.out)
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
