@@ -634,3 +634,22 @@ fn rejections_carry_rule_and_stream_offset() {
         ]
     );
 }
+
+#[test]
+fn unread_pipelined_input_over_the_limit_is_421() {
+    let mut cfg = config();
+    cfg.limits.recv_buffer = 1024;
+    let mut s = SmtpServer::new(cfg);
+    drain_bytes(&mut s);
+    // The caller never drains events, so nothing is decoded: the buffer fills. (It
+    // always holds at least one longest line, here the 12288-octet AUTH line.)
+    s.handle_input(Instant::ZERO, &b"NOOP\r\n".repeat(1500));
+    assert!(!s.is_closed());
+    s.handle_input(Instant::ZERO, &b"NOOP\r\n".repeat(1500));
+    assert!(s.is_closed());
+    assert_eq!(
+        events(&mut s),
+        vec![ServerEvent::Closed(CloseReason::InputOverflow)]
+    );
+    assert_eq!(codes(&drain_bytes(&mut s)), vec![421]);
+}

@@ -24,7 +24,8 @@ pub struct ServerLimits {
     /// Most recipients per transaction: 100, the minimum servers must take (4.5.3.1.8);
     /// more get `452 4.5.3`.
     pub recipients: usize,
-    /// Most undecoded input held (pipelined commands waiting for the caller).
+    /// Most undecoded input held (pipelined commands waiting for the caller); never
+    /// less than the longest line. More is a `421 4.7.0` and the end of the connection.
     pub recv_buffer: usize,
     /// Errors (500, 501, 503, ...) before the server says 421 and closes.
     pub errors: usize,
