@@ -29,6 +29,9 @@ pub struct ServerLimits {
     pub recv_buffer: usize,
     /// Errors (500, 501, 503, ...) before the server says 421 and closes.
     pub errors: usize,
+    /// Longest reverse or forward path, brackets included: 256 (4.5.3.1.3); longer
+    /// ones get `501` "path too long" (4.5.3.1.10).
+    pub path: usize,
 }
 
 impl Default for ServerLimits {
@@ -40,6 +43,7 @@ impl Default for ServerLimits {
             recipients: 100,
             recv_buffer: 256 * 1024,
             errors: 20,
+            path: super::address::MAX_PATH,
         }
     }
 }
