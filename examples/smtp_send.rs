@@ -12,7 +12,7 @@
 mod support;
 
 use std::io::{Read, Seek};
-use support::smtp_io::{has_8bit, send_messages, Dir};
+use support::smtp_io::{scan, send_messages, Dir};
 use support::Args;
 use wirestate::smtp::*;
 
@@ -50,26 +50,28 @@ fn main() {
 
     // A file is scanned for 8-bit octets first and then streamed; stdin is read into
     // memory because it cannot be read twice.
-    let (body, eight_bit): (Box<dyn Read>, bool) = match args.positional.first() {
+    let (body, (eight_bit, size)): (Box<dyn Read>, (bool, u64)) = match args.positional.first() {
         Some(path) => {
             let mut f = std::fs::File::open(path).unwrap_or_else(|e| fail(format!("{path}: {e}")));
-            let eight = has_8bit(&mut f).unwrap_or_else(|e| fail(format!("{path}: {e}")));
+            let found = scan(&mut f).unwrap_or_else(|e| fail(format!("{path}: {e}")));
             f.rewind().unwrap_or_else(|e| fail(format!("{path}: {e}")));
-            (Box::new(std::io::BufReader::new(f)), eight)
+            (Box::new(std::io::BufReader::new(f)), found)
         }
         None => {
             let mut all = Vec::new();
             std::io::stdin()
                 .read_to_end(&mut all)
                 .unwrap_or_else(|e| fail(format!("stdin: {e}")));
-            let eight = all.iter().any(|&b| b >= 0x80);
-            (Box::new(std::io::Cursor::new(all)), eight)
+            let found = scan(&mut all.as_slice()).unwrap_or_else(|e| fail(format!("stdin: {e}")));
+            (Box::new(std::io::Cursor::new(all)), found)
         }
     };
     let mut env = Envelope::new(from, recipients);
     if eight_bit {
         env.params.body = Some(Body::EightBitMime);
     }
+    // Sent only if the server offers SIZE; one over its limit fails before sending.
+    env.params.size = Some(size);
 
     let mut cfg = ClientConfig::new(args.get("helo").unwrap_or("localhost"))
         .unwrap_or_else(|e| fail(format!("--helo: {e}")));

@@ -62,6 +62,7 @@ const ROWS: &[(&str, Tweak, &str, &[u16])] = &[
     ("RFC 5321 4.1.2: source route accepted and ignored", PLAIN, "HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<@h.int,@j.org:u@d.bar.org>\r\n", &[250, 250, 250]),
     ("RFC 5321 4.1.2: quoted local-part", PLAIN, "HELO c\r\nMAIL FROM:<\"a b\"@c.d>\r\n", &[250, 250]),
     ("RFC 5321 4.5.3.1.1: local-part over 64 octets: 501", PLAIN, "HELO c\r\nMAIL FROM:<aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@b.c>\r\n", &[250, 501]),
+    ("RFC 5321 4.5.3.1.3: path over the limit: 501", |c| c.limits.path = 12, "HELO c\r\nMAIL FROM:<abc@def.gh>\r\nMAIL FROM:<abcd@def.gh>\r\n", &[250, 250, 501]),
     ("RFC 5321 4.5.3.1.8: recipients over the limit: 452", |c| c.limits.recipients = 2, "HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<a@b.c>\r\nRCPT TO:<b@b.c>\r\nRCPT TO:<c@b.c>\r\n", &[250, 250, 250, 250, 452]),
     ("RFC 1870 6.1: declared SIZE over the limit: 552", |c| c.max_message_size = Some(100), "EHLO c\r\nMAIL FROM:<a@b.c> SIZE=101\r\n", &[250, 552]),
     ("RFC 1870 6.3: actual size over the limit: 552 after the end", |c| c.max_message_size = Some(10), "EHLO c\r\nMAIL FROM:<a@b.c> SIZE=5\r\nRCPT TO:<x@y.z>\r\nDATA\r\n0123456789abc\r\n.\r\nNOOP\r\n", &[250, 250, 250, 354, 552, 250]),
@@ -633,4 +634,23 @@ fn rejections_carry_rule_and_stream_offset() {
             ("RFC 5321 4.2.4: unknown command", 25)
         ]
     );
+}
+
+#[test]
+fn unread_pipelined_input_over_the_limit_is_421() {
+    let mut cfg = config();
+    cfg.limits.recv_buffer = 1024;
+    let mut s = SmtpServer::new(cfg);
+    drain_bytes(&mut s);
+    // The caller never drains events, so nothing is decoded: the buffer fills. (It
+    // always holds at least one longest line, here the 12288-octet AUTH line.)
+    s.handle_input(Instant::ZERO, &b"NOOP\r\n".repeat(1500));
+    assert!(!s.is_closed());
+    s.handle_input(Instant::ZERO, &b"NOOP\r\n".repeat(1500));
+    assert!(s.is_closed());
+    assert_eq!(
+        events(&mut s),
+        vec![ServerEvent::Closed(CloseReason::InputOverflow)]
+    );
+    assert_eq!(codes(&drain_bytes(&mut s)), vec![421]);
 }

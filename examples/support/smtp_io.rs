@@ -376,16 +376,25 @@ fn flush(
     Ok(())
 }
 
-/// True if `reader` holds any octet above 127 (the message then needs 8BITMIME).
-pub fn has_8bit(reader: &mut dyn Read) -> io::Result<bool> {
+/// What a message needs before it is sent: whether it holds 8-bit octets (then it needs
+/// 8BITMIME) and its size once every line ends in CRLF (declared with SIZE, RFC 1870 3).
+pub fn scan(reader: &mut dyn Read) -> io::Result<(bool, u64)> {
     let mut buf = vec![0u8; 64 * 1024];
+    let (mut eight, mut size, mut prev) = (false, 0u64, 0u8);
     loop {
         let n = reader.read(&mut buf)?;
         if n == 0 {
-            return Ok(false);
+            return Ok((eight, size));
         }
-        if buf[..n].iter().any(|&b| b >= 0x80) {
-            return Ok(true);
+        for &b in &buf[..n] {
+            eight |= b >= 0x80;
+            // A bare LF (and a bare CR) goes out as CRLF: one octet more each.
+            size += if (b == b'\n' && prev != b'\r') || (prev == b'\r' && b != b'\n') {
+                2
+            } else {
+                1
+            };
+            prev = b;
         }
     }
 }

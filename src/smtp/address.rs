@@ -18,7 +18,9 @@ pub const MAX_LOCAL_PART: usize = 64;
 /// assert_eq!(wirestate::smtp::MAX_DOMAIN, 255);
 /// ```
 pub const MAX_DOMAIN: usize = 255;
-/// Longest path, including the angle brackets, in octets (RFC 5321 4.5.3.1.3).
+/// Longest path, including the angle brackets, in octets (RFC 5321 4.5.3.1.3): the
+/// default of the server's settable `ServerLimits::path`. The parsers themselves are
+/// bounded by the local-part and domain limits and the command line.
 ///
 /// ```
 /// assert_eq!(wirestate::smtp::MAX_PATH, 256);
@@ -497,9 +499,6 @@ fn split_path(s: &str) -> Result<(&str, &str), SyntaxError> {
         }
         _ => end,
     };
-    if end + 1 > MAX_PATH {
-        return Err(err("RFC 5321 4.5.3.1.3: path longer than 256 octets", 0));
-    }
     let mut inner = &s[1..end];
     if inner.starts_with('@') {
         // A-d-l = At-domain *( "," At-domain ) ":"

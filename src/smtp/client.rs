@@ -85,6 +85,10 @@ pub struct ClientConfig {
     pub timeouts: ClientTimeouts,
     /// Most undecoded reply bytes held.
     pub recv_buffer: usize,
+    /// Longest reply line including CRLF: 512 (RFC 5321 4.5.3.1.5).
+    pub reply_line: usize,
+    /// Most lines in one reply (bounds a multi-line EHLO reply): 128.
+    pub reply_lines: usize,
 }
 
 impl ClientConfig {
@@ -104,6 +108,8 @@ impl ClientConfig {
             auth_without_tls: false,
             timeouts: ClientTimeouts::default(),
             recv_buffer: 64 * 1024,
+            reply_line: super::reply::MAX_REPLY_LINE,
+            reply_lines: 128,
         })
     }
 }
@@ -361,7 +367,7 @@ impl SmtpClient {
     pub fn new(config: ClientConfig) -> SmtpClient {
         let mut c = SmtpClient {
             buf: RecvBuffer::new(config.recv_buffer.max(1024)),
-            parser: ReplyParser::new(),
+            parser: ReplyParser::with_limits(config.reply_line, config.reply_lines),
             out: BytesMut::new(),
             events: VecDeque::new(),
             expect: VecDeque::new(),

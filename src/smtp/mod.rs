@@ -33,6 +33,7 @@ mod client;
 mod client_flow;
 mod command;
 mod ext;
+mod params;
 mod reply;
 mod server;
 mod server_auth;

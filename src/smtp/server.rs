@@ -604,7 +604,20 @@ impl SmtpServer {
         self.decide(Pending::Hello(verb), ServerEvent::Hello { verb, host });
     }
 
+    /// RFC 5321 4.5.3.1.3 / 4.5.3.1.10: a path over the limit is "501 Path too long".
+    fn path_too_long(&mut self, path: &dyn core::fmt::Display, enh: (u8, u16, u16)) -> bool {
+        if format!("{path}").len() <= self.config.limits.path {
+            return false;
+        }
+        let r = self.r(501, enh, "Path too long");
+        self.refuse(r, "RFC 5321 4.5.3.1.3: path longer than the limit");
+        true
+    }
+
     fn mail(&mut self, from: ReversePath, params: MailParams) {
+        if self.path_too_long(&from, (5, 1, 7)) {
+            return;
+        }
         if self.hello.is_none() {
             return self.seq(
                 "Send HELO/EHLO first",
@@ -659,6 +672,9 @@ impl SmtpServer {
     }
 
     fn rcpt(&mut self, to: ForwardPath, params: RcptParams) {
+        if self.path_too_long(&to, (5, 1, 3)) {
+            return;
+        }
         let Some(tx) = &self.tx else {
             return self.seq("Need MAIL command", "RFC 5321 4.1.4: RCPT before MAIL");
         };

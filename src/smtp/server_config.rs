@@ -24,10 +24,14 @@ pub struct ServerLimits {
     /// Most recipients per transaction: 100, the minimum servers must take (4.5.3.1.8);
     /// more get `452 4.5.3`.
     pub recipients: usize,
-    /// Most undecoded input held (pipelined commands waiting for the caller).
+    /// Most undecoded input held (pipelined commands waiting for the caller); never
+    /// less than the longest line. More is a `421 4.7.0` and the end of the connection.
     pub recv_buffer: usize,
     /// Errors (500, 501, 503, ...) before the server says 421 and closes.
     pub errors: usize,
+    /// Longest reverse or forward path, brackets included: 256 (4.5.3.1.3); longer
+    /// ones get `501` "path too long" (4.5.3.1.10).
+    pub path: usize,
 }
 
 impl Default for ServerLimits {
@@ -39,6 +43,7 @@ impl Default for ServerLimits {
             recipients: 100,
             recv_buffer: 256 * 1024,
             errors: 20,
+            path: super::address::MAX_PATH,
         }
     }
 }
