@@ -60,6 +60,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod base64;
 pub mod buffer;
 pub mod dot;
 pub mod greeting;

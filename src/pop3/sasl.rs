@@ -8,82 +8,9 @@
 //! ```
 
 use alloc::vec::Vec;
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::Bytes;
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Appends the padded base64 form of `data` to `out`.
-///
-/// ```
-/// let mut out = bytes::BytesMut::new();
-/// wirestate::pop3::sasl::base64_encode(b"\0tim\0tanstaaftanstaaf", &mut out);
-/// assert_eq!(&out[..], b"AHRpbQB0YW5zdGFhZnRhbnN0YWFm");
-/// ```
-pub fn base64_encode(data: &[u8], out: &mut BytesMut) {
-    out.reserve(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.put_u8(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]);
-            } else {
-                out.put_u8(b'=');
-            }
-        }
-    }
-}
-
-fn value(c: u8) -> Option<u32> {
-    Some(match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    } as u32)
-}
-
-/// Decodes padded base64; `None` for anything else (wrong length, stray octets, bits
-/// set in the padding: RFC 4648 section 3.5 lets a decoder refuse those, and refusing
-/// keeps one meaning per string).
-///
-/// ```
-/// use wirestate::pop3::sasl::base64_decode;
-/// assert_eq!(base64_decode(b"AHRpbQB0YW5zdGFhZnRhbnN0YWFm").unwrap(), b"\0tim\0tanstaaftanstaaf");
-/// assert!(base64_decode(b"abc").is_none());
-/// assert!(base64_decode(b"").unwrap().is_empty());
-/// ```
-pub fn base64_decode(text: &[u8]) -> Option<Vec<u8>> {
-    if text.len() % 4 != 0 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(text.len() / 4 * 3);
-    let quads = text.len() / 4;
-    for (qi, q) in text.chunks(4).enumerate() {
-        let pad = q.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && qi + 1 != quads) {
-            return None;
-        }
-        let mut n = 0u32;
-        for &c in &q[..4 - pad] {
-            n = (n << 6) | value(c)?;
-        }
-        n <<= 6 * pad as u32;
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        // Non-zero bits under the padding would give a second spelling of the same data.
-        if (pad == 1 && bytes[2] != 0) || (pad == 2 && (bytes[1] != 0 || bytes[2] != 0)) {
-            return None;
-        }
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    Some(out)
-}
+pub use crate::base64::{decode as base64_decode, encode_into as base64_encode};
 
 /// The three fields of a SASL PLAIN message (RFC 4616 section 2):
 /// `[authzid] NUL authcid NUL passwd`.

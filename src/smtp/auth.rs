@@ -131,43 +131,7 @@ impl Credentials {
     }
 }
 
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Base64 with padding (RFC 4648 4).
-///
-/// ```
-/// assert_eq!(wirestate::smtp::base64_encode(b"Username:"), "VXNlcm5hbWU6");
-/// ```
-pub fn base64_encode(raw: &[u8]) -> String {
-    let mut s = String::with_capacity(raw.len().div_ceil(3) * 4);
-    for chunk in raw.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                s.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    s
-}
-
-fn sextet(c: u8) -> Option<u32> {
-    Some(match c {
-        b'A'..=b'Z' => c - b'A',
-        b'a'..=b'z' => c - b'a' + 26,
-        b'0'..=b'9' => c - b'0' + 52,
-        b'+' => 62,
-        b'/' => 63,
-        _ => return None,
-    } as u32)
-}
+pub use crate::base64::{decode as base64_decode, encode as base64_encode};
 
 /// True if `s` is canonical padded base64 (RFC 4648 4), the only form RFC 4954 4 allows.
 ///
@@ -176,39 +140,7 @@ fn sextet(c: u8) -> Option<u32> {
 /// assert!(!wirestate::smtp::auth::is_base64(b"AGEAYg="));
 /// ```
 pub fn is_base64(s: &[u8]) -> bool {
-    base64_decode(s).is_some()
-}
-
-/// Decodes padded base64; `None` on any deviation (bad length, alphabet, padding).
-///
-/// ```
-/// assert_eq!(wirestate::smtp::base64_decode(b"UGFzc3dvcmQ6").unwrap(), b"Password:");
-/// assert!(wirestate::smtp::base64_decode(b"abc").is_none());
-/// ```
-pub fn base64_decode(s: &[u8]) -> Option<Vec<u8>> {
-    if s.len() % 4 != 0 {
-        return None;
-    }
-    let mut out = Vec::with_capacity(s.len() / 4 * 3);
-    let quads = s.len() / 4;
-    for (qi, q) in s.chunks(4).enumerate() {
-        let pad = q.iter().rev().take_while(|&&c| c == b'=').count();
-        if pad > 2 || (pad > 0 && qi + 1 != quads) {
-            return None;
-        }
-        let mut n = 0u32;
-        for &c in &q[..4 - pad] {
-            n = n << 6 | sextet(c)?;
-        }
-        n <<= 6 * pad as u32;
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        // Canonical: the bits dropped by padding must be zero.
-        if (pad == 1 && bytes[2] != 0) || (pad == 2 && bytes[1] != 0) {
-            return None;
-        }
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    Some(out)
+    crate::base64::decode(s).is_some()
 }
 
 #[cfg(test)]

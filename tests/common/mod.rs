@@ -70,13 +70,15 @@ impl<C: Machine, S: Machine> Pair<C, S> {
             }
             let to_server = drain(&mut self.client);
             if !to_server.is_empty() {
-                self.client_wire.extend(to_server.iter().flat_map(|b| b.iter()));
+                self.client_wire
+                    .extend(to_server.iter().flat_map(|b| b.iter()));
                 deliver(&mut self.server, self.now, &to_server, self.split);
                 moved = true;
             }
             let to_client = drain(&mut self.server);
             if !to_client.is_empty() {
-                self.server_wire.extend(to_client.iter().flat_map(|b| b.iter()));
+                self.server_wire
+                    .extend(to_client.iter().flat_map(|b| b.iter()));
                 deliver(&mut self.client, self.now, &to_client, self.split);
                 moved = true;
             }
@@ -211,7 +213,10 @@ impl Drop for ChildGuard {
 /// Starts a server program with `--addr 127.0.0.1:0` appended and waits (at most 60 s)
 /// for the `listening on ADDR` line it prints on stderr; returns it and its address.
 /// The rest of its stderr is passed through to the test's stderr.
-pub fn spawn_server(program: &std::path::Path, args: &[&str]) -> (ChildGuard, std::net::SocketAddr) {
+pub fn spawn_server(
+    program: &std::path::Path,
+    args: &[&str],
+) -> (ChildGuard, std::net::SocketAddr) {
     use std::io::BufRead;
     let mut child = std::process::Command::new(program)
         .args(args)
