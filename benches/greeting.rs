@@ -467,7 +467,7 @@ fn load_run() {
         for other in programs.iter().map(|p| p.label).filter(|l| *l != OURS) {
             if let Some(o) = find(other) {
                 println!(
-                    "{conns:>6} conns  ours/{other:<10} messages/s {:>6.2}x   cpu/msg {:>6.2}x",
+                    "{conns:>6} conns  ours/{other:<10} messages/s {:>7.2}x   cpu/msg {:>7.3}x",
                     ours.msgs_per_sec / o.msgs_per_sec,
                     ours.cpu_us_per_msg / o.cpu_us_per_msg
                 );
