@@ -12,14 +12,16 @@
 //! connection open (VmRSS), and our ratios to the C and Python servers.
 //!
 //! Knobs: `WIRESTATE_LOAD_CONNS` (default `1000,10000`), `WIRESTATE_LOAD_MESSAGES` (total
-//! messages per server and connection count, default 200000, at least 20 per connection),
+//! messages per server and connection count, default 200000),
 //! `WIRESTATE_LOAD_SERVERS` (comma-separated label words to keep, e.g. `mio,C`),
 //! `WIRESTATE_LOAD_EXTRA` (`label=/path/to/server,...`: more servers in the same turns),
-//! `WIRESTATE_LOAD_ROUNDS` (default 5: the machine may be shared, so our server and the C
-//! server take turns this many times and the summary gives medians and the spread; the
-//! Python server runs once).
-//! Every connection is a file descriptor in the load generator and one in the server, so
-//! the open-files limit must exceed the largest N: `bash -c 'ulimit -n 20000; ...'`.
+//! `WIRESTATE_LOAD_SLICES` (default 10: the machine may be shared, so the compiled servers
+//! hold their connections at once and take turns slice by slice, or, when the open-files
+//! limit does not allow that, reconnect for every slice; the table gives the median slice
+//! and the spread; the Python server runs alone, in one slice).
+//! Every connection is a file descriptor in the load generator (for every compiled server
+//! at once) and one in its server. The bench raises its open-files limit with `prlimit`
+//! when it may (as root); otherwise run it under `bash -c 'ulimit -n 40000; ...'`.
 
 #[path = "support/load.rs"]
 mod load;
@@ -99,29 +101,30 @@ fn machine(c: &mut Criterion) {
 
 use servers::{OURS, PYTHON};
 
-/// One server's figures at one connection count.
-#[derive(Clone)]
-struct Row {
-    label: &'static str,
-    conns: usize,
-    per_conn: usize,
-    msgs_per_sec: f64,
-    cpu_us_per_msg: f64,
-    rss_start: u64,
-    rss_idle: u64,
-    rss_busy: u64,
-    client_cpu_pct: f64,
-    errors: u64,
-    /// False when the timed run hit [`RUN_LIMIT`] before every reply came back.
-    complete: bool,
-}
-
-/// The longest a timed run may take; a server that has not answered everything by then
+/// The longest one timed run may take; a server that has not answered everything by then
 /// is measured on what it did answer, and marked.
 const RUN_LIMIT: Duration = Duration::from_secs(60);
 
-fn measure(program: &servers::Program, conns: usize, total: usize) -> std::io::Result<Row> {
-    let per_conn = (total / conns).max(20);
+/// One server with its connections open, and what it has done so far.
+struct Contender {
+    label: &'static str,
+    server: servers::Server,
+    load: load::Load,
+    rss_start: u64,
+    rss_idle: u64,
+    cpu: Duration,
+    client_cpu: Duration,
+    wall: Duration,
+    answered: u64,
+    /// messages/s of each timed slice.
+    rates: Vec<f64>,
+    complete: bool,
+}
+
+/// Starts `program`, opens `conns` connections, samples memory before and after, and
+/// exchanges one untimed message per connection so first-message allocations are not
+/// timed.
+fn open(program: &servers::Program, conns: usize) -> std::io::Result<Contender> {
     let server = servers::start(program);
     std::thread::sleep(Duration::from_millis(300));
     let rss_start = server.rss();
@@ -129,7 +132,6 @@ fn measure(program: &servers::Program, conns: usize, total: usize) -> std::io::R
     // Let the server settle (the Python server starts a thread per connection).
     std::thread::sleep(Duration::from_millis(500));
     let rss_idle = server.rss();
-    // One warm-up exchange per connection, so first-message allocations are not timed.
     let warm = load.run(1, RUN_LIMIT)?;
     if !warm.complete {
         return Err(std::io::Error::other(format!(
@@ -138,29 +140,83 @@ fn measure(program: &servers::Program, conns: usize, total: usize) -> std::io::R
             RUN_LIMIT.as_secs()
         )));
     }
-    let cpu0 = server.cpu();
-    let client0 = servers::cpu_time("/proc/self/stat");
-    let run = load.run(per_conn, RUN_LIMIT)?;
-    let wall = run.wall;
-    let client_cpu = servers::cpu_time("/proc/self/stat") - client0;
-    let cpu = server.cpu() - cpu0;
-    let rss_busy = server.rss();
-    let errors = load.errors;
-    load.finish()?;
-    let messages = run.answered as f64;
-    Ok(Row {
-        complete: run.complete,
+    Ok(Contender {
         label: program.label,
-        conns,
-        per_conn,
-        msgs_per_sec: messages / wall.as_secs_f64(),
-        cpu_us_per_msg: cpu.as_secs_f64() * 1e6 / messages,
+        server,
+        load,
         rss_start,
         rss_idle,
-        rss_busy,
-        client_cpu_pct: 100.0 * client_cpu.as_secs_f64() / wall.as_secs_f64(),
-        errors,
+        cpu: Duration::ZERO,
+        client_cpu: Duration::ZERO,
+        wall: Duration::ZERO,
+        answered: 0,
+        rates: Vec::new(),
+        complete: true,
     })
+}
+
+/// One timed slice: `per_conn` lockstep messages on every connection, with the server's
+/// CPU time (utime + stime) and ours read before and after.
+fn slice(c: &mut Contender, per_conn: usize) -> std::io::Result<()> {
+    let cpu0 = c.server.cpu();
+    let client0 = servers::cpu_time("/proc/self/stat");
+    let run = c.load.run(per_conn, RUN_LIMIT)?;
+    c.client_cpu += servers::cpu_time("/proc/self/stat") - client0;
+    c.cpu += c.server.cpu() - cpu0;
+    c.wall += run.wall;
+    c.answered += run.answered;
+    c.rates.push(run.answered as f64 / run.wall.as_secs_f64());
+    c.complete &= run.complete;
+    Ok(())
+}
+
+/// One server's figures at one connection count.
+struct Row {
+    label: &'static str,
+    conns: usize,
+    per_conn: usize,
+    /// Median over the slices.
+    msgs_per_sec: f64,
+    /// Slowest and fastest slice.
+    spread: (f64, f64),
+    slices: usize,
+    /// All server CPU over all timed messages.
+    cpu_us_per_msg: f64,
+    rss_start: u64,
+    rss_idle: u64,
+    rss_busy: u64,
+    client_cpu_pct: f64,
+    errors: u64,
+    /// False when a timed run hit [`RUN_LIMIT`] before every reply came back.
+    complete: bool,
+}
+
+/// Samples memory with every connection still open, says `exit` everywhere, and sums up.
+fn close(c: Contender, conns: usize) -> Row {
+    let rss_busy = c.server.rss();
+    let errors = c.load.errors;
+    let complete = c.complete && c.load.finish().is_ok();
+    let mut rates = c.rates.clone();
+    rates.sort_by(f64::total_cmp);
+    let messages = c.answered.max(1) as f64;
+    Row {
+        label: c.label,
+        conns,
+        per_conn: c.answered as usize / conns,
+        msgs_per_sec: rates.get(rates.len() / 2).copied().unwrap_or(0.0),
+        spread: (
+            rates.first().copied().unwrap_or(0.0),
+            rates.last().copied().unwrap_or(0.0),
+        ),
+        slices: rates.len(),
+        cpu_us_per_msg: c.cpu.as_secs_f64() * 1e6 / messages,
+        rss_start: c.rss_start,
+        rss_idle: c.rss_idle,
+        rss_busy,
+        client_cpu_pct: 100.0 * c.client_cpu.as_secs_f64() / c.wall.as_secs_f64(),
+        errors,
+        complete,
+    }
 }
 
 fn env_list(name: &str, default: &str) -> Vec<usize> {
@@ -173,12 +229,14 @@ fn env_list(name: &str, default: &str) -> Vec<usize> {
 
 fn print_header() {
     println!(
-        "{:<11} {:>6} {:>9} {:>11} {:>11} {:>10} {:>10} {:>10} {:>9} {:>7} {:>6}",
+        "{:<11} {:>6} {:>6} {:>6} {:>10} {:>17} {:>7} {:>8} {:>8} {:>8} {:>6} {:>7} {:>6}",
         "server",
         "conns",
-        "msgs/conn",
+        "msg/c",
+        "slices",
         "messages/s",
-        "cpu us/msg",
+        "slowest..fastest",
+        "us/msg",
         "RSS0 KiB",
         "idle KiB",
         "busy KiB",
@@ -190,11 +248,13 @@ fn print_header() {
 
 fn print_row(row: &Row) {
     println!(
-        "{:<11} {:>6} {:>9} {:>11.0} {:>11.2} {:>10} {:>10} {:>10} {:>9.0} {:>7.0} {:>6}{}",
+        "{:<11} {:>6} {:>6} {:>6} {:>10.0} {:>17} {:>7.2} {:>8} {:>8} {:>8} {:>6.0} {:>7.0} {:>6}{}",
         row.label,
         row.conns,
         row.per_conn,
+        row.slices,
         row.msgs_per_sec,
+        format!("{:.0}..{:.0}", row.spread.0, row.spread.1),
         row.cpu_us_per_msg,
         row.rss_start / 1024,
         row.rss_idle / 1024,
@@ -204,13 +264,6 @@ fn print_row(row: &Row) {
         row.errors,
         if row.complete { "" } else { "  INCOMPLETE" },
     );
-}
-
-/// The median of `f` over `rows` (the upper one of an even count).
-fn median(rows: &[&Row], f: impl Fn(&Row) -> f64) -> f64 {
-    let mut v: Vec<f64> = rows.iter().map(|r| f(r)).collect();
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
 }
 
 /// `WIRESTATE_LOAD_EXTRA=label=/path/to/server,...`: more servers to take turns with the
@@ -230,17 +283,113 @@ fn extra_programs() -> Vec<servers::Program> {
         .collect()
 }
 
-/// The smallest and largest value of `f` over `rows`.
-fn spread(rows: &[&Row], f: impl Fn(&Row) -> f64) -> (f64, f64) {
-    rows.iter()
-        .map(|r| f(r))
-        .fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(v), hi.max(v)))
+/// Measures the compiled servers together at one connection count: all of them hold
+/// their connections at once and take turns, one slice each, so a burst of other work on
+/// a shared machine hits every server alike instead of whichever ran then.
+fn interleaved(
+    programs: &[&servers::Program],
+    conns: usize,
+    total: usize,
+    slices: usize,
+) -> Vec<Row> {
+    let per_conn = (total / conns / slices).max(1);
+    let mut contenders = Vec::new();
+    for program in programs {
+        match open(program, conns) {
+            Ok(c) => contenders.push(c),
+            Err(e) => println!("{:<11} {:>6} failed: {e}", program.label, conns),
+        }
+    }
+    let n = contenders.len();
+    for s in 0..slices {
+        // Rotate who goes first, so none always follows the same neighbour.
+        for i in 0..n {
+            let c = &mut contenders[(s + i) % n];
+            if let Err(e) = slice(c, per_conn) {
+                println!("{:<11} {:>6} slice failed: {e}", c.label, conns);
+                c.complete = false;
+            }
+        }
+    }
+    contenders.into_iter().map(|c| close(c, conns)).collect()
+}
+
+/// The fallback when this process may not hold every compiled server's connections at
+/// once: each slice starts a server afresh, opens its connections, runs, and closes, the
+/// servers still taking turns slice by slice. Slower (each slice pays for its
+/// connections), but a burst of other work still hits every server alike.
+fn rotating(programs: &[&servers::Program], conns: usize, total: usize, slices: usize) -> Vec<Row> {
+    let per_conn = (total / conns / slices).max(1);
+    let mut runs: Vec<Vec<Row>> = programs.iter().map(|_| Vec::new()).collect();
+    for s in 0..slices {
+        for i in 0..programs.len() {
+            let k = (s + i) % programs.len();
+            let result = open(programs[k], conns).and_then(|mut c| {
+                slice(&mut c, per_conn)?;
+                Ok(close(c, conns))
+            });
+            match result {
+                Ok(row) => runs[k].push(row),
+                Err(e) => println!("{:<11} {:>6} slice failed: {e}", programs[k].label, conns),
+            }
+        }
+    }
+    runs.into_iter()
+        .filter(|r| !r.is_empty())
+        .map(combine)
+        .collect()
+}
+
+/// One row from single-slice rows of the same server: the median slice and the spread,
+/// CPU over all messages, median memory figures.
+fn combine(rows: Vec<Row>) -> Row {
+    let median = |f: &dyn Fn(&Row) -> f64| {
+        let mut v: Vec<f64> = rows.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let messages = |r: &Row| (r.per_conn * r.conns) as f64;
+    let total: f64 = rows.iter().map(messages).sum();
+    let cpu: f64 = rows.iter().map(|r| r.cpu_us_per_msg * messages(r)).sum();
+    let rates = || rows.iter().map(|r| r.msgs_per_sec);
+    Row {
+        label: rows[0].label,
+        conns: rows[0].conns,
+        per_conn: rows.iter().map(|r| r.per_conn).sum(),
+        msgs_per_sec: median(&|r| r.msgs_per_sec),
+        spread: (
+            rates().fold(f64::MAX, f64::min),
+            rates().fold(f64::MIN, f64::max),
+        ),
+        slices: rows.len(),
+        cpu_us_per_msg: cpu / total.max(1.0),
+        rss_start: median(&|r| r.rss_start as f64) as u64,
+        rss_idle: median(&|r| r.rss_idle as f64) as u64,
+        rss_busy: median(&|r| r.rss_busy as f64) as u64,
+        client_cpu_pct: median(&|r| r.client_cpu_pct),
+        errors: rows.iter().map(|r| r.errors).sum(),
+        complete: rows.iter().all(|r| r.complete),
+    }
+}
+
+/// Raises this process's open-files limit to `needed` (children inherit it) with the
+/// `prlimit` program, so the bench needs no libc; returns the limit in force afterwards.
+fn raise_fd_limit(needed: u64) -> u64 {
+    let now = servers::open_files_limit().unwrap_or(1024);
+    if now >= needed {
+        return now;
+    }
+    let _ = std::process::Command::new("prlimit")
+        .arg(format!("--pid={}", std::process::id()))
+        .arg(format!("--nofile={needed}:{needed}"))
+        .status();
+    servers::open_files_limit().unwrap_or(now)
 }
 
 fn load_run() {
     let counts = env_list("WIRESTATE_LOAD_CONNS", "1000,10000");
     let total = env_list("WIRESTATE_LOAD_MESSAGES", "200000")[0];
-    let rounds = env_list("WIRESTATE_LOAD_ROUNDS", "5")[0].max(1);
+    let slices = env_list("WIRESTATE_LOAD_SLICES", "10")[0].max(1);
     let only = std::env::var("WIRESTATE_LOAD_SERVERS").ok();
     let programs: Vec<_> = servers::programs()
         .into_iter()
@@ -250,40 +399,56 @@ fn load_run() {
                 .map_or(true, |o| o.split(',').any(|w| p.label.contains(w)))
         })
         .collect();
-    let fd_limit = servers::open_files_limit().unwrap_or(1024);
+    let compiled: Vec<&servers::Program> = programs.iter().filter(|p| p.label != PYTHON).collect();
+    let python = programs.iter().find(|p| p.label == PYTHON);
     println!(
         "\nsize_of::<GreetingServer>() = {} bytes",
         std::mem::size_of::<GreetingServer>()
     );
     println!(
-        "\nEvery run, in order (the machine is shared, so the servers take turns and the \
-         summary takes medians over {rounds} rounds; the Python server runs once):"
+        "\nCompiled servers hold their connections together and take turns, {slices} timed \
+         slices each;\nmessages/s is the median slice, us/msg is server CPU (utime + stime) over \
+         all slices.\nThe Python server runs alone, one slice, afterwards.\n"
     );
     print_header();
     let mut rows = Vec::new();
     for &conns in &counts {
-        if conns as u64 + 64 > fd_limit {
+        // Each connection is a descriptor here (for every compiled server at once) and
+        // one in its server.
+        let together = (conns * compiled.len().max(1) + 256) as u64;
+        let alone = (conns + 256) as u64;
+        let limit = raise_fd_limit(together);
+        let measured = if limit >= together {
+            interleaved(&compiled, conns, total, slices)
+        } else if limit >= alone {
             println!(
-                "skipping {conns} connections: open-files limit is {fd_limit}; \
-                 run under `bash -c 'ulimit -n {}; ...'`",
-                conns + 1024
+                "({conns} connections: open-files limit {limit} < {together} to hold every \
+                 server's at once; each slice reconnects)"
+            );
+            rotating(&compiled, conns, total, slices)
+        } else {
+            println!(
+                "skipping {conns} connections: the open-files limit is {limit}, {alone} needed; \
+                 run under `bash -c 'ulimit -n {together}; ...'`"
             );
             continue;
+        };
+        for row in measured {
+            print_row(&row);
+            rows.push(row);
         }
-        for round in 0..rounds {
-            for program in &programs {
-                // Its figures are an order of magnitude away; one run says enough, and
-                // thousands of its threads slow everyone else on the machine.
-                if program.label == PYTHON && round > 0 {
-                    continue;
+        if let Some(py) = python {
+            let per_conn = (total / conns).max(20);
+            let result = open(py, conns).and_then(|mut c| {
+                slice(&mut c, per_conn)?;
+                Ok(close(c, conns))
+            });
+            match result {
+                Ok(row) => {
+                    print_row(&row);
+                    rows.push(row);
                 }
-                match measure(program, conns, total) {
-                    Ok(row) => {
-                        print_row(&row);
-                        rows.push(row);
-                    }
-                    Err(e) => println!("{:<11} {:>6} failed: {e}", program.label, conns),
-                }
+                Err(e) => println!("{:<11} {:>6} failed: {e}", py.label, conns),
             }
         }
     }
@@ -293,54 +458,16 @@ fn load_run() {
          figures are for the replies that did.",
         RUN_LIMIT.as_secs()
     );
-    println!("\nSummary (medians):");
-    print_header();
-    let mut summary = Vec::new();
-    for &conns in &counts {
-        for program in &programs {
-            let runs: Vec<&Row> = rows
-                .iter()
-                .filter(|r| r.conns == conns && r.label == program.label)
-                .collect();
-            let Some(first) = runs.first() else { continue };
-            let row = Row {
-                msgs_per_sec: median(&runs, |r| r.msgs_per_sec),
-                cpu_us_per_msg: median(&runs, |r| r.cpu_us_per_msg),
-                rss_start: median(&runs, |r| r.rss_start as f64) as u64,
-                rss_idle: median(&runs, |r| r.rss_idle as f64) as u64,
-                rss_busy: median(&runs, |r| r.rss_busy as f64) as u64,
-                client_cpu_pct: median(&runs, |r| r.client_cpu_pct),
-                errors: runs.iter().map(|r| r.errors).sum(),
-                complete: runs.iter().all(|r| r.complete),
-                ..**first
-            };
-            print_row(&row);
-            if runs.len() > 1 {
-                let (lo, hi) = spread(&runs, |r| r.msgs_per_sec);
-                let (clo, chi) = spread(&runs, |r| r.cpu_us_per_msg);
-                println!(
-                    "{:>18} {} runs: messages/s {lo:.0}..{hi:.0}, cpu us/msg {clo:.2}..{chi:.2}",
-                    "",
-                    runs.len()
-                );
-            }
-            summary.push(row);
-        }
-    }
     println!("\nRatios (messages/s: higher is better for ours; cpu/msg: lower is better for ours)");
     for &conns in &counts {
-        let find = |label: &str| {
-            summary
-                .iter()
-                .find(|r| r.conns == conns && r.label == label)
-        };
+        let find = |label: &str| rows.iter().find(|r| r.conns == conns && r.label == label);
         let Some(ours) = find(OURS) else {
             continue;
         };
         for other in programs.iter().map(|p| p.label).filter(|l| *l != OURS) {
             if let Some(o) = find(other) {
                 println!(
-                    "{conns:>6} conns  ours/{other:<10} messages/s {:>6.2}x   cpu/msg {:>6.2}x",
+                    "{conns:>6} conns  ours/{other:<10} messages/s {:>7.2}x   cpu/msg {:>7.3}x",
                     ours.msgs_per_sec / o.msgs_per_sec,
                     ours.cpu_us_per_msg / o.cpu_us_per_msg
                 );

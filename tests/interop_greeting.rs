@@ -186,3 +186,36 @@ fn mio_server_handles_200_concurrent_clients() {
         h.join().expect("client thread");
     }
 }
+
+/// A client that pipelines far more than the machine's 64 KiB buffer before reading a
+/// single reply: the mio driver answers each read before the next and stops reading while
+/// replies wait, so nothing overflows and nothing queues without bound. It used to read
+/// the whole burst into the machine first and fail with "more than 65536 undecoded bytes".
+#[test]
+fn mio_server_survives_a_pipelined_flood() {
+    const LINES: usize = 4000;
+    let (_guard, addr) = spawn_server(&example_bin("greeting_mio_server"), &["--framing", "line"]);
+    let name = "x".repeat(1000);
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let mut writer = s.try_clone().unwrap();
+    let line = format!("{name}\n");
+    // 4 MB of input, written before anything is read.
+    let sender = std::thread::spawn(move || {
+        for _ in 0..LINES {
+            writer.write_all(line.as_bytes()).unwrap();
+        }
+        writer.write_all(b"exit\n").unwrap();
+    });
+    let reply = format!("Hello, {name}!\n");
+    let want = "Welcome!\n".len() + LINES * reply.len();
+    let got = read_exact_or_eof(&mut s, want + 1);
+    sender.join().expect("sender");
+    assert_eq!(
+        got.len(),
+        want,
+        "every line answered, then the server closed"
+    );
+    assert!(got.starts_with(b"Welcome!\n"));
+    assert!(got[9..].chunks(reply.len()).all(|r| r == reply.as_bytes()));
+}

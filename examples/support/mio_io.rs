@@ -21,6 +21,11 @@ const LISTENER: Token = Token(usize::MAX);
 struct Conn<M> {
     stream: TcpStream,
     eof: bool,
+    /// An event has reported the peer's FIN; no later edge will repeat it.
+    fin_seen: bool,
+    /// Reading stopped with bytes possibly left in the socket, because the peer was not
+    /// taking our replies; resumed once they are written.
+    read_paused: bool,
     writable_registered: bool,
     deadline: Option<Instant>,
     /// Unwritten transmits; the front one may be partly written. Empty in the common
@@ -81,13 +86,19 @@ where
             let Some(Some(conn)) = conns.get_mut(slot) else {
                 continue;
             };
-            let mut step = Step::Keep;
-            if event.is_readable() || event.is_read_closed() {
-                step = read_ready(conn, now, &mut buf, event.is_read_closed());
-            }
-            if matches!(step, Step::Keep) {
-                step = pump(conn, &mut on_event, &poll, slot, &mut timers);
-            }
+            conn.fin_seen |= event.is_read_closed();
+            let step = if event.is_writable() && !conn.pending.is_empty() && flush(conn).is_err() {
+                Step::Close
+            } else {
+                let read = event.is_readable() || event.is_read_closed();
+                let mut io = Io {
+                    now,
+                    buf: &mut buf,
+                    poll: &poll,
+                    timers: &mut timers,
+                };
+                service(conn, slot, read, &mut io, &mut on_event)
+            };
             if matches!(step, Step::Close) {
                 close(&poll, &mut conns, &mut free, slot);
             }
@@ -106,13 +117,57 @@ where
             }
             conn.deadline = None;
             conn.machine.handle_timeout(now);
+            let mut io = Io {
+                now,
+                buf: &mut buf,
+                poll: &poll,
+                timers: &mut timers,
+            };
             if matches!(
-                pump(conn, &mut on_event, &poll, slot, &mut timers),
+                service(conn, slot, false, &mut io, &mut on_event),
                 Step::Close
             ) {
                 close(&poll, &mut conns, &mut free, slot);
             }
         }
+    }
+}
+
+/// What servicing a connection needs from the loop.
+struct Io<'a> {
+    now: Instant,
+    buf: &'a mut [u8],
+    poll: &'a Poll,
+    timers: &'a mut BinaryHeap<Reverse<(Instant, usize)>>,
+}
+
+/// Reads if `read` (or if reading was paused and the replies have since gone out), then
+/// pumps; repeats while a pump's writes unpause reading, since no new edge would say the
+/// socket still holds the bytes left there.
+fn service<M, H>(
+    conn: &mut Conn<M>,
+    slot: usize,
+    read: bool,
+    io: &mut Io<'_>,
+    on_event: &mut H,
+) -> Step
+where
+    M: Machine,
+    H: FnMut(&mut M, M::Event),
+{
+    let mut read = read || (conn.read_paused && conn.pending.is_empty());
+    loop {
+        if read {
+            conn.read_paused = false;
+            if matches!(read_ready(conn, io.now, io.buf, on_event), Step::Close) {
+                return Step::Close;
+            }
+        }
+        let step = pump(conn, on_event, io.poll, slot, io.timers);
+        if matches!(step, Step::Close) || !(conn.read_paused && conn.pending.is_empty()) {
+            return step;
+        }
+        read = true;
     }
 }
 
@@ -144,6 +199,8 @@ fn accept_all<M: Machine, F: FnMut() -> M>(
                 let mut conn = Conn {
                     stream,
                     eof: false,
+                    fin_seen: false,
+                    read_paused: false,
                     writable_registered: false,
                     deadline: None,
                     pending: VecDeque::new(),
@@ -171,18 +228,24 @@ fn accept_all<M: Machine, F: FnMut() -> M>(
     }
 }
 
-/// Reads until the socket is empty, feeding each read to the machine. `read_closed` says
-/// the event already reported the peer's FIN.
-fn read_ready<M: Machine>(
-    conn: &mut Conn<M>,
-    now: Instant,
-    buf: &mut [u8],
-    read_closed: bool,
-) -> Step {
-    if conn.eof {
-        return Step::Keep;
-    }
+/// Reads until the socket is empty, feeding each read to the machine and answering it
+/// before the next read, so the machine holds only what it has not decoded yet (a partial
+/// line), never a whole burst. Stops early, with `read_paused` set, while replies wait for
+/// the peer to read them: a peer that sends without reading is slowed down by TCP instead
+/// of making us queue its answers without bound.
+fn read_ready<M, H>(conn: &mut Conn<M>, now: Instant, buf: &mut [u8], on_event: &mut H) -> Step
+where
+    M: Machine,
+    H: FnMut(&mut M, M::Event),
+{
     loop {
+        if conn.eof || conn.machine.is_closed() {
+            return Step::Keep;
+        }
+        if !conn.pending.is_empty() {
+            conn.read_paused = true;
+            return Step::Keep;
+        }
         match conn.stream.read(buf) {
             Ok(0) => {
                 conn.eof = true;
@@ -191,13 +254,19 @@ fn read_ready<M: Machine>(
             }
             Ok(n) => {
                 conn.machine.handle_input(now, &buf[..n]);
+                while let Some(event) = conn.machine.poll_event() {
+                    on_event(&mut conn.machine, event);
+                }
+                if flush(conn).is_err() {
+                    return Step::Close;
+                }
                 // A read that left room in the buffer emptied the socket. On Unix, mio's
                 // edge-triggered readiness (epoll(7) EPOLLET, kqueue EV_CLEAR) fires again
                 // for any byte that arrives later, so the read that would only say
                 // WouldBlock is skipped: one syscall fewer per message for a lockstep peer
                 // (tokio does the same, tokio-rs/tokio#4840). Not once the FIN has been
                 // reported, which no later edge would repeat: then read on to the EOF.
-                if cfg!(unix) && n < buf.len() && !read_closed {
+                if cfg!(unix) && n < buf.len() && !conn.fin_seen {
                     return Step::Keep;
                 }
             }
