@@ -19,7 +19,7 @@ fn run(input: &[u8], cut: usize, limits: Limits) -> (Vec<Ev>, Vec<u8>) {
     let mut evs: Vec<Ev> = Vec::new();
     let mut out = Vec::new();
     let cut = cut.min(input.len());
-    let mut pump = |s: &mut ServerConn, evs: &mut Vec<Ev>, out: &mut Vec<u8>| {
+    let pump = |s: &mut ServerConn, evs: &mut Vec<Ev>, out: &mut Vec<u8>| {
         while let Some(e) = s.poll_event() {
             match e {
                 ServerEvent::Request(r) => {

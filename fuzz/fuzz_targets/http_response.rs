@@ -17,7 +17,7 @@ fn run(input: &[u8], cut: usize, head: bool, limits: Limits) -> Vec<String> {
     let mut evs: Vec<String> = Vec::new();
     let mut data = Vec::new();
     let cut = cut.min(input.len());
-    let mut pump = |c: &mut ClientConn, evs: &mut Vec<String>, data: &mut Vec<u8>| {
+    let pump = |c: &mut ClientConn, evs: &mut Vec<String>, data: &mut Vec<u8>| {
         while let Some(e) = c.poll_event() {
             match e {
                 ClientEvent::Data(d) | ClientEvent::Tunnel(d) => data.extend_from_slice(&d),

@@ -20,7 +20,7 @@ fn run(input: &[u8], cut: usize) -> (Vec<String>, Vec<u8>) {
     let mut events = Vec::new();
     let mut data = Vec::new();
     let mut out = Vec::new();
-    let mut push = |e: ClientEvent, events: &mut Vec<String>, data: &mut Vec<u8>| match e {
+    let push = |e: ClientEvent, events: &mut Vec<String>, data: &mut Vec<u8>| match e {
         ClientEvent::Data(b) => data.extend_from_slice(&b),
         e => {
             if !data.is_empty() {
