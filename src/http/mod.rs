@@ -65,6 +65,7 @@ mod error;
 mod head;
 mod headers;
 mod parse;
+mod raw;
 mod server;
 
 pub use body::{BodyEncoder, BodyEvent, ChunkedDecoder};
@@ -75,6 +76,7 @@ pub use head::{
     ResponseHead, StatusCode, TargetForm, Version,
 };
 pub use parse::{BodyKind, HeadParser};
+pub use raw::{RawRequest, RawResponse};
 pub use server::{ServerConn, ServerEvent};
 
 use core::time::Duration;
