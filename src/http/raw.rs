@@ -8,7 +8,9 @@
 //! So the result never differs from the scanner path, and a slow head is still looked at
 //! once per read, not once per byte.
 
+use super::chars::{first_non_vchar, is_token};
 use super::error::HttpError;
+use super::head::classify_form;
 use super::head::{StatusCode, TargetForm, Version};
 use super::headers::Span;
 use super::parse::{
@@ -19,13 +21,58 @@ use super::{Limits, Method};
 use alloc::vec::Vec;
 use core::ops::Range;
 
+/// The request line read straight through, without first searching for its end:
+/// accepts exactly what [`request_line`] accepts, and gives up (`None`) on anything
+/// else, leaving the error to it.
+fn fast_request_line(h: &[u8], limits: &Limits) -> Option<RequestLine> {
+    // method = token, then one SP (RFC 9112 3).
+    let sp1 = h.iter().position(|&c| !is_token(c))?;
+    if sp1 == 0 || h[sp1] != b' ' {
+        return None;
+    }
+    // request-target: VCHARs up to the second SP (RFC 9112 3.2).
+    let t = sp1 + 1;
+    let sp2 = t + first_non_vchar(h.get(t..)?)?;
+    if sp2 == t || h[sp2] != b' ' {
+        return None;
+    }
+    let form = classify_form(&h[t..sp2]).ok()?;
+    let end = sp2 + 9;
+    let version = match h.get(sp2 + 1..end)? {
+        b"HTTP/1.1" => Version::Http11,
+        b"HTTP/1.0" => Version::Http10,
+        _ => return None,
+    };
+    let next = match h.get(end..end + 2)? {
+        b"\r\n" => end + 2,
+        [b'\n', _] if limits.allow_bare_lf => end + 1,
+        _ => return None,
+    };
+    // The authority form belongs to CONNECT and only to it (3.2.3); the asterisk form
+    // only to OPTIONS (3.2.4).
+    let method = &h[..sp1];
+    let form_ok = match form {
+        TargetForm::Authority => method == b"CONNECT",
+        TargetForm::Asterisk => method == b"OPTIONS",
+        _ => method != b"CONNECT",
+    };
+    form_ok.then_some(RequestLine {
+        sp1,
+        sp2,
+        form,
+        version,
+        end,
+        next,
+    })
+}
+
 /// One pass over `h`: a complete request head within every limit, or `None`.
 pub(crate) fn fast_request(
     h: &[u8],
     limits: &Limits,
     spans: &mut Vec<Span>,
 ) -> Option<(RequestLine, HeadInfo, usize)> {
-    let rl = request_line(h, limits).ok()?;
+    let rl = fast_request_line(h, limits)?;
     if rl.end > limits.max_request_line {
         return None;
     }
