@@ -8,7 +8,7 @@
 //! So the result never differs from the scanner path, and a slow head is still looked at
 //! once per read, not once per byte.
 
-use super::chars::{first_non_vchar, is_token};
+use super::chars::{first_invalid_value_byte, first_non_vchar, is_token};
 use super::error::HttpError;
 use super::head::classify_form;
 use super::head::{StatusCode, TargetForm, Version};
@@ -24,6 +24,7 @@ use core::ops::Range;
 /// The request line read straight through, without first searching for its end:
 /// accepts exactly what [`request_line`] accepts, and gives up (`None`) on anything
 /// else, leaving the error to it.
+#[inline]
 fn fast_request_line(h: &[u8], limits: &Limits) -> Option<RequestLine> {
     // method = token, then one SP (RFC 9112 3).
     let sp1 = h.iter().position(|&c| !is_token(c))?;
@@ -67,6 +68,7 @@ fn fast_request_line(h: &[u8], limits: &Limits) -> Option<RequestLine> {
 }
 
 /// One pass over `h`: a complete request head within every limit, or `None`.
+#[inline]
 pub(crate) fn fast_request(
     h: &[u8],
     limits: &Limits,
@@ -76,7 +78,8 @@ pub(crate) fn fast_request(
     if rl.end > limits.max_request_line {
         return None;
     }
-    let (info, len) = fields_into(h, rl.next, limits, spans).ok()?;
+    let mut info = HeadInfo::default();
+    let len = fields_into(h, rl.next, limits, spans, &mut info).ok()?;
     if len > limits.max_head || spans.len() > limits.max_headers {
         return None;
     }
@@ -84,14 +87,58 @@ pub(crate) fn fast_request(
     Some((rl, info, len))
 }
 
+/// The status line read straight through; like [`fast_request_line`], it accepts
+/// exactly what [`status_line`] accepts or gives up.
+#[inline]
+fn fast_status_line(h: &[u8], limits: &Limits) -> Option<StatusLine> {
+    // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 4).
+    let (version, code) = match h.get(..12)? {
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor, b' ', d1, d2, d3] => {
+            let version = match minor {
+                b'1' => Version::Http11,
+                b'0' => Version::Http10,
+                _ => return None,
+            };
+            if !(d1.is_ascii_digit() && d2.is_ascii_digit() && d3.is_ascii_digit()) {
+                return None;
+            }
+            let code = u16::from(d1 - b'0') * 100 + u16::from(d2 - b'0') * 10;
+            (version, code + u16::from(d3 - b'0'))
+        }
+        _ => return None,
+    };
+    let status = StatusCode::new(code).ok()?;
+    // The SP before an empty reason may be missing: then the line ends right here.
+    let reason = match h.get(12)? {
+        b' ' => 13,
+        b'\r' | b'\n' => 12,
+        _ => return None,
+    };
+    let end = reason + first_invalid_value_byte(h.get(reason..)?)?;
+    let next = match h.get(end..end + 2)? {
+        b"\r\n" => end + 2,
+        [b'\n', _] if limits.allow_bare_lf => end + 1,
+        _ => return None,
+    };
+    Some(StatusLine {
+        version,
+        status,
+        reason,
+        end,
+        next,
+    })
+}
+
 /// One pass over `h`: a complete response head within every limit, or `None`.
+#[inline]
 pub(crate) fn fast_response(
     h: &[u8],
     limits: &Limits,
     spans: &mut Vec<Span>,
 ) -> Option<(StatusLine, HeadInfo, usize)> {
-    let sl = status_line(h, limits).ok()?;
-    let (info, len) = fields_into(h, sl.next, limits, spans).ok()?;
+    let sl = fast_status_line(h, limits)?;
+    let mut info = HeadInfo::default();
+    let len = fields_into(h, sl.next, limits, spans, &mut info).ok()?;
     if len > limits.max_head || spans.len() > limits.max_headers {
         return None;
     }
@@ -164,6 +211,42 @@ fn err((kind, at): Fail) -> HttpError {
     }
 }
 
+/// The public result of a parsed request head: its framing decided.
+#[inline]
+fn raw_request(rl: &RequestLine, info: &HeadInfo, len: usize) -> Result<RawRequest, HttpError> {
+    request_body(rl.version, info)
+        .map(|body| RawRequest {
+            len,
+            method: 0..rl.sp1,
+            target: rl.sp1 + 1..rl.sp2,
+            form: rl.form,
+            version: rl.version,
+            body,
+            keep_alive: info.keep_alive(rl.version),
+        })
+        .map_err(err)
+}
+
+/// The public result of a parsed response head: its framing decided.
+#[inline]
+fn raw_response(
+    sl: &StatusLine,
+    info: &HeadInfo,
+    len: usize,
+    method: &Method,
+) -> Result<RawResponse, HttpError> {
+    response_body(sl.version, sl.status, info, method)
+        .map(|(body, reusable)| RawResponse {
+            len,
+            version: sl.version,
+            status: sl.status,
+            reason: sl.reason..sl.end,
+            body,
+            reusable: reusable && info.keep_alive(sl.version),
+        })
+        .map_err(err)
+}
+
 impl HeadParser {
     /// Parses the request head at the start of `input`, writing field offsets into the
     /// parser's own list (kept between heads, so steady-state parsing allocates
@@ -183,48 +266,42 @@ impl HeadParser {
     /// let e = parser.parse_request_bytes(bad).unwrap().unwrap_err();
     /// assert_eq!(e.kind, ErrorKind::BadHost);
     /// ```
+    #[inline]
     pub fn parse_request_bytes(&mut self, input: &[u8]) -> Option<Result<RawRequest, HttpError>> {
-        let fresh = self.scanner_is_fresh();
-        let (rl, info, len) = match fresh
-            .then(|| fast_request(input, &self.limits, &mut self.spans))
-            .flatten()
-        {
-            Some(v) => v,
-            None => {
-                let limit = Some(self.limits.max_request_line);
-                let len = match self.scanner.scan(input, &self.limits, limit) {
-                    Ok(Scan::Complete { len, .. }) => len,
-                    Ok(Scan::Partial) => return None,
-                    Err(e) => {
-                        self.reset_scanner();
-                        return Some(Err(err(e)));
-                    }
-                };
+        // Inlined into the caller so the result is built in its frame: returned through
+        // memory, the head's fields cost store-forwarding stalls comparable to parsing
+        // a short head.
+        if self.scanner_is_fresh() {
+            if let Some((rl, info, len)) = fast_request(input, &self.limits, &mut self.spans) {
+                return Some(raw_request(&rl, &info, len));
+            }
+        }
+        self.request_bytes_resumable(input)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn request_bytes_resumable(&mut self, input: &[u8]) -> Option<Result<RawRequest, HttpError>> {
+        let limit = Some(self.limits.max_request_line);
+        let len = match self.scanner.scan(input, &self.limits, limit) {
+            Ok(Scan::Complete { len, .. }) => len,
+            Ok(Scan::Partial) => return None,
+            Err(e) => {
                 self.reset_scanner();
-                match self.slow_request(&input[..len]) {
-                    Ok((rl, info)) => (rl, info, len),
-                    Err(e) => return Some(Err(err(e))),
-                }
+                return Some(Err(err(e)));
             }
         };
-        Some(
-            request_body(rl.version, &info)
-                .map(|body| RawRequest {
-                    len,
-                    method: 0..rl.sp1,
-                    target: rl.sp1 + 1..rl.sp2,
-                    form: rl.form,
-                    version: rl.version,
-                    body,
-                    keep_alive: info.keep_alive(rl.version),
-                })
-                .map_err(err),
-        )
+        self.reset_scanner();
+        Some(match self.slow_request(&input[..len]) {
+            Ok((rl, info)) => raw_request(&rl, &info, len),
+            Err(e) => Err(err(e)),
+        })
     }
 
     fn slow_request(&mut self, h: &[u8]) -> Result<(RequestLine, HeadInfo), Fail> {
         let rl = request_line(h, &self.limits)?;
-        let (info, _) = fields_into(h, rl.next, &self.limits, &mut self.spans)?;
+        let mut info = HeadInfo::default();
+        fields_into(h, rl.next, &self.limits, &mut self.spans, &mut info)?;
         check_host(rl.version, &info)?;
         Ok((rl, info))
     }
@@ -241,49 +318,46 @@ impl HeadParser {
     /// let (name, value) = parser.fields().next().unwrap();
     /// assert_eq!((&input[name], &input[value]), (&b"X"[..], &b"1"[..]));
     /// ```
+    #[inline]
     pub fn parse_response_bytes(
         &mut self,
         input: &[u8],
         method: &Method,
     ) -> Option<Result<RawResponse, HttpError>> {
-        let fresh = self.scanner_is_fresh();
-        let (sl, info, len) = match fresh
-            .then(|| fast_response(input, &self.limits, &mut self.spans))
-            .flatten()
-        {
-            Some(v) => v,
-            None => {
-                let len = match self.scanner.scan(input, &self.limits, None) {
-                    Ok(Scan::Complete { len, .. }) => len,
-                    Ok(Scan::Partial) => return None,
-                    Err(e) => {
-                        self.reset_scanner();
-                        return Some(Err(err(e)));
-                    }
-                };
+        // Inlined for the same reason as `parse_request_bytes`.
+        if self.scanner_is_fresh() {
+            if let Some((sl, info, len)) = fast_response(input, &self.limits, &mut self.spans) {
+                return Some(raw_response(&sl, &info, len, method));
+            }
+        }
+        self.response_bytes_resumable(input, method)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn response_bytes_resumable(
+        &mut self,
+        input: &[u8],
+        method: &Method,
+    ) -> Option<Result<RawResponse, HttpError>> {
+        let len = match self.scanner.scan(input, &self.limits, None) {
+            Ok(Scan::Complete { len, .. }) => len,
+            Ok(Scan::Partial) => return None,
+            Err(e) => {
                 self.reset_scanner();
-                let h = &input[..len];
-                let parsed = status_line(h, &self.limits).and_then(|sl| {
-                    fields_into(h, sl.next, &self.limits, &mut self.spans).map(|(i, _)| (sl, i))
-                });
-                match parsed {
-                    Ok((sl, info)) => (sl, info, len),
-                    Err(e) => return Some(Err(err(e))),
-                }
+                return Some(Err(err(e)));
             }
         };
-        Some(
-            response_body(sl.version, sl.status, &info, method)
-                .map(|(body, reusable)| RawResponse {
-                    len,
-                    version: sl.version,
-                    status: sl.status,
-                    reason: sl.reason..sl.end,
-                    body,
-                    reusable: reusable && info.keep_alive(sl.version),
-                })
-                .map_err(err),
-        )
+        self.reset_scanner();
+        let h = &input[..len];
+        let mut info = HeadInfo::default();
+        let parsed = status_line(h, &self.limits).and_then(|sl| {
+            fields_into(h, sl.next, &self.limits, &mut self.spans, &mut info).map(|_| sl)
+        });
+        Some(match parsed {
+            Ok(sl) => raw_response(&sl, &info, len, method),
+            Err(e) => Err(err(e)),
+        })
     }
 
     /// The field lines of the head last parsed by [`HeadParser::parse_request_bytes`]
