@@ -207,6 +207,22 @@ impl ChunkedDecoder {
         b: &[u8],
     ) -> Result<Option<(u64, (usize, usize), usize)>, (ErrorKind, usize)> {
         let max_digits = self.limits.max_chunk_size_digits;
+        // The common line, hex digits and CRLF, read directly: no search for the LF and
+        // no second look at the digits. Up to 15 digits cannot overflow a u64; anything
+        // else takes the general path below, which accepts the same lines.
+        let mut size: u64 = 0;
+        for (i, &c) in b.iter().enumerate().take(max_digits.min(15) + 1) {
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                b'\r' if i > 0 && b.get(i + 1) == Some(&b'\n') => {
+                    return Ok(Some((size, (i, i), i + 2)));
+                }
+                _ => break,
+            };
+            size = size << 4 | u64::from(d);
+        }
         let max_line = max_digits
             .saturating_add(self.limits.max_chunk_ext)
             .saturating_add(2);
