@@ -223,6 +223,16 @@ impl ChunkedDecoder {
             };
             size = size << 4 | u64::from(d);
         }
+        self.size_line_checked(b)
+    }
+
+    /// [`ChunkedDecoder::size_line`] for any line: extensions, limits, errors.
+    #[allow(clippy::type_complexity)]
+    fn size_line_checked(
+        &self,
+        b: &[u8],
+    ) -> Result<Option<(u64, (usize, usize), usize)>, (ErrorKind, usize)> {
+        let max_digits = self.limits.max_chunk_size_digits;
         let max_line = max_digits
             .saturating_add(self.limits.max_chunk_ext)
             .saturating_add(2);
@@ -575,4 +585,37 @@ fn push_hex(out: &mut BytesMut, n: u64) {
         }
     }
     out.extend_from_slice(&digits[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The direct read of a digits-and-CRLF size line gives what the general path
+    /// gives, at and around every digit-count limit.
+    #[test]
+    fn direct_size_line_agrees_with_the_general_path() {
+        for max_digits in [0, 1, 3, 15, 16, 17, 20] {
+            let limits = Limits {
+                max_chunk_size_digits: max_digits,
+                ..Limits::default()
+            };
+            let d = ChunkedDecoder::new(&limits);
+            for n in 0..=20 {
+                for digits in ["f", "0", "A", "9"] {
+                    let mut line = digits.repeat(n).into_bytes();
+                    line.extend_from_slice(b"\r\n");
+                    for end in 0..=line.len() {
+                        let b = &line[..end];
+                        assert_eq!(
+                            d.size_line(b),
+                            d.size_line_checked(b),
+                            "{:?} max {max_digits}",
+                            alloc::string::String::from_utf8_lossy(b)
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
