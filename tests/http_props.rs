@@ -1,6 +1,7 @@
 //! Properties: serialize -> parse roundtrips in both roles, chunking invariance on
 //! valid and arbitrary input (cuts inside CRLF and chunk sizes included), never a panic,
-//! and the hand-written field parser checked against a nom grammar of RFC 9112 5.
+//! the hand-written field parser checked against a nom grammar of RFC 9112 5, and the
+//! one-pass slice parser checked against the resumable buffered one.
 
 mod common;
 #[path = "http_support/mod.rs"]
@@ -10,9 +11,10 @@ use bytes::Bytes;
 use common::{drain_bytes, feed_cut};
 use http_support::*;
 use proptest::prelude::*;
+use wirestate::buffer::RecvBuffer;
 use wirestate::http::{
-    ClientConn, Headers, Limits, Method, RequestHead, ResponseHead, ServerConn, ServerEvent,
-    StatusCode,
+    ClientConn, HeadParser, Headers, Limits, Method, RequestHead, ResponseHead, ServerConn,
+    ServerEvent, StatusCode,
 };
 use wirestate::{Instant, Machine};
 
@@ -296,6 +298,156 @@ proptest! {
         let accepted = matches!(s.poll_event(), Some(ServerEvent::Request(_)));
         let oracle = lines.iter().all(|l| oracle::field_line(l));
         prop_assert_eq!(accepted, oracle, "{:?}", String::from_utf8_lossy(&wire));
+    }
+}
+
+/// What a head parse gave, in the terms both parser entry points share.
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Pending,
+    Head {
+        len: usize,
+        start: Vec<Vec<u8>>,
+        body: wirestate::http::BodyKind,
+        fields: Vec<(Vec<u8>, Vec<u8>)>,
+    },
+    Error(wirestate::http::ErrorKind, u64),
+}
+
+/// The buffered parser, fed one byte at a time: every call but the last is partial, so
+/// it always takes the resumable scan path.
+fn buffered(wire: &[u8], limits: &Limits, response: bool) -> Outcome {
+    let mut buf = RecvBuffer::new(wire.len() + 1);
+    let mut p = HeadParser::new(limits);
+    for &b in wire {
+        buf.push(&[b]).unwrap();
+        let before = buf.consumed();
+        let r = if response {
+            p.parse_response(&mut buf, &Method::Get)
+                .map(|r| r.map(|(h, body)| (vec![h.reason.to_vec()], h.headers, body)))
+        } else {
+            p.parse_request(&mut buf).map(|r| {
+                r.map(|(h, body)| {
+                    let start = vec![h.method.as_bytes().to_vec(), h.target.as_bytes().to_vec()];
+                    (start, h.headers, body)
+                })
+            })
+        };
+        match r {
+            None => continue,
+            Some(Err(e)) => return Outcome::Error(e.kind, e.offset),
+            Some(Ok((start, headers, body))) => {
+                return Outcome::Head {
+                    len: (buf.consumed() - before) as usize,
+                    start,
+                    body,
+                    fields: headers
+                        .iter()
+                        .map(|(n, v)| (n.to_vec(), v.to_vec()))
+                        .collect(),
+                }
+            }
+        }
+    }
+    Outcome::Pending
+}
+
+/// The slice parser on the whole input at once: the one-pass path first.
+fn sliced(wire: &[u8], limits: &Limits, response: bool) -> Outcome {
+    let mut p = HeadParser::new(limits);
+    let r = if response {
+        p.parse_response_bytes(wire, &Method::Get)
+            .map(|r| r.map(|h| (h.len, vec![wire[h.reason].to_vec()], h.body)))
+    } else {
+        p.parse_request_bytes(wire).map(|r| {
+            r.map(|h| {
+                let start = vec![wire[h.method].to_vec(), wire[h.target].to_vec()];
+                (h.len, start, h.body)
+            })
+        })
+    };
+    match r {
+        None => Outcome::Pending,
+        Some(Err(e)) => Outcome::Error(e.kind, e.offset),
+        Some(Ok((len, start, body))) => Outcome::Head {
+            len,
+            start,
+            body,
+            fields: p
+                .fields()
+                .map(|(n, v)| (wire[n].to_vec(), wire[v].to_vec()))
+                .collect(),
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The one-pass parse of a whole head gives exactly what the resumable scan and
+    /// parse give, errors and their offsets included, for requests and responses.
+    #[test]
+    fn one_pass_parse_agrees_with_the_resumable_parse(
+        prefix in prop_oneof![
+            Just(&b"GET / HTTP/1.1\r\nHost: a\r\n"[..]),
+            Just(&b"POST /x HTTP/1.0\r\nContent-Length: 5\r\n"[..]),
+            Just(&b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"[..]),
+            Just(&b"HTTP/1.0 404 No\r\n"[..]),
+            Just(&b"HTTP/1.1 204\r\n"[..]),
+            Just(&b"HTTP/1.1 200x\r\n"[..]),
+            Just(&b"HTTP/1.2 200 OK\r\n"[..]),
+            Just(&b"HTTP/1.1 099 X\r\n"[..]),
+            Just(&b"HTTP/1.1 200 A\tb\x80\x7f\r\n"[..]),
+            Just(&b"OPTIONS * HTTP/1.1\r\nHost: a\r\n"[..]),
+            Just(&b"GET * HTTP/1.1\r\nHost: a\r\n"[..]),
+            Just(&b"CONNECT a:1 HTTP/1.1\r\nHost: a\r\n"[..]),
+            Just(&b"GET a:1 HTTP/1.1\r\nHost: a\r\n"[..]),
+            Just(&b"GET /\x80 HTTP/1.1\r\nHost: a\r\n"[..]),
+            Just(&b"GET  / HTTP/1.1\r\nHost: a\r\n"[..]),
+            Just(&b"GET / HTTP/1.1 \r\nHost: a\r\n"[..]),
+            Just(&b"GET / HTTP/1.1\n"[..]),
+            // Request lines of 40 and 41 bytes against a limit of 40.
+            Just(&b"GET /aaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n"[..]),
+            Just(&b"GET /aaaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\nHost: a\r\n"[..]),
+            Just(&b""[..]),
+        ],
+        fields in proptest::collection::vec((
+            prop::sample::select(vec![
+                "Host", "Content-Length", "transfer-encoding", "Connection", "X-a", "Bad Name",
+                "", "Expect",
+            ]),
+            prop::sample::select(vec![":", ": ", " :", ":\t"]),
+            prop_oneof![
+                3 => prop::sample::select(vec![
+                    "5", "0", "chunked", "gzip, chunked", "close", "1, 1", "1,2", "x ", "",
+                    "100-continue", "keep-alive",
+                ]).prop_map(|v| v.as_bytes().to_vec()),
+                1 => proptest::collection::vec(any::<u8>(), 0..6),
+            ],
+            prop::sample::select(vec!["\r\n", "\r\n", "\r\n", "\n", "\r"]),
+        ), 0..6),
+        tail in prop_oneof![3 => Just(&b"\r\n"[..]), 1 => Just(&b"\n"[..]), 1 => Just(&b""[..])],
+        max_headers in 1usize..6,
+        bare_lf in any::<bool>(),
+    ) {
+        let limits = Limits {
+            allow_bare_lf: bare_lf, max_head: 96, max_request_line: 40, max_headers,
+            ..Limits::default()
+        };
+        let mut wire = prefix.to_vec();
+        for (name, sep, value, end) in &fields {
+            wire.extend_from_slice(name.as_bytes());
+            wire.extend_from_slice(sep.as_bytes());
+            wire.extend_from_slice(value);
+            wire.extend_from_slice(end.as_bytes());
+        }
+        wire.extend_from_slice(tail);
+        let response = wire.starts_with(b"HTTP/");
+        prop_assert_eq!(
+            sliced(&wire, &limits, response),
+            buffered(&wire, &limits, response),
+            "{:?}", String::from_utf8_lossy(&wire)
+        );
     }
 }
 

@@ -207,6 +207,32 @@ impl ChunkedDecoder {
         b: &[u8],
     ) -> Result<Option<(u64, (usize, usize), usize)>, (ErrorKind, usize)> {
         let max_digits = self.limits.max_chunk_size_digits;
+        // The common line, hex digits and CRLF, read directly: no search for the LF and
+        // no second look at the digits. Up to 15 digits cannot overflow a u64; anything
+        // else takes the general path below, which accepts the same lines.
+        let mut size: u64 = 0;
+        for (i, &c) in b.iter().enumerate().take(max_digits.min(15) + 1) {
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                b'\r' if i > 0 && b.get(i + 1) == Some(&b'\n') => {
+                    return Ok(Some((size, (i, i), i + 2)));
+                }
+                _ => break,
+            };
+            size = size << 4 | u64::from(d);
+        }
+        self.size_line_checked(b)
+    }
+
+    /// [`ChunkedDecoder::size_line`] for any line: extensions, limits, errors.
+    #[allow(clippy::type_complexity)]
+    fn size_line_checked(
+        &self,
+        b: &[u8],
+    ) -> Result<Option<(u64, (usize, usize), usize)>, (ErrorKind, usize)> {
+        let max_digits = self.limits.max_chunk_size_digits;
         let max_line = max_digits
             .saturating_add(self.limits.max_chunk_ext)
             .saturating_add(2);
@@ -559,4 +585,37 @@ fn push_hex(out: &mut BytesMut, n: u64) {
         }
     }
     out.extend_from_slice(&digits[i..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The direct read of a digits-and-CRLF size line gives what the general path
+    /// gives, at and around every digit-count limit.
+    #[test]
+    fn direct_size_line_agrees_with_the_general_path() {
+        for max_digits in [0, 1, 3, 15, 16, 17, 20] {
+            let limits = Limits {
+                max_chunk_size_digits: max_digits,
+                ..Limits::default()
+            };
+            let d = ChunkedDecoder::new(&limits);
+            for n in 0..=20 {
+                for digits in ["f", "0", "A", "9"] {
+                    let mut line = digits.repeat(n).into_bytes();
+                    line.extend_from_slice(b"\r\n");
+                    for end in 0..=line.len() {
+                        let b = &line[..end];
+                        assert_eq!(
+                            d.size_line(b),
+                            d.size_line_checked(b),
+                            "{:?} max {max_digits}",
+                            alloc::string::String::from_utf8_lossy(b)
+                        );
+                    }
+                }
+            }
+        }
+    }
 }

@@ -81,6 +81,40 @@ pub(crate) fn first_invalid_value_byte(v: &[u8]) -> Option<usize> {
         .map(|p| i + p)
 }
 
+/// `VCHAR` (RFC 5234 B.1): the bytes of a request-target.
+#[inline]
+pub(crate) fn is_vchar(b: u8) -> bool {
+    (0x21..=0x7e).contains(&b)
+}
+
+/// Index of the first byte that is not a VCHAR, if any; eight bytes at a time.
+#[inline]
+pub(crate) fn first_non_vchar(v: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    let mut chunks = v.chunks_exact(8);
+    for c in chunks.by_ref() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        // Some byte < 0x21 ("hasless"), or some byte > 0x7e: adding 0x01 sets the high
+        // bit of a byte >= 0x7f, and `| x` catches the bytes >= 0x80 (Bit Twiddling
+        // Hacks "hasmore"; a carry out of such a byte only ever follows a hit).
+        let low = x.wrapping_sub(ONES * 0x21) & !x & HIGHS;
+        let high = (x.wrapping_add(ONES) | x) & HIGHS;
+        if low | high != 0 {
+            if let Some(p) = c.iter().position(|&b| !is_vchar(b)) {
+                return Some(i + p);
+            }
+        }
+        i += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| !is_vchar(b))
+        .map(|p| i + p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +127,8 @@ mod tests {
                 v[pos] = b;
                 let want = if is_value_byte(b) { None } else { Some(pos) };
                 assert_eq!(first_invalid_value_byte(&v), want, "byte {b:#x} at {pos}");
+                let want = if is_vchar(b) { None } else { Some(pos) };
+                assert_eq!(first_non_vchar(&v), want, "vchar {b:#x} at {pos}");
             }
         }
     }

@@ -4,7 +4,9 @@ use super::body::{BodyDecoder, BodyEncoder, BodyEvent, ChunkedDecoder};
 use super::encode;
 use super::error::{ErrorKind, HttpError, SendError};
 use super::head::{Headers, Method, RequestHead, ResponseHead, TargetForm, Version};
+use super::headers::Span;
 use super::parse::{self, BodyKind, HeadScanner, Scan};
+use super::raw;
 use super::Limits;
 use crate::buffer::RecvBuffer;
 use crate::{Instant, Machine};
@@ -112,7 +114,13 @@ pub struct ClientConn {
     reuse: bool,
     now: Instant,
     expect_deadline: Option<Instant>,
+    /// Field offsets of the head being parsed, reused (cleared, capacity kept).
+    spans: alloc::vec::Vec<Span>,
 }
+
+/// Most field offsets preallocated per connection (16 bytes each): a head within
+/// `max_headers` (default 100) never makes the reused list grow.
+const SPANS_CAPACITY: usize = 128;
 
 impl ClientConn {
     /// A client connection with `limits`.
@@ -126,6 +134,7 @@ impl ClientConn {
             limits,
             buf: RecvBuffer::new(limits.max_buffer),
             recv: Recv::Head(HeadScanner::default()),
+            spans: alloc::vec::Vec::with_capacity(limits.max_headers.min(SPANS_CAPACITY)),
             pending: VecDeque::with_capacity(4),
             send: Send::Idle,
             out: VecDeque::with_capacity(4),
@@ -276,27 +285,40 @@ impl ClientConn {
             // RFC 9112 9.3: bytes from the server with no request outstanding.
             return self.fail(ErrorKind::UnexpectedResponse, base);
         }
-        let (len, lines) = match scanner.scan(self.buf.as_slice(), &self.limits, None) {
-            Ok(Scan::Complete { len, lines }) => (len, lines),
-            Ok(Scan::Partial) if self.eof => {
-                let end = base + self.buf.len() as u64;
-                return self.fail(ErrorKind::IncompleteMessage, end);
-            }
-            Ok(Scan::Partial) => return None,
-            Err((kind, at)) => return self.fail(kind, base + at as u64),
+        // The one-pass parse first; a partial head, an error or a limit goes to the
+        // resumable scan, which gives the exact error.
+        let fast = if *scanner == HeadScanner::default() {
+            raw::fast_response(self.buf.as_slice(), &self.limits, &mut self.spans)
+        } else {
+            None
         };
-        let head = self.buf.take(len);
-        let (resp, info) = match parse::parse_response(head, lines, &self.limits) {
-            Ok(v) => v,
-            Err((kind, at)) => return self.fail(kind, base + at as u64),
+        let (resp, info) = if let Some((sl, info, len)) = fast {
+            let head = self.buf.take(len);
+            (parse::build_response(head, &sl, self.spans.clone()), info)
+        } else {
+            let (len, lines) = match scanner.scan(self.buf.as_slice(), &self.limits, None) {
+                Ok(Scan::Complete { len, lines }) => (len, lines),
+                Ok(Scan::Partial) if self.eof => {
+                    let end = base + self.buf.len() as u64;
+                    return self.fail(ErrorKind::IncompleteMessage, end);
+                }
+                Ok(Scan::Partial) => return None,
+                Err((kind, at)) => return self.fail(kind, base + at as u64),
+            };
+            let head = self.buf.take(len);
+            match parse::parse_response(head, lines, &self.limits) {
+                Ok(v) => v,
+                Err((kind, at)) => return self.fail(kind, base + at as u64),
+            }
         };
         let Some(sent) = self.pending.front() else {
             return self.fail(ErrorKind::UnexpectedResponse, base);
         };
-        let (kind, reuse) = match parse::response_body(&resp, &info, &sent.method) {
-            Ok(v) => v,
-            Err((kind, at)) => return self.fail(kind, base + at as u64),
-        };
+        let (kind, reuse) =
+            match parse::response_body(resp.version, resp.status, &info, &sent.method) {
+                Ok(v) => v,
+                Err((kind, at)) => return self.fail(kind, base + at as u64),
+            };
         let code = resp.status.as_u16();
         if resp.status.is_informational() && code != 101 {
             self.recv = Recv::Head(HeadScanner::default());

@@ -18,6 +18,14 @@
 //! a bare LF in a chunk line, chunk-size overflow, NUL. A bare LF ending a head line is
 //! refused unless [`Limits::allow_bare_lf`] opts in.
 //!
+//! # Parsing without a machine
+//!
+//! [`HeadParser`] parses one head at a time for callers with their own connection
+//! logic: from a [`RecvBuffer`](crate::buffer::RecvBuffer) into owned heads, or from a
+//! plain byte slice into offsets ([`RawRequest`], [`RawResponse`],
+//! [`HeadParser::fields`]) with nothing copied or allocated per head. Both apply the
+//! same rules and make the same framing decision as the machines.
+//!
 //! # Limits
 //!
 //! Every bound is a public field of [`Limits`]; the defaults follow common servers.
@@ -65,6 +73,7 @@ mod error;
 mod head;
 mod headers;
 mod parse;
+mod raw;
 mod server;
 
 pub use body::{BodyEncoder, BodyEvent, ChunkedDecoder};
@@ -75,6 +84,7 @@ pub use head::{
     ResponseHead, StatusCode, TargetForm, Version,
 };
 pub use parse::{BodyKind, HeadParser};
+pub use raw::{RawRequest, RawResponse};
 pub use server::{ServerConn, ServerEvent};
 
 use core::time::Duration;

@@ -115,6 +115,7 @@ pub(crate) struct HeadInfo {
 
 impl HeadInfo {
     /// Whether the connection persists after this message (RFC 9112 section 9.3).
+    #[inline]
     pub(crate) fn keep_alive(&self, version: Version) -> bool {
         if self.conn_close {
             return false;
@@ -166,8 +167,10 @@ pub enum BodyKind {
 /// ```
 #[derive(Clone, Debug)]
 pub struct HeadParser {
-    scanner: HeadScanner,
-    limits: Limits,
+    pub(crate) scanner: HeadScanner,
+    pub(crate) limits: Limits,
+    /// Field offsets of the last head, reused (cleared, capacity kept) for the next.
+    pub(crate) spans: alloc::vec::Vec<Span>,
 }
 
 impl HeadParser {
@@ -180,7 +183,16 @@ impl HeadParser {
         HeadParser {
             scanner: HeadScanner::default(),
             limits: *limits,
+            spans: alloc::vec::Vec::new(),
         }
+    }
+
+    pub(crate) fn scanner_is_fresh(&self) -> bool {
+        self.scanner == HeadScanner::default()
+    }
+
+    pub(crate) fn reset_scanner(&mut self) {
+        self.scanner = HeadScanner::default();
     }
 
     fn scan(
@@ -219,6 +231,17 @@ impl HeadParser {
         buf: &mut RecvBuffer,
     ) -> Option<Result<(RequestHead, BodyKind), HttpError>> {
         let base = buf.consumed();
+        if self.scanner_is_fresh() {
+            let fast = super::raw::fast_request(buf.as_slice(), &self.limits, &mut self.spans);
+            if let Some((rl, info, len)) = fast {
+                let req = build_request(buf.take(len), &rl, self.spans.clone());
+                let body = request_body(rl.version, &info).map_err(|(kind, at)| HttpError {
+                    kind,
+                    offset: base + at as u64,
+                });
+                return Some(body.map(|k| (req, k)));
+            }
+        }
         let (len, lines) = match self.scan(buf, Some(self.limits.max_request_line))? {
             Ok(v) => v,
             Err(e) => return Some(Err(e)),
@@ -230,7 +253,7 @@ impl HeadParser {
         let head = buf.take(len);
         Some(
             parse_request(head, lines, &self.limits)
-                .and_then(|(req, info)| request_body(&req, &info).map(|k| (req, k)))
+                .and_then(|(req, info)| request_body(req.version, &info).map(|k| (req, k)))
                 .map_err(at),
         )
     }
@@ -255,6 +278,20 @@ impl HeadParser {
         method: &Method,
     ) -> Option<Result<(ResponseHead, BodyKind), HttpError>> {
         let base = buf.consumed();
+        if self.scanner_is_fresh() {
+            let fast = super::raw::fast_response(buf.as_slice(), &self.limits, &mut self.spans);
+            if let Some((sl, info, len)) = fast {
+                let resp = build_response(buf.take(len), &sl, self.spans.clone());
+                let body =
+                    response_body(sl.version, sl.status, &info, method).map_err(|(kind, at)| {
+                        HttpError {
+                            kind,
+                            offset: base + at as u64,
+                        }
+                    });
+                return Some(body.map(|(k, _)| (resp, k)));
+            }
+        }
         let (len, lines) = match self.scan(buf, None)? {
             Ok(v) => v,
             Err(e) => return Some(Err(e)),
@@ -267,7 +304,7 @@ impl HeadParser {
         Some(
             parse_response(head, lines, &self.limits)
                 .and_then(|(resp, info)| {
-                    response_body(&resp, &info, method).map(|(k, _)| (resp, k))
+                    response_body(resp.version, resp.status, &info, method).map(|(k, _)| (resp, k))
                 })
                 .map_err(at),
         )
@@ -277,8 +314,15 @@ impl HeadParser {
 /// Where one line's content ends and the next line starts.
 #[inline]
 fn line_at(head: &[u8], pos: usize, bare_lf: bool) -> Result<(usize, usize), Fail> {
-    // The scanner saw every line end, so the LF exists.
-    let lf = memchr(b'\n', &head[pos..]).map_or(head.len(), |p| pos + p);
+    // After the scanner the LF exists; on the one-pass path a missing LF is "not yet",
+    // reported as an error that sends the caller to the resumable path.
+    let Some(lf) = head
+        .get(pos..)
+        .and_then(|r| memchr(b'\n', r))
+        .map(|p| pos + p)
+    else {
+        return Err((ErrorKind::HeadTooLarge { limit: 0 }, head.len()));
+    };
     if lf > pos && head[lf - 1] == b'\r' {
         Ok((lf - 1, lf + 1))
     } else if bare_lf {
@@ -315,13 +359,23 @@ fn bad_byte(line: &[u8], start: usize, other: ErrorKind) -> Fail {
     }
 }
 
-/// Parses a request head (the first `lines` lines of `head`).
-pub(crate) fn parse_request(
-    head: Bytes,
-    lines: usize,
-    limits: &Limits,
-) -> Result<(RequestHead, HeadInfo), Fail> {
-    let (end, next) = line_at(&head, 0, limits.allow_bare_lf)?;
+/// A request line's parts as offsets into the head.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RequestLine {
+    /// The method is `..sp1`, the target `sp1 + 1..sp2`.
+    pub sp1: usize,
+    pub sp2: usize,
+    pub form: TargetForm,
+    pub version: Version,
+    /// Length of the line without its line ending.
+    pub end: usize,
+    /// Where the first field line starts.
+    pub next: usize,
+}
+
+/// Reads and checks the request line at the start of `head`.
+pub(crate) fn request_line(head: &[u8], limits: &Limits) -> Result<RequestLine, Fail> {
+    let (end, next) = line_at(head, 0, limits.allow_bare_lf)?;
     let line = &head[..end];
     // request-line = method SP request-target SP HTTP-version (RFC 9112 3): one SP each.
     // The method is read with the token table, the target as VCHARs, each up to its SP.
@@ -361,42 +415,79 @@ pub(crate) fn parse_request(
             Some(p) => (ErrorKind::BareCr, p),
             None => e,
         })?;
-    let method = Method::from_shared(&head, 0, sp1);
     // The authority form belongs to CONNECT and only to it (3.2.3); the asterisk form
     // only to OPTIONS (3.2.4).
+    let method = &line[..sp1];
     let form_ok = match form {
-        TargetForm::Authority => method == Method::Connect,
-        TargetForm::Asterisk => method == Method::Options,
-        _ => method != Method::Connect,
+        TargetForm::Authority => method == b"CONNECT",
+        TargetForm::Asterisk => method == b"OPTIONS",
+        _ => method != b"CONNECT",
     };
     if !form_ok {
         return Err((ErrorKind::InvalidTarget, sp1 + 1));
     }
-    let target = RequestTarget::from_parts(head.slice(sp1 + 1..sp2), form);
-    let (headers, info) = parse_fields(head, next, lines.saturating_sub(2), limits)?;
-    // RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host
-    // field and to any request with more than one.
+    Ok(RequestLine {
+        sp1,
+        sp2,
+        form,
+        version,
+        end,
+        next,
+    })
+}
+
+/// RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host field
+/// and to any request with more than one.
+pub(crate) fn check_host(version: Version, info: &HeadInfo) -> Result<(), Fail> {
     if info.host_count > 1 || (version == Version::Http11 && info.host_count == 0) {
         return Err((ErrorKind::BadHost, 0));
     }
-    Ok((
-        RequestHead {
-            method,
-            target,
-            version,
-            headers,
-        },
-        info,
-    ))
+    Ok(())
 }
 
-/// Parses a response head (the first `lines` lines of `head`).
-pub(crate) fn parse_response(
+/// The owned request head over `head`, from offsets already checked.
+pub(crate) fn build_request(
+    head: Bytes,
+    rl: &RequestLine,
+    spans: alloc::vec::Vec<Span>,
+) -> RequestHead {
+    RequestHead {
+        method: Method::from_shared(&head, 0, rl.sp1),
+        target: RequestTarget::from_parts(head.slice(rl.sp1 + 1..rl.sp2), rl.form),
+        version: rl.version,
+        headers: Headers::from_parts(head, spans),
+    }
+}
+
+/// Parses a request head (the first `lines` lines of `head`).
+pub(crate) fn parse_request(
     head: Bytes,
     lines: usize,
     limits: &Limits,
-) -> Result<(ResponseHead, HeadInfo), Fail> {
-    let (end, next) = line_at(&head, 0, limits.allow_bare_lf)?;
+) -> Result<(RequestHead, HeadInfo), Fail> {
+    let rl = request_line(&head, limits)?;
+    let mut spans = alloc::vec::Vec::with_capacity(lines.saturating_sub(2));
+    let mut info = HeadInfo::default();
+    fields_into(&head, rl.next, limits, &mut spans, &mut info)?;
+    check_host(rl.version, &info)?;
+    Ok((build_request(head, &rl, spans), info))
+}
+
+/// A status line's parts as offsets into the head.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct StatusLine {
+    pub version: Version,
+    pub status: StatusCode,
+    /// The reason phrase is `reason..end`.
+    pub reason: usize,
+    pub end: usize,
+    /// Where the first field line starts.
+    pub next: usize,
+}
+
+/// Reads and checks the status line at the start of `head`.
+pub(crate) fn status_line(head: &[u8], limits: &Limits) -> Result<StatusLine, Fail> {
+    let (end, next) = line_at(head, 0, limits.allow_bare_lf)?;
     let line = &head[..end];
     // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 4). The SP
     // before an empty reason is sometimes left out; that changes no framing, so it is
@@ -413,10 +504,10 @@ pub(crate) fn parse_response(
         .iter()
         .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
     let status = StatusCode::new(code).map_err(|_| (ErrorKind::InvalidStatusLine, 9))?;
-    let reason_start = line.len().min(13);
+    let reason = line.len().min(13);
     // reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )
-    if let Some(p) = first_invalid_value_byte(&line[reason_start..]) {
-        let at = reason_start + p;
+    if let Some(p) = first_invalid_value_byte(&line[reason..]) {
+        let at = reason + p;
         let kind = if line[at] == b'\r' {
             ErrorKind::BareCr
         } else {
@@ -424,38 +515,79 @@ pub(crate) fn parse_response(
         };
         return Err((kind, at));
     }
-    let reason = head.slice(reason_start..end);
-    let (headers, info) = parse_fields(head, next, lines.saturating_sub(2), limits)?;
-    Ok((
-        ResponseHead {
-            version,
-            status,
-            reason,
-            headers,
-        },
-        info,
-    ))
+    Ok(StatusLine {
+        version,
+        status,
+        reason,
+        end,
+        next,
+    })
+}
+
+/// The owned response head over `head`, from offsets already checked.
+pub(crate) fn build_response(
+    head: Bytes,
+    sl: &StatusLine,
+    spans: alloc::vec::Vec<Span>,
+) -> ResponseHead {
+    ResponseHead {
+        version: sl.version,
+        status: sl.status,
+        reason: head.slice(sl.reason..sl.end),
+        headers: Headers::from_parts(head, spans),
+    }
+}
+
+/// Parses a response head (the first `lines` lines of `head`).
+pub(crate) fn parse_response(
+    head: Bytes,
+    lines: usize,
+    limits: &Limits,
+) -> Result<(ResponseHead, HeadInfo), Fail> {
+    let sl = status_line(&head, limits)?;
+    let mut spans = alloc::vec::Vec::with_capacity(lines.saturating_sub(2));
+    let mut info = HeadInfo::default();
+    fields_into(&head, sl.next, limits, &mut spans, &mut info)?;
+    Ok((build_response(head, &sl, spans), info))
 }
 
 /// Parses field lines from `pos` up to the empty line. `n` is how many there are.
 pub(crate) fn parse_fields(
     head: Bytes,
-    mut pos: usize,
+    pos: usize,
     n: usize,
     limits: &Limits,
 ) -> Result<(Headers, HeadInfo), Fail> {
+    let mut spans = alloc::vec::Vec::with_capacity(n);
     let mut info = HeadInfo::default();
-    let mut spans: alloc::vec::Vec<Span> = alloc::vec::Vec::with_capacity(n);
-    let h: &[u8] = &head;
+    fields_into(&head, pos, limits, &mut spans, &mut info)?;
+    Ok((Headers::from_parts(head, spans), info))
+}
+
+/// Parses field lines of `h` from `pos` up to and including the empty line, appending
+/// one span per field to `spans` (cleared first) and what framing needs to `info`
+/// (written in place: returned by value it cost a store-forwarding stall per head).
+/// Returns where the head ends. Running out of input before the empty line is an error, so a caller
+/// that has not scanned for the end first must treat any error as "ask the resumable
+/// path".
+pub(crate) fn fields_into(
+    h: &[u8],
+    mut pos: usize,
+    limits: &Limits,
+    spans: &mut alloc::vec::Vec<Span>,
+    info: &mut HeadInfo,
+) -> Result<usize, Fail> {
+    spans.clear();
     // One pass per line, no delimiter searches: the name is read with the token table up
     // to its colon, the value with the SWAR class check up to the first byte that is
     // not a field-value byte, which must be the CR of the line's CRLF. The scanner has
     // already seen the empty line, so every read below stays inside `h`.
     loop {
-        let at = |i: usize| h.get(i).copied().unwrap_or(b'\n');
+        // Past the end reads as NUL, which no rule below accepts.
+        let at = |i: usize| h.get(i).copied().unwrap_or(0);
         match at(pos) {
-            b'\r' if at(pos + 1) == b'\n' => break,
-            b'\n' if limits.allow_bare_lf => break,
+            b'\r' if at(pos + 1) == b'\n' => return Ok(pos + 2),
+            b'\n' if limits.allow_bare_lf => return Ok(pos + 1),
             b'\n' => return Err((ErrorKind::BareLf, pos)),
             // RFC 9112 5.2: obs-fold (a line starting with SP or HTAB) is rejected, in
             // both directions, so no two parsers can disagree about where a field ends.
@@ -508,7 +640,7 @@ pub(crate) fn parse_fields(
             _ => return Err((ErrorKind::InvalidHeaderValue, end)),
         };
         let value = trim_ows(&h[vstart..end]);
-        note_field(&mut info, name, value, pos)?;
+        note_field(info, name, value, pos)?;
         spans.push(Span {
             name: pos as u32,
             name_len: (i - pos) as u32,
@@ -517,7 +649,6 @@ pub(crate) fn parse_fields(
         });
         pos = next;
     }
-    Ok((Headers::from_parts(head, spans), info))
 }
 
 /// Records what a framing- or connection-relevant field says.
@@ -588,11 +719,12 @@ pub(crate) fn parse_decimal(b: &[u8]) -> Option<u64> {
 }
 
 /// How a request's body is delimited (RFC 9112 section 6.3 items 3, 4, 6).
-pub(crate) fn request_body(head: &RequestHead, info: &HeadInfo) -> Result<BodyKind, Fail> {
+#[inline]
+pub(crate) fn request_body(version: Version, info: &HeadInfo) -> Result<BodyKind, Fail> {
     if info.te_present {
         let at = info.te_offset;
         // 6.1: Transfer-Encoding in HTTP/1.0 means the framing is faulty.
-        if head.version == Version::Http10 {
+        if version == Version::Http10 {
             return Err((ErrorKind::TransferEncodingInHttp10, at));
         }
         // 6.1 and 11.2: both framing fields is the smuggling pattern; rejected outright.
@@ -617,26 +749,28 @@ pub(crate) fn request_body(head: &RequestHead, info: &HeadInfo) -> Result<BodyKi
 
 /// How a response's body is delimited (RFC 9112 section 6.3), given the request method.
 /// The second value is false when the connection cannot be reused afterwards.
+#[inline]
 pub(crate) fn response_body(
-    head: &ResponseHead,
+    version: Version,
+    status: StatusCode,
     info: &HeadInfo,
     method: &Method,
 ) -> Result<(BodyKind, bool), Fail> {
-    let code = head.status.as_u16();
+    let code = status.as_u16();
     // 6.3 item 1: HEAD, 1xx, 204 and 304 responses end at the empty line.
     if code == 101 {
         return Ok((BodyKind::Tunnel, true));
     }
-    if head.status.is_informational() || code == 204 || code == 304 || *method == Method::Head {
+    if status.is_informational() || code == 204 || code == 304 || *method == Method::Head {
         return Ok((BodyKind::Empty, true));
     }
     // 6.3 item 2: a 2xx to CONNECT makes the connection a tunnel.
-    if *method == Method::Connect && head.status.is_success() {
+    if *method == Method::Connect && status.is_success() {
         return Ok((BodyKind::Tunnel, true));
     }
     if info.te_present {
         let at = info.te_offset;
-        if head.version == Version::Http10 {
+        if version == Version::Http10 {
             return Err((ErrorKind::TransferEncodingInHttp10, at));
         }
         if info.te_chunked_count > 1 {

@@ -4,7 +4,9 @@ use super::body::{BodyDecoder, BodyEncoder, BodyEvent, ChunkedDecoder};
 use super::encode;
 use super::error::{ErrorKind, HttpError, SendError};
 use super::head::{Headers, Method, RequestHead, ResponseHead, StatusCode, Version};
+use super::headers::Span;
 use super::parse::{self, BodyKind, HeadScanner, Scan};
+use super::raw;
 use super::Limits;
 use crate::buffer::RecvBuffer;
 use crate::{Instant, Machine};
@@ -131,7 +133,13 @@ pub struct ServerConn {
     dead: bool,
     now: Option<Instant>,
     head_since: Option<Instant>,
+    /// Field offsets of the head being parsed, reused (cleared, capacity kept).
+    spans: alloc::vec::Vec<Span>,
 }
+
+/// Most field offsets preallocated per connection (16 bytes each): a head within
+/// `max_headers` (default 100) never makes the reused list grow.
+const SPANS_CAPACITY: usize = 128;
 
 impl ServerConn {
     /// A server connection with `limits`.
@@ -146,6 +154,7 @@ impl ServerConn {
             limits,
             buf: RecvBuffer::new(limits.max_buffer),
             recv: Recv::Head(HeadScanner::default()),
+            spans: alloc::vec::Vec::with_capacity(limits.max_headers.min(SPANS_CAPACITY)),
             // Allocated once here so the per-message path does not.
             pending: VecDeque::with_capacity(limits.max_pipeline.clamp(1, 4)),
             send: Send::Idle,
@@ -479,22 +488,34 @@ impl ServerConn {
             kind,
             offset: base + at as u64,
         };
-        let scan = scanner.scan(
-            self.buf.as_slice(),
-            &self.limits,
-            Some(self.limits.max_request_line),
-        );
-        let (len, lines) = match scan {
-            Ok(Scan::Complete { len, lines }) => (len, lines),
-            Ok(Scan::Partial) => return self.eof_in_head(),
-            Err(e) => return self.fail(at(e), true),
+        // The one-pass parse first; a partial head, an error or a limit goes to the
+        // resumable scan, which gives the exact error.
+        let fast = if *scanner == HeadScanner::default() {
+            raw::fast_request(self.buf.as_slice(), &self.limits, &mut self.spans)
+        } else {
+            None
         };
-        let head = self.buf.take(len);
-        let (req, info) = match parse::parse_request(head, lines, &self.limits) {
-            Ok(v) => v,
-            Err(e) => return self.fail(at(e), true),
+        let (req, info) = if let Some((rl, info, len)) = fast {
+            let head = self.buf.take(len);
+            (parse::build_request(head, &rl, self.spans.clone()), info)
+        } else {
+            let scan = scanner.scan(
+                self.buf.as_slice(),
+                &self.limits,
+                Some(self.limits.max_request_line),
+            );
+            let (len, lines) = match scan {
+                Ok(Scan::Complete { len, lines }) => (len, lines),
+                Ok(Scan::Partial) => return self.eof_in_head(),
+                Err(e) => return self.fail(at(e), true),
+            };
+            let head = self.buf.take(len);
+            match parse::parse_request(head, lines, &self.limits) {
+                Ok(v) => v,
+                Err(e) => return self.fail(at(e), true),
+            }
         };
-        let kind = match parse::request_body(&req, &info) {
+        let kind = match parse::request_body(req.version, &info) {
             Ok(k) => k,
             Err(e) => return self.fail(at(e), true),
         };

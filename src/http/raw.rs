@@ -1,0 +1,381 @@
+//! Head parsing straight from a byte slice into offsets, and the one-pass fast path the
+//! buffered parser and the machines try first.
+//!
+//! The fast path parses a head in a single pass over its bytes, finding the empty line
+//! as it goes instead of scanning for it first. It answers only when the head is
+//! complete and within every limit; anything else (a partial head, an error, a limit
+//! reached) goes to the resumable scanner path, which gives the exact error and offset.
+//! So the result never differs from the scanner path, and a slow head is still looked at
+//! once per read, not once per byte.
+
+use super::chars::{first_invalid_value_byte, first_non_vchar, is_token};
+use super::error::HttpError;
+use super::head::classify_form;
+use super::head::{StatusCode, TargetForm, Version};
+use super::headers::Span;
+use super::parse::{
+    check_host, fields_into, request_body, request_line, response_body, status_line, BodyKind,
+    Fail, HeadInfo, HeadParser, RequestLine, Scan, StatusLine,
+};
+use super::{Limits, Method};
+use alloc::vec::Vec;
+use core::ops::Range;
+
+/// The request line read straight through, without first searching for its end:
+/// accepts exactly what [`request_line`] accepts, and gives up (`None`) on anything
+/// else, leaving the error to it.
+#[inline]
+fn fast_request_line(h: &[u8], limits: &Limits) -> Option<RequestLine> {
+    // method = token, then one SP (RFC 9112 3).
+    let sp1 = h.iter().position(|&c| !is_token(c))?;
+    if sp1 == 0 || h[sp1] != b' ' {
+        return None;
+    }
+    // request-target: VCHARs up to the second SP (RFC 9112 3.2).
+    let t = sp1 + 1;
+    let sp2 = t + first_non_vchar(h.get(t..)?)?;
+    if sp2 == t || h[sp2] != b' ' {
+        return None;
+    }
+    let form = classify_form(&h[t..sp2]).ok()?;
+    let end = sp2 + 9;
+    let version = match h.get(sp2 + 1..end)? {
+        b"HTTP/1.1" => Version::Http11,
+        b"HTTP/1.0" => Version::Http10,
+        _ => return None,
+    };
+    let next = match h.get(end..end + 2)? {
+        b"\r\n" => end + 2,
+        [b'\n', _] if limits.allow_bare_lf => end + 1,
+        _ => return None,
+    };
+    // The authority form belongs to CONNECT and only to it (3.2.3); the asterisk form
+    // only to OPTIONS (3.2.4).
+    let method = &h[..sp1];
+    let form_ok = match form {
+        TargetForm::Authority => method == b"CONNECT",
+        TargetForm::Asterisk => method == b"OPTIONS",
+        _ => method != b"CONNECT",
+    };
+    form_ok.then_some(RequestLine {
+        sp1,
+        sp2,
+        form,
+        version,
+        end,
+        next,
+    })
+}
+
+/// One pass over `h`: a complete request head within every limit, or `None`.
+#[inline]
+pub(crate) fn fast_request(
+    h: &[u8],
+    limits: &Limits,
+    spans: &mut Vec<Span>,
+) -> Option<(RequestLine, HeadInfo, usize)> {
+    let rl = fast_request_line(h, limits)?;
+    if rl.end > limits.max_request_line {
+        return None;
+    }
+    let mut info = HeadInfo::default();
+    let len = fields_into(h, rl.next, limits, spans, &mut info).ok()?;
+    if len > limits.max_head || spans.len() > limits.max_headers {
+        return None;
+    }
+    check_host(rl.version, &info).ok()?;
+    Some((rl, info, len))
+}
+
+/// The status line read straight through; like [`fast_request_line`], it accepts
+/// exactly what [`status_line`] accepts or gives up.
+#[inline]
+fn fast_status_line(h: &[u8], limits: &Limits) -> Option<StatusLine> {
+    // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 4).
+    let (version, code) = match h.get(..12)? {
+        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor, b' ', d1, d2, d3] => {
+            let version = match minor {
+                b'1' => Version::Http11,
+                b'0' => Version::Http10,
+                _ => return None,
+            };
+            if !(d1.is_ascii_digit() && d2.is_ascii_digit() && d3.is_ascii_digit()) {
+                return None;
+            }
+            let code = u16::from(d1 - b'0') * 100 + u16::from(d2 - b'0') * 10;
+            (version, code + u16::from(d3 - b'0'))
+        }
+        _ => return None,
+    };
+    let status = StatusCode::new(code).ok()?;
+    // The SP before an empty reason may be missing: then the line ends right here.
+    let reason = match h.get(12)? {
+        b' ' => 13,
+        b'\r' | b'\n' => 12,
+        _ => return None,
+    };
+    let end = reason + first_invalid_value_byte(h.get(reason..)?)?;
+    let next = match h.get(end..end + 2)? {
+        b"\r\n" => end + 2,
+        [b'\n', _] if limits.allow_bare_lf => end + 1,
+        _ => return None,
+    };
+    Some(StatusLine {
+        version,
+        status,
+        reason,
+        end,
+        next,
+    })
+}
+
+/// One pass over `h`: a complete response head within every limit, or `None`.
+#[inline]
+pub(crate) fn fast_response(
+    h: &[u8],
+    limits: &Limits,
+    spans: &mut Vec<Span>,
+) -> Option<(StatusLine, HeadInfo, usize)> {
+    let sl = fast_status_line(h, limits)?;
+    let mut info = HeadInfo::default();
+    let len = fields_into(h, sl.next, limits, spans, &mut info).ok()?;
+    if len > limits.max_head || spans.len() > limits.max_headers {
+        return None;
+    }
+    Some((sl, info, len))
+}
+
+/// A request head parsed from a byte slice: offsets into that slice, no copies.
+/// Field offsets are read with [`HeadParser::fields`].
+///
+/// ```
+/// use wirestate::http::{BodyKind, HeadParser, Limits, Version};
+/// let input = b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n";
+/// let mut parser = HeadParser::new(&Limits::default());
+/// let req = parser.parse_request_bytes(input).unwrap().unwrap();
+/// assert_eq!(&input[req.method.clone()], b"GET");
+/// assert_eq!(&input[req.target.clone()], b"/a");
+/// assert_eq!((req.version, req.body, req.len), (Version::Http11, BodyKind::Empty, input.len()));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawRequest {
+    /// Length of the head, empty line included: the body starts here.
+    pub len: usize,
+    /// Where the method is.
+    pub method: Range<usize>,
+    /// Where the request-target is.
+    pub target: Range<usize>,
+    /// The target's form.
+    pub form: TargetForm,
+    /// The protocol version.
+    pub version: Version,
+    /// How the body is delimited.
+    pub body: BodyKind,
+    /// Whether the connection persists after this exchange (RFC 9112 section 9.3).
+    pub keep_alive: bool,
+}
+
+/// A response head parsed from a byte slice: offsets into that slice, no copies.
+/// Field offsets are read with [`HeadParser::fields`].
+///
+/// ```
+/// use wirestate::http::{BodyKind, HeadParser, Limits, Method};
+/// let input = b"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\nno!";
+/// let mut parser = HeadParser::new(&Limits::default());
+/// let resp = parser.parse_response_bytes(input, &Method::Get).unwrap().unwrap();
+/// assert_eq!(resp.status.as_u16(), 404);
+/// assert_eq!(&input[resp.reason.clone()], b"Not Found");
+/// assert_eq!(resp.body, BodyKind::Length(3));
+/// assert_eq!(&input[resp.len..], b"no!");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawResponse {
+    /// Length of the head, empty line included: the body starts here.
+    pub len: usize,
+    /// The protocol version.
+    pub version: Version,
+    /// The status code.
+    pub status: StatusCode,
+    /// Where the reason phrase is (possibly empty).
+    pub reason: Range<usize>,
+    /// How the body is delimited, given the request method.
+    pub body: BodyKind,
+    /// Whether the connection can carry another exchange afterwards.
+    pub reusable: bool,
+}
+
+fn err((kind, at): Fail) -> HttpError {
+    HttpError {
+        kind,
+        offset: at as u64,
+    }
+}
+
+/// The public result of a parsed request head: its framing decided.
+#[inline]
+fn raw_request(rl: &RequestLine, info: &HeadInfo, len: usize) -> Result<RawRequest, HttpError> {
+    request_body(rl.version, info)
+        .map(|body| RawRequest {
+            len,
+            method: 0..rl.sp1,
+            target: rl.sp1 + 1..rl.sp2,
+            form: rl.form,
+            version: rl.version,
+            body,
+            keep_alive: info.keep_alive(rl.version),
+        })
+        .map_err(err)
+}
+
+/// The public result of a parsed response head: its framing decided.
+#[inline]
+fn raw_response(
+    sl: &StatusLine,
+    info: &HeadInfo,
+    len: usize,
+    method: &Method,
+) -> Result<RawResponse, HttpError> {
+    response_body(sl.version, sl.status, info, method)
+        .map(|(body, reusable)| RawResponse {
+            len,
+            version: sl.version,
+            status: sl.status,
+            reason: sl.reason..sl.end,
+            body,
+            reusable: reusable && info.keep_alive(sl.version),
+        })
+        .map_err(err)
+}
+
+impl HeadParser {
+    /// Parses the request head at the start of `input`, writing field offsets into the
+    /// parser's own list (kept between heads, so steady-state parsing allocates
+    /// nothing). `None`: not complete yet; call again with the same bytes and more
+    /// after them (the scan resumes where it stopped). Validation and the framing
+    /// decision are the same as [`HeadParser::parse_request`]; error offsets count from
+    /// the start of `input`.
+    ///
+    /// ```
+    /// use wirestate::http::{BodyKind, ErrorKind, HeadParser, Limits};
+    /// let mut parser = HeadParser::new(&Limits::default());
+    /// let input = b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+    /// assert!(parser.parse_request_bytes(&input[..20]).is_none());
+    /// let req = parser.parse_request_bytes(input).unwrap().unwrap();
+    /// assert_eq!(req.body, BodyKind::Chunked);
+    /// let bad = b"GET / HTTP/1.1\r\n\r\n"; // no Host
+    /// let e = parser.parse_request_bytes(bad).unwrap().unwrap_err();
+    /// assert_eq!(e.kind, ErrorKind::BadHost);
+    /// ```
+    #[inline]
+    pub fn parse_request_bytes(&mut self, input: &[u8]) -> Option<Result<RawRequest, HttpError>> {
+        // Inlined into the caller so the result is built in its frame: returned through
+        // memory, the head's fields cost store-forwarding stalls comparable to parsing
+        // a short head.
+        if self.scanner_is_fresh() {
+            if let Some((rl, info, len)) = fast_request(input, &self.limits, &mut self.spans) {
+                return Some(raw_request(&rl, &info, len));
+            }
+        }
+        self.request_bytes_resumable(input)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn request_bytes_resumable(&mut self, input: &[u8]) -> Option<Result<RawRequest, HttpError>> {
+        let limit = Some(self.limits.max_request_line);
+        let len = match self.scanner.scan(input, &self.limits, limit) {
+            Ok(Scan::Complete { len, .. }) => len,
+            Ok(Scan::Partial) => return None,
+            Err(e) => {
+                self.reset_scanner();
+                return Some(Err(err(e)));
+            }
+        };
+        self.reset_scanner();
+        Some(match self.slow_request(&input[..len]) {
+            Ok((rl, info)) => raw_request(&rl, &info, len),
+            Err(e) => Err(err(e)),
+        })
+    }
+
+    fn slow_request(&mut self, h: &[u8]) -> Result<(RequestLine, HeadInfo), Fail> {
+        let rl = request_line(h, &self.limits)?;
+        let mut info = HeadInfo::default();
+        fields_into(h, rl.next, &self.limits, &mut self.spans, &mut info)?;
+        check_host(rl.version, &info)?;
+        Ok((rl, info))
+    }
+
+    /// Parses the response head at the start of `input`, framed for a request made
+    /// with `method`; otherwise as [`HeadParser::parse_request_bytes`].
+    ///
+    /// ```
+    /// use wirestate::http::{BodyKind, HeadParser, Limits, Method};
+    /// let mut parser = HeadParser::new(&Limits::default());
+    /// let input = b"HTTP/1.1 200 OK\r\nX: 1\r\n\r\n";
+    /// let resp = parser.parse_response_bytes(input, &Method::Get).unwrap().unwrap();
+    /// assert_eq!((resp.body, resp.reusable), (BodyKind::CloseDelimited, false));
+    /// let (name, value) = parser.fields().next().unwrap();
+    /// assert_eq!((&input[name], &input[value]), (&b"X"[..], &b"1"[..]));
+    /// ```
+    #[inline]
+    pub fn parse_response_bytes(
+        &mut self,
+        input: &[u8],
+        method: &Method,
+    ) -> Option<Result<RawResponse, HttpError>> {
+        // Inlined for the same reason as `parse_request_bytes`.
+        if self.scanner_is_fresh() {
+            if let Some((sl, info, len)) = fast_response(input, &self.limits, &mut self.spans) {
+                return Some(raw_response(&sl, &info, len, method));
+            }
+        }
+        self.response_bytes_resumable(input, method)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn response_bytes_resumable(
+        &mut self,
+        input: &[u8],
+        method: &Method,
+    ) -> Option<Result<RawResponse, HttpError>> {
+        let len = match self.scanner.scan(input, &self.limits, None) {
+            Ok(Scan::Complete { len, .. }) => len,
+            Ok(Scan::Partial) => return None,
+            Err(e) => {
+                self.reset_scanner();
+                return Some(Err(err(e)));
+            }
+        };
+        self.reset_scanner();
+        let h = &input[..len];
+        let mut info = HeadInfo::default();
+        let parsed = status_line(h, &self.limits).and_then(|sl| {
+            fields_into(h, sl.next, &self.limits, &mut self.spans, &mut info).map(|_| sl)
+        });
+        Some(match parsed {
+            Ok(sl) => raw_response(&sl, &info, len, method),
+            Err(e) => Err(err(e)),
+        })
+    }
+
+    /// The field lines of the head last parsed by [`HeadParser::parse_request_bytes`]
+    /// or [`HeadParser::parse_response_bytes`]: (name, value) offsets into its input,
+    /// in received order, the value without surrounding whitespace.
+    ///
+    /// ```
+    /// use wirestate::http::{HeadParser, Limits};
+    /// let input = b"GET / HTTP/1.1\r\nHost:  a \r\nAccept: */*\r\n\r\n";
+    /// let mut parser = HeadParser::new(&Limits::default());
+    /// parser.parse_request_bytes(input).unwrap().unwrap();
+    /// let fields: Vec<_> = parser.fields().map(|(n, v)| (&input[n], &input[v])).collect();
+    /// assert_eq!(fields, [(&b"Host"[..], &b"a"[..]), (&b"Accept"[..], &b"*/*"[..])]);
+    /// ```
+    pub fn fields(&self) -> impl Iterator<Item = (Range<usize>, Range<usize>)> + '_ {
+        self.spans.iter().map(|s| {
+            let (n, v) = (s.name as usize, s.value as usize);
+            (n..n + s.name_len as usize, v..v + s.value_len as usize)
+        })
+    }
+}
