@@ -10,7 +10,7 @@ use core::fmt;
 /// ```
 /// use wirestate::http::ErrorKind;
 /// assert_eq!(ErrorKind::ObsFold.status().as_u16(), 400);
-/// assert_eq!(ErrorKind::ObsFold.rule(), "RFC 9112 5.2: obs-fold is rejected");
+/// assert_eq!(ErrorKind::ObsFold.rule(), "RFC 9112 5.2, 2.2: a field line starts with whitespace");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -48,7 +48,12 @@ pub enum ErrorKind {
     InvalidHeaderName,
     /// Whitespace between a field name and its colon.
     WhitespaceBeforeColon,
-    /// A field line starting with SP or HTAB (line folding).
+    /// A field line starting with SP or HTAB: line folding (obs-fold) in a request
+    /// (RFC 9112 5.2), or whitespace before the first field line of any head (RFC 9112
+    /// 2.2). In a response a fold inside a field value is not an error: the buffered
+    /// parser and [`ClientConn`](super::ClientConn) replace it with SP, and only the
+    /// read-only [`HeadParser::parse_response_bytes`](super::HeadParser::parse_response_bytes)
+    /// reports it.
     ObsFold,
     /// A field value with NUL, a bare CR, or another control byte.
     InvalidHeaderValue,
@@ -152,7 +157,7 @@ impl ErrorKind {
             ErrorKind::WhitespaceBeforeColon => {
                 "RFC 9112 5.1: whitespace between field name and colon is rejected"
             }
-            ErrorKind::ObsFold => "RFC 9112 5.2: obs-fold is rejected",
+            ErrorKind::ObsFold => "RFC 9112 5.2, 2.2: a field line starts with whitespace",
             ErrorKind::InvalidHeaderValue => {
                 "RFC 9110 5.5: CR, LF, NUL and controls in a field value"
             }

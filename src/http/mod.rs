@@ -14,9 +14,23 @@
 //! [`HttpError`] naming the rule and the byte offset, answered with the proper status
 //! (400, 414, 431, 505) and a close: Content-Length with Transfer-Encoding in a request,
 //! differing or malformed Content-Length values, a request whose last transfer coding is
-//! not chunked, `chunked` twice, obs-fold, whitespace before a colon, a bare CR anywhere,
-//! a bare LF in a chunk line, chunk-size overflow, NUL. A bare LF ending a head line is
-//! refused unless [`Limits::allow_bare_lf`] opts in.
+//! not chunked, `chunked` twice, obs-fold in a request, whitespace before the first
+//! field line or before a colon, a bare CR anywhere, a bare LF in a chunk line,
+//! chunk-size overflow, NUL. A bare LF ending a head line is refused unless
+//! [`Limits::allow_bare_lf`] opts in.
+//!
+//! # Line folding in responses
+//!
+//! RFC 9112 5.2 makes a user agent replace each obs-fold in a response (a field value
+//! continued on a line that starts with SP or HTAB) with SP before interpreting the
+//! value, so [`ClientConn`] and [`HeadParser::parse_response`] do: the CR and LF of
+//! each fold become SP, the head keeps its length, and the header accessors give the
+//! unfolded value (`X: a` CRLF SP `b` reads as `a   b`). Framing fields are checked
+//! after unfolding like any other value. Size limits count the bytes received, and
+//! [`Limits::max_headers`] counts continuation lines as lines. Trailer sections are not
+//! unfolded: a fold there is still [`ErrorKind::ObsFold`]. The read-only
+//! [`HeadParser::parse_response_bytes`] cannot rewrite its input and reports a fold as
+//! [`ErrorKind::ObsFold`]; [`HeadParser::parse_response_bytes_mut`] unfolds in place.
 //!
 //! # Parsing without a machine
 //!
@@ -70,6 +84,7 @@ mod chars;
 mod client;
 mod encode;
 mod error;
+mod fold;
 mod head;
 mod headers;
 mod parse;

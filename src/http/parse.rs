@@ -9,6 +9,7 @@
 
 use super::chars::{first_invalid_value_byte, is_token};
 use super::error::{ErrorKind, HttpError};
+use super::fold::unfold_fields;
 use super::head::{
     classify_form, Method, RequestHead, RequestTarget, ResponseHead, StatusCode, TargetForm,
     Version,
@@ -16,7 +17,7 @@ use super::head::{
 use super::headers::{trim_ows, Headers, Span};
 use super::Limits;
 use crate::buffer::RecvBuffer;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use memchr::memchr;
 
 /// A rule broken at an offset relative to the start of what was being parsed.
@@ -538,7 +539,8 @@ pub(crate) fn build_response(
     }
 }
 
-/// Parses a response head (the first `lines` lines of `head`).
+/// Parses a response head (the first `lines` lines of `head`), replacing each obs-fold
+/// with SP first if it has any (RFC 9112 5.2, see [`unfold_fields`]).
 pub(crate) fn parse_response(
     head: Bytes,
     lines: usize,
@@ -547,7 +549,25 @@ pub(crate) fn parse_response(
     let sl = status_line(&head, limits)?;
     let mut spans = alloc::vec::Vec::with_capacity(lines.saturating_sub(2));
     let mut info = HeadInfo::default();
-    fields_into(&head, sl.next, limits, &mut spans, &mut info)?;
+    let head = match fields_into(&head, sl.next, limits, &mut spans, &mut info) {
+        Ok(_) => head,
+        // The field pass stops at a fold, or earlier when a value read before its
+        // continuation is checked (`Content-Length:` CRLF SP `2` has an empty value on
+        // its first line), so any field error may be a fold. Folds are rare and
+        // deprecated, so the head is copied and unfolded here, on the error path only,
+        // rather than making the receive buffer writable; the copy has the same length,
+        // so offsets do not move. Without a fold, the error stands.
+        Err(e) => {
+            let mut copy = BytesMut::from(&head[..]);
+            if unfold_fields(&mut copy, sl.next, limits) == 0 {
+                return Err(e);
+            }
+            let head = copy.freeze();
+            info = HeadInfo::default();
+            fields_into(&head, sl.next, limits, &mut spans, &mut info)?;
+            head
+        }
+    };
     Ok((build_response(head, &sl, spans), info))
 }
 
@@ -589,8 +609,11 @@ pub(crate) fn fields_into(
             b'\r' if at(pos + 1) == b'\n' => return Ok(pos + 2),
             b'\n' if limits.allow_bare_lf => return Ok(pos + 1),
             b'\n' => return Err((ErrorKind::BareLf, pos)),
-            // RFC 9112 5.2: obs-fold (a line starting with SP or HTAB) is rejected, in
-            // both directions, so no two parsers can disagree about where a field ends.
+            // RFC 9112 5.2: obs-fold (a line starting with SP or HTAB) is rejected here,
+            // so no two parsers can disagree about where a field ends: a request is
+            // answered 400 (a server MUST reject or unfold), and a response is unfolded
+            // by `parse_response` (a user agent MUST replace it with SP) and read again.
+            // RFC 9112 2.2: whitespace before the first field line is rejected too.
             b' ' | b'\t' => return Err((ErrorKind::ObsFold, pos)),
             _ => {}
         }

@@ -10,12 +10,13 @@
 
 use super::chars::{first_invalid_value_byte, first_non_vchar, is_token};
 use super::error::HttpError;
+use super::fold::unfold_fields;
 use super::head::classify_form;
 use super::head::{StatusCode, TargetForm, Version};
 use super::headers::Span;
 use super::parse::{
     check_host, fields_into, request_body, request_line, response_body, status_line, BodyKind,
-    Fail, HeadInfo, HeadParser, RequestLine, Scan, StatusLine,
+    Fail, HeadInfo, HeadParser, HeadScanner, RequestLine, Scan, StatusLine,
 };
 use super::{Limits, Method};
 use alloc::vec::Vec;
@@ -309,6 +310,12 @@ impl HeadParser {
     /// Parses the response head at the start of `input`, framed for a request made
     /// with `method`; otherwise as [`HeadParser::parse_request_bytes`].
     ///
+    /// A field value continued on a following line (obs-fold) must be unfolded before
+    /// it is interpreted (RFC 9112 5.2), which means rewriting bytes this method only
+    /// reads: such a head gives [`ErrorKind::ObsFold`](super::ErrorKind::ObsFold) at the
+    /// continuation line. [`HeadParser::parse_response_bytes_mut`] unfolds it in place
+    /// instead, as the buffered parser and [`ClientConn`](super::ClientConn) do.
+    ///
     /// ```
     /// use wirestate::http::{BodyKind, HeadParser, Limits, Method};
     /// let mut parser = HeadParser::new(&Limits::default());
@@ -331,6 +338,54 @@ impl HeadParser {
             }
         }
         self.response_bytes_resumable(input, method)
+    }
+
+    /// As [`HeadParser::parse_response_bytes`], but a head with obs-fold is accepted:
+    /// each fold inside a field value (its CRLF and the SP or HTAB after) has its line
+    /// ending overwritten with SP in `input` before the value is interpreted, as RFC
+    /// 9112 5.2 requires of a user agent. The head keeps its length, so every offset
+    /// (and [`RawResponse::len`]) is the same as in the bytes received, and
+    /// [`HeadParser::fields`] points at the unfolded values. A head without folds is not
+    /// written to. Whitespace at the start of the first field line continues nothing and
+    /// stays an error (RFC 9112 2.2), and framing fields are checked after unfolding.
+    ///
+    /// ```
+    /// use wirestate::http::{BodyKind, ErrorKind, HeadParser, Limits, Method};
+    /// let mut input = *b"HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length:\r\n\t2\r\n\r\nhi";
+    /// let mut parser = HeadParser::new(&Limits::default());
+    /// let e = parser.parse_response_bytes(&input, &Method::Get).unwrap().unwrap_err();
+    /// assert_eq!((e.kind, e.offset), (ErrorKind::ObsFold, 23));
+    /// let resp = parser.parse_response_bytes_mut(&mut input, &Method::Get).unwrap().unwrap();
+    /// assert_eq!(resp.body, BodyKind::Length(2));
+    /// assert_eq!(&input[resp.len..], b"hi");
+    /// let values: Vec<_> = parser.fields().map(|(_, v)| &input[v]).collect();
+    /// assert_eq!(values, [&b"a   b"[..], &b"2"[..]]);
+    /// ```
+    pub fn parse_response_bytes_mut(
+        &mut self,
+        input: &mut [u8],
+        method: &Method,
+    ) -> Option<Result<RawResponse, HttpError>> {
+        let e = match self.parse_response_bytes(input, method)? {
+            Err(e) => e,
+            ok => return Some(ok),
+        };
+        // The field pass stops at a fold, or earlier at a framing value read before its
+        // continuation, so any error from a complete head with a readable status line
+        // may be a fold. This runs on the error path only; the unfolding stays inside
+        // the head, and writes nothing when there is no fold.
+        let mut scanner = HeadScanner::default();
+        let Ok(Scan::Complete { len, .. }) = scanner.scan(input, &self.limits, None) else {
+            return Some(Err(e));
+        };
+        let head = &mut input[..len];
+        let Ok(sl) = status_line(head, &self.limits) else {
+            return Some(Err(e));
+        };
+        if unfold_fields(head, sl.next, &self.limits) == 0 {
+            return Some(Err(e));
+        }
+        self.parse_response_bytes(input, method)
     }
 
     #[cold]
