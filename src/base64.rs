@@ -97,3 +97,20 @@ pub fn decode(text: &[u8]) -> Option<Vec<u8>> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roundtrip_all_lengths_both_encoders() {
+        let data: Vec<u8> = (0..=255).collect();
+        for n in 0..40 {
+            let e = encode(&data[..n]);
+            let mut into = BytesMut::new();
+            encode_into(&data[..n], &mut into);
+            assert_eq!(e.as_bytes(), &into[..]);
+            assert_eq!(decode(e.as_bytes()).unwrap(), &data[..n]);
+        }
+    }
+}

@@ -68,6 +68,7 @@ pub mod http;
 pub mod line;
 mod machine;
 pub mod pop3;
+pub mod sasl;
 pub mod smtp;
 
 pub use machine::{Instant, Machine};

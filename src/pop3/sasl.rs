@@ -41,7 +41,8 @@ impl core::fmt::Debug for PlainCredentials {
 
 impl PlainCredentials {
     /// Splits a decoded PLAIN message. RFC 4616 section 2: exactly two NULs, `authcid`
-    /// and `passwd` non-empty, each field at most 255 octets.
+    /// and `passwd` non-empty, each field UTF-8 and at most 255 octets
+    /// ([`crate::sasl::split_plain`]).
     ///
     /// ```
     /// use wirestate::pop3::sasl::PlainCredentials;
@@ -50,14 +51,7 @@ impl PlainCredentials {
     /// assert!(PlainCredentials::parse(b"tim\0pw").is_none());
     /// ```
     pub fn parse(message: &[u8]) -> Option<PlainCredentials> {
-        let mut parts = message.split(|&c| c == 0);
-        let (z, c, p) = (parts.next()?, parts.next()?, parts.next()?);
-        if parts.next().is_some() || c.is_empty() || p.is_empty() {
-            return None;
-        }
-        if z.len() > 255 || c.len() > 255 || p.len() > 255 {
-            return None;
-        }
+        let (z, c, p) = crate::sasl::split_plain(message)?;
         Some(PlainCredentials {
             authzid: Bytes::copy_from_slice(z),
             authcid: Bytes::copy_from_slice(c),
@@ -78,13 +72,6 @@ impl PlainCredentials {
     /// assert_eq!(c.encode(), b"\0u\0p");
     /// ```
     pub fn encode(&self) -> Vec<u8> {
-        let mut v =
-            Vec::with_capacity(self.authzid.len() + self.authcid.len() + self.password.len() + 2);
-        v.extend_from_slice(&self.authzid);
-        v.push(0);
-        v.extend_from_slice(&self.authcid);
-        v.push(0);
-        v.extend_from_slice(&self.password);
-        v
+        crate::sasl::plain_message(&self.authzid, &self.authcid, &self.password)
     }
 }

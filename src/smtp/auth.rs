@@ -3,7 +3,6 @@
 
 use super::SyntaxError;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 /// A SASL mechanism name: `1*20 (UPPER-ALPHA / DIGIT / "-" / "_")` (RFC 4422 3.1),
 /// compared case-insensitively and stored upper-case.
@@ -98,17 +97,16 @@ impl Credentials {
     /// assert_eq!(c.plain_response(), "AHRpbQB0YW5zdGFhZnRhbnN0YWFm");
     /// ```
     pub fn plain_response(&self) -> String {
-        let mut raw = Vec::new();
-        raw.extend_from_slice(self.authzid.as_bytes());
-        raw.push(0);
-        raw.extend_from_slice(self.username.as_bytes());
-        raw.push(0);
-        raw.extend_from_slice(self.password.as_bytes());
-        base64_encode(&raw)
+        base64_encode(&crate::sasl::plain_message(
+            self.authzid.as_bytes(),
+            self.username.as_bytes(),
+            self.password.as_bytes(),
+        ))
     }
 
-    /// Decodes a base64 PLAIN message; `None` if it is not `a NUL b NUL c` in UTF-8
-    /// with non-empty authcid (RFC 4616 2).
+    /// Decodes a base64 PLAIN message; `None` unless it is `authzid NUL authcid NUL
+    /// passwd` in UTF-8 with non-empty authcid and passwd of at most 255 octets each
+    /// (RFC 4616 2, [`crate::sasl::split_plain`]).
     ///
     /// ```
     /// let c = wirestate::smtp::Credentials::from_plain("AHRpbQB0YW5zdGFhZnRhbnN0YWFm").unwrap();
@@ -116,17 +114,13 @@ impl Credentials {
     /// ```
     pub fn from_plain(b64: &str) -> Option<Credentials> {
         let raw = base64_decode(b64.as_bytes())?;
-        let mut parts = raw.split(|&c| c == 0);
-        let z = core::str::from_utf8(parts.next()?).ok()?;
-        let u = core::str::from_utf8(parts.next()?).ok()?;
-        let p = core::str::from_utf8(parts.next()?).ok()?;
-        if parts.next().is_some() || u.is_empty() {
-            return None;
-        }
+        let (z, u, p) = crate::sasl::split_plain(&raw)?;
+        // split_plain has checked that every field is UTF-8.
+        let text = |f: &[u8]| String::from(core::str::from_utf8(f).unwrap_or_default());
         Some(Credentials {
-            authzid: String::from(z),
-            username: String::from(u),
-            password: String::from(p),
+            authzid: text(z),
+            username: text(u),
+            password: text(p),
         })
     }
 }
@@ -141,18 +135,4 @@ pub use crate::base64::{decode as base64_decode, encode as base64_encode};
 /// ```
 pub fn is_base64(s: &[u8]) -> bool {
     crate::base64::decode(s).is_some()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_roundtrip_all_lengths() {
-        let data: Vec<u8> = (0..=255).collect();
-        for n in 0..40 {
-            let e = base64_encode(&data[..n]);
-            assert_eq!(base64_decode(e.as_bytes()).unwrap(), &data[..n]);
-        }
-    }
 }
