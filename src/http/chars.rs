@@ -56,19 +56,32 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 /// by byte, which is where an HTAB or an error lives.
 #[inline]
 pub(crate) fn first_invalid_value_byte(v: &[u8]) -> Option<usize> {
+    first_miss(
+        v,
+        |x| {
+            // Some byte < 0x20: (x - 0x20..) & !x & 0x80.. is non-zero (Bit Twiddling
+            // Hacks "hasless"), exact as a yes/no answer.
+            let low = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+            let y = x ^ (ONES * 0x7f);
+            let del = y.wrapping_sub(ONES) & !y & HIGHS;
+            low | del != 0
+        },
+        is_value_byte,
+    )
+}
+
+/// Index of the first byte of `v` that fails `ok`, eight bytes at a time: a word that
+/// `suspect` clears holds no failing byte, so only suspect words (and the tail) are
+/// looked at byte by byte. `suspect` must be true for every word holding a failing byte.
+#[inline(always)]
+fn first_miss(v: &[u8], suspect: impl Fn(u64) -> bool, ok: impl Fn(u8) -> bool) -> Option<usize> {
     let mut i = 0;
     let mut chunks = v.chunks_exact(8);
     for c in chunks.by_ref() {
         let mut w = [0u8; 8];
         w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w);
-        // Some byte < 0x20: (x - 0x20..) & !x & 0x80.. is non-zero (Bit Twiddling Hacks
-        // "hasless"), exact as a yes/no answer.
-        let low = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-        let y = x ^ (ONES * 0x7f);
-        let del = y.wrapping_sub(ONES) & !y & HIGHS;
-        if low | del != 0 {
-            if let Some(p) = c.iter().position(|&b| !is_value_byte(b)) {
+        if suspect(u64::from_le_bytes(w)) {
+            if let Some(p) = c.iter().position(|&b| !ok(b)) {
                 return Some(i + p);
             }
         }
@@ -77,7 +90,7 @@ pub(crate) fn first_invalid_value_byte(v: &[u8]) -> Option<usize> {
     chunks
         .remainder()
         .iter()
-        .position(|&b| !is_value_byte(b))
+        .position(|&b| !ok(b))
         .map(|p| i + p)
 }
 
@@ -90,29 +103,19 @@ pub(crate) fn is_vchar(b: u8) -> bool {
 /// Index of the first byte that is not a VCHAR, if any; eight bytes at a time.
 #[inline]
 pub(crate) fn first_non_vchar(v: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    let mut chunks = v.chunks_exact(8);
-    for c in chunks.by_ref() {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w);
-        // Some byte < 0x21 ("hasless"), or some byte > 0x7e: adding 0x01 sets the high
-        // bit of a byte >= 0x7f, and `| x` catches the bytes >= 0x80 (Bit Twiddling
-        // Hacks "hasmore"; a carry out of such a byte only ever follows a hit).
-        let low = x.wrapping_sub(ONES * 0x21) & !x & HIGHS;
-        let high = (x.wrapping_add(ONES) | x) & HIGHS;
-        if low | high != 0 {
-            if let Some(p) = c.iter().position(|&b| !is_vchar(b)) {
-                return Some(i + p);
-            }
-        }
-        i += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| !is_vchar(b))
-        .map(|p| i + p)
+    first_miss(
+        v,
+        |x| {
+            // Some byte < 0x21 ("hasless"), or some byte > 0x7e: adding 0x01 sets the
+            // high bit of a byte >= 0x7f, and `| x` catches the bytes >= 0x80 (Bit
+            // Twiddling Hacks "hasmore"; a carry out of such a byte only ever follows a
+            // hit).
+            let low = x.wrapping_sub(ONES * 0x21) & !x & HIGHS;
+            let high = (x.wrapping_add(ONES) | x) & HIGHS;
+            low | high != 0
+        },
+        is_vchar,
+    )
 }
 
 #[cfg(test)]
