@@ -104,7 +104,7 @@ fn sink_server() -> std::net::SocketAddr {
             cfg.pipelining = false;
             (
                 SmtpServer::new(cfg),
-                |_: &mut SmtpServer, _: ServerEvent| {},
+                support::events(|_: &mut SmtpServer, _: ServerEvent| {}),
             )
         })
     });

@@ -9,14 +9,12 @@ fn main() -> std::io::Result<()> {
     let args = support::Args::parse(&[]);
     let framing = support::greeting::framing(&args);
     let listener = support::mio_io::bind(&args.addr("127.0.0.1:9999"))?;
-    support::mio_io::serve(
-        listener,
-        support::greeting::READ_SIZE,
-        || GreetingServer::new(framing),
-        |_, event| {
+    support::mio_io::serve(listener, support::greeting::READ_SIZE, move |_peer| {
+        let handler = support::events(|_: &mut GreetingServer, event| {
             if let ServerEvent::Error(e) = event {
                 eprintln!("greeting: {e}");
             }
-        },
-    )
+        });
+        (GreetingServer::new(framing), handler)
+    })
 }

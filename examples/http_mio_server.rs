@@ -15,12 +15,12 @@ fn main() {
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         let listener = mio::net::TcpListener::bind(addr)?;
         eprintln!("listening on {}", listener.local_addr()?);
-        mio_io::serve(
-            listener,
-            http::READ_SIZE,
-            || ServerConn::new(Limits::default()),
-            http::fixed_body,
-        )
+        mio_io::serve(listener, http::READ_SIZE, |_peer| {
+            (
+                ServerConn::new(Limits::default()),
+                support::events(http::fixed_body),
+            )
+        })
     };
     if let Err(e) = run() {
         eprintln!("http_mio_server: {e}");

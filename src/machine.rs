@@ -96,15 +96,20 @@ impl Add<Duration> for Instant {
 /// Every client and server machine in this crate implements it, so one driver loop
 /// serves every protocol:
 ///
-/// 1. read from the socket, pass the bytes to [`handle_input`](Machine::handle_input)
-///    (a read of 0 bytes: [`handle_eof`](Machine::handle_eof));
+/// 1. if [`wants_input`](Machine::wants_input), read from the socket and pass the bytes
+///    to [`handle_input`](Machine::handle_input) (a read of 0 bytes:
+///    [`handle_eof`](Machine::handle_eof));
 /// 2. drain [`poll_event`](Machine::poll_event) until `None`, acting on each event, usually
 ///    by calling the machine's typed send methods (`reply`, `send_request`, ...);
 /// 3. drain [`poll_transmit`](Machine::poll_transmit) until `None`, writing every piece in
-///    order;
-/// 4. sleep until readable or until [`poll_timeout`](Machine::poll_timeout); on the deadline
+///    order; once all of it is written and [`wants_body`](Machine::wants_body) is true,
+///    let the application send its next body chunk, and repeat;
+/// 4. once everything is written and [`wants_tls`](Machine::wants_tls) is true, switch
+///    the transport to TLS and call
+///    [`handle_tls_established`](Machine::handle_tls_established);
+/// 5. sleep until readable or until [`poll_timeout`](Machine::poll_timeout); on the deadline
 ///    call [`handle_timeout`](Machine::handle_timeout) and go to 2;
-/// 5. once [`is_closed`](Machine::is_closed) is true and the transmits are written, close
+/// 6. once [`is_closed`](Machine::is_closed) is true and the transmits are written, close
 ///    the socket.
 ///
 /// Machines do no I/O and read no clock, so the same calls give the same results.
@@ -126,16 +131,62 @@ pub trait Machine {
     /// Calling it early is harmless: nothing expires before its deadline.
     fn handle_timeout(&mut self, now: Instant);
 
-    /// The next event decoded from the receive buffer, or `None` when more input is needed.
+    /// The next event decoded from the receive buffer, or `None` when more input (or an
+    /// answer to an outstanding decision) is needed.
+    #[must_use = "events carry what the peer said; drain them until None"]
     fn poll_event(&mut self) -> Option<Self::Event>;
 
     /// The next bytes to write to the peer, in order, or `None` when nothing is pending.
+    #[must_use = "these bytes must be written to the peer"]
     fn poll_transmit(&mut self) -> Option<Bytes>;
 
     /// When the machine next wants [`handle_timeout`](Machine::handle_timeout), if ever.
+    #[must_use]
     fn poll_timeout(&self) -> Option<Instant>;
 
     /// True once nothing more will be sent or received: write what
     /// [`poll_transmit`](Machine::poll_transmit) still returns, then close the socket.
     fn is_closed(&self) -> bool;
+
+    /// Input flow control: whether the machine takes more input now. False while it has
+    /// as much undecoded input as it will hold (HTTP requests read ahead up to
+    /// `max_pipeline`, a decision outstanding with input buffered), while a TLS switch is
+    /// due, and once closed. A driver that stops reading while this is false lets TCP
+    /// slow the peer down, and never meets the receive-buffer limit. Re-check it after
+    /// draining events and transmits.
+    fn wants_input(&self) -> bool {
+        !self.is_closed()
+    }
+
+    /// Output flow control: whether the machine is ready for the next chunk of a body the
+    /// local side is streaming (HTTP request or response content, SMTP `DATA`/`BDAT`
+    /// message data, POP3 `RETR`/`TOP` message lines). A driver asks only once everything
+    /// [`poll_transmit`](Machine::poll_transmit) returned has been written, and then lets
+    /// the application call the machine's `send_data`; so however large the body, at most
+    /// one chunk is in memory. False when no body is being sent, and while the machine
+    /// waits for the peer before the body may go (HTTP `100 Continue`, the SMTP `354`).
+    fn wants_body(&self) -> bool {
+        false
+    }
+
+    /// TLS handoff: true once the transport must switch to TLS. A server machine sets it
+    /// after its last plaintext byte (the `220` to `STARTTLS`, the `+OK` to `STLS`) has
+    /// been returned by [`poll_transmit`](Machine::poll_transmit); a client machine sets
+    /// it when that reply arrives. The driver writes what is pending, reads nothing more in
+    /// plaintext, performs the handshake and calls
+    /// [`handle_tls_established`](Machine::handle_tls_established). Plaintext the peer
+    /// sent behind the switch is never decoded: a server discards it (CVE-2011-0411) and a
+    /// client fails with an error, as it can only be an injection.
+    fn wants_tls(&self) -> bool {
+        false
+    }
+
+    /// The transport is now TLS. Call it after the handshake that
+    /// [`wants_tls`](Machine::wants_tls) asked for, and also before the first byte of a
+    /// connection that is TLS from the start (implicit TLS, RFC 8314), so the machine
+    /// knows the channel is private (an SMTP server then offers AUTH and no longer
+    /// STARTTLS). Machines of protocols without a TLS switch ignore it.
+    fn handle_tls_established(&mut self, now: Instant) {
+        let _ = now;
+    }
 }

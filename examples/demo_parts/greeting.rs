@@ -20,12 +20,12 @@ pub fn run(_work_dir: &std::path::Path) -> io::Result<()> {
     let listener = mio_io::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     std::thread::spawn(move || {
-        mio_io::serve(
-            listener,
-            greeting::READ_SIZE,
-            || GreetingServer::new(Framing::Line),
-            |_, _| {},
-        )
+        mio_io::serve(listener, greeting::READ_SIZE, |_peer| {
+            (
+                GreetingServer::new(Framing::Line),
+                crate::support::events(|_: &mut GreetingServer, _| {}),
+            )
+        })
     });
     println!("-- TCP, line framing, mio server on {addr}");
     greeting::run_client(addr, Framing::Line, &names, &mut out)?;

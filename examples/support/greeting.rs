@@ -35,11 +35,11 @@ pub fn names(args: &Args) -> Vec<String> {
 /// Serves the greeting protocol over TCP, one thread per connection, until killed.
 pub fn serve_tcp(listener: std::net::TcpListener, framing: Framing) -> io::Result<()> {
     std_io::serve(listener, READ_SIZE, move |_peer| {
-        let on_event = |_: &mut GreetingServer, event| {
+        let on_event = super::events(|_: &mut GreetingServer, event| {
             if let wirestate::greeting::ServerEvent::Error(e) = event {
                 eprintln!("greeting: {e}");
             }
-        };
+        });
         (GreetingServer::new(framing), on_event)
     })
 }
@@ -61,17 +61,22 @@ pub fn run_client(
     }
     client.finish();
     let mut failure = None;
-    std_io::drive(&mut stream, &mut client, READ_SIZE, |_, event| {
-        let line = match event {
-            ClientEvent::Welcome(m) | ClientEvent::Reply { reply: m, .. } => m,
-            ClientEvent::PeerClosed => return,
-            ClientEvent::Error(e) => {
-                failure = Some(e);
-                return;
-            }
-        };
-        let _ = out.write_all(&line).and_then(|_| out.write_all(b"\n"));
-    })?;
+    std_io::drive(
+        &mut stream,
+        &mut client,
+        READ_SIZE,
+        super::events(|_, event| {
+            let line = match event {
+                ClientEvent::Welcome(m) | ClientEvent::Reply { reply: m, .. } => m,
+                ClientEvent::PeerClosed => return,
+                ClientEvent::Error(e) => {
+                    failure = Some(e);
+                    return;
+                }
+            };
+            let _ = out.write_all(&line).and_then(|_| out.write_all(b"\n"));
+        }),
+    )?;
     match failure {
         Some(e) => Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
         None if client_left_names(&client) => Err(io::Error::new(

@@ -160,7 +160,7 @@ pub fn serve_files(listener: std::net::TcpListener, root: PathBuf) -> io::Result
         let mut files = FileServer::new(&root);
         (
             ServerConn::new(Limits::default()),
-            move |conn: &mut ServerConn, event| files.on_event(conn, event),
+            super::events(move |conn: &mut ServerConn, event| files.on_event(conn, event)),
         )
     })
 }
@@ -203,20 +203,25 @@ pub fn fetch(addr: &str, host: &str, path: &str, body: &mut dyn Write) -> io::Re
     let mut body_len = 0u64;
     let mut done = false;
     let mut failure = None;
-    std_io::drive(&mut stream, &mut conn, READ_SIZE, |_, event| match event {
-        ClientEvent::Response(r) => head = Some(r),
-        ClientEvent::Data(d) => {
-            body_len += d.len() as u64;
-            if let Err(e) = body.write_all(&d) {
-                failure.get_or_insert(e);
+    std_io::drive(
+        &mut stream,
+        &mut conn,
+        READ_SIZE,
+        super::events(|_, event| match event {
+            ClientEvent::Response(r) => head = Some(r),
+            ClientEvent::Data(d) => {
+                body_len += d.len() as u64;
+                if let Err(e) = body.write_all(&d) {
+                    failure.get_or_insert(e);
+                }
             }
-        }
-        ClientEvent::EndOfMessage(_) => done = true,
-        ClientEvent::Error(e) => {
-            failure.get_or_insert(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
-        }
-        _ => {}
-    })?;
+            ClientEvent::EndOfMessage(_) => done = true,
+            ClientEvent::Error(e) => {
+                failure.get_or_insert(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
+            }
+            _ => {}
+        }),
+    )?;
     if let Some(e) = failure {
         return Err(e);
     }

@@ -325,7 +325,9 @@ impl Session {
             if n == 0 || m.message_data(&buf[..n]) == Ok(Flow::Enough) {
                 break;
             }
-            std_io::flush(&mut self.out, m)?;
+            while let Some(bytes) = wirestate::Machine::poll_transmit(m) {
+                std::io::Write::write_all(&mut self.out, &bytes)?;
+            }
         }
         let _ = m.message_end();
         Ok(())
@@ -345,7 +347,12 @@ pub fn session(mut stream: TcpStream, settings: Arc<Settings>) -> io::Result<()>
         lock: None,
         out: stream.try_clone()?,
     };
-    std_io::drive(&mut stream, &mut machine, 16 * 1024, |m, e| s.handle(m, e))
+    std_io::drive(
+        &mut stream,
+        &mut machine,
+        16 * 1024,
+        super::events(|m, e| s.handle(m, e)),
+    )
 }
 
 /// Accepts connections forever, one thread each.

@@ -3,14 +3,14 @@
 //! Write interest is registered only while a connection has unwritten bytes, and the
 //! poll timeout is the earliest machine deadline, so an idle server sleeps.
 
-use super::Clock;
+use super::{feed_body, Clock, Handler};
 use bytes::Bytes;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::io::{self, ErrorKind, Read, Write};
-use std::net::Shutdown;
+use std::net::{Shutdown, SocketAddr};
 use wirestate::{Instant, Machine};
 
 const LISTENER: Token = Token(usize::MAX);
@@ -18,13 +18,13 @@ const LISTENER: Token = Token(usize::MAX);
 /// The driver's fields come first and in this order (`repr(C)`), so the ones every event
 /// reads share the slot's first cache line instead of trailing a large machine.
 #[repr(C)]
-struct Conn<M> {
+struct Conn<M, H> {
     stream: TcpStream,
     eof: bool,
     /// An event has reported the peer's FIN; no later edge will repeat it.
     fin_seen: bool,
     /// Reading stopped with bytes possibly left in the socket, because the peer was not
-    /// taking our replies; resumed once they are written.
+    /// taking our replies or the machine took no more input; resumed once both clear.
     read_paused: bool,
     writable_registered: bool,
     deadline: Option<Instant>,
@@ -32,6 +32,14 @@ struct Conn<M> {
     /// case: transmits go straight from the machine to the socket.
     pending: VecDeque<Bytes>,
     machine: M,
+    handler: H,
+}
+
+impl<M: Machine, H> Conn<M, H> {
+    /// Whether a read may happen now: our replies are out and the machine takes input.
+    fn can_read(&self) -> bool {
+        self.pending.is_empty() && self.machine.wants_input()
+    }
 }
 
 enum Step {
@@ -39,26 +47,21 @@ enum Step {
     Close,
 }
 
-/// Runs the event loop forever. `make` builds a machine per accepted connection;
-/// `on_event` handles every event of every connection. `read_size` is the size of each
-/// read (the greeting protocol's chunk framing treats each read as one message).
-pub fn serve<M, F, H>(
-    mut listener: TcpListener,
-    read_size: usize,
-    mut make: F,
-    mut on_event: H,
-) -> io::Result<()>
+/// Runs the event loop forever. `setup` builds the machine and the handler for each
+/// accepted connection from the peer's address. `read_size` is the size of each read (the
+/// greeting protocol's chunk framing treats each read as one message).
+pub fn serve<M, H, S>(mut listener: TcpListener, read_size: usize, mut setup: S) -> io::Result<()>
 where
     M: Machine,
-    F: FnMut() -> M,
-    H: FnMut(&mut M, M::Event),
+    H: Handler<M>,
+    S: FnMut(SocketAddr) -> (M, H),
 {
     let clock = Clock::new();
     let mut poll = Poll::new()?;
     let mut events = Events::with_capacity(1024);
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
-    let mut conns: Vec<Option<Conn<M>>> = Vec::new();
+    let mut conns: Vec<Option<Conn<M, H>>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
     // (deadline, slot): stale entries are skipped when the slot's deadline differs.
     let mut timers: BinaryHeap<Reverse<(Instant, usize)>> = BinaryHeap::new();
@@ -79,7 +82,7 @@ where
         let now = clock.now();
         for event in events.iter() {
             if event.token() == LISTENER {
-                accept_all(&mut listener, &poll, &mut conns, &mut free, &mut make);
+                accept_all(&mut listener, &poll, &mut conns, &mut free, &mut setup);
                 continue;
             }
             let slot = event.token().0;
@@ -97,7 +100,7 @@ where
                     poll: &poll,
                     timers: &mut timers,
                 };
-                service(conn, slot, read, &mut io, &mut on_event)
+                service(conn, slot, read, &mut io)
             };
             if matches!(step, Step::Close) {
                 close(&poll, &mut conns, &mut free, slot);
@@ -123,10 +126,7 @@ where
                 poll: &poll,
                 timers: &mut timers,
             };
-            if matches!(
-                service(conn, slot, false, &mut io, &mut on_event),
-                Step::Close
-            ) {
+            if matches!(service(conn, slot, false, &mut io), Step::Close) {
                 close(&poll, &mut conns, &mut free, slot);
             }
         }
@@ -144,43 +144,42 @@ struct Io<'a> {
 /// Reads if `read` (or if reading was paused and the replies have since gone out), then
 /// pumps; repeats while a pump's writes unpause reading, since no new edge would say the
 /// socket still holds the bytes left there.
-fn service<M, H>(
-    conn: &mut Conn<M>,
+fn service<M: Machine, H: Handler<M>>(
+    conn: &mut Conn<M, H>,
     slot: usize,
     read: bool,
     io: &mut Io<'_>,
-    on_event: &mut H,
-) -> Step
-where
-    M: Machine,
-    H: FnMut(&mut M, M::Event),
-{
-    let mut read = read || (conn.read_paused && conn.pending.is_empty());
+) -> Step {
+    let mut read = read || (conn.read_paused && conn.can_read());
     loop {
         if read {
             conn.read_paused = false;
-            if matches!(read_ready(conn, io.now, io.buf, on_event), Step::Close) {
+            if matches!(read_ready(conn, io.now, io.buf), Step::Close) {
                 return Step::Close;
             }
         }
-        let step = pump(conn, on_event, io.poll, slot, io.timers);
-        if matches!(step, Step::Close) || !(conn.read_paused && conn.pending.is_empty()) {
+        let step = pump(conn, io.poll, slot, io.timers);
+        if matches!(step, Step::Close) || !(conn.read_paused && conn.can_read()) {
             return step;
         }
         read = true;
     }
 }
 
-fn accept_all<M: Machine, F: FnMut() -> M>(
+fn accept_all<M, H, S>(
     listener: &mut TcpListener,
     poll: &Poll,
-    conns: &mut Vec<Option<Conn<M>>>,
+    conns: &mut Vec<Option<Conn<M, H>>>,
     free: &mut Vec<usize>,
-    make: &mut F,
-) {
+    setup: &mut S,
+) where
+    M: Machine,
+    H: Handler<M>,
+    S: FnMut(SocketAddr) -> (M, H),
+{
     loop {
         match listener.accept() {
-            Ok((mut stream, _)) => {
+            Ok((mut stream, peer)) => {
                 let _ = stream.set_nodelay(true);
                 let slot = free.pop().unwrap_or_else(|| {
                     conns.push(None);
@@ -196,6 +195,7 @@ fn accept_all<M: Machine, F: FnMut() -> M>(
                 }
                 // A machine may queue bytes at creation (a greeting banner): they go out
                 // on the first pump, which the first readable or writable event triggers.
+                let (machine, handler) = setup(peer);
                 let mut conn = Conn {
                     stream,
                     eof: false,
@@ -204,7 +204,8 @@ fn accept_all<M: Machine, F: FnMut() -> M>(
                     writable_registered: false,
                     deadline: None,
                     pending: VecDeque::new(),
-                    machine: make(),
+                    machine,
+                    handler,
                 };
                 queue_transmits(&mut conn);
                 if !conn.pending.is_empty() {
@@ -231,18 +232,18 @@ fn accept_all<M: Machine, F: FnMut() -> M>(
 /// Reads until the socket is empty, feeding each read to the machine and answering it
 /// before the next read, so the machine holds only what it has not decoded yet (a partial
 /// line), never a whole burst. Stops early, with `read_paused` set, while replies wait for
-/// the peer to read them: a peer that sends without reading is slowed down by TCP instead
-/// of making us queue its answers without bound.
-fn read_ready<M, H>(conn: &mut Conn<M>, now: Instant, buf: &mut [u8], on_event: &mut H) -> Step
-where
-    M: Machine,
-    H: FnMut(&mut M, M::Event),
-{
+/// the peer to read them or the machine takes no input: a peer that sends without
+/// reading is slowed down by TCP instead of making us queue its answers without bound.
+fn read_ready<M: Machine, H: Handler<M>>(
+    conn: &mut Conn<M, H>,
+    now: Instant,
+    buf: &mut [u8],
+) -> Step {
     loop {
-        if conn.eof || conn.machine.is_closed() {
+        if conn.eof || conn.machine.is_closed() || conn.machine.wants_tls() {
             return Step::Keep;
         }
-        if !conn.pending.is_empty() {
+        if !conn.can_read() {
             conn.read_paused = true;
             return Step::Keep;
         }
@@ -255,7 +256,7 @@ where
             Ok(n) => {
                 conn.machine.handle_input(now, &buf[..n]);
                 while let Some(event) = conn.machine.poll_event() {
-                    on_event(&mut conn.machine, event);
+                    conn.handler.on_event(&mut conn.machine, event);
                 }
                 if flush(conn).is_err() {
                     return Step::Close;
@@ -278,9 +279,10 @@ where
 }
 
 /// Writes what the socket takes, in order: queued bytes first, then the machine's new
-/// transmits, straight from the machine while nothing is queued. Whatever the socket does
-/// not take waits in `pending` for the next writable event.
-fn flush<M: Machine>(conn: &mut Conn<M>) -> io::Result<()> {
+/// transmits, straight from the machine while nothing is queued, then body chunks while
+/// the machine wants them. Whatever the socket does not take waits in `pending` for the
+/// next writable event, and no further chunk is asked for until it is written.
+fn flush<M: Machine, H: Handler<M>>(conn: &mut Conn<M, H>) -> io::Result<()> {
     while let Some(front) = conn.pending.front_mut() {
         if !write_some(&mut conn.stream, front)? {
             queue_transmits(conn);
@@ -295,7 +297,23 @@ fn flush<M: Machine>(conn: &mut Conn<M>) -> io::Result<()> {
             return Ok(());
         }
     }
-    Ok(())
+    let Conn {
+        stream,
+        pending,
+        machine,
+        handler,
+        ..
+    } = conn;
+    feed_body(machine, handler, |machine, mut bytes| {
+        if !pending.is_empty() || !write_some(stream, &mut bytes)? {
+            pending.push_back(bytes);
+            while let Some(more) = machine.poll_transmit() {
+                pending.push_back(more);
+            }
+            return Ok(false);
+        }
+        Ok(true)
+    })
 }
 
 /// Writes from `bytes`, advancing it; true when all of it went out, false when the
@@ -313,7 +331,7 @@ fn write_some(stream: &mut TcpStream, bytes: &mut Bytes) -> io::Result<bool> {
     Ok(true)
 }
 
-fn queue_transmits<M: Machine>(conn: &mut Conn<M>) {
+fn queue_transmits<M: Machine, H>(conn: &mut Conn<M, H>) {
     while let Some(bytes) = conn.machine.poll_transmit() {
         if !bytes.is_empty() {
             conn.pending.push_back(bytes);
@@ -323,19 +341,14 @@ fn queue_transmits<M: Machine>(conn: &mut Conn<M>) {
 
 /// Drains events and transmits, writes what the socket takes, and updates write
 /// interest and the timer.
-fn pump<M, H>(
-    conn: &mut Conn<M>,
-    on_event: &mut H,
+fn pump<M: Machine, H: Handler<M>>(
+    conn: &mut Conn<M, H>,
     poll: &Poll,
     slot: usize,
     timers: &mut BinaryHeap<Reverse<(Instant, usize)>>,
-) -> Step
-where
-    M: Machine,
-    H: FnMut(&mut M, M::Event),
-{
+) -> Step {
     while let Some(event) = conn.machine.poll_event() {
-        on_event(&mut conn.machine, event);
+        conn.handler.on_event(&mut conn.machine, event);
     }
     if flush(conn).is_err() {
         return Step::Close;
@@ -343,6 +356,12 @@ where
     let want_write = !conn.pending.is_empty();
     if conn.pending.is_empty() && conn.machine.is_closed() {
         let _ = conn.stream.shutdown(Shutdown::Write);
+        return Step::Close;
+    }
+    if conn.pending.is_empty() && conn.machine.wants_tls() {
+        // This driver carries plaintext only; the machine must not go on in the clear.
+        eprintln!("the machine asked for TLS, which this driver was not given");
+        let _ = conn.stream.shutdown(Shutdown::Both);
         return Step::Close;
     }
     if conn.eof && !want_write && conn.machine.poll_timeout().is_none() {
@@ -374,7 +393,7 @@ where
     Step::Keep
 }
 
-fn close<M>(poll: &Poll, conns: &mut [Option<Conn<M>>], free: &mut Vec<usize>, slot: usize) {
+fn close<M, H>(poll: &Poll, conns: &mut [Option<Conn<M, H>>], free: &mut Vec<usize>, slot: usize) {
     if let Some(mut conn) = conns[slot].take() {
         let _ = poll.registry().deregister(&mut conn.stream);
         free.push(slot);

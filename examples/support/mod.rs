@@ -13,7 +13,61 @@ pub mod smtp_io;
 pub mod std_io;
 
 use std::time::Instant as StdInstant;
-use wirestate::Instant;
+use wirestate::{Instant, Machine};
+
+/// The application's side of one connection, as every driver calls it. Drivers know
+/// nothing of any protocol: they call `on_event` for each event and, when the machine's
+/// flow control says it is ready for the next body chunk, `on_send_ready`.
+pub trait Handler<M: Machine> {
+    /// An event from the machine; answer it with the machine's typed send methods.
+    fn on_event(&mut self, machine: &mut M, event: M::Event);
+
+    /// [`Machine::wants_body`] is true and everything queued so far has been written:
+    /// give the machine its next body chunk (`send_data`, or `send_end` at the end).
+    /// Doing nothing is allowed; the driver asks again after the next event.
+    fn on_send_ready(&mut self, machine: &mut M) {
+        let _ = machine;
+    }
+}
+
+/// A handler made of one closure, for applications that stream no bodies: see [`events`].
+pub struct Events<F>(F);
+
+/// The handler that passes every event to `f` and never streams a body.
+pub fn events<M: Machine, F: FnMut(&mut M, M::Event)>(f: F) -> Events<F> {
+    Events(f)
+}
+
+impl<M: Machine, F: FnMut(&mut M, M::Event)> Handler<M> for Events<F> {
+    fn on_event(&mut self, machine: &mut M, event: M::Event) {
+        (self.0)(machine, event)
+    }
+}
+
+/// Lets the handler feed the machine body chunks while it wants them, for as long as each
+/// chunk produces bytes to write. `write` takes each transmit and reports whether it went
+/// out whole; a driver whose socket is full stops there and resumes on writability.
+pub fn feed_body<M, H, W>(machine: &mut M, handler: &mut H, mut write: W) -> std::io::Result<()>
+where
+    M: Machine,
+    H: Handler<M>,
+    W: FnMut(&mut M, bytes::Bytes) -> std::io::Result<bool>,
+{
+    while machine.wants_body() {
+        handler.on_send_ready(machine);
+        let mut produced = false;
+        while let Some(bytes) = machine.poll_transmit() {
+            produced = true;
+            if !write(machine, bytes)? {
+                return Ok(());
+            }
+        }
+        if !produced {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
 
 /// Converts the process clock into the machines' millisecond `Instant`.
 #[derive(Clone, Copy, Debug)]

@@ -1,6 +1,8 @@
 //! The blocking `std::net` driver: one machine per socket, one thread per connection.
+//! It is the loop from the `Machine` docs and knows nothing of any protocol: bodies are
+//! paced by `wants_body`, reading by `wants_input`, timers by `poll_timeout`.
 
-use super::Clock;
+use super::{feed_body, Clock, Handler};
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::time::Duration;
@@ -13,50 +15,69 @@ pub fn bind(addr: &str) -> io::Result<TcpListener> {
     Ok(listener)
 }
 
-/// Writes everything the machine has queued.
-pub fn flush<M: Machine>(stream: &mut TcpStream, machine: &mut M) -> io::Result<()> {
+/// Writes everything the machine has queued, then lets the handler stream body chunks
+/// for as long as the machine wants them.
+pub fn flush<M: Machine, H: Handler<M>>(
+    stream: &mut TcpStream,
+    machine: &mut M,
+    handler: &mut H,
+) -> io::Result<()> {
     while let Some(bytes) = machine.poll_transmit() {
         stream.write_all(&bytes)?;
     }
-    Ok(())
+    feed_body(machine, handler, |_, bytes| {
+        stream.write_all(&bytes)?;
+        Ok(true)
+    })
 }
 
 /// Runs the driver loop for one machine on one connected stream until the machine is
-/// closed or the peer goes away. `on_event` sees every event and may call the machine's
-/// typed send methods. `read_size` is the size of each `read`: with the greeting
-/// protocol's chunk framing it is the classic peers' `recv(1024)`.
+/// closed or the peer goes away. `read_size` is the size of each `read`: with the
+/// greeting protocol's chunk framing it is the classic peers' `recv(1024)`.
 pub fn drive<M, H>(
     stream: &mut TcpStream,
     machine: &mut M,
     read_size: usize,
-    mut on_event: H,
+    mut handler: H,
 ) -> io::Result<()>
 where
     M: Machine,
-    H: FnMut(&mut M, M::Event),
+    H: Handler<M>,
 {
     let clock = Clock::new();
     let mut buf = vec![0u8; read_size.max(1)];
     let mut eof = false;
     loop {
         while let Some(event) = machine.poll_event() {
-            on_event(machine, event);
+            handler.on_event(machine, event);
         }
-        flush(stream, machine)?;
+        flush(stream, machine, &mut handler)?;
         if machine.is_closed() {
             let _ = stream.shutdown(Shutdown::Write);
             return Ok(());
         }
+        if machine.wants_tls() {
+            // This driver carries plaintext only; the machine must not go on in the clear.
+            eprintln!("the machine asked for TLS, which this driver was not given");
+            let _ = stream.shutdown(Shutdown::Both);
+            return Ok(());
+        }
         let deadline = machine.poll_timeout();
-        if eof {
-            // The peer is gone; only a timer can still move the machine.
+        if eof || !machine.wants_input() {
+            // Nothing to read now (the peer is gone, or the machine is full): only a timer,
+            // or the handler's next body chunk, can move the machine.
             match deadline {
                 Some(d) => {
                     std::thread::sleep(clock.until(d));
                     machine.handle_timeout(clock.now());
                     continue;
                 }
-                None => return Ok(()),
+                None if eof => return Ok(()),
+                None => {
+                    return Err(io::Error::other(
+                        "the machine takes no input and has no timer: stalled",
+                    ))
+                }
             }
         }
         let wait = deadline.map(|d| clock.until(d).max(Duration::from_millis(1)));
@@ -77,11 +98,11 @@ where
 }
 
 /// Accepts connections forever, one thread each. `setup` builds the machine and the
-/// event handler for each new peer.
+/// handler for each new peer from its address.
 pub fn serve<M, H, S>(listener: TcpListener, read_size: usize, setup: S) -> io::Result<()>
 where
     M: Machine + Send + 'static,
-    H: FnMut(&mut M, M::Event) + Send + 'static,
+    H: Handler<M> + Send + 'static,
     S: Fn(SocketAddr) -> (M, H) + Send + Sync + 'static,
 {
     let setup = std::sync::Arc::new(setup);
@@ -93,6 +114,7 @@ where
                 continue;
             }
         };
+        let _ = stream.set_nodelay(true);
         let setup = setup.clone();
         std::thread::spawn(move || {
             let peer = stream

@@ -1,5 +1,7 @@
 //! Test harness shared by every protocol: two machines wired back to back with a
-//! virtual clock, and feeders that split input at chosen or arbitrary points.
+//! virtual clock, feeders that split input at chosen or arbitrary points, the one
+//! generic driver every machine runs under ([`drive`]), the one transcript loader and
+//! the one conformance row type.
 #![allow(dead_code)]
 
 use bytes::Bytes;
@@ -80,6 +82,15 @@ impl<C: Machine, S: Machine> Pair<C, S> {
                 self.server_wire
                     .extend(to_client.iter().flat_map(|b| b.iter()));
                 deliver(&mut self.client, self.now, &to_client, self.split);
+                moved = true;
+            }
+            // The wire between the two is a test pipe: a TLS switch is just the call.
+            if self.client.wants_tls() {
+                self.client.handle_tls_established(self.now);
+                moved = true;
+            }
+            if self.server.wants_tls() {
+                self.server.handle_tls_established(self.now);
                 moved = true;
             }
             if self.client.is_closed() && !self.client_eof_sent {
@@ -262,4 +273,219 @@ pub fn require_peer(program: &str) -> bool {
         eprintln!("skipping: peer {program} is not installed");
     }
     found
+}
+
+// ---------------------------------------------------------------------------------------
+// The generic driver.
+
+/// What [`drive`] saw.
+#[derive(Debug, Default)]
+pub struct Driven {
+    /// Every byte the machine transmitted, in order.
+    pub wire: Vec<u8>,
+    /// Offsets into `wire` at which the machine asked for TLS and was told it had it.
+    pub tls_at: Vec<usize>,
+    /// Peer bytes never handed over because the machine stopped wanting input (or
+    /// closed) before them.
+    pub unread: usize,
+    /// Whether the machine was closed at the end.
+    pub closed: bool,
+}
+
+/// The driver loop of the `Machine` docs over a scripted peer, for any machine: feeds
+/// `peer` in pieces of at most `piece` bytes while the machine wants input, hands each
+/// event to `on_event`, calls `on_send_ready` whenever the machine wants the next body
+/// chunk and everything is written, switches "TLS" (this pipe needs no handshake) when
+/// asked, fires timers on a virtual clock that jumps to each deadline once the script is
+/// spent, and delivers EOF after the script. Nothing in it knows any protocol: that every
+/// machine runs under it is the test that the `Machine` trait is enough.
+pub fn drive<M: Machine>(
+    machine: &mut M,
+    peer: &[u8],
+    piece: usize,
+    mut on_event: impl FnMut(&mut M, M::Event),
+    mut on_send_ready: impl FnMut(&mut M),
+) -> Driven {
+    let mut out = Driven::default();
+    let mut now = Instant::ZERO;
+    let mut fed = 0;
+    let mut eof = false;
+    for _ in 0..1_000_000 {
+        while let Some(e) = machine.poll_event() {
+            on_event(machine, e);
+        }
+        let mut wrote = false;
+        while let Some(b) = machine.poll_transmit() {
+            out.wire.extend_from_slice(&b);
+            wrote = true;
+        }
+        if !wrote && machine.wants_body() {
+            let before = out.wire.len();
+            on_send_ready(machine);
+            while let Some(b) = machine.poll_transmit() {
+                out.wire.extend_from_slice(&b);
+            }
+            if out.wire.len() > before {
+                continue;
+            }
+        }
+        if wrote {
+            continue;
+        }
+        if machine.wants_tls() {
+            out.tls_at.push(out.wire.len());
+            machine.handle_tls_established(now);
+            continue;
+        }
+        if machine.is_closed() {
+            break;
+        }
+        if fed < peer.len() && machine.wants_input() {
+            let end = (fed + piece.max(1)).min(peer.len());
+            machine.handle_input(now, &peer[fed..end]);
+            fed = end;
+            continue;
+        }
+        if fed == peer.len() && !eof {
+            eof = true;
+            machine.handle_eof(now);
+            continue;
+        }
+        match machine.poll_timeout() {
+            Some(deadline) => {
+                now = now.max(deadline);
+                machine.handle_timeout(now);
+            }
+            None => break,
+        }
+    }
+    out.unread = peer.len() - fed;
+    out.closed = machine.is_closed();
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Transcripts.
+
+/// Who sent a transcript line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The client.
+    C,
+    /// The server.
+    S,
+}
+
+/// A `C:`/`S:` transcript, the one format every protocol's transcripts use:
+///
+/// * `C: text` / `S: text`: `text` followed by CRLF, sent by the client / server;
+/// * `c: text` / `s: text`: `text` exactly, with no line ending (a message of the
+///   greeting protocol, a body without a final CRLF);
+/// * `#` lines and empty lines are comments.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Transcript {
+    /// The lines in order, each with its terminator (if any) already appended.
+    pub lines: Vec<(Side, Vec<u8>)>,
+}
+
+impl Transcript {
+    /// Parses transcript text. Panics on a line without a known tag: transcripts are
+    /// test fixtures, and a typo must not silently drop a line.
+    pub fn parse(text: &str) -> Transcript {
+        let mut lines = Vec::new();
+        for line in text.lines() {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (tag, rest) = line
+                .split_once(':')
+                .unwrap_or_else(|| panic!("transcript line without a tag: {line:?}"));
+            let rest = rest.strip_prefix(' ').unwrap_or(rest);
+            let (side, crlf) = match tag {
+                "C" => (Side::C, true),
+                "S" => (Side::S, true),
+                "c" => (Side::C, false),
+                "s" => (Side::S, false),
+                _ => panic!("unknown transcript tag {tag:?} in {line:?}"),
+            };
+            let mut bytes = rest.as_bytes().to_vec();
+            if crlf {
+                bytes.extend_from_slice(b"\r\n");
+            }
+            lines.push((side, bytes));
+        }
+        Transcript { lines }
+    }
+
+    /// Loads `tests/transcripts/<protocol>/<name>.txt`.
+    pub fn load(protocol: &str, name: &str) -> Transcript {
+        let path = format!(
+            "{}/tests/transcripts/{protocol}/{name}.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        Transcript::parse(&text)
+    }
+
+    /// The names of every transcript of `protocol`, sorted.
+    pub fn names(protocol: &str) -> Vec<String> {
+        let dir = format!(
+            "{}/tests/transcripts/{protocol}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("{dir}: {e}"))
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter_map(|n| n.strip_suffix(".txt").map(str::to_string))
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// Everything one side sent, concatenated.
+    pub fn side(&self, side: Side) -> Vec<u8> {
+        self.lines
+            .iter()
+            .filter(|(s, _)| *s == side)
+            .flat_map(|(_, b)| b.iter().copied())
+            .collect()
+    }
+
+    /// The transcript as writes: consecutive lines of one side joined into one.
+    pub fn writes(&self) -> Vec<(Side, Vec<u8>)> {
+        let mut out: Vec<(Side, Vec<u8>)> = Vec::new();
+        for (side, bytes) in &self.lines {
+            match out.last_mut() {
+                Some((s, b)) if s == side => b.extend_from_slice(bytes),
+                _ => out.push((*side, bytes.clone())),
+            }
+        }
+        out
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Conformance rows.
+
+/// One row of a conformance table: one RFC rule, the input that tests it, and what the
+/// machine must do. Every `*_conformance.rs` file is a list of these.
+#[derive(Clone, Debug)]
+pub struct Row<E> {
+    /// The RFC, e.g. `"RFC 5321"`.
+    pub rfc: &'static str,
+    /// Its section, e.g. `"4.5.3.1.4"`.
+    pub section: &'static str,
+    /// The rule in the RFC's words (MUST / MUST NOT ...).
+    pub rule: &'static str,
+    /// The bytes fed to the machine.
+    pub input: &'static [u8],
+    /// What must come out.
+    pub expect: E,
+}
+
+impl<E> Row<E> {
+    /// `RFC 5321 4.5.3.1.4: rule`, for assertion messages.
+    pub fn cite(&self) -> String {
+        format!("{} {}: {}", self.rfc, self.section, self.rule)
+    }
 }
