@@ -169,27 +169,29 @@ pub fn server_setup(
 ) -> impl Fn(SocketAddr) -> (SmtpServer, Handler) + Send + Sync + 'static {
     move |peer| {
         let server = SmtpServer::new(opts.config());
-        let handler: Box<dyn FnMut(&mut SmtpServer, ServerEvent) + Send> =
-            match MaildirHandler::new(&opts, peer) {
-                Ok(mut h) => Box::new(move |s: &mut SmtpServer, ev| h.on_event(s, ev)),
-                Err(e) => {
-                    eprintln!("maildir {}: {e}", opts.maildir.display());
-                    Box::new(|s: &mut SmtpServer, ev| {
-                        if matches!(
-                            ev,
-                            ServerEvent::DataStart { .. } | ServerEvent::DataEnd { .. }
-                        ) {
-                            let _ = s.reject(Reply::new(451, "Local error in processing").unwrap());
-                        }
-                    })
-                }
-            };
+        let handler: EventFn = match MaildirHandler::new(&opts, peer) {
+            Ok(mut h) => Box::new(move |s: &mut SmtpServer, ev| h.on_event(s, ev)),
+            Err(e) => {
+                eprintln!("maildir {}: {e}", opts.maildir.display());
+                Box::new(|s: &mut SmtpServer, ev| {
+                    if matches!(
+                        ev,
+                        ServerEvent::DataStart { .. } | ServerEvent::DataEnd { .. }
+                    ) {
+                        let _ = s.reject(Reply::new(451, "Local error in processing").unwrap());
+                    }
+                })
+            }
+        };
         (server, super::events(handler))
     }
 }
 
 /// The boxed per-connection event handler `std_io::serve` runs.
-pub type Handler = super::Events<Box<dyn FnMut(&mut SmtpServer, ServerEvent) + Send>>;
+pub type Handler = super::Events<EventFn>;
+
+/// The boxed closure inside [`Handler`].
+pub type EventFn = Box<dyn FnMut(&mut SmtpServer, ServerEvent) + Send>;
 
 /// Receives each line of the dialogue.
 pub type Log<'a> = &'a mut dyn FnMut(Dir, &str);
