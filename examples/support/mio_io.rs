@@ -21,8 +21,6 @@ const LISTENER: Token = Token(usize::MAX);
 struct Conn<M, H> {
     stream: TcpStream,
     eof: bool,
-    /// An event has reported the peer's FIN; no later edge will repeat it.
-    fin_seen: bool,
     /// Reading stopped with bytes possibly left in the socket, because the peer was not
     /// taking our replies or the machine took no more input; resumed once both clear.
     read_paused: bool,
@@ -89,7 +87,6 @@ where
             let Some(Some(conn)) = conns.get_mut(slot) else {
                 continue;
             };
-            conn.fin_seen |= event.is_read_closed();
             let step = if event.is_writable() && !conn.pending.is_empty() && flush(conn).is_err() {
                 Step::Close
             } else {
@@ -199,7 +196,6 @@ fn accept_all<M, H, S>(
                 let mut conn = Conn {
                     stream,
                     eof: false,
-                    fin_seen: false,
                     read_paused: false,
                     writable_registered: false,
                     deadline: None,
@@ -261,15 +257,10 @@ fn read_ready<M: Machine, H: Handler<M>>(
                 if flush(conn).is_err() {
                     return Step::Close;
                 }
-                // A read that left room in the buffer emptied the socket. On Unix, mio's
-                // edge-triggered readiness (epoll(7) EPOLLET, kqueue EV_CLEAR) fires again
-                // for any byte that arrives later, so the read that would only say
-                // WouldBlock is skipped: one syscall fewer per message for a lockstep peer
-                // (tokio does the same, tokio-rs/tokio#4840). Not once the FIN has been
-                // reported, which no later edge would repeat: then read on to the EOF.
-                if cfg!(unix) && n < buf.len() && !conn.fin_seen {
-                    return Step::Keep;
-                }
+                // Read on until WouldBlock even after a short read: mio's readiness is
+                // edge-triggered, and it promises a new event only after an operation has
+                // returned WouldBlock (mio's `Poll` docs; tokio-rs/mio#1611), so stopping
+                // at a short read could leave bytes that no event ever reports.
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return Step::Keep,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,

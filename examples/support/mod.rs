@@ -1,5 +1,5 @@
-//! Adapters shared by the example programs: the generic `std::net` and `mio` drivers and
-//! a small argument parser. Each driver is the loop from the `Machine` docs and nothing
+//! Adapters shared by the example programs: the generic `std::net`, `mio` and `tokio`
+//! drivers and a small argument parser. Each driver is the loop from the `Machine` docs and nothing
 //! more, so every protocol reuses them unchanged.
 #![allow(dead_code)]
 
@@ -11,6 +11,7 @@ pub mod mio_io;
 pub mod pop3_client;
 pub mod smtp_io;
 pub mod std_io;
+pub mod tokio_io;
 
 use std::time::Instant as StdInstant;
 use wirestate::{Instant, Machine};
