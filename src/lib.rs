@@ -70,6 +70,8 @@
 //!
 //! * `std` (default): `std::error::Error` impls. Without it the crate is `#![no_std]` and
 //!   needs only `alloc`.
+//! * `rustls` (off by default, implies `std`): [`tls`], a layer that puts any machine
+//!   behind TLS, from the first byte or at the machine's own STARTTLS/STLS switch.
 //!
 //! ## Limits
 //!
@@ -95,6 +97,8 @@ pub mod pop3;
 pub mod sasl;
 mod secret;
 pub mod smtp;
+#[cfg(feature = "rustls")]
+pub mod tls;
 mod vocabulary;
 
 pub use machine::{Instant, Machine};

@@ -1,0 +1,433 @@
+//! TLS for any machine: [`Tls`] wraps a [`Machine`] in a rustls session and is itself a
+//! [`Machine`], so every driver runs it unchanged (feature `rustls`, which needs `std`).
+//!
+//! The layer is sans-IO like the machines it wraps: ciphertext in through
+//! `handle_input`, ciphertext out through `poll_transmit`, and the wrapped machine sees
+//! only plaintext. It starts TLS either from the first byte ([`Start::Implicit`]: HTTPS,
+//! SMTP submission on 465, POP3S, RFC 8314) or when the wrapped machine asks for it
+//! through [`Machine::wants_tls`] ([`Start::WhenAsked`]: SMTP `STARTTLS`, RFC 3207; POP3
+//! `STLS`, RFC 2595). It tells the machine once the handshake is done with
+//! [`Machine::handle_tls_established`].
+//!
+//! It is built on rustls' buffered `ServerConnection` / `ClientConnection`
+//! (`read_tls`, `process_new_packets`, `write_tls`), which is the sans-IO core of rustls.
+//!
+//! What it guarantees at the switch (the STARTTLS injection class, CVE-2011-0411):
+//! plaintext is passed to the wrapped machine only before the switch, and once the
+//! switch is due every received byte goes to rustls. Plaintext a peer pipelined behind
+//! its `STARTTLS` in the same read was given to the machine before the switch, and the
+//! machines discard it (server) or fail on it (client); plaintext that arrives later
+//! fails the handshake. A TLS failure closes the layer: the wrapped machine gets
+//! `handle_eof`, and nothing it says afterwards is sent in the clear.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use wirestate::tls::{Start, Tls};
+//! use wirestate::greeting::{Server, ServerConfig};
+//! use wirestate::Machine;
+//!
+//! fn https_like(config: Arc<rustls::ServerConfig>) -> Tls<Server> {
+//!     Tls::server(Server::new(ServerConfig::default()), config, Start::Implicit)
+//! }
+//! ```
+
+use crate::{Instant, Machine};
+use alloc::collections::VecDeque;
+use alloc::string::{String, ToString};
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use bytes::Bytes;
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection};
+use std::io::{Read, Write};
+
+/// When the layer starts TLS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Start {
+    /// From the first byte (HTTPS, SMTPS on 465, POP3S on 995: RFC 8314).
+    Implicit,
+    /// When the wrapped machine's [`Machine::wants_tls`] says so (STARTTLS, STLS).
+    WhenAsked,
+}
+
+/// What was negotiated, once the handshake is done.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TlsInfo {
+    /// The protocol version as Postfix writes it in `Received:` lines: `TLSv1.3`.
+    pub version: &'static str,
+    /// The cipher suite's IANA name, e.g. `TLS13_AES_256_GCM_SHA384`.
+    pub cipher: String,
+}
+
+/// Why the TLS session failed: rustls' own error, or a local fault.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// The handshake or a record failed (bad certificate, plaintext where TLS was due, a
+    /// decryption failure, ...).
+    Rustls(rustls::Error),
+    /// rustls refused to create the session from its configuration.
+    Setup(rustls::Error),
+}
+
+impl fmt::Display for TlsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TlsError::Rustls(e) => write!(f, "TLS failed: {e}"),
+            TlsError::Setup(e) => write!(f, "TLS session could not be set up: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for TlsError {}
+
+/// Which side of TLS this layer plays, with what it needs to start.
+enum Role {
+    Server(Arc<ServerConfig>),
+    Client(Arc<ClientConfig>, ServerName<'static>),
+}
+
+/// A machine behind TLS. See the [module docs](self).
+///
+/// `Tls<M>` dereferences to `M`, so an event handler answers through it as through the
+/// bare machine (`tls.accept(decision)`), and can ask [`Tls::info`] what was negotiated.
+pub struct Tls<M> {
+    inner: M,
+    role: Role,
+    /// The session, once TLS has started.
+    session: Option<Connection>,
+    /// The wrapped machine has been told that the channel is secure.
+    told: bool,
+    /// Bytes for the peer, in order: plaintext before the switch, records after it.
+    out: VecDeque<Bytes>,
+    failure: Option<TlsError>,
+    /// The wrapped machine closed and `close_notify` has been queued.
+    notified: bool,
+    now: Instant,
+}
+
+impl<M: Machine> Tls<M> {
+    /// The server side: TLS with `config`, started as `start` says.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use wirestate::tls::{Start, Tls};
+    /// # use wirestate::greeting::{Server, ServerConfig};
+    /// # fn make(config: Arc<rustls::ServerConfig>) -> Tls<Server> {
+    /// Tls::server(Server::new(ServerConfig::default()), config, Start::Implicit)
+    /// # }
+    /// ```
+    pub fn server(inner: M, config: Arc<ServerConfig>, start: Start) -> Tls<M> {
+        Tls::new(inner, Role::Server(config), start)
+    }
+
+    /// The client side: TLS with `config`, verifying the server as `name`.
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use wirestate::tls::{Start, Tls};
+    /// # use wirestate::greeting::{Client, ClientConfig};
+    /// # fn make(config: Arc<rustls::ClientConfig>) -> Tls<Client> {
+    /// let name = rustls::pki_types::ServerName::try_from("mail.example.org").unwrap();
+    /// Tls::client(Client::new(ClientConfig::default()), config, name, Start::WhenAsked)
+    /// # }
+    /// ```
+    pub fn client(
+        inner: M,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+        start: Start,
+    ) -> Tls<M> {
+        Tls::new(inner, Role::Client(config, name), start)
+    }
+
+    fn new(inner: M, role: Role, start: Start) -> Tls<M> {
+        let mut tls = Tls {
+            inner,
+            role,
+            session: None,
+            told: false,
+            out: VecDeque::new(),
+            failure: None,
+            notified: false,
+            now: Instant::ZERO,
+        };
+        if start == Start::Implicit {
+            tls.begin();
+        }
+        tls
+    }
+
+    /// The wrapped machine.
+    ///
+    /// ```
+    /// # use wirestate::tls::Tls;
+    /// # fn f(t: &Tls<wirestate::greeting::Server>) -> bool {
+    /// t.get_ref().wants_input()
+    /// # }
+    /// # use wirestate::Machine;
+    /// ```
+    pub fn get_ref(&self) -> &M {
+        &self.inner
+    }
+
+    /// The wrapped machine, mutably.
+    ///
+    /// ```
+    /// # use wirestate::tls::Tls;
+    /// # fn f(t: &mut Tls<wirestate::greeting::Client>) {
+    /// let _ = t.get_mut().send_name(b"Ada");
+    /// # }
+    /// ```
+    pub fn get_mut(&mut self) -> &mut M {
+        &mut self.inner
+    }
+
+    /// The wrapped machine, unwrapped.
+    ///
+    /// ```
+    /// # use wirestate::tls::Tls;
+    /// # fn f(t: Tls<wirestate::greeting::Server>) -> wirestate::greeting::Server {
+    /// t.into_inner()
+    /// # }
+    /// ```
+    pub fn into_inner(self) -> M {
+        self.inner
+    }
+
+    /// What was negotiated, once the handshake has completed.
+    ///
+    /// ```
+    /// # use wirestate::tls::Tls;
+    /// # fn f(t: &Tls<wirestate::greeting::Server>) {
+    /// if let Some(info) = t.info() {
+    ///     println!("using {} with cipher {}", info.version, info.cipher);
+    /// }
+    /// # }
+    /// ```
+    pub fn info(&self) -> Option<TlsInfo> {
+        let session = self.session.as_ref().filter(|s| !s.is_handshaking())?;
+        let version = match session.protocol_version()? {
+            rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
+            rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
+            _ => "TLS",
+        };
+        let suite = session.negotiated_cipher_suite()?.suite();
+        let cipher = suite
+            .as_str()
+            .map(String::from)
+            .unwrap_or_else(|| alloc::format!("{suite:?}"));
+        Some(TlsInfo { version, cipher })
+    }
+
+    /// Why TLS failed, if it did. The layer is closed after a failure.
+    ///
+    /// ```
+    /// # use wirestate::tls::Tls;
+    /// # fn f(t: &Tls<wirestate::greeting::Server>) {
+    /// if let Some(e) = t.error() { eprintln!("{e}") }
+    /// # }
+    /// ```
+    pub fn error(&self) -> Option<&TlsError> {
+        self.failure.as_ref()
+    }
+
+    /// Creates the session; from now on every byte in and out is TLS.
+    fn begin(&mut self) {
+        let made = match &self.role {
+            Role::Server(config) => ServerConnection::new(config.clone()).map(Connection::from),
+            Role::Client(config, name) => {
+                ClientConnection::new(config.clone(), name.clone()).map(Connection::from)
+            }
+        };
+        match made {
+            Ok(session) => self.session = Some(session),
+            Err(e) => self.fail(TlsError::Setup(e)),
+        }
+    }
+
+    fn fail(&mut self, error: TlsError) {
+        if self.failure.is_none() {
+            self.failure = Some(error);
+            // Whatever the machine says from now on must not reach the peer in the clear,
+            // and it must learn that the peer is gone.
+            self.inner.handle_eof(self.now);
+        }
+    }
+
+    /// Starts TLS if the wrapped machine has asked for it and its plaintext is out.
+    fn switch_if_due(&mut self) {
+        if self.session.is_none() && self.failure.is_none() && self.inner.wants_tls() {
+            self.begin();
+        }
+    }
+
+    /// Moves the machine's plaintext into the session and the session's records out.
+    fn pump_out(&mut self) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        if self.failure.is_none() {
+            while let Some(plain) = self.inner.poll_transmit() {
+                // rustls buffers plaintext written before the handshake ends and sends it
+                // once keys exist; `write_all` into its buffer cannot fail short.
+                let _ = session.writer().write_all(&plain);
+            }
+            if self.inner.is_closed() && !self.notified {
+                self.notified = true;
+                session.send_close_notify();
+            }
+        }
+        while session.wants_write() {
+            let mut records = Vec::new();
+            match session.write_tls(&mut records) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => self.out.push_back(Bytes::from(records)),
+            }
+        }
+    }
+
+    /// Hands the session's decrypted plaintext to the wrapped machine.
+    fn pump_in(&mut self, now: Instant) {
+        let Some(session) = self.session.as_mut() else {
+            return;
+        };
+        if !self.told && !session.is_handshaking() {
+            self.told = true;
+            self.inner.handle_tls_established(now);
+        }
+        let mut plain = [0u8; 16 * 1024];
+        loop {
+            match session.reader().read(&mut plain) {
+                Ok(0) => break,
+                Ok(n) => self.inner.handle_input(now, &plain[..n]),
+                // WouldBlock: no plaintext buffered now; UnexpectedEof: the peer closed
+                // without close_notify, which `handle_eof` reports.
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+impl<M: Machine> Machine for Tls<M> {
+    type Event = M::Event;
+
+    fn handle_input(&mut self, now: Instant, mut bytes: &[u8]) {
+        self.now = self.now.max(now);
+        if self.failure.is_some() {
+            return;
+        }
+        self.switch_if_due();
+        if self.session.is_none() {
+            self.inner.handle_input(now, bytes);
+            return;
+        }
+        while !bytes.is_empty() {
+            let session = self.session.as_mut().expect("TLS has started");
+            if let Err(e) = session.read_tls(&mut bytes) {
+                // Its buffer of unprocessed records is full: a peer sending faster than
+                // records are processed; treat it as the protocol error it is.
+                self.fail(TlsError::Rustls(rustls::Error::General(e.to_string())));
+                return;
+            }
+            if let Err(e) = session.process_new_packets() {
+                // Queue the alert rustls wants to send, then close.
+                self.pump_out();
+                self.fail(TlsError::Rustls(e));
+                return;
+            }
+            self.pump_in(now);
+        }
+    }
+
+    fn handle_eof(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if self.failure.is_none() {
+            self.inner.handle_eof(now);
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        self.inner.handle_timeout(now);
+    }
+
+    fn poll_event(&mut self) -> Option<M::Event> {
+        self.inner.poll_event()
+    }
+
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        if let Some(bytes) = self.out.pop_front() {
+            return Some(bytes);
+        }
+        if self.session.is_none() && self.failure.is_none() {
+            if let Some(plain) = self.inner.poll_transmit() {
+                return Some(plain);
+            }
+            self.switch_if_due();
+        }
+        self.pump_out();
+        self.out.pop_front()
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.inner.poll_timeout()
+    }
+
+    fn is_closed(&self) -> bool {
+        if self.failure.is_some() {
+            return self.out.is_empty();
+        }
+        self.inner.is_closed()
+            && self.out.is_empty()
+            && self.session.as_ref().map_or(true, |s| !s.wants_write())
+    }
+
+    fn wants_input(&self) -> bool {
+        match &self.session {
+            _ if self.failure.is_some() => false,
+            Some(s) if s.is_handshaking() => true,
+            // Once the switch is due the bytes are TLS records for the layer, not input
+            // for the machine, which says no to them.
+            None if self.inner.wants_tls() => true,
+            _ => self.inner.wants_input(),
+        }
+    }
+
+    fn wants_body(&self) -> bool {
+        self.failure.is_none() && self.out.is_empty() && self.inner.wants_body()
+    }
+
+    fn wants_tls(&self) -> bool {
+        // The layer itself performs the switch the wrapped machine asks for.
+        false
+    }
+}
+
+impl<M> Deref for Tls<M> {
+    type Target = M;
+    fn deref(&self) -> &M {
+        &self.inner
+    }
+}
+
+impl<M> DerefMut for Tls<M> {
+    fn deref_mut(&mut self) -> &mut M {
+        &mut self.inner
+    }
+}
+
+impl<M: fmt::Debug> fmt::Debug for Tls<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tls")
+            .field("inner", &self.inner)
+            .field("started", &self.session.is_some())
+            .field("established", &self.told)
+            .field("failure", &self.failure)
+            .finish()
+    }
+}

@@ -1,0 +1,301 @@
+//! The TLS layer over a toy STARTTLS protocol: the layer knows no protocol, so a machine
+//! of twenty lines that asks for TLS the way SMTP and POP3 do is enough to prove the
+//! handshake, the handoff, both directions of the injection rule, and that TLS failures
+//! close without a byte in the clear.
+
+mod common;
+
+use bytes::Bytes;
+use common::Pair;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use wirestate::tls::{Start, Tls};
+use wirestate::{Instant, Machine};
+
+/// A line protocol: the server answers `x` with `echo x`, `STARTTLS` with `220 go` and
+/// then asks for TLS; input it holds at the switch is discarded and counted. The client
+/// sends its script one line per answer, and after its `STARTTLS` is answered, asks for
+/// TLS and fails on any plaintext buffered behind the `220`.
+#[derive(Debug, Default)]
+struct Toy {
+    server: bool,
+    buf: Vec<u8>,
+    out: VecDeque<Bytes>,
+    events: VecDeque<String>,
+    script: VecDeque<&'static str>,
+    /// The switch is due once `out` is drained (server) or now (client).
+    tls_due: bool,
+    secure: bool,
+    discarded: usize,
+    closed: bool,
+}
+
+impl Toy {
+    fn server() -> Toy {
+        Toy {
+            server: true,
+            ..Toy::default()
+        }
+    }
+
+    fn client(script: &[&'static str]) -> Toy {
+        let mut c = Toy {
+            script: script.iter().copied().collect(),
+            ..Toy::default()
+        };
+        c.send_next();
+        c
+    }
+
+    fn send_next(&mut self) {
+        match self.script.pop_front() {
+            Some(line) => self.out.push_back(Bytes::from(format!("{line}\r\n"))),
+            None => self.closed = true,
+        }
+    }
+
+    fn line(&mut self) -> Option<String> {
+        let end = self.buf.windows(2).position(|w| w == b"\r\n")?;
+        let line = String::from_utf8_lossy(&self.buf[..end]).into_owned();
+        self.buf.drain(..end + 2);
+        Some(line)
+    }
+}
+
+impl Machine for Toy {
+    type Event = String;
+    fn handle_input(&mut self, _: Instant, bytes: &[u8]) {
+        if !self.closed {
+            self.buf.extend_from_slice(bytes);
+        }
+    }
+    fn handle_eof(&mut self, _: Instant) {
+        self.closed = true;
+        self.events.push_back("eof".into());
+    }
+    fn handle_timeout(&mut self, _: Instant) {}
+    fn poll_event(&mut self) -> Option<String> {
+        if let Some(e) = self.events.pop_front() {
+            return Some(e);
+        }
+        if self.tls_due || self.closed {
+            return None;
+        }
+        let line = self.line()?;
+        if self.server {
+            if line == "STARTTLS" {
+                self.out.push_back(Bytes::from_static(b"220 go\r\n"));
+                self.tls_due = true;
+            } else {
+                let secure = if self.secure { " (tls)" } else { "" };
+                self.out
+                    .push_back(Bytes::from(format!("echo {line}{secure}\r\n")));
+            }
+        } else if line == "220 go" {
+            if !self.buf.is_empty() {
+                self.closed = true;
+                return Some(format!("injected {} bytes", self.buf.len()));
+            }
+            self.tls_due = true;
+        } else {
+            self.send_next();
+        }
+        Some(line)
+    }
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.out.pop_front()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+    fn is_closed(&self) -> bool {
+        self.closed && self.out.is_empty()
+    }
+    fn wants_input(&self) -> bool {
+        !self.closed && !self.wants_tls()
+    }
+    fn wants_tls(&self) -> bool {
+        self.tls_due && self.out.is_empty()
+    }
+    fn handle_tls_established(&mut self, _: Instant) {
+        // After a STARTTLS switch the client goes on with its script; under implicit TLS
+        // its first line is already queued.
+        let switched = std::mem::replace(&mut self.tls_due, false);
+        self.secure = true;
+        self.discarded += self.buf.len();
+        self.buf.clear();
+        self.events.push_back("secure".into());
+        if !self.server && switched {
+            self.send_next();
+        }
+    }
+}
+
+struct Certs {
+    server: Arc<rustls::ServerConfig>,
+    client: Arc<rustls::ClientConfig>,
+}
+
+fn certs() -> Certs {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let cert: CertificateDer<'static> = ck.cert.der().clone();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
+    let server = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key)
+        .unwrap();
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert).unwrap();
+    let client = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Certs {
+        server: Arc::new(server),
+        client: Arc::new(client),
+    }
+}
+
+fn name(n: &str) -> ServerName<'static> {
+    ServerName::try_from(n.to_string()).unwrap()
+}
+
+fn run(pair: &mut Pair<Tls<Toy>, Tls<Toy>>) -> (Vec<String>, Vec<String>) {
+    let (mut c, mut s) = (Vec::new(), Vec::new());
+    pair.run(|_, e| c.push(e), |_, e| s.push(e));
+    (c, s)
+}
+
+#[test]
+fn starttls_switches_both_sides_and_carries_the_rest_encrypted() {
+    let certs = certs();
+    let client = Tls::client(
+        Toy::client(&["hello", "STARTTLS", "secret"]),
+        certs.client.clone(),
+        name("localhost"),
+        Start::WhenAsked,
+    );
+    let server = Tls::server(Toy::server(), certs.server.clone(), Start::WhenAsked);
+    let mut pair = Pair::new(client, server);
+    let (c, s) = run(&mut pair);
+    assert_eq!(s, ["hello", "STARTTLS", "secure", "secret", "eof"]);
+    assert_eq!(
+        c,
+        ["echo hello", "220 go", "secure", "echo secret (tls)", "eof"]
+    );
+    assert!(pair.client.info().is_some_and(|i| i.version == "TLSv1.3"));
+    assert!(pair.server.info().is_some());
+    // Only what preceded the switch is readable on the wire; the secret never is.
+    let wire = String::from_utf8_lossy(&pair.client_wire).into_owned();
+    assert!(wire.starts_with("hello\r\nSTARTTLS\r\n"), "{wire:?}");
+    assert!(!wire.contains("secret"));
+    let back = String::from_utf8_lossy(&pair.server_wire).into_owned();
+    assert!(back.starts_with("echo hello\r\n220 go\r\n"));
+    assert!(!back.contains("echo secret"));
+}
+
+#[test]
+fn implicit_tls_encrypts_from_the_first_byte() {
+    let certs = certs();
+    let client = Tls::client(
+        Toy::client(&["hello"]),
+        certs.client.clone(),
+        name("localhost"),
+        Start::Implicit,
+    );
+    let server = Tls::server(Toy::server(), certs.server.clone(), Start::Implicit);
+    let mut pair = Pair::new(client, server);
+    let (c, s) = run(&mut pair);
+    assert_eq!(s, ["secure", "hello", "eof"]);
+    assert_eq!(c, ["secure", "echo hello (tls)", "eof"]);
+    // A TLS record starts with content type 22 (handshake), never with plaintext.
+    assert_eq!(pair.client_wire[0], 22);
+    assert!(!String::from_utf8_lossy(&pair.client_wire).contains("hello"));
+}
+
+#[test]
+fn server_discards_plaintext_pipelined_behind_starttls() {
+    // CVE-2011-0411: a command injected behind STARTTLS in the same packet must never be
+    // executed inside the TLS session.
+    let certs = certs();
+    let mut server = Tls::server(Toy::server(), certs.server.clone(), Start::WhenAsked);
+    server.handle_input(Instant::ZERO, b"STARTTLS\r\nINJECTED\r\n");
+    assert_eq!(server.poll_event().as_deref(), Some("STARTTLS"));
+    assert_eq!(
+        server.poll_event(),
+        None,
+        "nothing decoded behind the switch"
+    );
+    assert_eq!(&server.poll_transmit().unwrap()[..], b"220 go\r\n");
+    assert_eq!(server.poll_transmit(), None);
+    // The real handshake follows; the injected line is discarded, never echoed.
+    let mut client = Tls::client(
+        Toy::client(&["STARTTLS", "after"]),
+        certs.client.clone(),
+        name("localhost"),
+        Start::WhenAsked,
+    );
+    assert_eq!(&client.poll_transmit().unwrap()[..], b"STARTTLS\r\n");
+    client.handle_input(Instant::ZERO, b"220 go\r\n");
+    let mut pair = Pair::new(client, server);
+    let (_, s) = run(&mut pair);
+    assert!(s.iter().all(|e| e != "INJECTED"), "{s:?}");
+    assert_eq!(pair.server.get_ref().discarded, "INJECTED\r\n".len());
+    assert!(s.contains(&"after".to_string()), "{s:?}");
+}
+
+#[test]
+fn client_fails_on_plaintext_behind_the_servers_ready_reply() {
+    // A server (or a man in the middle) that sends plaintext after `220` would have it
+    // read as a reply inside TLS; the client machine refuses, and the layer never starts.
+    let certs = certs();
+    let mut client = Tls::client(
+        Toy::client(&["STARTTLS"]),
+        certs.client.clone(),
+        name("localhost"),
+        Start::WhenAsked,
+    );
+    assert_eq!(&client.poll_transmit().unwrap()[..], b"STARTTLS\r\n");
+    client.handle_input(Instant::ZERO, b"220 go\r\n250 injected\r\n");
+    assert_eq!(client.poll_event().as_deref(), Some("injected 14 bytes"));
+    assert_eq!(
+        client.poll_transmit(),
+        None,
+        "no ClientHello after an injection"
+    );
+    assert!(client.is_closed());
+}
+
+#[test]
+fn a_certificate_for_another_name_fails_closed() {
+    let certs = certs();
+    let client = Tls::client(
+        Toy::client(&["hello"]),
+        certs.client.clone(),
+        name("mail.example.org"),
+        Start::Implicit,
+    );
+    let server = Tls::server(Toy::server(), certs.server.clone(), Start::Implicit);
+    let mut pair = Pair::new(client, server);
+    let (c, s) = run(&mut pair);
+    assert!(pair.client.error().is_some(), "the name mismatch must fail");
+    assert!(!c.contains(&"secure".to_string()) && c.contains(&"eof".to_string()));
+    assert!(!s.contains(&"hello".to_string()));
+    assert!(!String::from_utf8_lossy(&pair.client_wire).contains("hello"));
+    assert!(pair.client.is_closed());
+}
+
+#[test]
+fn plaintext_where_a_handshake_is_due_fails_the_server() {
+    let certs = certs();
+    let mut server = Tls::server(Toy::server(), certs.server.clone(), Start::Implicit);
+    server.handle_input(Instant::ZERO, b"EHLO plaintext.example\r\n");
+    assert!(server.error().is_some());
+    assert_eq!(server.poll_event().as_deref(), Some("eof"));
+    // At most a TLS alert goes out, never the machine's plaintext.
+    while let Some(b) = server.poll_transmit() {
+        assert_eq!(b[0], 21, "only an alert record may follow a failure");
+    }
+    assert!(server.is_closed());
+}
