@@ -94,6 +94,7 @@ pub mod http;
 pub mod line;
 mod machine;
 pub mod pop3;
+pub mod proxy;
 pub mod sasl;
 mod secret;
 pub mod smtp;
