@@ -100,15 +100,14 @@ pub fn decode(input: &[u8], accept: Accept) -> Result<Decoded, Error> {
 /// Section 2.1: `PROXY SP (TCP4|TCP6|UNKNOWN) SP src SP dst SP sport SP dport CRLF`.
 fn decode_v1(input: &[u8]) -> Result<Decoded, Error> {
     let window = &input[..input.len().min(MAX_V1_LINE)];
-    let Some(cr) = memchr::memchr(b'\r', window) else {
-        if let Some(lf) = memchr::memchr(b'\n', window) {
-            return Err(Error::at(ErrorKind::V1Syntax, lf));
+    // The first CR or LF decides, so a prefix and the whole input reach the same verdict.
+    let cr = match memchr::memchr2(b'\r', b'\n', window) {
+        None if input.len() >= MAX_V1_LINE => {
+            return Err(Error::at(ErrorKind::V1TooLong, MAX_V1_LINE))
         }
-        return if input.len() >= MAX_V1_LINE {
-            Err(Error::at(ErrorKind::V1TooLong, MAX_V1_LINE))
-        } else {
-            Ok(Decoded::Partial)
-        };
+        None => return Ok(Decoded::Partial),
+        Some(lf) if window[lf] == b'\n' => return Err(Error::at(ErrorKind::V1Syntax, lf)),
+        Some(cr) => cr,
     };
     match window.get(cr + 1) {
         Some(b'\n') => {}
