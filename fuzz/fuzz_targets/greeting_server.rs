@@ -123,7 +123,7 @@ fn check_shape(framing: Framing, limits: Limits, input_len: usize, out: &[Out]) 
     assert_eq!(transmits.next(), Some(&framed(framing, WELCOME)));
     let mut total = 0usize;
     let mut ended = false;
-    let mut errored = None;
+    let mut errored: Option<&ServerEvent> = None;
     for o in out {
         let Out::Event(e) = o else { continue };
         assert!(!ended, "event after the terminal one: {e:?}");
