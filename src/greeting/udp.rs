@@ -5,6 +5,12 @@ use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
 
 /// Largest UDP payload over IPv4 (65,535 - 8 UDP header - 20 IP header octets).
+///
+/// ```
+/// use wirestate::greeting::{udp_reply, MAX_UDP_PAYLOAD};
+/// let fits = vec![b'x'; MAX_UDP_PAYLOAD - b"Hello, !".len()];
+/// assert_eq!(udp_reply(&fits).unwrap().len(), MAX_UDP_PAYLOAD);
+/// ```
 pub const MAX_UDP_PAYLOAD: usize = 65_507;
 
 /// A datagram whose reply would not fit in one UDP datagram. It has no stream offset (a
