@@ -246,6 +246,9 @@ fuzz_target!(|data: &[u8]| {
             eof: false,
         })
         .collect();
-    assert_eq!(observed(&whole), observed(&run(framing, limits, None, &bytewise)));
+    assert_eq!(
+        observed(&whole),
+        observed(&run(framing, limits, None, &bytewise))
+    );
     check_shape(framing, limits, input.len(), &whole);
 });
