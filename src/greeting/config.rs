@@ -21,6 +21,11 @@ pub enum Framing {
 
 /// Limits of one greeting connection, shared by both roles.
 ///
+/// There is no `allow_bare_lf`: under line framing a bare LF is the protocol's own
+/// terminator (`\r\n` is accepted as well), and a CR not followed by LF is always
+/// refused ([`ErrorKind::BareCr`](super::ErrorKind::BareCr)), so no two peers can
+/// disagree on where a message ends.
+///
 /// ```
 /// use wirestate::greeting::Limits;
 /// let mut limits = Limits::default();
