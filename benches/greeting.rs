@@ -1,7 +1,7 @@
 //! Greeting protocol speed.
 //!
 //! `cargo bench --bench greeting` measures the server machine alone: messages per second
-//! through `GreetingServer` under chunk and line framing, from pre-built input, no I/O.
+//! through `greeting::Server` under chunk and line framing, from pre-built input, no I/O.
 //!
 //! `WIRESTATE_LOAD=1 cargo bench --bench greeting` adds the loopback load run: it builds
 //! and starts `greeting_mio_server` (release), a minimal C epoll server
@@ -31,7 +31,7 @@ mod servers;
 use criterion::{BatchSize, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
-use wirestate::greeting::{Framing, GreetingServer};
+use wirestate::greeting::{Framing, Server, ServerConfig};
 use wirestate::{Instant, Machine};
 
 /// Messages per benchmark iteration.
@@ -46,7 +46,7 @@ fn names() -> Vec<Vec<u8>> {
 /// One server handles a whole session of `MESSAGES` messages: every event polled, every
 /// reply taken, as a driver does.
 fn session(framing: Framing, reads: &[Vec<u8>]) -> usize {
-    let mut server = GreetingServer::new(framing);
+    let mut server = Server::new(ServerConfig::new(framing));
     let mut out = 0;
     while let Some(b) = server.poll_transmit() {
         out += b.len();
@@ -90,7 +90,7 @@ fn machine(c: &mut Criterion) {
         b.iter_batched(
             || (),
             |_| {
-                let mut s = GreetingServer::new(Framing::Chunk);
+                let mut s = Server::new(ServerConfig::new(Framing::Chunk));
                 black_box(s.poll_transmit())
             },
             BatchSize::SmallInput,
@@ -402,8 +402,8 @@ fn load_run() {
     let compiled: Vec<&servers::Program> = programs.iter().filter(|p| p.label != PYTHON).collect();
     let python = programs.iter().find(|p| p.label == PYTHON);
     println!(
-        "\nsize_of::<GreetingServer>() = {} bytes",
-        std::mem::size_of::<GreetingServer>()
+        "\nsize_of::<greeting::Server>() = {} bytes",
+        std::mem::size_of::<Server>()
     );
     println!(
         "\nCompiled servers hold their connections together and take turns, {slices} timed \

@@ -219,3 +219,35 @@ fn mio_server_survives_a_pipelined_flood() {
     assert!(got.starts_with(b"Welcome!\n"));
     assert!(got[9..].chunks(reply.len()).all(|r| r == reply.as_bytes()));
 }
+
+/// A server that accepts and never speaks: our client, given `--reply-timeout`, gives up
+/// on the welcome through the machine's `poll_timeout` instead of waiting forever, as
+/// the classic client (and ours without the option) would.
+#[test]
+fn our_client_gives_up_on_a_silent_server_after_its_reply_timeout() {
+    let program = example_bin("greeting_client");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let holder = std::thread::spawn(move || {
+        let (conn, _) = listener.accept().unwrap();
+        std::thread::sleep(Duration::from_secs(6));
+        drop(conn);
+    });
+    let started = std::time::Instant::now();
+    let out = Command::new(program)
+        .args(["--reply-timeout", "0.5", "--addr", &addr.to_string(), "Ada"])
+        .output()
+        .expect("run greeting_client");
+    let took = started.elapsed();
+    assert!(!out.status.success(), "a silent server is a failure");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("did not answer in time"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    // The server holds the connection for 6 s; giving up before that is the timeout's
+    // doing (a loaded machine may add to the 0.5 s, never remove from it).
+    assert!(
+        took >= Duration::from_millis(500) && took < Duration::from_secs(6),
+        "gave up after {took:?}"
+    );
+    holder.join().unwrap();
+}

@@ -3,7 +3,7 @@
 
 use crate::support::{greeting, mio_io, std_io};
 use std::io;
-use wirestate::greeting::{Framing, GreetingServer};
+use wirestate::greeting::{ClientConfig, Framing, Server, ServerConfig};
 
 pub fn run(_work_dir: &std::path::Path) -> io::Result<()> {
     let names: Vec<String> = ["Michael", "Tracy", "Sarah", "Zoë"]
@@ -15,20 +15,20 @@ pub fn run(_work_dir: &std::path::Path) -> io::Result<()> {
     let addr = listener.local_addr()?;
     std::thread::spawn(move || greeting::serve_tcp(listener, Framing::Chunk));
     println!("-- TCP, chunk framing (the classic peers' way), std server on {addr}");
-    greeting::run_client(addr, Framing::Chunk, &names, &mut out)?;
+    greeting::run_client(addr, ClientConfig::new(Framing::Chunk), &names, &mut out)?;
 
     let listener = mio_io::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
     std::thread::spawn(move || {
         mio_io::serve(listener, greeting::READ_SIZE, |_peer| {
             (
-                GreetingServer::new(Framing::Line),
-                crate::support::events(|_: &mut GreetingServer, _| {}),
+                Server::new(ServerConfig::new(Framing::Line)),
+                crate::support::events(greeting::log_errors),
             )
         })
     });
     println!("-- TCP, line framing, mio server on {addr}");
-    greeting::run_client(addr, Framing::Line, &names, &mut out)?;
+    greeting::run_client(addr, ClientConfig::new(Framing::Line), &names, &mut out)?;
 
     let socket = greeting::bind_udp("127.0.0.1:0")?;
     let addr = socket.local_addr()?;

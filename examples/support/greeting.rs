@@ -5,7 +5,10 @@ use super::Args;
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::Duration;
-use wirestate::greeting::{udp_reply, ClientEvent, Framing, GreetingClient, GreetingServer};
+use wirestate::greeting::{
+    udp_reply, Client, ClientConfig, ClientEvent, Framing, Server, ServerConfig, ServerEvent,
+};
+use wirestate::CloseReason;
 
 /// The classic peers read 1024 bytes at a time; under chunk framing one read is one
 /// message, so our drivers read the same amount.
@@ -23,6 +26,20 @@ pub fn framing(args: &Args) -> Framing {
     }
 }
 
+/// The client's config: `--framing`, and `--reply-timeout SECONDS` (default none: wait
+/// forever for each reply, as the classic client does).
+pub fn client_config(args: &Args) -> ClientConfig {
+    let mut config = ClientConfig::new(framing(args));
+    if let Some(secs) = args.get("reply-timeout") {
+        let secs: f64 = secs.parse().unwrap_or_else(|_| {
+            eprintln!("--reply-timeout must be a number of seconds, not {secs:?}");
+            std::process::exit(2)
+        });
+        config.timeouts.reply = Some(Duration::from_secs_f64(secs));
+    }
+    config
+}
+
 /// The names to greet: the positional arguments, or the classic three.
 pub fn names(args: &Args) -> Vec<String> {
     if args.positional.is_empty() {
@@ -35,32 +52,41 @@ pub fn names(args: &Args) -> Vec<String> {
 /// Serves the greeting protocol over TCP, one thread per connection, until killed.
 pub fn serve_tcp(listener: std::net::TcpListener, framing: Framing) -> io::Result<()> {
     std_io::serve(listener, READ_SIZE, move |_peer| {
-        let on_event = super::events(|_: &mut GreetingServer, event| {
-            if let wirestate::greeting::ServerEvent::Error(e) = event {
-                eprintln!("greeting: {e}");
-            }
-        });
-        (GreetingServer::new(framing), on_event)
+        (
+            Server::new(ServerConfig::new(framing)),
+            super::events(log_errors),
+        )
     })
+}
+
+/// The server's handler in every example: the machine answers by itself, so only
+/// errors are worth a line on stderr.
+pub fn log_errors(_: &mut Server, event: ServerEvent) {
+    if let ServerEvent::Error(e) = event {
+        eprintln!("greeting: {e}");
+    }
 }
 
 /// Runs the lockstep client, writing each message the server sends to `out` on a line of
 /// its own, as the classic Python client prints them.
 pub fn run_client(
     addr: SocketAddr,
-    framing: Framing,
+    config: ClientConfig,
     names: &[String],
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let mut stream = TcpStream::connect(addr)?;
-    let mut client = GreetingClient::new(framing);
+    let mut client = Client::new(config);
     for name in names {
         client
             .send_name(name.as_bytes())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{name:?}: {e}")))?;
     }
-    client.finish();
+    client
+        .finish()
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
     let mut failure = None;
+    let mut end = None;
     std_io::drive(
         &mut stream,
         &mut client,
@@ -68,27 +94,31 @@ pub fn run_client(
         super::events(|_, event| {
             let line = match event {
                 ClientEvent::Welcome(m) | ClientEvent::Reply { reply: m, .. } => m,
-                ClientEvent::PeerClosed => return,
+                ClientEvent::Closed(reason) => {
+                    end = Some(reason);
+                    return;
+                }
                 ClientEvent::Error(e) => {
                     failure = Some(e);
                     return;
                 }
+                _ => return,
             };
             let _ = out.write_all(&line).and_then(|_| out.write_all(b"\n"));
         }),
     )?;
     match failure {
         Some(e) => Err(io::Error::new(io::ErrorKind::InvalidData, e.to_string())),
-        None if client_left_names(&client) => Err(io::Error::new(
+        None if end == Some(CloseReason::Timeout) => Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "the server did not answer in time",
+        )),
+        None if client.pending() > 0 => Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
             "server closed before answering every name",
         )),
         None => Ok(()),
     }
-}
-
-fn client_left_names(client: &GreetingClient) -> bool {
-    client.pending() > 0
 }
 
 /// Binds a UDP socket and announces it like the TCP servers do.

@@ -10,8 +10,8 @@
 #![no_main]
 use core::time::Duration;
 use libfuzzer_sys::fuzz_target;
-use wirestate::greeting::{Framing, GreetingServer, Limits, ServerEvent, WELCOME};
-use wirestate::{Instant, Machine};
+use wirestate::greeting::{Framing, Limits, Server, ServerConfig, ServerEvent, WELCOME};
+use wirestate::{CloseReason, Instant, Machine};
 
 /// One thing the machine produced, in order.
 #[derive(Debug, PartialEq)]
@@ -43,7 +43,7 @@ fn chunks(mut body: &[u8]) -> Vec<Chunk<'_>> {
 
 /// Everything the server has to say right now: events first, then transmits, as a
 /// driver's pump does.
-fn drain(server: &mut GreetingServer, out: &mut Vec<Out>) {
+fn drain(server: &mut Server, out: &mut Vec<Out>) {
     while let Some(e) = server.poll_event() {
         out.push(Out::Event(e));
     }
@@ -53,8 +53,11 @@ fn drain(server: &mut GreetingServer, out: &mut Vec<Out>) {
 }
 
 /// Runs `pieces` through a fresh server and returns what came out.
-fn run(framing: Framing, limits: Limits, pieces: &[Chunk<'_>]) -> Vec<Out> {
-    let mut server = GreetingServer::with_limits(framing, limits);
+fn run(framing: Framing, limits: Limits, idle: Option<Duration>, pieces: &[Chunk<'_>]) -> Vec<Out> {
+    let mut config = ServerConfig::new(framing);
+    config.limits = limits;
+    config.timeouts.idle = idle;
+    let mut server = Server::new(config);
     let mut now = Instant::ZERO;
     let mut out = Vec::new();
     drain(&mut server, &mut out);
@@ -120,9 +123,18 @@ fn check_shape(framing: Framing, limits: Limits, input_len: usize, out: &[Out]) 
     assert_eq!(transmits.next(), Some(&framed(framing, WELCOME)));
     let mut total = 0usize;
     let mut ended = false;
+    let mut errored: Option<&ServerEvent> = None;
     for o in out {
         let Out::Event(e) = o else { continue };
         assert!(!ended, "event after the terminal one: {e:?}");
+        if let Some(ServerEvent::Error(_)) = errored {
+            assert_eq!(
+                e,
+                &ServerEvent::Closed(CloseReason::Error),
+                "an error is followed by Closed(Error)"
+            );
+        }
+        errored = None;
         match e {
             ServerEvent::Message(m) => {
                 assert!(m.len() <= limits.max_message, "message over the limit");
@@ -132,9 +144,9 @@ fn check_shape(framing: Framing, limits: Limits, input_len: usize, out: &[Out]) 
                 want.push(b'!');
                 assert_eq!(transmits.next(), Some(&framed(framing, &want)));
             }
-            ServerEvent::Exit | ServerEvent::PeerClosed { .. } | ServerEvent::Error(_) => {
-                ended = true
-            }
+            ServerEvent::Error(_) => errored = Some(e),
+            ServerEvent::Closed(_) => ended = true,
+            other => panic!("an event this target does not know: {other:?}"),
         }
     }
     assert_eq!(
@@ -158,17 +170,16 @@ fuzz_target!(|data: &[u8]| {
     let max_message = 1 + ((config >> 1) & 0x0f) as usize;
     // Small enough that a few unanswered chunks overflow it.
     let max_buffered = max_message + 2 + (config >> 5) as usize * 8;
-    let limits = Limits {
-        max_message,
-        max_buffered,
-        idle_timeout: (config & 0x20 != 0).then(|| Duration::from_secs(5)),
-    };
+    let mut limits = Limits::default();
+    limits.max_message = max_message;
+    limits.max_buffered = max_buffered;
+    let idle = (config & 0x20 != 0).then(|| Duration::from_secs(5));
     let pieces = chunks(body);
     let input: Vec<u8> = pieces
         .iter()
         .flat_map(|c| c.bytes.iter().copied())
         .collect();
-    let out = run(framing, limits, &pieces);
+    let out = run(framing, limits, idle, &pieces);
     check_shape(framing, limits, input.len(), &out);
 
     if framing == Framing::Chunk {
@@ -190,15 +201,12 @@ fuzz_target!(|data: &[u8]| {
     // Line framing: where TCP cuts the stream must not matter. The buffer limit is lifted
     // here (one push of the whole input would trip it where two pushes would not), and so
     // is the clock, which the split point could otherwise move relative to the input.
-    let limits = Limits {
-        max_buffered: input.len().max(1),
-        idle_timeout: None,
-        ..limits
-    };
+    limits.max_buffered = input.len().max(1);
     let cut = *cut as usize % (input.len() + 1);
     let whole = run(
         framing,
         limits,
+        None,
         &[Chunk {
             bytes: &input,
             tick: false,
@@ -208,6 +216,7 @@ fuzz_target!(|data: &[u8]| {
     let split = run(
         framing,
         limits,
+        None,
         &[
             Chunk {
                 bytes: &input[..cut],
@@ -237,6 +246,9 @@ fuzz_target!(|data: &[u8]| {
             eof: false,
         })
         .collect();
-    assert_eq!(observed(&whole), observed(&run(framing, limits, &bytewise)));
+    assert_eq!(
+        observed(&whole),
+        observed(&run(framing, limits, None, &bytewise))
+    );
     check_shape(framing, limits, input.len(), &whole);
 });

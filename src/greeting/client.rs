@@ -1,14 +1,28 @@
 //! The greeting client machine: lockstep, one name in flight at a time.
 
 use super::framing::Inbox;
-use super::{Framing, GreetingError, GreetingErrorKind, Limits, EXIT};
-use crate::{Instant, Machine};
+use super::{ClientConfig, Error, ErrorKind, Framing, EXIT};
+use crate::{CloseReason, Instant, Machine, SendError, SyntaxError};
 use alloc::collections::VecDeque;
 use bytes::Bytes;
-use core::fmt;
+use core::time::Duration;
 
 /// What the server said.
+///
+/// ```
+/// use wirestate::greeting::{Client, ClientConfig, ClientEvent};
+/// use wirestate::{CloseReason, Instant, Machine};
+/// let mut c = Client::new(ClientConfig::default());
+/// c.handle_input(Instant::ZERO, b"Welcome!");
+/// c.handle_eof(Instant::ZERO);
+/// assert_eq!(c.poll_event(), Some(ClientEvent::Welcome("Welcome!".into())));
+/// assert_eq!(
+///     c.poll_event(),
+///     Some(ClientEvent::Closed(CloseReason::PeerClosed { unterminated: 0 }))
+/// );
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ClientEvent {
     /// The banner the server sent on connect (`Welcome!` from a conforming server).
     Welcome(Bytes),
@@ -19,212 +33,264 @@ pub enum ClientEvent {
         /// What the server sent, exactly.
         reply: Bytes,
     },
-    /// The server closed the connection.
-    PeerClosed,
-    /// A fatal error; the connection is closing.
-    Error(GreetingError),
+    /// A fatal error; `Closed(CloseReason::Error)` follows.
+    Error(Error),
+    /// The last event, given exactly once: `Done` once `exit` is queued after
+    /// [`Client::finish`], `PeerClosed { unterminated }` when the server closed first,
+    /// `Timeout` when [`Timeouts::reply`](super::Timeouts::reply) ran out (no `Error`
+    /// before it), `Error` after an `Error` event.
+    Closed(CloseReason),
 }
 
-/// A name the client refused to queue; nothing was queued.
+/// Why [`Client::send_name`] refuses an empty name under chunk framing.
+const RULE_EMPTY: &str = "greeting chunk framing: a message is at least one byte";
+/// Why it refuses a name over the limit.
+const RULE_TOO_LONG: &str =
+    "greeting framing: a message is at most max_message bytes, terminator excluded";
+/// Why it refuses a CR or LF under line framing.
+const RULE_LINE_BREAK: &str = "greeting line framing: no CR or LF inside a message";
+/// Why it refuses `exit`.
+const RULE_RESERVED: &str = "greeting: `exit` ends the session; send it with finish()";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SendError {
-    /// Empty names cannot be sent under chunk framing: a zero-length send is no message.
-    Empty,
-    /// Longer than [`Limits::max_message`].
-    TooLong {
-        /// The limit.
-        limit: usize,
-    },
-    /// A CR or LF inside a name under line framing would split it into two messages.
-    LineBreak,
-    /// `exit` is the end-of-session command; use [`GreetingClient::finish`].
-    Reserved,
-    /// [`GreetingClient::finish`] was already called.
-    Finished,
+enum State {
+    Open,
+    /// EOF seen; report it once the buffered messages are out.
+    PeerGone,
+    /// The reply timer ran out; report it once the buffered messages are out.
+    TimedOut,
+    /// `Closed(reason)` is the next and last event.
+    Closing(CloseReason),
+    Closed,
 }
-
-impl fmt::Display for SendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SendError::Empty => f.write_str("empty name"),
-            SendError::TooLong { limit } => write!(f, "name longer than {limit} bytes"),
-            SendError::LineBreak => f.write_str("name contains CR or LF"),
-            SendError::Reserved => f.write_str("'exit' ends the session; call finish()"),
-            SendError::Finished => f.write_str("finish() was already called"),
-        }
-    }
-}
-
-#[cfg(feature = "std")]
-impl std::error::Error for SendError {}
 
 /// Client side of the greeting protocol, in lockstep as the classic client is: it waits
 /// for the welcome, sends one queued name, waits for its reply, sends the next, and after
-/// [`finish`](GreetingClient::finish) sends `exit` and closes.
+/// [`finish`](Client::finish) sends `exit` and closes.
+///
+/// How it meets the [`Machine`] trait:
+///
+/// * [`wants_input`](Machine::wants_input) is false once EOF, the reply timeout or an
+///   error has ended the input, once closed, and while a whole message waits for
+///   [`poll_event`](Machine::poll_event).
+/// * [`wants_body`](Machine::wants_body) is always false: names are single messages.
+/// * [`wants_tls`](Machine::wants_tls) is always false and
+///   [`handle_tls_established`](Machine::handle_tls_established) is ignored: the protocol
+///   has no TLS switch.
+/// * [`poll_timeout`](Machine::poll_timeout) is the reply deadline while the client waits
+///   for the welcome or a reply and [`Timeouts::reply`](super::Timeouts::reply) is set;
+///   `None` while it waits for the application to send a name.
 ///
 /// ```
-/// use wirestate::greeting::{ClientEvent, Framing, GreetingClient};
-/// use wirestate::{Instant, Machine};
+/// use wirestate::greeting::{Client, ClientConfig, ClientEvent};
+/// use wirestate::{CloseReason, Instant, Machine};
 ///
-/// let mut client = GreetingClient::new(Framing::Chunk);
+/// let mut client = Client::new(ClientConfig::default()); // chunk framing
 /// client.send_name(b"Michael").unwrap();
-/// client.finish();
+/// client.finish().unwrap();
 /// assert!(client.poll_transmit().is_none()); // waits for the welcome
 /// client.handle_input(Instant::ZERO, b"Welcome!");
 /// assert_eq!(client.poll_event(), Some(ClientEvent::Welcome("Welcome!".into())));
 /// assert_eq!(&client.poll_transmit().unwrap()[..], b"Michael");
 /// client.handle_input(Instant::ZERO, b"Hello, Michael!");
 /// assert!(matches!(client.poll_event(), Some(ClientEvent::Reply { .. })));
+/// assert_eq!(client.poll_event(), Some(ClientEvent::Closed(CloseReason::Done)));
 /// assert_eq!(&client.poll_transmit().unwrap()[..], b"exit");
 /// assert!(client.is_closed());
 /// ```
 #[derive(Debug)]
-pub struct GreetingClient {
+pub struct Client {
     framing: Framing,
-    limits: Limits,
+    max_message: usize,
+    reply_timeout: Option<Duration>,
     inbox: Inbox,
     queued: VecDeque<Bytes>,
     in_flight: Option<Bytes>,
     outbox: VecDeque<Bytes>,
     welcomed: bool,
     finishing: bool,
-    eof: bool,
-    closed: bool,
+    state: State,
+    /// Last time seen, so a clock that runs backwards counts as no time passing.
+    now: Instant,
+    /// When the current wait for the server began, or its last input arrived.
+    waiting_since: Instant,
 }
 
-impl GreetingClient {
-    /// A client for a newly connected socket, with default [`Limits`].
+impl Client {
+    /// A client for a newly connected socket. Cannot fail: every config value is valid.
     ///
     /// ```
-    /// use wirestate::greeting::{Framing, GreetingClient};
-    /// let _client = GreetingClient::new(Framing::Chunk);
+    /// use wirestate::greeting::{Client, ClientConfig, Framing};
+    /// let _client = Client::new(ClientConfig::new(Framing::Line));
     /// ```
-    pub fn new(framing: Framing) -> GreetingClient {
-        GreetingClient::with_limits(framing, Limits::default())
-    }
-
-    /// A client with explicit limits.
-    ///
-    /// ```
-    /// use wirestate::greeting::{Framing, GreetingClient, Limits, SendError};
-    /// let mut c = GreetingClient::with_limits(Framing::Chunk, Limits { max_message: 3, ..Limits::default() });
-    /// assert_eq!(c.send_name(b"four"), Err(SendError::TooLong { limit: 3 }));
-    /// ```
-    pub fn with_limits(framing: Framing, limits: Limits) -> GreetingClient {
-        GreetingClient {
-            framing,
-            limits,
-            inbox: Inbox::new(framing, limits),
+    #[must_use]
+    pub fn new(config: ClientConfig) -> Client {
+        Client {
+            framing: config.framing,
+            max_message: config.limits.max_message,
+            reply_timeout: config.timeouts.reply,
+            inbox: Inbox::new(config.framing, config.limits),
             queued: VecDeque::new(),
             in_flight: None,
             outbox: VecDeque::new(),
             welcomed: false,
             finishing: false,
-            eof: false,
-            closed: false,
+            state: State::Open,
+            now: Instant::ZERO,
+            waiting_since: Instant::ZERO,
         }
     }
 
     /// Queues a name to greet; it is sent once the welcome and every earlier reply have
-    /// arrived. Refuses names that would not arrive as one message.
+    /// arrived. Refuses, queueing nothing, a name that would not arrive as one message
+    /// ([`SendError::Invalid`]: empty under chunk framing, over
+    /// [`Limits::max_message`](super::Limits::max_message), a CR or LF under line
+    /// framing, or `exit` itself), any name after [`finish`](Client::finish)
+    /// ([`SendError::OutOfTurn`]) and any name once closed ([`SendError::Closed`]).
     ///
     /// ```
-    /// use wirestate::greeting::{Framing, GreetingClient, SendError};
-    /// let mut c = GreetingClient::new(Framing::Line);
-    /// assert_eq!(c.send_name(b"a\nb"), Err(SendError::LineBreak));
-    /// assert_eq!(c.send_name(b"exit"), Err(SendError::Reserved));
+    /// use wirestate::greeting::{Client, ClientConfig, Framing};
+    /// use wirestate::{SendError, SyntaxError};
+    /// let mut c = Client::new(ClientConfig::new(Framing::Line));
+    /// assert_eq!(
+    ///     c.send_name(b"a\nb"),
+    ///     Err(SendError::Invalid(SyntaxError {
+    ///         rule: "greeting line framing: no CR or LF inside a message",
+    ///         offset: 1,
+    ///     }))
+    /// );
+    /// assert!(matches!(c.send_name(b"exit"), Err(SendError::Invalid(_))));
     /// assert!(c.send_name("Zoë".as_bytes()).is_ok());
     /// ```
     pub fn send_name(&mut self, name: &[u8]) -> Result<(), SendError> {
+        if self.state != State::Open {
+            return Err(SendError::Closed);
+        }
         if self.finishing {
-            return Err(SendError::Finished);
+            return Err(SendError::OutOfTurn("finish() was already called"));
         }
+        let invalid = |rule, offset| Err(SendError::Invalid(SyntaxError { rule, offset }));
         if name.is_empty() && self.framing == Framing::Chunk {
-            return Err(SendError::Empty);
+            return invalid(RULE_EMPTY, 0);
         }
-        if name.len() > self.limits.max_message {
-            return Err(SendError::TooLong {
-                limit: self.limits.max_message,
-            });
+        if name.len() > self.max_message {
+            return invalid(RULE_TOO_LONG, 0);
         }
-        if self.framing == Framing::Line && name.iter().any(|&b| b == b'\r' || b == b'\n') {
-            return Err(SendError::LineBreak);
+        if self.framing == Framing::Line {
+            if let Some(at) = name.iter().position(|&b| b == b'\r' || b == b'\n') {
+                return invalid(RULE_LINE_BREAK, at);
+            }
         }
         if name == EXIT {
-            return Err(SendError::Reserved);
+            return invalid(RULE_RESERVED, 0);
         }
         self.queued.push_back(Bytes::copy_from_slice(name));
         self.send_next();
         Ok(())
     }
 
-    /// Sends `exit` after the queued names have been answered, then closes.
+    /// Sends `exit` after the queued names have been answered; the client then closes
+    /// with `Closed(CloseReason::Done)`. A second call is [`SendError::OutOfTurn`], a call
+    /// once closed [`SendError::Closed`].
     ///
     /// ```
-    /// use wirestate::greeting::{Framing, GreetingClient};
-    /// use wirestate::{Instant, Machine};
-    /// let mut c = GreetingClient::new(Framing::Chunk);
-    /// c.finish();
+    /// use wirestate::greeting::{Client, ClientConfig, ClientEvent};
+    /// use wirestate::{CloseReason, Instant, Machine, SendError};
+    /// let mut c = Client::new(ClientConfig::default());
+    /// c.finish().unwrap();
+    /// assert_eq!(c.finish(), Err(SendError::OutOfTurn("finish() was already called")));
     /// c.handle_input(Instant::ZERO, b"Welcome!");
-    /// c.poll_event();
+    /// assert!(matches!(c.poll_event(), Some(ClientEvent::Welcome(_))));
+    /// assert_eq!(c.poll_event(), Some(ClientEvent::Closed(CloseReason::Done)));
     /// assert_eq!(&c.poll_transmit().unwrap()[..], b"exit");
     /// ```
-    pub fn finish(&mut self) {
+    pub fn finish(&mut self) -> Result<(), SendError> {
+        if self.state != State::Open {
+            return Err(SendError::Closed);
+        }
+        if self.finishing {
+            return Err(SendError::OutOfTurn("finish() was already called"));
+        }
         self.finishing = true;
         self.send_next();
+        Ok(())
     }
 
     /// Names queued and not yet answered (the one in flight included).
     ///
     /// ```
-    /// use wirestate::greeting::{Framing, GreetingClient};
-    /// let mut c = GreetingClient::new(Framing::Chunk);
+    /// use wirestate::greeting::{Client, ClientConfig};
+    /// let mut c = Client::new(ClientConfig::default());
     /// c.send_name(b"x").unwrap();
     /// assert_eq!(c.pending(), 1);
     /// ```
+    #[must_use]
     pub fn pending(&self) -> usize {
         self.queued.len() + usize::from(self.in_flight.is_some())
     }
 
+    /// Whether the client waits for the server: for the welcome, or a reply.
+    fn awaiting(&self) -> bool {
+        self.state == State::Open && (!self.welcomed || self.in_flight.is_some())
+    }
+
     /// Lockstep: the next name goes out only when nothing is in flight.
     fn send_next(&mut self) {
-        if !self.welcomed || self.in_flight.is_some() || self.closed {
+        if !self.welcomed || self.in_flight.is_some() || self.state != State::Open {
             return;
         }
         if let Some(name) = self.queued.pop_front() {
             self.outbox.push_back(self.inbox.frame(&[&name]));
             self.in_flight = Some(name);
+            self.waiting_since = self.now;
         } else if self.finishing {
             self.outbox.push_back(self.inbox.frame(&[EXIT]));
-            self.close();
+            self.close_with(CloseReason::Done);
         }
     }
 
-    fn close(&mut self) {
-        self.closed = true;
+    /// Ends the input: nothing more is decoded; `Closed(reason)` is the next event.
+    fn close_with(&mut self, reason: CloseReason) {
+        self.state = State::Closing(reason);
         self.inbox.clear();
     }
 }
 
-impl Machine for GreetingClient {
+impl Machine for Client {
     type Event = ClientEvent;
 
-    fn handle_input(&mut self, _now: Instant, bytes: &[u8]) {
-        if !self.closed {
+    fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        self.now = self.now.max(now);
+        if self.state == State::Open {
+            self.waiting_since = self.now;
             self.inbox.push(bytes);
         }
     }
 
-    fn handle_eof(&mut self, _now: Instant) {
-        self.eof = true;
+    fn handle_eof(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if self.state == State::Open {
+            self.state = State::PeerGone;
+        }
     }
 
-    /// The client has no timers: the caller decides how long to wait for a server.
-    fn handle_timeout(&mut self, _now: Instant) {}
+    fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if self.poll_timeout().is_some_and(|d| self.now >= d) {
+            // A timeout is a close reason, not a protocol error: no Error event. A reply
+            // already received is still reported; nothing more is sent, not even `exit`.
+            self.state = State::TimedOut;
+        }
+    }
 
     fn poll_event(&mut self) -> Option<ClientEvent> {
-        if self.closed {
-            return None;
+        match self.state {
+            State::Closed => return None,
+            State::Closing(reason) => {
+                self.state = State::Closed;
+                return Some(ClientEvent::Closed(reason));
+            }
+            State::Open | State::PeerGone | State::TimedOut => {}
         }
         match self.inbox.next() {
             Some(Ok(message)) => {
@@ -238,9 +304,9 @@ impl Machine for GreetingClient {
                     }
                 } else {
                     let offset = self.inbox.last_start();
-                    self.close();
-                    return Some(ClientEvent::Error(GreetingError {
-                        kind: GreetingErrorKind::Unsolicited,
+                    self.close_with(CloseReason::Error);
+                    return Some(ClientEvent::Error(Error {
+                        kind: ErrorKind::Unsolicited,
                         offset,
                     }));
                 };
@@ -248,14 +314,20 @@ impl Machine for GreetingClient {
                 Some(event)
             }
             Some(Err(e)) => {
-                self.close();
+                self.close_with(CloseReason::Error);
                 Some(ClientEvent::Error(e))
             }
-            None if self.eof => {
-                self.close();
-                Some(ClientEvent::PeerClosed)
+            None => {
+                let reason = match self.state {
+                    State::PeerGone => CloseReason::PeerClosed {
+                        unterminated: self.inbox.pending_bytes(),
+                    },
+                    State::TimedOut => CloseReason::Timeout,
+                    _ => return None,
+                };
+                self.close_with(reason);
+                self.poll_event()
             }
-            None => None,
         }
     }
 
@@ -264,10 +336,32 @@ impl Machine for GreetingClient {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        None
+        match self.reply_timeout {
+            Some(d) if self.awaiting() => Some(self.waiting_since + d),
+            _ => None,
+        }
     }
 
     fn is_closed(&self) -> bool {
-        self.closed
+        self.state == State::Closed
+    }
+
+    fn wants_input(&self) -> bool {
+        self.state == State::Open && !self.inbox.failed() && !self.inbox.has_message()
+    }
+
+    /// No body to stream: names are single messages.
+    fn wants_body(&self) -> bool {
+        false
+    }
+
+    /// No TLS switch in this protocol.
+    fn wants_tls(&self) -> bool {
+        false
+    }
+
+    /// Ignored: nothing in the protocol depends on the channel being private.
+    fn handle_tls_established(&mut self, now: Instant) {
+        self.now = self.now.max(now);
     }
 }

@@ -1,6 +1,6 @@
 //! Cutting a greeting byte stream into messages, under either framing.
 
-use super::{Framing, GreetingError, GreetingErrorKind, Limits};
+use super::{Error, ErrorKind, Framing, Limits};
 use crate::buffer::RecvBuffer;
 use crate::line::{BareCr, BareLf, LineErrorKind, LinePolicy, LineReader};
 use alloc::collections::VecDeque;
@@ -16,7 +16,7 @@ pub(crate) struct Inbox {
     chunks: VecDeque<usize>,
     lines: LineReader,
     /// A fatal error noticed at input time, reported after the messages before it.
-    pending_error: Option<GreetingError>,
+    pending_error: Option<Error>,
     received: u64,
     /// Stream offset where the message last returned by `next` started.
     last_start: u64,
@@ -50,8 +50,8 @@ impl Inbox {
         let offset = self.received;
         self.received += bytes.len() as u64;
         if self.framing == Framing::Chunk && bytes.len() > self.limits.max_message {
-            self.pending_error = Some(GreetingError {
-                kind: GreetingErrorKind::TooLong {
+            self.pending_error = Some(Error {
+                kind: ErrorKind::TooLong {
                     limit: self.limits.max_message,
                 },
                 offset,
@@ -59,8 +59,8 @@ impl Inbox {
             return;
         }
         if let Err(overflow) = self.buf.push(bytes) {
-            self.pending_error = Some(GreetingError {
-                kind: GreetingErrorKind::BufferFull {
+            self.pending_error = Some(Error {
+                kind: ErrorKind::BufferFull {
                     limit: overflow.limit,
                 },
                 offset,
@@ -73,20 +73,20 @@ impl Inbox {
     }
 
     /// The next whole message, or the error that ended the stream.
-    pub(crate) fn next(&mut self) -> Option<Result<Bytes, GreetingError>> {
+    pub(crate) fn next(&mut self) -> Option<Result<Bytes, Error>> {
         let start = self.buf.consumed();
         self.last_start = start;
         let message = match self.framing {
             Framing::Chunk => self.chunks.pop_front().map(|n| Ok(self.buf.take(n))),
             Framing::Line => self.lines.poll(&mut self.buf).map(|r| {
                 let limit = self.limits.max_message;
-                r.map_err(|e| GreetingError {
+                r.map_err(|e| Error {
                     kind: match e.kind {
-                        LineErrorKind::TooLong { .. } => GreetingErrorKind::TooLong {
+                        LineErrorKind::TooLong { .. } => ErrorKind::TooLong {
                             limit: self.limits.max_message,
                         },
                         // Bare LF ends a line under this policy, so only CR can be bare.
-                        LineErrorKind::BareCr | LineErrorKind::BareLf => GreetingErrorKind::BareCr,
+                        LineErrorKind::BareCr | LineErrorKind::BareLf => ErrorKind::BareCr,
                     },
                     offset: e.offset,
                 })
@@ -94,8 +94,8 @@ impl Inbox {
                     // The reader's limit allows for a two-octet terminator; a bare `\n`
                     // leaves one octet of slack, closed here.
                     if line.text.len() > limit {
-                        return Err(GreetingError {
-                            kind: GreetingErrorKind::TooLong { limit },
+                        return Err(Error {
+                            kind: ErrorKind::TooLong { limit },
                             offset: start,
                         });
                     }
@@ -106,25 +106,35 @@ impl Inbox {
         message.or_else(|| self.pending_error.take().map(Err))
     }
 
-    /// Ends the stream with `error` after the messages already received; later input is
-    /// ignored.
-    pub(crate) fn fail(&mut self, error: GreetingError) {
-        self.pending_error.get_or_insert(error);
-    }
-
     /// Bytes received but not yet a whole message (a partial line).
     pub(crate) fn pending_bytes(&self) -> usize {
         self.buf.len()
     }
 
+    /// Whether a whole message (or an error) waits to be decoded, so more input should
+    /// wait until the caller has polled. Under line framing this looks for a LF in the
+    /// undecoded bytes, which after a poll are at most one partial line; a partial line
+    /// already over the limit counts too, as polling will report it.
+    pub(crate) fn has_message(&self) -> bool {
+        match self.framing {
+            Framing::Chunk => !self.chunks.is_empty(),
+            Framing::Line => {
+                let undecoded = self.buf.as_slice();
+                undecoded.len() > self.limits.max_message + 2
+                    || memchr::memchr(b'\n', undecoded).is_some()
+            }
+        }
+    }
+
+    /// Whether an error noticed at input time waits behind the buffered messages: no
+    /// more input will be taken.
+    pub(crate) fn failed(&self) -> bool {
+        self.pending_error.is_some()
+    }
+
     /// Stream offset where the last message returned by [`next`](Inbox::next) started.
     pub(crate) fn last_start(&self) -> u64 {
         self.last_start
-    }
-
-    /// Stream offset of the next undecoded byte.
-    pub(crate) fn offset(&self) -> u64 {
-        self.buf.consumed()
     }
 
     /// Drops everything received and not yet decoded.

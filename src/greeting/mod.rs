@@ -2,6 +2,12 @@
 //! message `m` with `Hello, m!` until the client says `exit` or closes; its client; and the
 //! same greeting over UDP.
 //!
+//! The module follows the crate's grammar: machines [`Server`] and [`Client`], built from
+//! [`ServerConfig`] / [`ClientConfig`] (fields `framing`, `limits: `[`Limits`],
+//! `timeouts: `[`Timeouts`]); events [`ServerEvent`] / [`ClientEvent`], always ending with
+//! `Closed(`[`CloseReason`]`)`; one fatal [`Error`] with its [`ErrorKind`]; the crate-wide
+//! [`SendError`] for local misuse.
+//!
 //! # Framing
 //!
 //! The classic peers (a Python threaded server doing `recv(1024)` and a lockstep client)
@@ -11,20 +17,35 @@
 //! one message. It therefore depends on how the transport cuts the stream, so a driver
 //! must read with the peer's read size (1024) and the client must stay in lockstep.
 //!
-//! [`Framing::Line`] ends every message with `\n` (a `\r\n` is accepted too) and is
-//! indifferent to how TCP splits or joins segments. Use it whenever both ends are yours.
+//! [`Framing::Line`] ends every message with `\n` (a `\r\n` is accepted too; a CR that is
+//! not followed by LF is an error, as it could make two peers disagree on where a message
+//! ends) and is indifferent to how TCP splits or joins segments. Use it whenever both
+//! ends are yours.
 //!
 //! Both framings bound a message by [`Limits::max_message`]; a longer one is a fatal
-//! [`GreetingError`], never growth.
+//! [`Error`], never growth.
+//!
+//! # Ends
+//!
+//! | how | server's last events | client's last events |
+//! |---|---|---|
+//! | the client's `exit` ([`Client::finish`]) | `Closed(Done)` | `Closed(Done)` |
+//! | EOF | `Closed(PeerClosed { unterminated })` | `Closed(PeerClosed { unterminated })` |
+//! | [`Timeouts`] ran out | `Closed(Timeout)` | `Closed(Timeout)` |
+//! | a broken rule | `Error(e)`, `Closed(Error)` | `Error(e)`, `Closed(Error)` |
+//!
+//! A timeout is not an error (the peer broke no rule), so no `Error` event precedes it,
+//! as in every protocol of the crate. The greeting has no error reply: on an error the
+//! server closes without a word, as the classic one does.
 //!
 //! ```
-//! use wirestate::greeting::{ClientEvent, Framing, GreetingClient, GreetingServer};
+//! use wirestate::greeting::{Client, ClientConfig, ClientEvent, Framing, Server, ServerConfig};
 //! use wirestate::{Instant, Machine};
 //!
-//! let mut server = GreetingServer::new(Framing::Line);
-//! let mut client = GreetingClient::new(Framing::Line);
+//! let mut server = Server::new(ServerConfig::new(Framing::Line));
+//! let mut client = Client::new(ClientConfig::new(Framing::Line));
 //! client.send_name(b"Ada").unwrap();
-//! client.finish();
+//! client.finish().unwrap();
 //! let now = Instant::ZERO;
 //! let mut transcript = Vec::new();
 //! while !client.is_closed() {
@@ -41,117 +62,28 @@
 //! ```
 
 mod client;
+mod config;
+mod error;
 mod framing;
 mod server;
 mod udp;
 
-pub use client::{ClientEvent, GreetingClient, SendError};
-pub use server::{GreetingServer, ServerEvent};
+pub use crate::{CloseReason, SendError, SyntaxError};
+pub use client::{Client, ClientEvent};
+pub use config::{ClientConfig, Framing, Limits, ServerConfig, Timeouts};
+pub use error::{Error, ErrorKind};
+pub use server::{Server, ServerEvent};
 pub use udp::{udp_reply, UdpError, MAX_UDP_PAYLOAD};
 
-use core::fmt;
-use core::time::Duration;
-
 /// The banner the server sends on connect.
-pub const WELCOME: &[u8] = b"Welcome!";
-/// The message that ends a session.
-pub const EXIT: &[u8] = b"exit";
-
-/// How messages are delimited on a TCP stream. See the [module docs](self).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Framing {
-    /// One `handle_input` call is one message, as with the classic Python peers.
-    #[default]
-    Chunk,
-    /// Each message ends with `\n` or `\r\n`; robust to any TCP segmentation.
-    Line,
-}
-
-/// Limits of one greeting connection.
 ///
 /// ```
-/// use wirestate::greeting::Limits;
-/// let limits = Limits { max_message: 256, ..Limits::default() };
-/// assert_eq!(limits.max_message, 256);
-/// assert_eq!(Limits::default().idle_timeout, None);
+/// assert_eq!(wirestate::greeting::WELCOME, b"Welcome!");
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Longest message, terminator excluded. Default 1024: the classic peers' `recv(1024)`
-    /// size, so nothing we accept or send would be split by them.
-    pub max_message: usize,
-    /// Most undecoded bytes held at once (messages received but not yet polled).
-    /// Default 64 KiB.
-    pub max_buffered: usize,
-    /// Close a connection silent for this long. Default `None`: the classic server
-    /// waits forever.
-    pub idle_timeout: Option<Duration>,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_message: 1024,
-            max_buffered: 64 * 1024,
-            idle_timeout: None,
-        }
-    }
-}
-
-/// What broke a greeting connection. Errors are fatal: the machine closes after one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct GreetingError {
-    /// What was wrong.
-    pub kind: GreetingErrorKind,
-    /// Stream offset of the message (or byte) at fault.
-    pub offset: u64,
-}
-
-/// The kinds of [`GreetingError`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GreetingErrorKind {
-    /// A message longer than [`Limits::max_message`].
-    TooLong {
-        /// The limit.
-        limit: usize,
-    },
-    /// A CR not followed by LF under line framing.
-    BareCr,
-    /// More than [`Limits::max_buffered`] undecoded bytes: the caller is not draining
-    /// `poll_event`.
-    BufferFull {
-        /// The limit.
-        limit: usize,
-    },
-    /// No input for [`Limits::idle_timeout`].
-    IdleTimeout,
-    /// The server sent a message the client did not ask for (client side).
-    Unsolicited,
-}
-
-impl fmt::Display for GreetingError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.kind {
-            GreetingErrorKind::TooLong { limit } => write!(
-                f,
-                "message at byte {} is longer than {limit} bytes",
-                self.offset
-            ),
-            GreetingErrorKind::BareCr => write!(f, "bare CR at byte {}", self.offset),
-            GreetingErrorKind::BufferFull { limit } => write!(
-                f,
-                "more than {limit} undecoded bytes at byte {}",
-                self.offset
-            ),
-            GreetingErrorKind::IdleTimeout => {
-                write!(f, "idle timeout after byte {}", self.offset)
-            }
-            GreetingErrorKind::Unsolicited => {
-                write!(f, "unsolicited message at byte {}", self.offset)
-            }
-        }
-    }
-}
-
-#[cfg(feature = "std")]
-impl std::error::Error for GreetingError {}
+pub const WELCOME: &[u8] = b"Welcome!";
+/// The message that ends a session.
+///
+/// ```
+/// assert_eq!(wirestate::greeting::EXIT, b"exit");
+/// ```
+pub const EXIT: &[u8] = b"exit";

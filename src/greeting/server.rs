@@ -1,33 +1,50 @@
 //! The greeting server machine.
 
 use super::framing::Inbox;
-use super::{Framing, GreetingError, GreetingErrorKind, Limits, EXIT, WELCOME};
-use crate::{Instant, Machine};
+use super::{Error, ServerConfig, EXIT, WELCOME};
+use crate::{CloseReason, Instant, Machine};
 use alloc::collections::VecDeque;
 use bytes::Bytes;
+use core::time::Duration;
 
-/// What the client did. The server answers by itself; events are for logging and tests.
+/// What the client did. The server answers by itself (the protocol fixes every reply, so
+/// there is nothing to decide); events are for logging and tests.
+///
+/// ```
+/// use wirestate::greeting::{Framing, Server, ServerConfig, ServerEvent};
+/// use wirestate::{CloseReason, Instant, Machine};
+/// let mut s = Server::new(ServerConfig::new(Framing::Line));
+/// s.handle_input(Instant::ZERO, b"Ada\nexit\n");
+/// assert_eq!(s.poll_event(), Some(ServerEvent::Message("Ada".into())));
+/// assert_eq!(s.poll_event(), Some(ServerEvent::Closed(CloseReason::Done)));
+/// assert_eq!(s.poll_event(), None);
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServerEvent {
     /// A message; `Hello, <message>!` has been queued.
     Message(Bytes),
-    /// The client sent `exit`; the connection is closing.
-    Exit,
-    /// The client closed its side. `unterminated` counts bytes of a last line that had no
-    /// terminator (line framing), which were dropped.
-    PeerClosed {
-        /// Bytes dropped with the unfinished line.
-        unterminated: usize,
-    },
-    /// A fatal error; the connection is closing.
-    Error(GreetingError),
+    /// A fatal error; `Closed(CloseReason::Error)` follows. Nothing is queued for the
+    /// peer: the greeting protocol has no error reply.
+    Error(Error),
+    /// The last event, given exactly once: `Done` after the client's `exit`,
+    /// `PeerClosed { unterminated }` at EOF (`unterminated` counts the bytes of a last
+    /// line that had no terminator, dropped), `Timeout` when [`Timeouts::idle`] ran out
+    /// (with no `Error` before it), `Error` after an `Error` event.
+    ///
+    /// [`Timeouts::idle`]: super::Timeouts::idle
+    Closed(CloseReason),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     Open,
     /// EOF seen; report it once the buffered messages are out.
-    Draining,
+    PeerGone,
+    /// The idle timer ran out; report it once the buffered messages are out.
+    TimedOut,
+    /// `Closed(reason)` is the next and last event.
+    Closing(CloseReason),
     Closed,
 }
 
@@ -35,83 +52,103 @@ enum State {
 ///
 /// Queues `Welcome!` when created, answers each message `m` with `Hello, m!` (the payload
 /// is bytes, so any encoding comes back exactly), and closes on `exit`, on peer EOF, on an
-/// error, or after [`Limits::idle_timeout`].
+/// error, or after [`Timeouts::idle`](super::Timeouts::idle) of silence.
+///
+/// How it meets the [`Machine`] trait:
+///
+/// * [`wants_input`](Machine::wants_input) is false once EOF, the idle timeout or an
+///   error has ended the input, once closed, while a whole message waits for
+///   [`poll_event`](Machine::poll_event), and while more than [`Limits::max_buffered`]
+///   bytes of replies wait in [`poll_transmit`](Machine::poll_transmit). A driver that
+///   honours it holds at most one partial line plus one read, so with reads of at most
+///   `max_buffered - max_message - 2` bytes it never meets the buffer limit; and a peer
+///   that pipelines without reading is slowed by TCP instead of growing the reply queue.
+/// * [`wants_body`](Machine::wants_body) is always false: every reply is one short
+///   transmit, there is no body to stream.
+/// * [`wants_tls`](Machine::wants_tls) is always false and
+///   [`handle_tls_established`](Machine::handle_tls_established) is ignored: the protocol
+///   has no TLS switch (a TLS layer may still wrap the whole connection).
+/// * [`poll_timeout`](Machine::poll_timeout) is the idle deadline while open.
+///
+/// [`Limits::max_buffered`]: super::Limits::max_buffered
 ///
 /// ```
-/// use wirestate::greeting::{Framing, GreetingServer, ServerEvent};
-/// use wirestate::{Instant, Machine};
+/// use wirestate::greeting::{Server, ServerConfig, ServerEvent};
+/// use wirestate::{CloseReason, Instant, Machine};
 ///
-/// let mut server = GreetingServer::new(Framing::Chunk);
+/// let mut server = Server::new(ServerConfig::default()); // chunk framing
 /// assert_eq!(&server.poll_transmit().unwrap()[..], b"Welcome!");
 /// server.handle_input(Instant::ZERO, "Zoë".as_bytes());
 /// assert_eq!(server.poll_event(), Some(ServerEvent::Message("Zoë".into())));
 /// assert_eq!(&server.poll_transmit().unwrap()[..], "Hello, Zoë!".as_bytes());
 /// server.handle_input(Instant::ZERO, b"exit");
-/// assert_eq!(server.poll_event(), Some(ServerEvent::Exit));
+/// assert_eq!(server.poll_event(), Some(ServerEvent::Closed(CloseReason::Done)));
 /// assert!(server.is_closed());
 /// ```
 #[derive(Debug)]
-pub struct GreetingServer {
+pub struct Server {
     inbox: Inbox,
-    limits: Limits,
+    /// Most reply bytes held for `poll_transmit` before input is refused.
+    max_buffered: usize,
+    idle: Option<Duration>,
     outbox: VecDeque<Bytes>,
+    /// Bytes in `outbox`, for output flow control.
+    unsent: usize,
     state: State,
     /// Last time seen, so a clock that runs backwards counts as no time passing.
     now: Instant,
     idle_deadline: Option<Instant>,
 }
 
-impl GreetingServer {
-    /// A server for a newly accepted connection, with default [`Limits`].
-    ///
-    /// ```
-    /// use wirestate::greeting::{Framing, GreetingServer};
-    /// let _server = GreetingServer::new(Framing::Line);
-    /// ```
-    pub fn new(framing: Framing) -> GreetingServer {
-        GreetingServer::with_limits(framing, Limits::default())
-    }
-
-    /// A server with explicit limits. `Instant::ZERO` is taken as the connection's
-    /// start for the idle timer until the first `handle_*` call says otherwise.
+impl Server {
+    /// A server for a newly accepted connection, with the welcome queued. Cannot fail:
+    /// every config value is valid. `Instant::ZERO` is taken as the connection's start for
+    /// the idle timer until the first `handle_*` call says otherwise.
     ///
     /// ```
     /// use core::time::Duration;
-    /// use wirestate::greeting::{Framing, GreetingServer, Limits};
+    /// use wirestate::greeting::{Framing, Server, ServerConfig};
     /// use wirestate::Machine;
-    /// let limits = Limits { idle_timeout: Some(Duration::from_secs(30)), ..Limits::default() };
-    /// let server = GreetingServer::with_limits(Framing::Line, limits);
+    /// let mut config = ServerConfig::new(Framing::Line);
+    /// config.timeouts.idle = Some(Duration::from_secs(30));
+    /// let server = Server::new(config);
     /// assert_eq!(server.poll_timeout().unwrap().as_millis(), 30_000);
     /// ```
-    pub fn with_limits(framing: Framing, limits: Limits) -> GreetingServer {
-        let inbox = Inbox::new(framing, limits);
+    #[must_use]
+    pub fn new(config: ServerConfig) -> Server {
+        let inbox = Inbox::new(config.framing, config.limits);
+        let welcome = inbox.frame(&[WELCOME]);
         let mut outbox = VecDeque::new();
-        outbox.push_back(inbox.frame(&[WELCOME]));
-        GreetingServer {
+        let unsent = welcome.len();
+        outbox.push_back(welcome);
+        Server {
             inbox,
-            limits,
+            max_buffered: config.limits.max_buffered,
+            idle: config.timeouts.idle,
             outbox,
+            unsent,
             state: State::Open,
             now: Instant::ZERO,
-            idle_deadline: limits.idle_timeout.map(|d| Instant::ZERO + d),
+            idle_deadline: config.timeouts.idle.map(|d| Instant::ZERO + d),
         }
     }
 
     fn touch(&mut self, now: Instant) {
         self.now = self.now.max(now);
-        if let Some(idle) = self.limits.idle_timeout {
+        if let Some(idle) = self.idle {
             self.idle_deadline = Some(self.now + idle);
         }
     }
 
-    fn close(&mut self) {
-        self.state = State::Closed;
+    /// Ends the input: nothing more is decoded; `Closed(reason)` is the next event.
+    fn close_with(&mut self, reason: CloseReason) {
+        self.state = State::Closing(reason);
         self.idle_deadline = None;
         self.inbox.clear();
     }
 }
 
-impl Machine for GreetingServer {
+impl Machine for Server {
     type Event = ServerEvent;
 
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
@@ -125,54 +162,64 @@ impl Machine for GreetingServer {
     fn handle_eof(&mut self, now: Instant) {
         self.now = self.now.max(now);
         if self.state == State::Open {
-            self.state = State::Draining;
+            self.state = State::PeerGone;
+            self.idle_deadline = None;
         }
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         self.now = self.now.max(now);
         if self.state == State::Open && self.idle_deadline.is_some_and(|d| self.now >= d) {
-            // Messages already received are still answered; the error comes after them.
+            // A timeout is a close reason, not a protocol error (the peer broke no rule),
+            // so no Error event comes before it. Messages already received are still
+            // answered; later input is ignored.
             self.idle_deadline = None;
-            let offset = self.inbox.offset();
-            self.inbox.fail(GreetingError {
-                kind: GreetingErrorKind::IdleTimeout,
-                offset,
-            });
+            self.state = State::TimedOut;
         }
     }
 
     fn poll_event(&mut self) -> Option<ServerEvent> {
-        if self.state == State::Closed {
-            // The terminal event has been given; an error the inbox noticed meanwhile (an
-            // idle timeout after `exit`, say) must not follow it as a second one.
-            return None;
+        match self.state {
+            State::Closed => return None,
+            State::Closing(reason) => {
+                self.state = State::Closed;
+                return Some(ServerEvent::Closed(reason));
+            }
+            State::Open | State::PeerGone | State::TimedOut => {}
         }
         match self.inbox.next() {
             Some(Ok(message)) => {
                 if message == EXIT {
-                    self.close();
-                    return Some(ServerEvent::Exit);
+                    self.close_with(CloseReason::Done);
+                    return self.poll_event();
                 }
                 let reply = self.inbox.frame(&[b"Hello, ", &message, b"!"]);
+                self.unsent += reply.len();
                 self.outbox.push_back(reply);
                 Some(ServerEvent::Message(message))
             }
             Some(Err(e)) => {
-                self.close();
+                self.close_with(CloseReason::Error);
                 Some(ServerEvent::Error(e))
             }
-            None if self.state == State::Draining => {
-                let unterminated = self.inbox.pending_bytes();
-                self.close();
-                Some(ServerEvent::PeerClosed { unterminated })
+            None => {
+                let reason = match self.state {
+                    State::PeerGone => CloseReason::PeerClosed {
+                        unterminated: self.inbox.pending_bytes(),
+                    },
+                    State::TimedOut => CloseReason::Timeout,
+                    _ => return None,
+                };
+                self.close_with(reason);
+                self.poll_event()
             }
-            None => None,
         }
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        self.outbox.pop_front()
+        let bytes = self.outbox.pop_front()?;
+        self.unsent -= bytes.len();
+        Some(bytes)
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
@@ -185,5 +232,27 @@ impl Machine for GreetingServer {
 
     fn is_closed(&self) -> bool {
         self.state == State::Closed
+    }
+
+    fn wants_input(&self) -> bool {
+        self.state == State::Open
+            && !self.inbox.failed()
+            && !self.inbox.has_message()
+            && self.unsent <= self.max_buffered
+    }
+
+    /// No body to stream: every reply is one short transmit.
+    fn wants_body(&self) -> bool {
+        false
+    }
+
+    /// No TLS switch in this protocol.
+    fn wants_tls(&self) -> bool {
+        false
+    }
+
+    /// Ignored: nothing in the protocol depends on the channel being private.
+    fn handle_tls_established(&mut self, now: Instant) {
+        self.now = self.now.max(now);
     }
 }
