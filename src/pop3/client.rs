@@ -87,7 +87,6 @@ const STALE: SendError =
 /// let Some(ClientEvent::Stat(d)) = c.poll_event() else { panic!() };
 /// assert_eq!((d.count, d.octets), (2, 320));
 /// ```
-#[derive(Debug)]
 pub struct Client {
     config: ClientConfig,
     buf: RecvBuffer,
@@ -727,6 +726,23 @@ impl Client {
         if self.wait_from.is_none() {
             self.wait_from = Some(self.now);
         }
+    }
+}
+
+impl core::fmt::Debug for Client {
+    // The buffers hold raw protocol bytes (a PASS line on its way out), so they are
+    // summarised by size, never printed.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("reading", &self.reading)
+            .field("in_flight", &self.in_flight)
+            .field("queued", &self.queue.len())
+            .field("buffered", &self.buf.len())
+            .field("unsent", &self.out.len())
+            .field("pipelining", &self.pipelining)
+            .field("tls", &self.tls)
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
     }
 }
 

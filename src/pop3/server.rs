@@ -117,7 +117,6 @@ const STALE: SendError =
 /// assert_eq!(&s.poll_transmit().unwrap()[..], b"+OK localhost POP3 server signing off\r\n");
 /// assert!(s.is_closed());
 /// ```
-#[derive(Debug)]
 pub struct Server {
     config: ServerConfig,
     buf: RecvBuffer,
@@ -772,6 +771,22 @@ impl Server {
             }
         };
         Some(event)
+    }
+}
+
+impl core::fmt::Debug for Server {
+    // The receive buffer holds raw commands (a PASS line not yet decoded), so buffers
+    // are summarised by size, never printed.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Server")
+            .field("state", &self.state)
+            .field("question", &self.question)
+            .field("streaming", &self.streaming.is_some())
+            .field("buffered", &self.buf.len())
+            .field("unsent", &self.out.len())
+            .field("tls", &self.tls)
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
     }
 }
 
