@@ -86,7 +86,9 @@ fn rfc1939_section10_session_client_side_byte_exact() {
         for e in &events {
             match e {
                 ClientEvent::Data(b) => bodies.last_mut().unwrap().extend_from_slice(b),
-                ClientEvent::End { command: CommandKind::Retr } => bodies.push(Vec::new()),
+                ClientEvent::End {
+                    command: CommandKind::Retr,
+                } => bodies.push(Vec::new()),
                 _ => {}
             }
         }
@@ -142,7 +144,12 @@ fn rfc2449_capa_example_client_side() {
             ("IMPLEMENTATION".into(), s(&["Shlemazle-Plotz-v302"])),
         ]
     );
-    assert_eq!(events.last(), Some(&ClientEvent::End { command: CommandKind::Capa }));
+    assert_eq!(
+        events.last(),
+        Some(&ClientEvent::End {
+            command: CommandKind::Capa
+        })
+    );
     // RFC 2449 section 6.6: PIPELINING listed, so the client may now send without waiting.
     assert!(c.pipelining());
     c.stat().unwrap();
@@ -208,7 +215,9 @@ fn client_streams_a_large_message_in_bounded_memory() {
                     pieces += 1;
                     got.extend_from_slice(&b);
                 }
-                ClientEvent::End { command: CommandKind::Retr } => ended = true,
+                ClientEvent::End {
+                    command: CommandKind::Retr,
+                } => ended = true,
                 ClientEvent::Error(e) => panic!("{e}"),
                 _ => {}
             }
@@ -229,8 +238,7 @@ fn pair_fetches_everything_under_every_split() {
     ] {
         let mut store = tx_store();
         let server = Server::new(s10_config());
-        let mut pair =
-            Pair::new(Client::new(ClientConfig::default()), server).with_split(split);
+        let mut pair = Pair::new(Client::new(ClientConfig::default()), server).with_split(split);
         pair.client.capa().unwrap();
         pair.client.auth_plain("", "mrose", "tanstaaf").unwrap();
         pair.client.uidl(None).unwrap();
@@ -335,7 +343,15 @@ fn both_machines_run_under_the_generic_driver() {
         );
         assert!(driven.closed && driven.tls_at.is_empty() && driven.unread == 0);
         assert_eq!(events.last().unwrap(), "Closed(Done)");
-        let removed: Vec<u32> = h.borrow().store.removed.clone().unwrap().iter().map(|n| n.get()).collect();
+        let removed: Vec<u32> = h
+            .borrow()
+            .store
+            .removed
+            .clone()
+            .unwrap()
+            .iter()
+            .map(|n| n.get())
+            .collect();
         assert_eq!(removed, [1, 2]);
 
         // Client: the server's side is the script; the client sends exactly the other side.
@@ -350,8 +366,12 @@ fn both_machines_run_under_the_generic_driver() {
                 ClientEvent::Greeting { apop_timestamp, .. } => {
                     let mut input = apop_timestamp.unwrap().to_vec();
                     input.extend_from_slice(b"tanstaaf");
-                    c.apop("mrose", Digest::from_md5(md5(&input)).as_str()).unwrap();
-                    let (one, two) = (MessageNumber::new(1).unwrap(), MessageNumber::new(2).unwrap());
+                    c.apop("mrose", Digest::from_md5(md5(&input)).as_str())
+                        .unwrap();
+                    let (one, two) = (
+                        MessageNumber::new(1).unwrap(),
+                        MessageNumber::new(2).unwrap(),
+                    );
                     c.stat().unwrap();
                     c.list(None).unwrap();
                     c.retr(one).unwrap();
@@ -390,11 +410,16 @@ fn stls_under_the_generic_driver_switches_after_the_ok_and_drops_what_followed()
         assert_eq!(driven.tls_at, [ok], "the switch comes right after the +OK");
         assert!(server.is_secure());
         if piece == script.len() {
-            assert!(!wire.contains("send PASS"), "the injected USER was never read: {wire}");
+            assert!(
+                !wire.contains("send PASS"),
+                "the injected USER was never read: {wire}"
+            );
         }
         assert_eq!(
             events.last(),
-            Some(&ServerEvent::Closed(CloseReason::PeerClosed { unterminated: 0 }))
+            Some(&ServerEvent::Closed(CloseReason::PeerClosed {
+                unterminated: 0
+            }))
         );
     }
     // The client: STLS, then after the switch its CAPA goes out over TLS.
@@ -425,7 +450,11 @@ fn secrets_never_show_in_debug_or_display() {
     let mut shown = Vec::new();
     while let Some(e) = server.poll_event() {
         shown.push(format!("{e:?}"));
-        if let ServerEvent::Login { credentials, decision } = e {
+        if let ServerEvent::Login {
+            credentials,
+            decision,
+        } = e
+        {
             shown.push(format!("{credentials:?}"));
             if let Credentials::User { password, .. } = &credentials {
                 shown.push(format!("{password} {password:?}"));
@@ -462,7 +491,10 @@ fn secrets_never_show_in_debug_or_display() {
     let _ = common::events(&mut client);
     shown.push(format!("{client:?}"));
     let mut undecoded = Server::new(s10_config());
-    undecoded.handle_input(Instant::ZERO, format!("USER mrose\r\nPASS {pw}\r\n").as_bytes());
+    undecoded.handle_input(
+        Instant::ZERO,
+        format!("USER mrose\r\nPASS {pw}\r\n").as_bytes(),
+    );
     shown.push(format!("{undecoded:?}"));
     assert!(shown.len() >= 10);
     for s in &shown {
@@ -488,7 +520,10 @@ fn client_reply_timer_honours_now_and_restarts_on_every_byte() {
     c.handle_timeout(Instant::from_millis(899_999));
     assert!(!c.is_closed());
     c.handle_timeout(Instant::from_millis(900_000));
-    assert_eq!(c.poll_event(), Some(ClientEvent::Closed(CloseReason::Timeout)));
+    assert_eq!(
+        c.poll_event(),
+        Some(ClientEvent::Closed(CloseReason::Timeout))
+    );
     assert_eq!(c.poll_event(), None);
     assert!(c.is_closed());
     // A dead server during the greeting is noticed too.

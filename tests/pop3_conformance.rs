@@ -51,7 +51,8 @@ fn transaction_rows() -> Vec<Row<&'static str>> {
             section: "5",
             rule: "DELE marks; STAT and LIST stop counting it",
             input: b"DELE 1\r\nSTAT\r\nLIST\r\n",
-            expect: "+OK message 1 deleted\r\n+OK 1 27\r\n+OK 1 message (27 octets)\r\n2 27\r\n.\r\n",
+            expect:
+                "+OK message 1 deleted\r\n+OK 1 27\r\n+OK 1 message (27 octets)\r\n2 27\r\n.\r\n",
         },
         Row {
             rfc: "RFC 1939",
@@ -72,7 +73,8 @@ fn transaction_rows() -> Vec<Row<&'static str>> {
             section: "5",
             rule: "RSET unmarks every deleted message",
             input: b"DELE 1\r\nRSET\r\nSTAT\r\n",
-            expect: "+OK message 1 deleted\r\n+OK maildrop has 2 messages (65 octets)\r\n+OK 2 65\r\n",
+            expect:
+                "+OK message 1 deleted\r\n+OK maildrop has 2 messages (65 octets)\r\n+OK 2 65\r\n",
         },
         Row {
             rfc: "RFC 1939",
@@ -191,7 +193,8 @@ fn transaction_rows() -> Vec<Row<&'static str>> {
             section: "6",
             rule: "QUIT in TRANSACTION enters UPDATE and signs off",
             input: b"DELE 1\r\nQUIT\r\n",
-            expect: "+OK message 1 deleted\r\n+OK dewey POP3 server signing off (1 message left)\r\n",
+            expect:
+                "+OK message 1 deleted\r\n+OK dewey POP3 server signing off (1 message left)\r\n",
         },
     ]
 }
@@ -537,14 +540,22 @@ fn fatal_rows() -> Vec<Row<Fatal>> {
             section: "5",
             rule: "a scan listing is msg SP size",
             input: b"+OK\r\n+OK\r\nx y\r\n",
-            expect: c(|| client_with(|c| c.list(None).unwrap()), ErrorKind::BadListing, 10),
+            expect: c(
+                || client_with(|c| c.list(None).unwrap()),
+                ErrorKind::BadListing,
+                10,
+            ),
         },
         Row {
             rfc: "RFC 2449",
             section: "9",
             rule: "a capability line is printable ASCII",
             input: b"+OK\r\n+OK\r\nT\x01P\r\n",
-            expect: c(|| client_with(|c| c.capa().unwrap()), ErrorKind::BadCapability, 10),
+            expect: c(
+                || client_with(|c| c.capa().unwrap()),
+                ErrorKind::BadCapability,
+                10,
+            ),
         },
         Row {
             rfc: "RFC 1939",
@@ -584,14 +595,22 @@ fn fatal_rows() -> Vec<Row<Fatal>> {
             section: "3",
             rule: "multi-line response lines end in CRLF: no bare LF",
             input: b"+OK\r\n+OK\r\nab\ncd\r\n.\r\n",
-            expect: c(|| client_with(|c| c.retr(one()).unwrap()), ErrorKind::DataBareLf, 12),
+            expect: c(
+                || client_with(|c| c.retr(one()).unwrap()),
+                ErrorKind::DataBareLf,
+                12,
+            ),
         },
         Row {
             rfc: "RFC 1939",
             section: "3",
             rule: "multi-line response lines end in CRLF: no bare CR",
             input: b"+OK\r\n+OK\r\nab\rcd\r\n.\r\n",
-            expect: c(|| client_with(|c| c.retr(one()).unwrap()), ErrorKind::DataBareCr, 12),
+            expect: c(
+                || client_with(|c| c.retr(one()).unwrap()),
+                ErrorKind::DataBareCr,
+                12,
+            ),
         },
         Row {
             rfc: "RFC 1939",
@@ -615,7 +634,11 @@ fn fatal_rows() -> Vec<Row<Fatal>> {
             section: "4",
             rule: "nothing the server sends after +OK to STLS is read before TLS",
             input: b"+OK\r\n+OK go\r\n+OK injected\r\n",
-            expect: c(|| client_with(|c| c.stls().unwrap()), ErrorKind::TlsInjection, 13),
+            expect: c(
+                || client_with(|c| c.stls().unwrap()),
+                ErrorKind::TlsInjection,
+                13,
+            ),
         },
     ]
 }
@@ -641,8 +664,17 @@ fn conformance_fatal_error_rows() {
         );
         assert!(closed, "{}", row.cite());
         if let Peer::Server(_) = f.peer {
-            let reply = f.kind.response().expect("a server error has its -ERR").to_bytes();
-            assert!(out.ends_with(&reply), "{}: {:?}", row.cite(), String::from_utf8_lossy(&out));
+            let reply = f
+                .kind
+                .response()
+                .expect("a server error has its -ERR")
+                .to_bytes();
+            assert!(
+                out.ends_with(&reply),
+                "{}: {:?}",
+                row.cite(),
+                String::from_utf8_lossy(&out)
+            );
         }
         // Display names the rule and the offset, never the Debug form.
         assert_eq!(
@@ -697,7 +729,11 @@ fn closing_rows() -> Vec<Row<Closing>> {
             section: "6",
             rule: "the client is done once QUIT is answered",
             input: b"+OK\r\n+OK bye\r\n",
-            expect: c(|| client_with(|c| c.quit().unwrap()), End::Nothing, CloseReason::Done),
+            expect: c(
+                || client_with(|c| c.quit().unwrap()),
+                End::Nothing,
+                CloseReason::Done,
+            ),
         },
         Row {
             rfc: "RFC 1939",
@@ -715,7 +751,41 @@ fn closing_rows() -> Vec<Row<Closing>> {
             section: "3",
             rule: "a silent server does not hang the client (Timeouts::reply)",
             input: b"+OK\r\n",
-            expect: c(|| client_with(|c| c.noop().unwrap()), End::Silence, CloseReason::Timeout),
+            expect: c(
+                || client_with(|c| c.noop().unwrap()),
+                End::Silence,
+                CloseReason::Timeout,
+            ),
+        },
+        Row {
+            rfc: "RFC 1939",
+            section: "8",
+            rule: "the server may drop a session it cannot serve (a message it cannot read)",
+            input: b"NOOP\r\n",
+            expect: Closing {
+                peer: Peer::Server(|| {
+                    let mut s = server();
+                    s.close();
+                    s
+                }),
+                end: End::Nothing,
+                reason: CloseReason::Local,
+            },
+        },
+        Row {
+            rfc: "RFC 1939",
+            section: "6",
+            rule: "a client that drops the session without QUIT removes nothing",
+            input: b"+OK\r\n",
+            expect: c(
+                || {
+                    let mut c = client();
+                    c.close();
+                    c
+                },
+                End::Nothing,
+                CloseReason::Local,
+            ),
         },
         Row {
             rfc: "RFC 1939",
@@ -742,9 +812,9 @@ fn conformance_closing_rows() {
     }
 }
 
-/// The close reasons the POP3 machines produce. `Local` is not among them: neither
-/// machine has a local close (the client's is QUIT).
+/// The close reasons the POP3 machines produce: all of them (`Local` from `close()`).
 const PRODUCED: &[CloseReason] = &[
+    CloseReason::Local,
     CloseReason::Done,
     CloseReason::PeerClosed { unterminated: 0 },
     CloseReason::Timeout,
@@ -761,7 +831,8 @@ fn every_error_kind_and_close_reason_has_a_row() {
         );
     }
     let closing = closing_rows();
-    let same = |a: &CloseReason, b: &CloseReason| std::mem::discriminant(a) == std::mem::discriminant(b);
+    let same =
+        |a: &CloseReason, b: &CloseReason| std::mem::discriminant(a) == std::mem::discriminant(b);
     for reason in PRODUCED {
         for server_side in [true, false] {
             assert!(
@@ -789,7 +860,9 @@ fn conformance_update_only_after_quit_in_transaction() {
     s.handle_eof(Instant::ZERO);
     assert_eq!(
         s.poll_event(),
-        Some(ServerEvent::Closed(CloseReason::PeerClosed { unterminated: 0 }))
+        Some(ServerEvent::Closed(CloseReason::PeerClosed {
+            unterminated: 0
+        }))
     );
     assert_eq!(s.poll_event(), None);
     assert!(s.is_closed());
@@ -805,7 +878,10 @@ fn conformance_update_only_after_quit_in_transaction() {
     let mut last = None;
     while let Some(e) = s.poll_event() {
         match e {
-            ServerEvent::Update { deleted: d, decision } => {
+            ServerEvent::Update {
+                deleted: d,
+                decision,
+            } => {
                 deleted = Some(d);
                 s.finish_update(decision, false).unwrap();
             }
@@ -827,8 +903,14 @@ fn conformance_update_only_after_quit_in_transaction() {
 fn decisions_block_decoding_and_nothing_is_answered_behind_the_callers_back() {
     let mut s = server();
     drain_bytes(&mut s);
-    s.handle_input(Instant::ZERO, b"USER mrose\r\nPASS tanstaaf\r\nSTAT\r\nNOOP\r\n");
-    assert_eq!(s.poll_event(), Some(ServerEvent::Answered(CommandKind::User)));
+    s.handle_input(
+        Instant::ZERO,
+        b"USER mrose\r\nPASS tanstaaf\r\nSTAT\r\nNOOP\r\n",
+    );
+    assert_eq!(
+        s.poll_event(),
+        Some(ServerEvent::Answered(CommandKind::User))
+    );
     let Some(ServerEvent::Login { decision, .. }) = s.poll_event() else {
         panic!("login decision")
     };
@@ -838,10 +920,17 @@ fn decisions_block_decoding_and_nothing_is_answered_behind_the_callers_back() {
     }
     assert!(drain_bytes(&mut s).is_empty(), "nothing answered by itself");
     assert!(!s.wants_input(), "input is buffered behind the decision");
-    assert_eq!(s.poll_timeout(), None, "no autologout while the caller decides");
+    assert_eq!(
+        s.poll_timeout(),
+        None,
+        "no autologout while the caller decides"
+    );
     let stale_id = decision.id();
     s.accept_login(decision, tx_store().listing()).unwrap();
-    assert_eq!(s.poll_event(), Some(ServerEvent::Answered(CommandKind::Stat)));
+    assert_eq!(
+        s.poll_event(),
+        Some(ServerEvent::Answered(CommandKind::Stat))
+    );
     // RETR: refusing, and a decision that no longer exists.
     s.handle_input(Instant::ZERO, b"RETR 1\r\nRETR 2\r\n");
     let _ = s.poll_event(); // NOOP
@@ -850,8 +939,12 @@ fn decisions_block_decoding_and_nothing_is_answered_behind_the_callers_back() {
     };
     assert_eq!(msg, one());
     assert_ne!(decision.id(), stale_id);
-    s.message_unavailable(decision, Some(ResponseCode::SysTemp), Text::new("gone").unwrap())
-        .unwrap();
+    s.message_unavailable(
+        decision,
+        Some(ResponseCode::SysTemp),
+        Text::new("gone").unwrap(),
+    )
+    .unwrap();
     let Some(ServerEvent::Retrieve { decision, .. }) = s.poll_event() else {
         panic!("retrieve decision")
     };
@@ -864,9 +957,15 @@ fn decisions_block_decoding_and_nothing_is_answered_behind_the_callers_back() {
     s.send_end().unwrap();
     assert!(!s.wants_body());
     assert!(matches!(s.send_end(), Err(SendError::OutOfTurn(_))));
-    assert_eq!(s.poll_event(), Some(ServerEvent::Answered(CommandKind::Noop)));
+    assert_eq!(
+        s.poll_event(),
+        Some(ServerEvent::Answered(CommandKind::Noop))
+    );
     let out = String::from_utf8(drain_bytes(&mut s)).unwrap();
-    assert!(out.contains("-ERR [SYS/TEMP] gone\r\n+OK 27 octets\r\nSubject: two\r\n"), "{out}");
+    assert!(
+        out.contains("-ERR [SYS/TEMP] gone\r\n+OK 27 octets\r\nSubject: two\r\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -878,13 +977,18 @@ fn rfc1939_s7_top_cuts_by_itself_and_then_stops_wanting_body() {
         panic!()
     };
     s.accept_login(decision, tx_store().listing()).unwrap();
-    let Some(ServerEvent::Top { lines: 1, decision, .. }) = s.poll_event() else {
+    let Some(ServerEvent::Top {
+        lines: 1, decision, ..
+    }) = s.poll_event()
+    else {
         panic!()
     };
     drain_bytes(&mut s);
     s.start_message(decision).unwrap();
-    s.send_data(Bytes::from_static(b"Subject: one\r\n\r\nline 1\r\nline 2\r\n"))
-        .unwrap();
+    s.send_data(Bytes::from_static(
+        b"Subject: one\r\n\r\nline 1\r\nline 2\r\n",
+    ))
+    .unwrap();
     assert!(!s.wants_body(), "the cut is reached: no more body wanted");
     assert!(matches!(
         s.send_data(Bytes::from_static(b"more")),
@@ -971,7 +1075,10 @@ fn rfc2595_stls_discards_pipelined_input_on_both_sides() {
     drain_bytes(&mut s);
     // An attacker appends a command to STLS in the same packet (CVE-2011-0411 pattern).
     s.handle_input(Instant::ZERO, b"STLS\r\nUSER injected\r\n");
-    assert_eq!(s.poll_event(), Some(ServerEvent::Answered(CommandKind::Stls)));
+    assert_eq!(
+        s.poll_event(),
+        Some(ServerEvent::Answered(CommandKind::Stls))
+    );
     assert!(!s.wants_tls(), "not before the +OK is written");
     assert!(!s.wants_input());
     assert_eq!(drain_bytes(&mut s), b"+OK Begin TLS negotiation\r\n");
@@ -981,10 +1088,20 @@ fn rfc2595_stls_discards_pipelined_input_on_both_sides() {
     assert_eq!(s.poll_event(), None);
     s.handle_tls_established(Instant::ZERO);
     assert!(!s.wants_tls() && s.is_secure());
-    assert_eq!(s.poll_event(), None, "the injected USER and PASS were dropped");
+    assert_eq!(
+        s.poll_event(),
+        None,
+        "the injected USER and PASS were dropped"
+    );
     s.handle_input(Instant::ZERO, b"STLS\r\nCAPA\r\n");
-    assert_eq!(s.poll_event(), Some(ServerEvent::Answered(CommandKind::Stls)));
-    assert_eq!(s.poll_event(), Some(ServerEvent::Answered(CommandKind::Capa)));
+    assert_eq!(
+        s.poll_event(),
+        Some(ServerEvent::Answered(CommandKind::Stls))
+    );
+    assert_eq!(
+        s.poll_event(),
+        Some(ServerEvent::Answered(CommandKind::Capa))
+    );
     let out = String::from_utf8(drain_bytes(&mut s)).unwrap();
     assert!(out.starts_with("-ERR STLS not available\r\n"), "{out}");
     assert!(
@@ -996,7 +1113,9 @@ fn rfc2595_stls_discards_pipelined_input_on_both_sides() {
     implicit.handle_tls_established(Instant::ZERO);
     implicit.handle_input(Instant::ZERO, b"CAPA\r\n");
     let _ = implicit.poll_event();
-    assert!(!String::from_utf8(drain_bytes(&mut implicit)).unwrap().contains("STLS"));
+    assert!(!String::from_utf8(drain_bytes(&mut implicit))
+        .unwrap()
+        .contains("STLS"));
 
     let mut c = client();
     c.handle_input(Instant::ZERO, b"+OK hi\r\n");
@@ -1013,7 +1132,10 @@ fn rfc2595_stls_discards_pipelined_input_on_both_sides() {
         })
     ));
     assert!(c.wants_tls() && !c.wants_input());
-    assert!(drain_bytes(&mut c).is_empty(), "NOOP waits for the handshake");
+    assert!(
+        drain_bytes(&mut c).is_empty(),
+        "NOOP waits for the handshake"
+    );
     c.handle_tls_established(Instant::ZERO);
     assert_eq!(drain_bytes(&mut c), b"NOOP\r\n");
     assert!(matches!(c.stls(), Err(SendError::OutOfTurn(_))));
@@ -1031,7 +1153,13 @@ fn rfc2595_stls_discards_pipelined_input_on_both_sides() {
             c.handle_input(Instant::ZERO, wire);
         }
         let evs = common::events(&mut c);
-        assert!(matches!(evs[0], ClientEvent::Ok { command: CommandKind::Stls, .. }));
+        assert!(matches!(
+            evs[0],
+            ClientEvent::Ok {
+                command: CommandKind::Stls,
+                ..
+            }
+        ));
         assert_eq!(
             evs[1..],
             [
@@ -1098,7 +1226,10 @@ fn framing_errors_are_final_with_offset_and_err_reply() {
             offset: 0
         }))
     );
-    assert_eq!(c.poll_event(), Some(ClientEvent::Closed(CloseReason::Error)));
+    assert_eq!(
+        c.poll_event(),
+        Some(ClientEvent::Closed(CloseReason::Error))
+    );
     assert!(c.is_closed());
     let mut c = client();
     long.drain(4..7);
@@ -1171,7 +1302,11 @@ fn client_challenge_is_a_decision_asked_again_after_a_refused_answer() {
     };
     assert_eq!(&data[..], b"hi");
     assert_eq!(c.poll_event(), None, "waits for the answer");
-    assert_eq!(c.poll_timeout(), None, "the server waits for us: no reply timer");
+    assert_eq!(
+        c.poll_timeout(),
+        None,
+        "the server waits for us: no reply timer"
+    );
     // RFC 5034 section 4: a line over the limit is refused and nothing is sent...
     assert!(matches!(
         c.auth_response(decision, "a response far too long"),
@@ -1224,7 +1359,10 @@ fn local_misuse_is_an_error_and_queues_nothing() {
     cfg.limits.max_response_line = 40;
     let mut small = Server::new(cfg);
     let greeting = drain_bytes(&mut small);
-    assert!(greeting.len() <= 40 && greeting.ends_with(b"\r\n"), "{greeting:?}");
+    assert!(
+        greeting.len() <= 40 && greeting.ends_with(b"\r\n"),
+        "{greeting:?}"
+    );
     // A stale decision (answered already) is OutOfTurn, and queues nothing.
     s.handle_input(Instant::ZERO, b"USER mrose\r\nPASS y\r\n");
     let _ = s.poll_event();
@@ -1235,7 +1373,10 @@ fn local_misuse_is_an_error_and_queues_nothing() {
     let mut other = server();
     other.handle_input(Instant::ZERO, b"USER mrose\r\nPASS x\r\n");
     let _ = other.poll_event();
-    let Some(ServerEvent::Login { decision: foreign, .. }) = other.poll_event() else {
+    let Some(ServerEvent::Login {
+        decision: foreign, ..
+    }) = other.poll_event()
+    else {
         panic!()
     };
     assert_ne!(foreign.id(), decision.id());
@@ -1245,7 +1386,8 @@ fn local_misuse_is_an_error_and_queues_nothing() {
         Err(SendError::OutOfTurn(_))
     ));
     assert!(s.poll_transmit().is_none());
-    s.reject_login(decision, None, Text::new("no").unwrap()).unwrap();
+    s.reject_login(decision, None, Text::new("no").unwrap())
+        .unwrap();
     let mut c = client();
     assert!(matches!(
         c.user(&"u".repeat(250)),
@@ -1253,7 +1395,10 @@ fn local_misuse_is_an_error_and_queues_nothing() {
     ));
     assert_eq!(c.outstanding(), 0);
     assert!(matches!(c.pass("x\r\nDELE 1"), Err(SendError::Invalid(_))));
-    assert!(matches!(c.send(Command::Pass("".into())), Err(SendError::Invalid(_))));
+    assert!(matches!(
+        c.send(Command::Pass("".into())),
+        Err(SendError::Invalid(_))
+    ));
     assert_eq!(c.outstanding(), 0);
     assert!(matches!(
         Uid::new(&"u".repeat(71)),

@@ -126,8 +126,14 @@ fn serve(
     out.extend(drain_bytes(&mut s));
     // Closed comes last, exactly once, whatever the input.
     assert!(s.is_closed());
-    assert_eq!(events.iter().filter(|e| e.starts_with("Closed(")).count(), 1);
-    assert!(events.last().is_some_and(|e| e.starts_with("Closed(")), "{events:?}");
+    assert_eq!(
+        events.iter().filter(|e| e.starts_with("Closed(")).count(),
+        1
+    );
+    assert!(
+        events.last().is_some_and(|e| e.starts_with("Closed(")),
+        "{events:?}"
+    );
     (out, events, removed)
 }
 

@@ -498,7 +498,24 @@ impl Client {
         self.send(Command::Quit)
     }
 
-    fn close(&mut self, reason: CloseReason) {
+    /// Closes the session now, from the local side: without QUIT, so a server removes nothing (RFC 1939 section 6). `Closed(CloseReason::Local)`
+    /// is the last event; write what `poll_transmit` still returns, then close the socket.
+    ///
+    /// ```
+    /// use wirestate::pop3::{Client, ClientEvent};
+    /// use wirestate::{CloseReason, Machine};
+    /// let mut m = Client::new(Default::default());
+    /// m.close();
+    /// assert_eq!(m.poll_event(), Some(ClientEvent::Closed(CloseReason::Local)));
+    /// assert!(m.is_closed());
+    /// ```
+    pub fn close(&mut self) {
+        if !self.closed {
+            self.shut(CloseReason::Local);
+        }
+    }
+
+    fn shut(&mut self, reason: CloseReason) {
         self.closed = true;
         self.buf.clear();
         self.queue.clear();
@@ -511,7 +528,7 @@ impl Client {
     fn fatal(&mut self, kind: ErrorKind, offset: u64) -> Option<ClientEvent> {
         self.events
             .push_back(ClientEvent::Error(Error { kind, offset }));
-        self.close(CloseReason::Error);
+        self.shut(CloseReason::Error);
         self.events.pop_front()
     }
 
@@ -520,7 +537,7 @@ impl Client {
         self.reading = Reading::Status;
         if let Some(e) = self.in_flight.pop_front() {
             if e.kind == CommandKind::Quit {
-                self.close(CloseReason::Done);
+                self.shut(CloseReason::Done);
                 return;
             }
         }
@@ -630,7 +647,7 @@ impl Client {
                     kind: ErrorKind::TlsInjection,
                     offset: at,
                 }));
-                self.close(CloseReason::Error);
+                self.shut(CloseReason::Error);
             }
         } else if multiline {
             self.reading = match kind {
@@ -762,7 +779,7 @@ impl Machine for Client {
                 kind: ErrorKind::TlsInjection,
                 offset: at,
             }));
-            self.close(CloseReason::Error);
+            self.shut(CloseReason::Error);
             return;
         }
         if self.buf.push(bytes).is_err() {
@@ -771,7 +788,7 @@ impl Machine for Client {
                 kind: ErrorKind::BufferFull,
                 offset,
             }));
-            self.close(CloseReason::Error);
+            self.shut(CloseReason::Error);
         }
     }
 
@@ -784,7 +801,7 @@ impl Machine for Client {
     fn handle_timeout(&mut self, now: Instant) {
         self.clock(now);
         if self.poll_timeout().is_some_and(|d| self.now >= d) {
-            self.close(CloseReason::Timeout);
+            self.shut(CloseReason::Timeout);
         }
     }
 
@@ -813,7 +830,7 @@ impl Machine for Client {
         }
         if self.peer_eof && !self.closed && self.tls != Tls::Switching {
             let unterminated = self.buf.len();
-            self.close(CloseReason::PeerClosed { unterminated });
+            self.shut(CloseReason::PeerClosed { unterminated });
         }
         self.events.pop_front()
     }

@@ -475,11 +475,28 @@ impl Server {
         } else {
             self.err("some deleted messages not removed");
         }
-        self.close(CloseReason::Done);
+        self.shut(CloseReason::Done);
         Ok(())
     }
 
-    fn close(&mut self, reason: CloseReason) {
+    /// Closes the session now, from the local side: nothing more is decoded or answered, and the caller's outstanding decision (if any) lapses: a message being streamed stops where it is, which the client sees as the connection closing mid-answer. `Closed(CloseReason::Local)`
+    /// is the last event; write what `poll_transmit` still returns, then close the socket.
+    ///
+    /// ```
+    /// use wirestate::pop3::{Server, ServerEvent};
+    /// use wirestate::{CloseReason, Machine};
+    /// let mut m = Server::new(Default::default());
+    /// m.close();
+    /// assert_eq!(m.poll_event(), Some(ServerEvent::Closed(CloseReason::Local)));
+    /// assert!(m.is_closed());
+    /// ```
+    pub fn close(&mut self) {
+        if !self.closed {
+            self.shut(CloseReason::Local);
+        }
+    }
+
+    fn shut(&mut self, reason: CloseReason) {
         self.closed = true;
         self.question = None;
         self.streaming = None;
@@ -494,7 +511,7 @@ impl Server {
         }
         self.events
             .push_back(ServerEvent::Error(Error { kind, offset }));
-        self.close(CloseReason::Error);
+        self.shut(CloseReason::Error);
     }
 
     fn capabilities(&self, out: &mut BytesMut) {
@@ -539,7 +556,7 @@ impl Server {
                 let mut t = BytesMut::from(self.config.server_name.as_bytes());
                 t.put_slice(b" POP3 server signing off");
                 self.reply(true, None, &t);
-                self.close(CloseReason::Done);
+                self.shut(CloseReason::Done);
             }
             Command::User(name) => {
                 if !self.config.user_pass {
@@ -743,7 +760,7 @@ impl Server {
                     // RFC 1939 section 6: a session that ends without QUIT in TRANSACTION
                     // removes nothing.
                     let unterminated = self.buf.len();
-                    self.close(CloseReason::PeerClosed { unterminated });
+                    self.shut(CloseReason::PeerClosed { unterminated });
                     return self.events.pop_front();
                 }
                 return None;
@@ -817,7 +834,7 @@ impl Machine for Server {
         if self.poll_timeout().is_some_and(|d| self.now >= d) {
             // RFC 1939 section 3: close "without removing any messages or sending any
             // response to the client".
-            self.close(CloseReason::Timeout);
+            self.shut(CloseReason::Timeout);
         }
     }
 

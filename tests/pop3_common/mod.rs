@@ -123,7 +123,9 @@ impl Store {
                 input.extend_from_slice(b"tanstaaf");
                 name.as_bytes() == b"mrose" && *digest == Digest::from_md5(md5(&input))
             }
-            Credentials::Plain(p) => &p.authcid[..] == b"mrose" && p.password.expose() == b"tanstaaf",
+            Credentials::Plain(p) => {
+                &p.authcid[..] == b"mrose" && p.password.expose() == b"tanstaaf"
+            }
             _ => false,
         }
     }
