@@ -28,7 +28,12 @@ pub struct ClientConfig {
 }
 
 /// What a [`ClientEvent::Challenge`] decision decides: answer with
-/// [`Client::auth_response`] or cancel with [`Client::auth_cancel`].
+/// [`Client::auth_response`] or cancel with [`Client::auth_cancel`]. A marker type: it
+/// has no values, it only names the question.
+///
+/// ```
+/// fn answer_later(d: wirestate::Decision<wirestate::pop3::Challenge>) -> u64 { d.id() }
+/// ```
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub enum Challenge {}
 

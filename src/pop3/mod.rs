@@ -43,6 +43,7 @@
 //! ```
 
 mod client;
+mod client_commands;
 mod client_types;
 mod command;
 mod config;
@@ -51,6 +52,7 @@ mod maildrop;
 mod response;
 mod sasl;
 mod server;
+mod server_text;
 mod server_types;
 mod top;
 mod types;

@@ -19,6 +19,7 @@ use super::command::{put_decimal, Command, CommandKind};
 use super::error::{Error, ErrorKind};
 use super::maildrop::{status, Maildrop};
 use super::sasl::PlainCredentials;
+use super::server_text::{capabilities, greeting, put_reply, signoff};
 use super::server_types::{
     Credentials, Login, MessageInfo, Retrieval, ServerConfig, ServerEvent, Update,
 };
@@ -144,14 +145,7 @@ impl Server {
     /// assert_eq!(&s.poll_transmit().unwrap()[..], b"+OK POP3 server ready\r\n");
     /// ```
     pub fn new(config: ServerConfig) -> Server {
-        let mut text = BytesMut::from(config.greeting.as_bytes());
-        if let Some(t) = &config.apop_timestamp {
-            // RFC 1939 section 7: the timestamp is part of the greeting.
-            if !text.is_empty() {
-                text.put_u8(b' ');
-            }
-            text.put_slice(t.as_bytes());
-        }
+        let text = greeting(&config);
         let mut s = Server {
             buf: RecvBuffer::new(config.limits.max_buffered),
             lines: LineReader::new(LinePolicy::strict(config.limits.max_command_line)),
@@ -200,22 +194,14 @@ impl Server {
         self.tls == Tls::Secure
     }
 
-    /// Appends a status line with an optional response code, cutting `text` so the line
-    /// stays within `max_response_line` (RFC 2449 section 4).
     fn reply(&mut self, ok: bool, code: Option<&ResponseCode>, text: &[u8]) {
-        let mut t = BytesMut::new();
-        if let Some(c) = code {
-            t.put_u8(b'[');
-            t.put_slice(c.as_str().as_bytes());
-            t.put_u8(b']');
-            if !text.is_empty() {
-                t.put_u8(b' ');
-            }
-        }
-        t.put_slice(text);
-        let room = self.config.limits.max_response_line.saturating_sub(7);
-        t.truncate(room);
-        status(&mut self.out, ok, &t);
+        put_reply(
+            &mut self.out,
+            self.config.limits.max_response_line,
+            ok,
+            code,
+            text,
+        );
     }
 
     fn err(&mut self, text: &str) {
@@ -458,19 +444,7 @@ impl Server {
             return Err(STALE);
         };
         if removed {
-            let mut t = BytesMut::from(self.config.server_name.as_bytes());
-            t.put_slice(b" POP3 server signing off");
-            if left == 0 {
-                t.put_slice(b" (maildrop empty)");
-            } else {
-                t.put_slice(b" (");
-                put_decimal(&mut t, left as u64);
-                t.put_slice(if left == 1 {
-                    b" message left)"
-                } else {
-                    b" messages left)"
-                });
-            }
+            let t = signoff(&self.config, Some(left));
             self.reply(true, None, &t);
         } else {
             self.err("some deleted messages not removed");
@@ -514,32 +488,6 @@ impl Server {
         self.shut(CloseReason::Error);
     }
 
-    fn capabilities(&self, out: &mut BytesMut) {
-        let mut line = |s: &[u8]| {
-            out.put_slice(s);
-            out.put_slice(b"\r\n");
-        };
-        line(b"TOP");
-        line(b"UIDL");
-        line(b"RESP-CODES");
-        line(b"AUTH-RESP-CODE");
-        line(b"PIPELINING");
-        // RFC 2449 section 6 lists USER and SASL in both states ("Announced states:
-        // both"), like the IANA registry does for STLS (RFC 2595 section 4).
-        if self.config.user_pass {
-            line(b"USER");
-        }
-        if self.config.sasl_plain {
-            line(b"SASL PLAIN");
-        }
-        if self.config.stls && self.tls == Tls::Plain {
-            line(b"STLS");
-        }
-        for c in &self.config.extra_capabilities {
-            line(c.as_bytes());
-        }
-    }
-
     /// Handles one parsed command; returns the event to report.
     fn command(&mut self, cmd: Command) -> ServerEvent {
         let kind = cmd.kind();
@@ -553,8 +501,7 @@ impl Server {
             Command::Capa => self.capa(),
             Command::Quit => {
                 // RFC 1939 section 4: QUIT in AUTHORIZATION ends without UPDATE.
-                let mut t = BytesMut::from(self.config.server_name.as_bytes());
-                t.put_slice(b" POP3 server signing off");
+                let t = signoff(&self.config, None);
                 self.reply(true, None, &t);
                 self.shut(CloseReason::Done);
             }
@@ -641,10 +588,7 @@ impl Server {
     fn capa(&mut self) {
         // RFC 2449 section 5: valid in every state.
         self.reply(true, None, b"Capability list follows");
-        let mut out = core::mem::take(&mut self.out);
-        self.capabilities(&mut out);
-        out.put_slice(b".\r\n");
-        self.out = out;
+        capabilities(&self.config, self.tls == Tls::Plain, &mut self.out);
     }
 
     /// TRANSACTION (RFC 1939 section 5 and section 7's UIDL and TOP).

@@ -130,18 +130,32 @@ pub enum Credentials {
 }
 
 /// What a [`ServerEvent::Login`] decision decides: accept with
-/// [`Server::accept_login`] or refuse with [`Server::reject_login`].
+/// [`Server::accept_login`] or refuse with [`Server::reject_login`]. A marker type: it
+/// has no values, it only names the question, so a `Decision<Login>` cannot be passed
+/// to [`Server::start_message`].
+///
+/// ```
+/// fn answer_later(d: wirestate::Decision<wirestate::pop3::Login>) -> u64 { d.id() }
+/// ```
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub enum Login {}
 
 /// What a [`ServerEvent::Retrieve`] or [`ServerEvent::Top`] decision decides: start
 /// the message with [`Server::start_message`] or refuse with
-/// [`Server::message_unavailable`].
+/// [`Server::message_unavailable`]. A marker type, like [`Login`].
+///
+/// ```
+/// fn answer_later(d: wirestate::Decision<wirestate::pop3::Retrieval>) -> u64 { d.id() }
+/// ```
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub enum Retrieval {}
 
 /// What a [`ServerEvent::Update`] decision decides: report the removal with
-/// [`Server::finish_update`].
+/// [`Server::finish_update`]. A marker type, like [`Login`].
+///
+/// ```
+/// fn answer_later(d: wirestate::Decision<wirestate::pop3::Update>) -> u64 { d.id() }
+/// ```
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub enum Update {}
 
