@@ -361,8 +361,9 @@ impl Client {
         Ok(())
     }
 
-    /// Closes the session now, from the local side: without QUIT, so a server removes nothing (RFC 1939 section 6). `Closed(CloseReason::Local)`
-    /// is the last event; write what `poll_transmit` still returns, then close the socket.
+    /// Closes the session now, from the local side: without QUIT, so the server removes
+    /// nothing (RFC 1939 section 6). `Closed(CloseReason::Local)` is the last event;
+    /// write what `poll_transmit` still returns, then close the socket.
     ///
     /// ```
     /// use wirestate::pop3::{Client, ClientEvent};

@@ -453,8 +453,12 @@ impl Server {
         Ok(())
     }
 
-    /// Closes the session now, from the local side: nothing more is decoded or answered, and the caller's outstanding decision (if any) lapses: a message being streamed stops where it is, which the client sees as the connection closing mid-answer. `Closed(CloseReason::Local)`
-    /// is the last event; write what `poll_transmit` still returns, then close the socket.
+    /// Closes the session now, from the local side (RFC 1939 section 6: nothing is
+    /// removed). Nothing more is decoded or answered and an outstanding decision lapses;
+    /// a message being streamed stops where it is, which the client sees as the
+    /// connection closing mid-answer: the one honest end when a file cannot be read after
+    /// its `+OK`. `Closed(CloseReason::Local)` is the last event; write what
+    /// `poll_transmit` still returns, then close the socket.
     ///
     /// ```
     /// use wirestate::pop3::{Server, ServerEvent};
