@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant as StdInstant};
-use wirestate::pop3::{ClientConfig, ClientEvent, CommandKind, MessageNumber, Pop3Client};
+use wirestate::pop3::{Client, ClientConfig, ClientEvent, CommandKind, MessageNumber};
 use wirestate::{Instant, Machine};
 
 const TEN_MB: usize = 10 * 1024 * 1024;
@@ -37,7 +37,7 @@ fn retr_10mb(c: &mut Criterion) {
     let mut wire = b"+OK POP3 server ready\r\n+OK 10 MB follow\r\n".to_vec();
     wire.extend_from_slice(&wirestate::dot::stuff_all(&message));
     let decode = |wire: &[u8]| {
-        let mut client = Pop3Client::new(ClientConfig::default());
+        let mut client = Client::new(ClientConfig::default());
         client.retr(MessageNumber::new(1).unwrap()).unwrap();
         let (mut octets, mut touched, mut ended) = (0usize, 0u8, false);
         for chunk in wire.chunks(64 * 1024) {
@@ -48,7 +48,7 @@ fn retr_10mb(c: &mut Criterion) {
                         octets += d.len();
                         touched ^= d[d.len() - 1];
                     }
-                    ClientEvent::End(_) => ended = true,
+                    ClientEvent::End { .. } => ended = true,
                     ClientEvent::Error(e) => panic!("{e}"),
                     _ => {}
                 }
@@ -100,7 +100,7 @@ fn start_server(n: usize) -> (String, std::path::PathBuf) {
 /// One logged-in session driven by the client machine over a blocking socket.
 struct Session {
     sock: TcpStream,
-    client: Pop3Client,
+    client: Client,
     buf: Vec<u8>,
 }
 
@@ -110,7 +110,7 @@ impl Session {
         sock.set_nodelay(true).unwrap();
         let mut s = Session {
             sock,
-            client: Pop3Client::new(ClientConfig::default()),
+            client: Client::new(ClientConfig::default()),
             buf: vec![0; 64 * 1024],
         };
         s.client.user("bench").unwrap();
@@ -126,7 +126,7 @@ impl Session {
             while let Some(e) = self.client.poll_event() {
                 match e {
                     ClientEvent::Data(d) => octets += d.len(),
-                    ClientEvent::End(k) if k == kind => return octets,
+                    ClientEvent::End { command } if command == kind => return octets,
                     ClientEvent::Ok { command, .. } if command == kind && !multiline => {
                         return octets
                     }

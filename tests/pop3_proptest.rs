@@ -7,7 +7,7 @@ use bytes::Bytes;
 use common::drain_bytes;
 use proptest::prelude::*;
 use wirestate::pop3::*;
-use wirestate::{Instant, Machine};
+use wirestate::{Instant, Machine, Secret};
 
 fn msg_no() -> impl Strategy<Value = MessageNumber> {
     (1u32..=u32::MAX).prop_map(|n| MessageNumber::new(n).unwrap())
@@ -20,7 +20,7 @@ fn arg() -> impl Strategy<Value = Arg> {
 fn command() -> impl Strategy<Value = Command> {
     prop_oneof![
         arg().prop_map(Command::User),
-        "[ -~]{1,60}".prop_map(|s| Command::Pass(Password::new(&s).unwrap())),
+        "[ -~]{1,60}".prop_map(|s| Command::Pass(Secret::new(s))),
         (arg(), "[0-9a-f]{32}").prop_map(|(name, d)| Command::Apop {
             name,
             digest: Digest::new(&d).unwrap()
@@ -31,7 +31,7 @@ fn command() -> impl Strategy<Value = Command> {
         )
             .prop_map(|(mechanism, r)| Command::Auth {
                 mechanism,
-                initial_response: r.map(Bytes::from)
+                initial_response: r.map(Secret::new)
             }),
         Just(Command::Quit),
         Just(Command::Stat),
@@ -59,34 +59,39 @@ fn code() -> impl Strategy<Value = Option<ResponseCode>> {
     ]
 }
 
-/// Answers every server event the way a simple store of `messages` would.
-fn answer(s: &mut Pop3Server, e: ServerEvent, messages: &[Vec<u8>], removed: &mut Vec<Vec<u32>>) {
+/// Answers every server event the way a simple store of `messages` would, streaming
+/// in 5-octet pieces while the machine wants body.
+fn answer(s: &mut Server, e: ServerEvent, messages: &[Vec<u8>], removed: &mut Vec<Vec<u32>>) {
     match e {
-        ServerEvent::Authenticate(Credentials::User { password, .. })
-            if password.as_bytes() == b"pw" =>
-        {
+        ServerEvent::Login {
+            credentials: Credentials::User { password, .. },
+            decision,
+        } if password.expose() == b"pw" => {
             let listing = messages
                 .iter()
                 .enumerate()
-                .map(|(i, m)| MessageInfo {
-                    octets: m.len() as u64,
-                    uid: Uid::new(&format!("u{i}")).unwrap(),
-                })
+                .map(|(i, m)| MessageInfo::new(m.len() as u64, Uid::new(&format!("u{i}")).unwrap()))
                 .collect();
-            s.accept_login(listing).unwrap();
+            s.accept_login(decision, listing).unwrap();
         }
-        ServerEvent::Authenticate(_) => s.reject_login(Some(ResponseCode::Auth), "no").unwrap(),
-        ServerEvent::Retrieve(n) | ServerEvent::Top { msg: n, .. } => {
-            for c in messages[n.index()].chunks(5) {
-                if s.message_data(c).unwrap() == Flow::Enough {
+        ServerEvent::Login { decision, .. } => s
+            .reject_login(decision, Some(ResponseCode::Auth), Text::new("no").unwrap())
+            .unwrap(),
+        ServerEvent::Retrieve { msg, decision } | ServerEvent::Top { msg, decision, .. } => {
+            s.start_message(decision).unwrap();
+            for c in messages[msg.index()].chunks(5) {
+                if !s.wants_body() {
                     break;
                 }
+                s.send_data(Bytes::copy_from_slice(c)).unwrap();
             }
-            s.message_end().unwrap();
+            if s.wants_body() {
+                s.send_end().unwrap();
+            }
         }
-        ServerEvent::Update { deleted } => {
+        ServerEvent::Update { deleted, decision } => {
             removed.push(deleted.iter().map(|n| n.get()).collect());
-            s.finish_update(true).unwrap();
+            s.finish_update(decision, true).unwrap();
         }
         _ => {}
     }
@@ -98,7 +103,7 @@ fn serve(
     cuts: &[usize],
     messages: &[Vec<u8>],
 ) -> (Vec<u8>, Vec<String>, Vec<Vec<u32>>) {
-    let mut s = Pop3Server::new(ServerConfig::default()).unwrap();
+    let mut s = Server::new(ServerConfig::default());
     let mut out = drain_bytes(&mut s);
     let mut events = Vec::new();
     let mut removed = Vec::new();
@@ -119,6 +124,16 @@ fn serve(
         answer(&mut s, e, messages, &mut removed);
     }
     out.extend(drain_bytes(&mut s));
+    // Closed comes last, exactly once, whatever the input.
+    assert!(s.is_closed());
+    assert_eq!(
+        events.iter().filter(|e| e.starts_with("Closed(")).count(),
+        1
+    );
+    assert!(
+        events.last().is_some_and(|e| e.starts_with("Closed(")),
+        "{events:?}"
+    );
     (out, events, removed)
 }
 
@@ -220,7 +235,7 @@ proptest! {
         }
         wire.extend_from_slice(b"+OK bye\r\n");
         let run = |cuts: &[usize]| {
-            let mut c = Pop3Client::new(ClientConfig::default());
+            let mut c = Client::new(ClientConfig::default());
             c.stat().unwrap();
             for i in 0..messages.len() {
                 c.retr(MessageNumber::from_index(i).unwrap()).unwrap();
@@ -277,7 +292,7 @@ proptest! {
         input in proptest::collection::vec(any::<u8>(), 0..600),
         cuts in proptest::collection::vec(0usize..600, 0..8),
     ) {
-        let mut c = Pop3Client::new(ClientConfig::default());
+        let mut c = Client::new(ClientConfig::default());
         c.capa().unwrap();
         c.auth_plain("", "u", "p").unwrap();
         c.list(None).unwrap();
@@ -285,16 +300,23 @@ proptest! {
         let mut cuts = cuts;
         cuts.sort_unstable();
         let mut start = 0;
+        let mut closed = 0;
         for &cut in cuts.iter().chain(std::iter::once(&input.len())) {
             let cut = cut.clamp(start, input.len());
             c.handle_input(Instant::ZERO, &input[start..cut]);
             start = cut;
-            while c.poll_event().is_some() {}
+            while let Some(e) = c.poll_event() {
+                closed += usize::from(matches!(e, ClientEvent::Closed(_)));
+            }
             drain_bytes(&mut c);
         }
         c.handle_eof(Instant::ZERO);
-        while c.poll_event().is_some() {}
+        while let Some(e) = c.poll_event() {
+            closed += usize::from(matches!(e, ClientEvent::Closed(_)));
+        }
         prop_assert!(c.is_closed());
+        // Closed exactly once, whatever the input.
+        prop_assert_eq!(closed, 1);
     }
 
     /// RFC 1939 section 5 against a model: DELE marks, RSET unmarks, STAT counts what is

@@ -1,22 +1,24 @@
 //! A Maildir served as a POP3 maildrop: the listing with stable unique ids, the
-//! exclusive lock RFC 1939 section 8 asks for, and the std session that drives
-//! `wirestate::pop3::Pop3Server` over one connection.
+//! exclusive lock RFC 1939 section 8 asks for, and the [`Session`] handler that answers
+//! `wirestate::pop3::Server`'s decisions and streams message files through it from
+//! `on_send_ready`, run by the generic std driver.
 //!
 //! Crash safety: nothing is changed on disk until QUIT in TRANSACTION (RFC 1939 section 6),
 //! and then only the marked files are unlinked, one by one. A server killed at any moment
 //! leaves every undeleted message where it was; its lock file names a dead process and the
 //! next session takes it over.
 
-use super::std_io;
+use super::{std_io, Handler};
+use bytes::Bytes;
 use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use wirestate::pop3::{
-    CloseReason, Credentials, Flow, MessageInfo, Pop3Server, ResponseCode, ServerConfig,
-    ServerEvent, Uid,
+    Capability, CloseReason, Credentials, MessageInfo, ResponseCode, Server, ServerConfig,
+    ServerEvent, Text, Uid,
 };
 
 /// One message file of the Maildir.
@@ -200,34 +202,137 @@ pub struct Settings {
 
 impl Settings {
     fn server_config(&self) -> ServerConfig {
-        ServerConfig {
-            greeting: "wirestate POP3 server ready".into(),
-            server_name: self.server_name.clone(),
-            implementation: Some("wirestate".into()),
-            ..ServerConfig::default()
+        let mut c = ServerConfig::default();
+        c.greeting = Text::new("wirestate POP3 server ready").expect("valid text");
+        c.server_name = Text::new(&self.server_name).unwrap_or_else(|_| {
+            eprintln!("pop3: --name is not valid status text; using localhost");
+            Text::new("localhost").expect("valid text")
+        });
+        c.extra_capabilities =
+            vec![Capability::new("IMPLEMENTATION", &["wirestate"]).expect("valid capability")];
+        c
+    }
+}
+
+/// Status text for an answer; every literal here is valid.
+fn text(s: &str) -> Text {
+    Text::new(s).expect("valid status text")
+}
+
+/// Read size for message files: one piece in memory at a time, whatever the message size.
+const PIECE: usize = 64 * 1024;
+
+/// One connection's caller side: checks credentials, holds the lock while in
+/// TRANSACTION, streams files when the machine wants body, unlinks at UPDATE.
+pub struct Session {
+    settings: Arc<Settings>,
+    files: Vec<MailFile>,
+    lock: Option<MaildropLock>,
+    /// The message file being streamed, if any.
+    sending: Option<fs::File>,
+    buf: Vec<u8>,
+}
+
+impl Session {
+    pub fn new(settings: Arc<Settings>) -> Session {
+        Session {
+            settings,
+            files: Vec::new(),
+            lock: None,
+            sending: None,
+            buf: vec![0u8; PIECE],
+        }
+    }
+
+    fn login(
+        &mut self,
+        m: &mut Server,
+        c: Credentials,
+        d: wirestate::Decision<wirestate::pop3::Login>,
+    ) {
+        let ok = match &c {
+            Credentials::User { name, password } => {
+                name.as_bytes() == self.settings.user.as_bytes()
+                    && password.expose() == self.settings.pass.as_bytes()
+            }
+            Credentials::Plain(p) => {
+                (p.authzid.is_empty() || p.authzid == p.authcid)
+                    && &p.authcid[..] == self.settings.user.as_bytes()
+                    && p.password.expose() == self.settings.pass.as_bytes()
+            }
+            _ => false,
+        };
+        if !ok {
+            let _ = m.reject_login(
+                d,
+                Some(ResponseCode::Auth),
+                text("invalid user name or password"),
+            );
+            return;
+        }
+        // RFC 1939 section 8: one session per maildrop; RFC 2449 section 8.1.2: [IN-USE].
+        let lock = match MaildropLock::acquire(&self.settings.maildir) {
+            Ok(Some(l)) => l,
+            Ok(None) => {
+                let _ = m.reject_login(
+                    d,
+                    Some(ResponseCode::InUse),
+                    text("maildrop already locked by another session"),
+                );
+                return;
+            }
+            Err(e) => {
+                eprintln!("pop3: lock: {e}");
+                let _ =
+                    m.reject_login(d, Some(ResponseCode::SysTemp), text("cannot lock maildrop"));
+                return;
+            }
+        };
+        match scan(&self.settings.maildir) {
+            Ok(files) => {
+                let listing = files
+                    .iter()
+                    .map(|f| MessageInfo::new(f.octets, f.uid.clone()))
+                    .collect();
+                self.files = files;
+                self.lock = Some(lock);
+                let _ = m.accept_login(d, listing);
+            }
+            Err(e) => {
+                eprintln!("pop3: scan: {e}");
+                let _ =
+                    m.reject_login(d, Some(ResponseCode::SysTemp), text("cannot read maildrop"));
+            }
         }
     }
 }
 
-/// One connection's caller side: checks credentials, holds the lock while in
-/// TRANSACTION, streams files, unlinks at UPDATE.
-struct Session {
-    settings: Arc<Settings>,
-    files: Vec<MailFile>,
-    lock: Option<MaildropLock>,
-    out: TcpStream,
-}
-
-impl Session {
-    fn handle(&mut self, m: &mut Pop3Server, event: ServerEvent) {
+impl Handler<Server> for Session {
+    fn on_event(&mut self, m: &mut Server, event: ServerEvent) {
         match event {
-            ServerEvent::Authenticate(c) => self.login(m, c),
-            ServerEvent::Retrieve(n) | ServerEvent::Top { msg: n, .. } => {
-                if let Err(e) = self.stream(m, n.index()) {
-                    eprintln!("pop3: streaming message {n}: {e}");
+            ServerEvent::Login {
+                credentials,
+                decision,
+            } => self.login(m, credentials, decision),
+            ServerEvent::Retrieve { msg, decision } | ServerEvent::Top { msg, decision, .. } => {
+                // A TOP the machine cut short leaves its file here; this one replaces it.
+                self.sending = None;
+                match self.files.get(msg.index()).map(|f| fs::File::open(&f.path)) {
+                    Some(Ok(file)) => {
+                        self.sending = Some(file);
+                        let _ = m.start_message(decision);
+                    }
+                    // Removed by a mail reader meanwhile (RFC 3206: SYS/TEMP).
+                    _ => {
+                        let _ = m.message_unavailable(
+                            decision,
+                            Some(ResponseCode::SysTemp),
+                            text("message is no longer there"),
+                        );
+                    }
                 }
             }
-            ServerEvent::Update { deleted } => {
+            ServerEvent::Update { deleted, decision } => {
                 let mut all = true;
                 for n in deleted {
                     if let Some(f) = self.files.get(n.index()) {
@@ -239,12 +344,13 @@ impl Session {
                         }
                     }
                 }
-                let _ = m.finish_update(all);
+                let _ = m.finish_update(decision, all);
             }
             ServerEvent::Closed(reason) => {
                 self.lock = None;
-                if reason != CloseReason::Quit {
-                    eprintln!("pop3: session ended: {reason:?}");
+                self.sending = None;
+                if reason != CloseReason::Done {
+                    eprintln!("pop3: session ended: {reason}");
                 }
             }
             ServerEvent::Error(e) => eprintln!("pop3: client error: {e}"),
@@ -252,128 +358,36 @@ impl Session {
         }
     }
 
-    fn login(&mut self, m: &mut Pop3Server, c: Credentials) {
-        let ok = match &c {
-            Credentials::User { name, password } => {
-                name.as_bytes() == self.settings.user.as_bytes()
-                    && password.as_bytes() == self.settings.pass.as_bytes()
-            }
-            Credentials::Plain(p) => {
-                (p.authzid.is_empty() || p.authzid == p.authcid)
-                    && &p.authcid[..] == self.settings.user.as_bytes()
-                    && &p.password[..] == self.settings.pass.as_bytes()
-            }
-            Credentials::Apop { .. } => false,
-        };
-        if !ok {
-            let _ = m.reject_login(Some(ResponseCode::Auth), "invalid user name or password");
+    /// The machine wants the next piece of the message: one read of the file.
+    fn on_send_ready(&mut self, m: &mut Server) {
+        let Some(file) = &mut self.sending else {
             return;
-        }
-        // RFC 1939 section 8: one session per maildrop; RFC 2449 section 8.1.2: [IN-USE].
-        let lock = match MaildropLock::acquire(&self.settings.maildir) {
-            Ok(Some(l)) => l,
-            Ok(None) => {
-                let _ = m.reject_login(
-                    Some(ResponseCode::InUse),
-                    "maildrop already locked by another session",
-                );
-                return;
-            }
-            Err(e) => {
-                eprintln!("pop3: lock: {e}");
-                let _ = m.reject_login(Some(ResponseCode::SysTemp), "cannot lock maildrop");
-                return;
-            }
         };
-        match scan(&self.settings.maildir) {
-            Ok(files) => {
-                let listing = files
-                    .iter()
-                    .map(|f| MessageInfo {
-                        octets: f.octets,
-                        uid: f.uid.clone(),
-                    })
-                    .collect();
-                self.files = files;
-                self.lock = Some(lock);
-                let _ = m.accept_login(listing);
+        match file.read(&mut self.buf) {
+            Ok(0) => {
+                self.sending = None;
+                let _ = m.send_end();
+            }
+            Ok(n) => {
+                let _ = m.send_data(Bytes::copy_from_slice(&self.buf[..n]));
             }
             Err(e) => {
-                eprintln!("pop3: scan: {e}");
-                let _ = m.reject_login(Some(ResponseCode::SysTemp), "cannot read maildrop");
+                // The +OK is out: the only honest answer left is to drop the connection.
+                eprintln!("pop3: reading message: {e}");
+                self.sending = None;
+                m.close();
             }
         }
     }
-
-    /// Streams one file in 64 KiB pieces, writing each out before reading the next, so
-    /// memory stays at one piece whatever the message size.
-    fn stream(&mut self, m: &mut Pop3Server, i: usize) -> io::Result<()> {
-        let Some(f) = self.files.get(i) else {
-            return Ok(());
-        };
-        let mut file = match fs::File::open(&f.path) {
-            Ok(file) => file,
-            Err(_) => {
-                let _ = m
-                    .message_unavailable(Some(ResponseCode::SysTemp), "message is no longer there");
-                return Ok(());
-            }
-        };
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = file.read(&mut buf)?;
-            if n == 0 || m.message_data(&buf[..n]) == Ok(Flow::Enough) {
-                break;
-            }
-            while let Some(bytes) = wirestate::Machine::poll_transmit(m) {
-                std::io::Write::write_all(&mut self.out, &bytes)?;
-            }
-        }
-        let _ = m.message_end();
-        Ok(())
-    }
 }
 
-/// Serves one connection until it closes.
-pub fn session(mut stream: TcpStream, settings: Arc<Settings>) -> io::Result<()> {
-    // A multi-line answer often ends in a small write (".\r\n"); with Nagle on, it would
-    // wait for the client's delayed ACK, 40 ms a message.
-    stream.set_nodelay(true)?;
-    let mut machine = Pop3Server::new(settings.server_config())
-        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
-    let mut s = Session {
-        settings,
-        files: Vec::new(),
-        lock: None,
-        out: stream.try_clone()?,
-    };
-    std_io::drive(
-        &mut stream,
-        &mut machine,
-        16 * 1024,
-        super::events(|m, e| s.handle(m, e)),
-    )
-}
-
-/// Accepts connections forever, one thread each.
+/// Accepts connections forever, one thread each, through the generic std driver.
 pub fn serve(listener: TcpListener, settings: Settings) -> io::Result<()> {
     let settings = Arc::new(settings);
-    for conn in listener.incoming() {
-        let stream = match conn {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("accept: {e}");
-                continue;
-            }
-        };
-        let settings = settings.clone();
-        std::thread::spawn(move || {
-            if let Err(e) = session(stream, settings) {
-                eprintln!("pop3: {e}");
-            }
-        });
-    }
-    Ok(())
+    let config = settings.server_config();
+    std_io::serve(listener, 16 * 1024, move |_peer| {
+        (Server::new(config.clone()), Session::new(settings.clone()))
+    })
 }
 
 /// Delivers `message` the Maildir way: written under `tmp/`, then renamed into `new/`.

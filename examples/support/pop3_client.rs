@@ -1,17 +1,17 @@
 //! The POP3 fetch loop shared by `pop3_fetch` and the demo: log in, list, retrieve
-//! every message (optionally deleting it), quit, the way a `poplib` script does, over a
-//! blocking socket, printing the dialogue if asked.
+//! every message (optionally deleting it), quit, the way a `poplib` script does, run by
+//! the generic std driver, printing the dialogue if asked.
 
-use super::Clock;
+use super::{std_io, Handler};
 use std::fs;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use wirestate::pop3::{
-    ClientConfig, ClientEvent, CommandKind, MessageNumber, Pop3Client, Response,
+    Client, ClientConfig, ClientEvent, CommandKind, MessageNumber, Response, SendError,
 };
-use wirestate::Machine;
+use wirestate::CloseReason;
 
 /// What to fetch and how.
 pub struct FetchOptions<'a> {
@@ -52,69 +52,70 @@ struct State {
     done: bool,
 }
 
+/// The application side of the fetch, as the generic driver calls it.
+struct Fetch<'o, 'a> {
+    opts: &'o FetchOptions<'a>,
+    st: State,
+}
+
 /// Connects to `addr`, fetches every message into `opts.out_dir`, and returns them.
 pub fn fetch_all(addr: &str, opts: &FetchOptions) -> io::Result<Vec<Fetched>> {
     fs::create_dir_all(opts.out_dir)?;
     let mut sock = TcpStream::connect(addr)?;
     sock.set_nodelay(true)?;
-    sock.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let clock = Clock::new();
-    let mut c = Pop3Client::new(ClientConfig::default());
-    let mut st = State {
-        listing: vec![],
-        uids: vec![],
-        fetched: vec![],
-        current: None,
-        next: 0,
-        error: None,
-        done: false,
+    // A server silent for a minute while an answer is due is taken for dead.
+    let mut config = ClientConfig::default();
+    config.timeouts.reply = Some(Duration::from_secs(60));
+    let mut c = Client::new(config);
+    let mut fetch = Fetch {
+        opts,
+        st: State {
+            listing: vec![],
+            uids: vec![],
+            fetched: vec![],
+            current: None,
+            next: 0,
+            error: None,
+            done: false,
+        },
     };
-    let mut buf = vec![0u8; 64 * 1024];
-    let fail = |msg: String| io::Error::other(msg);
-    loop {
-        while let Some(ev) = c.poll_event() {
-            on_event(&mut c, &mut st, ev, opts)?;
-        }
-        while let Some(bytes) = c.poll_transmit() {
-            if opts.verbose {
-                for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-                    let line = line.strip_suffix(b"\r").unwrap_or(line);
-                    if line.starts_with(b"PASS ") {
-                        show("C:", b"PASS ********");
-                    } else if line.starts_with(b"AUTH PLAIN ") {
-                        show("C:", b"AUTH PLAIN ********");
-                    } else {
-                        show("C:", line);
-                    }
-                }
-            }
-            sock.write_all(&bytes)?;
-        }
-        if let Some(e) = st.error.take() {
-            return Err(fail(e));
-        }
-        if c.is_closed() {
-            break;
-        }
-        match sock.read(&mut buf)? {
-            0 => c.handle_eof(clock.now()),
-            n => c.handle_input(clock.now(), &buf[..n]),
-        }
+    std_io::drive(&mut sock, &mut c, 64 * 1024, &mut fetch)?;
+    let st = fetch.st;
+    if let Some(e) = st.error {
+        return Err(io::Error::other(e));
     }
     if !st.done {
-        return Err(fail("connection closed before QUIT was answered".into()));
+        return Err(io::Error::other(
+            "connection closed before QUIT was answered",
+        ));
     }
     Ok(st.fetched)
 }
 
+impl Handler<Client> for &mut Fetch<'_, '_> {
+    fn on_event(&mut self, c: &mut Client, ev: ClientEvent) {
+        if let Err(e) = on_event(c, &mut self.st, ev, self.opts) {
+            self.st.error.get_or_insert(e.to_string());
+            // Nothing sensible is left to say to the server: drop the session.
+            c.close();
+        }
+    }
+}
+
+/// Prints a command as it is queued (passwords hidden), when verbose.
+fn said(opts: &FetchOptions, line: &str) {
+    if opts.verbose {
+        println!("C: {line}");
+    }
+}
+
 fn on_event(
-    c: &mut Pop3Client,
+    c: &mut Client,
     st: &mut State,
     ev: ClientEvent,
     opts: &FetchOptions,
 ) -> io::Result<()> {
-    let send_err =
-        |e: wirestate::pop3::SendError| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
+    let send_err = |e: SendError| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
     match ev {
         ClientEvent::Greeting { response, .. } => {
             if opts.verbose {
@@ -124,6 +125,7 @@ fn on_event(
                 st.error = Some(format!("server refused the connection: {response:?}"));
                 return Ok(());
             }
+            said(opts, "CAPA");
             c.capa().map_err(send_err)?;
         }
         ClientEvent::Ok { command, response } => {
@@ -131,7 +133,10 @@ fn on_event(
                 show_response(&response);
             }
             match command {
-                CommandKind::Pass => c.uidl(None).map_err(send_err)?,
+                CommandKind::Pass => {
+                    said(opts, "UIDL");
+                    c.uidl(None).map_err(send_err)?
+                }
                 CommandKind::Retr => {
                     let (msg, octets) = st.listing[st.next];
                     let uid = st
@@ -176,6 +181,7 @@ fn on_event(
                         response.code.map(|c| format!("[{c}] ")).unwrap_or_default(),
                         String::from_utf8_lossy(&response.text)
                     ));
+                    said(opts, "QUIT");
                     let _ = c.quit();
                 }
             }
@@ -201,7 +207,7 @@ fn on_event(
                 }
             }
         }
-        ClientEvent::End(command) => {
+        ClientEvent::End { command } => {
             if command == CommandKind::Retr {
                 if let Some((mut file, f, head)) = st.current.take() {
                     file.flush()?;
@@ -224,6 +230,10 @@ fn on_event(
             next_step(c, st, command, opts).map_err(send_err)?;
         }
         ClientEvent::Error(e) => st.error = Some(format!("protocol error from server: {e}")),
+        ClientEvent::Closed(CloseReason::Timeout) => {
+            st.error
+                .get_or_insert("the server stopped answering".into());
+        }
         _ => {}
     }
     Ok(())
@@ -231,26 +241,34 @@ fn on_event(
 
 /// What to send once the answer to `finished` is complete.
 fn next_step(
-    c: &mut Pop3Client,
+    c: &mut Client,
     st: &mut State,
     finished: CommandKind,
     opts: &FetchOptions,
-) -> Result<(), wirestate::pop3::SendError> {
+) -> Result<(), SendError> {
     match finished {
         CommandKind::Capa => {
+            said(opts, &format!("USER {}", opts.user));
             c.user(opts.user)?;
+            said(opts, "PASS ********");
             c.pass(opts.pass)?;
         }
-        CommandKind::Uidl => c.list(None)?,
+        CommandKind::Uidl => {
+            said(opts, "LIST");
+            c.list(None)?
+        }
         CommandKind::List => {
             // Queued at once; the machine sends them one by one (or pipelined if offered).
             for &(msg, _) in &st.listing {
                 let n = MessageNumber::new(msg).expect("listing numbers start at 1");
+                said(opts, &format!("RETR {msg}"));
                 c.retr(n)?;
                 if opts.delete {
+                    said(opts, &format!("DELE {msg}"));
                     c.dele(n)?;
                 }
             }
+            said(opts, "QUIT");
             c.quit()?;
         }
         _ => {}

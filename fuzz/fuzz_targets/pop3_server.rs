@@ -2,68 +2,78 @@
 //! and (STLS aside) give the same output and events as the same bytes in one piece. The caller side
 //! logs in any USER with password "pw" and serves two small messages.
 #![no_main]
+use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use wirestate::pop3::{Credentials, Flow, MessageInfo, Pop3Server, ServerConfig, ServerEvent, Uid};
+use wirestate::pop3::{Credentials, MessageInfo, Server, ServerConfig, ServerEvent, Text, Uid};
 use wirestate::{Instant, Machine};
 
 const MESSAGES: [&[u8]; 2] = [b"Subject: a\r\n\r\n.body\r\n", b"Subject: b\n\nx\ny\n"];
 
-fn answer(s: &mut Pop3Server, e: &ServerEvent) {
+/// Answers every decision at once and streams messages in 3-octet pieces while the
+/// machine wants body; returns the event's Debug form.
+fn answer(s: &mut Server, e: ServerEvent) -> String {
+    let shown = format!("{e:?}");
     match e {
-        ServerEvent::Authenticate(Credentials::User { password, .. })
-            if password.as_bytes() == b"pw" =>
-        {
+        ServerEvent::Login {
+            credentials: Credentials::User { password, .. },
+            decision,
+        } if password.expose() == b"pw" => {
             let listing = MESSAGES
                 .iter()
                 .enumerate()
-                .map(|(i, m)| MessageInfo {
-                    octets: m.len() as u64,
-                    uid: Uid::new(&format!("u{i}")).unwrap(),
-                })
+                .map(|(i, m)| MessageInfo::new(m.len() as u64, Uid::new(&format!("u{i}")).unwrap()))
                 .collect();
-            s.accept_login(listing).unwrap();
+            s.accept_login(decision, listing).unwrap();
         }
-        ServerEvent::Authenticate(_) => s.reject_login(None, "no").unwrap(),
-        ServerEvent::Retrieve(n) | ServerEvent::Top { msg: n, .. } => {
-            for c in MESSAGES[n.index()].chunks(3) {
-                if s.message_data(c).unwrap() == Flow::Enough {
+        ServerEvent::Login { decision, .. } => {
+            s.reject_login(decision, None, Text::new("no").unwrap()).unwrap()
+        }
+        ServerEvent::Retrieve { msg, decision } | ServerEvent::Top { msg, decision, .. } => {
+            s.start_message(decision).unwrap();
+            for c in MESSAGES[msg.index()].chunks(3) {
+                if !s.wants_body() {
                     break;
                 }
+                s.send_data(Bytes::from_static(c)).unwrap();
             }
-            s.message_end().unwrap();
+            if s.wants_body() {
+                s.send_end().unwrap();
+            }
         }
-        ServerEvent::Update { .. } => s.finish_update(true).unwrap(),
+        ServerEvent::Update { decision, .. } => s.finish_update(decision, true).unwrap(),
         _ => {}
     }
+    shown
 }
 
 fn run(input: &[u8], cut: usize, stls: bool) -> (Vec<u8>, Vec<String>) {
-    let config = ServerConfig {
-        stls,
-        ..ServerConfig::default()
-    };
-    let mut s = Pop3Server::new(config).unwrap();
+    let mut config = ServerConfig::default();
+    config.stls = stls;
+    let mut s = Server::new(config);
     let mut out = Vec::new();
     let mut events = Vec::new();
     for piece in [&input[..cut], &input[cut..]] {
         s.handle_input(Instant::ZERO, piece);
         while let Some(e) = s.poll_event() {
-            answer(&mut s, &e);
-            events.push(format!("{e:?}"));
+            events.push(answer(&mut s, e));
         }
         while let Some(b) = s.poll_transmit() {
             out.extend_from_slice(&b);
         }
+        if s.wants_tls() {
+            s.handle_tls_established(Instant::ZERO);
+        }
     }
     s.handle_eof(Instant::ZERO);
     while let Some(e) = s.poll_event() {
-        answer(&mut s, &e);
-        events.push(format!("{e:?}"));
+        events.push(answer(&mut s, e));
     }
     while let Some(b) = s.poll_transmit() {
         out.extend_from_slice(&b);
     }
     assert!(s.is_closed());
+    assert_eq!(events.iter().filter(|e| e.starts_with("Closed(")).count(), 1);
+    assert!(events.last().is_some_and(|e| e.starts_with("Closed(")));
     (out, events)
 }
 

@@ -1,12 +1,15 @@
 //! POP3 commands: the typed form, the parser the server uses and the encoder the client
 //! uses (RFC 1939 sections 3-7, RFC 2449 section 5, RFC 2595 section 4, RFC 5034 section 4).
 
-use super::sasl::{base64_decode, base64_encode};
-use super::types::{parse_u32, Arg, Digest, MessageNumber, Password};
+use super::types::{invalid, parse_u32, Arg, Digest, MessageNumber};
+use crate::base64::{decode as base64_decode, encode_into as base64_encode};
+use crate::{Secret, SendError};
 use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
 
-/// A command with its arguments, each of a type that only holds valid values.
+/// A command with its arguments, each of a type that only holds valid values. The
+/// password of `PASS` and the SASL response of `AUTH` are [`Secret`]s: `Debug` never
+/// shows them.
 ///
 /// ```
 /// use wirestate::pop3::{Command, MessageNumber};
@@ -17,11 +20,13 @@ use core::fmt;
 /// assert_eq!(&wire[..], b"TOP 1 10\r\n");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Command {
     /// `USER name` (RFC 1939 section 7).
     User(Arg),
-    /// `PASS string` (RFC 1939 section 7); the rest of the line, spaces included.
-    Pass(Password),
+    /// `PASS string` (RFC 1939 section 7); the rest of the line, spaces included:
+    /// 1 or more octets, no CR, LF or NUL (see [`check_password`]).
+    Pass(Secret),
     /// `APOP name digest` (RFC 1939 section 7).
     Apop {
         /// The mailbox name.
@@ -34,7 +39,7 @@ pub enum Command {
         /// SASL mechanism name, e.g. `PLAIN`.
         mechanism: Arg,
         /// The decoded initial response; `Some(empty)` is sent as `=`.
-        initial_response: Option<Bytes>,
+        initial_response: Option<Secret>,
     },
     /// `QUIT` (RFC 1939 sections 4 and 6).
     Quit,
@@ -72,6 +77,7 @@ pub enum Command {
 /// assert_eq!(Command::parse(b"capa").unwrap().kind(), CommandKind::Capa);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum CommandKind {
     /// `USER`.
     User,
@@ -190,6 +196,7 @@ impl fmt::Display for CommandKind {
 /// assert_eq!(Command::parse(b"LIST 1 2").unwrap_err().kind, CommandErrorKind::TooManyArguments);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CommandErrorKind {
     /// The line is empty.
     Empty,
@@ -340,10 +347,8 @@ impl Command {
             CommandKind::User => Command::User(arg(args.required()?)?),
             CommandKind::Pass => {
                 let (p, at) = args.rest()?;
-                Command::Pass(
-                    Password::from_bytes(Bytes::copy_from_slice(p))
-                        .map_err(|_| err(CommandErrorKind::BadArgument, at))?,
-                )
+                check_password(p).map_err(|_| err(CommandErrorKind::BadArgument, at))?;
+                Command::Pass(Secret::new(p))
             }
             CommandKind::Apop => {
                 let name = arg(args.required()?)?;
@@ -356,8 +361,8 @@ impl Command {
                 let initial_response = match args.next()? {
                     None => None,
                     // RFC 5034 section 4: a zero-length initial response is sent as "=".
-                    Some((b"=", _)) => Some(Bytes::new()),
-                    Some((b64, at)) => Some(Bytes::from(
+                    Some((b"=", _)) => Some(Secret::default()),
+                    Some((b64, at)) => Some(Secret::new(
                         base64_decode(b64).ok_or(err(CommandErrorKind::BadBase64, at))?,
                     )),
                 };
@@ -431,7 +436,7 @@ impl Command {
     /// ```
     /// use wirestate::pop3::{Arg, Command};
     /// let mut out = bytes::BytesMut::new();
-    /// Command::Auth { mechanism: Arg::new("PLAIN").unwrap(), initial_response: Some(Default::default()) }
+    /// Command::Auth { mechanism: Arg::new("PLAIN").unwrap(), initial_response: Some(wirestate::Secret::default()) }
     ///     .encode(&mut out);
     /// assert_eq!(&out[..], b"AUTH PLAIN =\r\n");
     /// ```
@@ -448,7 +453,7 @@ impl Command {
             }
             Command::Pass(p) => {
                 out.put_u8(b' ');
-                out.put_slice(p.as_bytes());
+                out.put_slice(p.expose());
             }
             Command::Apop { name, digest } => {
                 out.put_u8(b' ');
@@ -467,7 +472,7 @@ impl Command {
                     Some(r) if r.is_empty() => out.put_slice(b" ="),
                     Some(r) => {
                         out.put_u8(b' ');
-                        base64_encode(r, out);
+                        base64_encode(r.expose(), out);
                     }
                 }
             }
@@ -493,6 +498,26 @@ impl Command {
         let mut out = BytesMut::new();
         self.encode(&mut out);
         out.len()
+    }
+}
+
+/// Checks a `PASS` argument: RFC 1939 section 7 lets it hold spaces, so it is 1 or
+/// more octets with no CR, LF or NUL (which would end the line or truncate it).
+///
+/// ```
+/// use wirestate::pop3::check_password;
+/// assert!(check_password(b"secret with spaces").is_ok());
+/// assert!(check_password(b"x\r\nDELE 1").is_err());
+/// assert!(check_password(b"").is_err());
+/// ```
+pub fn check_password(p: &[u8]) -> Result<(), SendError> {
+    const RULE: &str = "RFC 1939 section 7: a PASS string is 1 or more octets, no CR, LF or NUL";
+    if p.is_empty() {
+        return Err(invalid(RULE, 0));
+    }
+    match p.iter().position(|&c| matches!(c, 0 | b'\r' | b'\n')) {
+        Some(at) => Err(invalid(RULE, at)),
+        None => Ok(()),
     }
 }
 

@@ -2,8 +2,8 @@
 //! of multi-line bodies (scan listings, unique-id listings, capabilities).
 
 use super::command::put_decimal;
-use super::types::{parse_u64, MessageNumber, ResponseCode, Uid};
-use super::SendError;
+use super::types::{invalid, parse_u64, MessageNumber, ResponseCode, Uid};
+use crate::SendError;
 use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
 
@@ -62,6 +62,7 @@ pub struct Response {
 /// assert_eq!(e.kind, ResponseErrorKind::MissingSpace);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ResponseErrorKind {
     /// Neither `+OK` nor `-ERR` (RFC 1939 section 3, which also requires upper case).
     BadStatus,
@@ -111,10 +112,13 @@ fn rerr(kind: ResponseErrorKind, offset: usize) -> ResponseError {
 
 /// Checks text a server or client is about to put on a status line: no CR, LF or NUL.
 pub(crate) fn check_text(text: &[u8]) -> Result<(), SendError> {
-    if text.iter().any(|&c| matches!(c, 0 | b'\r' | b'\n')) {
-        return Err(SendError::InvalidText);
+    match text.iter().position(|&c| matches!(c, 0 | b'\r' | b'\n')) {
+        Some(at) => Err(invalid(
+            "RFC 1939 section 3: a status line holds no CR, LF or NUL before its end",
+            at,
+        )),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 impl Response {
@@ -412,7 +416,12 @@ impl Capability {
             line.put_u8(b' ');
             line.put_slice(p.as_bytes());
         }
-        Capability::parse(line.freeze()).map_err(|_| SendError::InvalidText)
+        Capability::parse(line.freeze()).map_err(|e| {
+            invalid(
+                "RFC 2449 section 9: a capability is capa-tag *(SP param), printable ASCII",
+                e.offset,
+            )
+        })
     }
 
     /// The tag, e.g. `SASL`.

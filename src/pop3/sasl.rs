@@ -1,51 +1,52 @@
-//! The SASL pieces POP3 AUTH needs (RFC 5034): base64 (RFC 4648 section 4, padded, no
-//! line breaks) and the PLAIN mechanism's message (RFC 4616 section 2).
-//!
-//! ```
-//! use wirestate::pop3::sasl::{base64_decode, PlainCredentials};
-//! let c = PlainCredentials::parse(&base64_decode(b"AHRpbQB0YW5zdGFhZg==").unwrap()).unwrap();
-//! assert_eq!(&c.password[..], b"tanstaaf");
-//! ```
+//! The SASL PLAIN message POP3 AUTH carries (RFC 5034, the message from RFC 4616
+//! section 2, split by the crate-wide [`crate::sasl`]).
 
-use alloc::vec::Vec;
+use crate::Secret;
 use bytes::Bytes;
 
-pub use crate::base64::{decode as base64_decode, encode_into as base64_encode};
-
 /// The three fields of a SASL PLAIN message (RFC 4616 section 2):
-/// `[authzid] NUL authcid NUL passwd`.
+/// `[authzid] NUL authcid NUL passwd`. The password is a [`Secret`], so `Debug` of the
+/// credentials (and of every event holding them) never shows it.
 ///
 /// ```
-/// use wirestate::pop3::sasl::PlainCredentials;
+/// use wirestate::pop3::PlainCredentials;
 /// let c = PlainCredentials::parse(b"admin\0tim\0pw").unwrap();
 /// assert_eq!(&c.authzid[..], b"admin");
+/// assert!(!format!("{c:?}").contains("pw"));
 /// ```
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PlainCredentials {
     /// Identity to act as; empty means the same as `authcid`.
     pub authzid: Bytes,
     /// Identity whose password is checked.
     pub authcid: Bytes,
     /// The password.
-    pub password: Bytes,
-}
-
-impl core::fmt::Debug for PlainCredentials {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("PlainCredentials")
-            .field("authzid", &self.authzid)
-            .field("authcid", &self.authcid)
-            .finish_non_exhaustive()
-    }
+    pub password: Secret,
 }
 
 impl PlainCredentials {
+    /// Builds the fields the client sends.
+    ///
+    /// ```
+    /// use wirestate::pop3::PlainCredentials;
+    /// let c = PlainCredentials::new("", "tim", "tanstaaf");
+    /// assert_eq!(c.password.expose(), b"tanstaaf");
+    /// ```
+    pub fn new(authzid: &str, authcid: &str, password: impl Into<Secret>) -> PlainCredentials {
+        PlainCredentials {
+            authzid: Bytes::copy_from_slice(authzid.as_bytes()),
+            authcid: Bytes::copy_from_slice(authcid.as_bytes()),
+            password: password.into(),
+        }
+    }
+
     /// Splits a decoded PLAIN message. RFC 4616 section 2: exactly two NULs, `authcid`
     /// and `passwd` non-empty, each field UTF-8 and at most 255 octets
     /// ([`crate::sasl::split_plain`]).
     ///
     /// ```
-    /// use wirestate::pop3::sasl::PlainCredentials;
+    /// use wirestate::pop3::PlainCredentials;
     /// let c = PlainCredentials::parse(b"\0tim\0tanstaaf").unwrap();
     /// assert_eq!(&c.authcid[..], b"tim");
     /// assert!(PlainCredentials::parse(b"tim\0pw").is_none());
@@ -55,23 +56,25 @@ impl PlainCredentials {
         Some(PlainCredentials {
             authzid: Bytes::copy_from_slice(z),
             authcid: Bytes::copy_from_slice(c),
-            password: Bytes::copy_from_slice(p),
+            password: Secret::new(p),
         })
     }
 
-    /// The message to send: `authzid NUL authcid NUL password`.
+    /// The message to send, `authzid NUL authcid NUL password`, itself a secret; `None`
+    /// when RFC 4616 section 2 forbids the fields (a NUL in one, an empty `authcid` or
+    /// password, a field over 255 octets or not UTF-8).
     ///
     /// ```
-    /// use bytes::Bytes;
-    /// use wirestate::pop3::sasl::PlainCredentials;
-    /// let c = PlainCredentials {
-    ///     authzid: Bytes::new(),
-    ///     authcid: Bytes::from_static(b"u"),
-    ///     password: Bytes::from_static(b"p"),
-    /// };
-    /// assert_eq!(c.encode(), b"\0u\0p");
+    /// use wirestate::pop3::PlainCredentials;
+    /// let m = PlainCredentials::new("", "u", "p").encode().unwrap();
+    /// assert_eq!(m.expose(), b"\0u\0p");
+    /// assert!(PlainCredentials::new("", "", "p").encode().is_none());
     /// ```
-    pub fn encode(&self) -> Vec<u8> {
-        crate::sasl::plain_message(&self.authzid, &self.authcid, &self.password)
+    pub fn encode(&self) -> Option<Secret> {
+        let m = crate::sasl::plain_message(&self.authzid, &self.authcid, self.password.expose());
+        // The fields are valid exactly when the message splits back into them.
+        crate::sasl::split_plain(&m)
+            .is_some_and(|(z, c, _)| z == &self.authzid[..] && c == &self.authcid[..])
+            .then(|| Secret::new(m))
     }
 }

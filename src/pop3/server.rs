@@ -1,46 +1,36 @@
 //! The POP3 server machine: RFC 1939's AUTHORIZATION -> TRANSACTION -> UPDATE states,
-//! with CAPA (RFC 2449), STLS (RFC 2595), AUTH PLAIN (RFC 5034) and APOP.
+//! with CAPA (RFC 2449), STLS (RFC 2595), AUTH PLAIN (RFC 5034) and APOP. Every state
+//! transition is in this file; the listing bookkeeping is [`Maildrop`]'s.
 //!
 //! State table (RFC 1939 sections 4-6; `-ERR` answers leave the state unchanged):
 //!
 //! | state         | command                  | answer / next state                                   |
 //! |---------------|--------------------------|-------------------------------------------------------|
 //! | AUTHORIZATION | USER name                | `+OK`, remember name                                  |
-//! | AUTHORIZATION | PASS / APOP / AUTH PLAIN | `Authenticate` event; caller accepts -> TRANSACTION   |
-//! | AUTHORIZATION | STLS                     | `+OK`, buffered input dropped, `StartTls` event       |
+//! | AUTHORIZATION | PASS / APOP / AUTH PLAIN | `Login` decision; accepted -> TRANSACTION             |
+//! | AUTHORIZATION | STLS                     | `+OK`, buffered input dropped, then `wants_tls`       |
 //! | AUTHORIZATION | QUIT                     | `+OK`, closed; nothing is removed                     |
 //! | TRANSACTION   | STAT LIST UIDL NOOP DELE RSET | answered from the listing; DELE only marks       |
-//! | TRANSACTION   | RETR / TOP               | `Retrieve` / `Top` event; caller streams the message  |
-//! | TRANSACTION   | QUIT                     | UPDATE: `Update` event with the marked messages       |
+//! | TRANSACTION   | RETR / TOP               | `Retrieve` / `Top` decision; caller streams           |
+//! | TRANSACTION   | QUIT                     | UPDATE: `Update` decision with the marked messages    |
 //! | any           | EOF, autologout, error   | closed; nothing is removed (sections 3 and 6)         |
 
 use super::command::{put_decimal, Command, CommandKind};
-use super::response::{check_text, Capability};
+use super::error::{Error, ErrorKind};
+use super::maildrop::{status, Maildrop};
 use super::sasl::PlainCredentials;
-use super::server_api::{
-    CloseReason, Credentials, Flow, MessageInfo, ServerConfig, ServerError, ServerErrorKind,
-    ServerEvent,
+use super::server_text::{capabilities, greeting, put_reply, signoff};
+use super::server_types::{
+    Credentials, Login, MessageInfo, Retrieval, ServerConfig, ServerEvent, Update,
 };
 use super::top::TopFilter;
-use super::types::{Arg, MessageNumber, ResponseCode, Uid};
-use super::SendError;
+use super::types::{Arg, MessageNumber, ResponseCode, Text};
 use crate::buffer::RecvBuffer;
 use crate::dot::DotStuffer;
 use crate::line::{LineErrorKind, LinePolicy, LineReader};
-use crate::{Instant, Machine};
-use alloc::vec::Vec;
+use crate::{CloseReason, Decision, Instant, Machine, SendError};
+use alloc::collections::VecDeque;
 use bytes::{BufMut, Bytes, BytesMut};
-
-#[path = "server_transaction.rs"]
-mod transaction;
-use core::time::Duration;
-
-#[derive(Clone, Debug)]
-struct Entry {
-    octets: u64,
-    uid: Uid,
-    deleted: bool,
-}
 
 #[derive(Debug)]
 enum State {
@@ -49,120 +39,137 @@ enum State {
     },
     /// `AUTH PLAIN` sent without an initial response; the next line is the response.
     SaslPlain,
-    Transaction(Vec<Entry>),
+    Transaction(Maildrop),
     Done,
 }
 
+/// The question the caller has not answered yet.
 #[derive(Debug)]
-enum Pending {
+enum Question {
     Login {
+        id: u64,
         name: Bytes,
     },
     Message {
+        id: u64,
         msg: MessageNumber,
-        top: Option<TopFilter>,
-        started: bool,
-        stuffer: DotStuffer,
+        top: Option<u32>,
     },
     Update {
+        id: u64,
         left: usize,
     },
 }
 
+impl Question {
+    fn id(&self) -> u64 {
+        match self {
+            Question::Login { id, .. }
+            | Question::Message { id, .. }
+            | Question::Update { id, .. } => *id,
+        }
+    }
+}
+
+/// A RETR or TOP answer being streamed by the caller.
+#[derive(Debug)]
+struct Streaming {
+    top: Option<TopFilter>,
+    stuffer: DotStuffer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Tls {
+    Plain,
+    /// The `+OK` to STLS is queued: once it is written the transport must switch.
+    Switching,
+    Secure,
+}
+
+const STALE: SendError =
+    SendError::OutOfTurn("no such question: the decision was answered or is from another machine");
+
 /// The POP3 server machine. It queues its greeting at construction.
 ///
+/// * Decisions: a login, a RETR/TOP and the UPDATE after QUIT are [`ServerEvent`]s with a
+///   [`Decision`]; until it is answered `poll_event` returns `None`, nothing more is
+///   decoded, and nothing is answered by the machine on the caller's behalf.
+/// * [`Machine::wants_body`]: true while a started RETR/TOP answer takes more message
+///   bytes ([`send_data`](Server::send_data), then [`send_end`](Server::send_end)); a TOP
+///   answer ends by itself at its cut, and then it is false.
+/// * [`Machine::wants_input`]: false while a decision or a message is outstanding with
+///   input already buffered, while a TLS switch is due, and once closed.
+/// * [`Machine::wants_tls`]: true once the `+OK` to STLS has been returned by
+///   `poll_transmit`; input that arrived before [`Machine::handle_tls_established`] is
+///   discarded (RFC 2595 section 4, CVE-2011-0411). Calling `handle_tls_established`
+///   before the first byte marks implicit TLS (POP3S, RFC 8314): STLS is then neither
+///   listed nor accepted.
+/// * [`Machine::poll_timeout`]: the autologout ([`Timeouts::idle`](super::Timeouts)),
+///   running only while the server waits for a command.
+///
 /// ```
-/// use wirestate::pop3::{Pop3Server, ServerConfig, ServerEvent, CloseReason};
-/// use wirestate::{Instant, Machine};
-/// let mut s = Pop3Server::new(ServerConfig::default()).unwrap();
-/// s.poll_transmit();
+/// use wirestate::pop3::{Server, ServerConfig, ServerEvent, CommandKind};
+/// use wirestate::{CloseReason, Instant, Machine};
+/// let mut s = Server::new(ServerConfig::default());
+/// let _greeting = s.poll_transmit();
 /// s.handle_input(Instant::ZERO, b"QUIT\r\n");
-/// assert_eq!(s.poll_event(), Some(ServerEvent::Closed(CloseReason::Quit)));
+/// assert_eq!(s.poll_event(), Some(ServerEvent::Answered(CommandKind::Quit)));
+/// assert_eq!(s.poll_event(), Some(ServerEvent::Closed(CloseReason::Done)));
 /// assert_eq!(&s.poll_transmit().unwrap()[..], b"+OK localhost POP3 server signing off\r\n");
 /// assert!(s.is_closed());
 /// ```
-#[derive(Debug)]
-pub struct Pop3Server {
+pub struct Server {
     config: ServerConfig,
     buf: RecvBuffer,
     lines: LineReader,
     out: BytesMut,
     state: State,
-    pending: Option<Pending>,
-    tls_active: bool,
+    question: Option<Question>,
+    streaming: Option<Streaming>,
+    next_id: u64,
+    tls: Tls,
     now: Instant,
-    last_activity: Instant,
-    queued_events: Vec<ServerEvent>,
+    /// When the autologout started counting; `None` restarts it at the next call.
+    idle_from: Option<Instant>,
+    events: VecDeque<ServerEvent>,
     closed: bool,
     peer_eof: bool,
 }
 
-impl Pop3Server {
+impl Server {
     /// A server that has just accepted a connection, with its greeting queued.
-    /// Fails on an autologout under 10 minutes or text with CR/LF.
     ///
     /// ```
-    /// use core::time::Duration;
-    /// use wirestate::pop3::{Pop3Server, SendError, ServerConfig};
-    /// let c = ServerConfig { autologout: Duration::from_secs(60), ..Default::default() };
-    /// assert_eq!(Pop3Server::new(c).unwrap_err(), SendError::AutologoutTooShort);
+    /// use wirestate::Machine;
+    /// let mut s = wirestate::pop3::Server::new(Default::default());
+    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"+OK POP3 server ready\r\n");
     /// ```
-    pub fn new(config: ServerConfig) -> Result<Pop3Server, SendError> {
-        // RFC 1939 section 3: "Such a timer MUST be of at least 10 minutes' duration."
-        if config.autologout < Duration::from_secs(600) {
-            return Err(SendError::AutologoutTooShort);
-        }
-        check_text(config.greeting.as_bytes())?;
-        check_text(config.server_name.as_bytes())?;
-        if let Some(t) = &config.apop_timestamp {
-            // RFC 1939 section 7: the timestamp is a msg-id, "<" ... ">", in the greeting.
-            let b = t.as_bytes();
-            if b.len() < 3
-                || b[0] != b'<'
-                || b[b.len() - 1] != b'>'
-                || b[1..b.len() - 1]
-                    .iter()
-                    .any(|&c| c <= b' ' || c == b'<' || c == b'>' || c == 0x7f)
-            {
-                return Err(SendError::InvalidText);
-            }
-        }
-        if let Some(i) = &config.implementation {
-            Capability::new("IMPLEMENTATION", &[i]).map_err(|_| SendError::InvalidText)?;
-        }
-        let mut greeting = BytesMut::new();
-        greeting.put_slice(b"+OK ");
-        greeting.put_slice(config.greeting.as_bytes());
-        if let Some(t) = &config.apop_timestamp {
-            greeting.put_u8(b' ');
-            greeting.put_slice(t.as_bytes());
-        }
-        if greeting.len() + 2 > config.limits.response_line {
-            return Err(SendError::LineTooLong {
-                limit: config.limits.response_line,
-            });
-        }
-        greeting.put_slice(b"\r\n");
-        Ok(Pop3Server {
-            buf: RecvBuffer::new(config.limits.recv_buffer),
-            lines: LineReader::new(LinePolicy::strict(config.limits.command_line)),
-            out: greeting,
+    pub fn new(config: ServerConfig) -> Server {
+        let text = greeting(&config);
+        let mut s = Server {
+            buf: RecvBuffer::new(config.limits.max_buffered),
+            lines: LineReader::new(LinePolicy::strict(config.limits.max_command_line)),
+            out: BytesMut::new(),
             state: State::Authorization { user: None },
-            pending: None,
-            tls_active: false,
+            question: None,
+            streaming: None,
+            next_id: 0,
+            tls: Tls::Plain,
             now: Instant::ZERO,
-            last_activity: Instant::ZERO,
-            queued_events: Vec::new(),
+            idle_from: None,
+            events: VecDeque::new(),
             closed: false,
             peer_eof: false,
             config,
-        })
+        };
+        s.reply(true, None, &text);
+        s
     }
 
     /// The configuration in force.
     ///
     /// ```
-    /// let s = wirestate::pop3::Pop3Server::new(Default::default()).unwrap();
+    /// let s = wirestate::pop3::Server::new(Default::default());
     /// assert!(s.config().user_pass);
     /// ```
     pub fn config(&self) -> &ServerConfig {
@@ -172,310 +179,337 @@ impl Pop3Server {
     /// Whether the session is in TRANSACTION (logged in, maildrop locked).
     ///
     /// ```
-    /// assert!(!wirestate::pop3::Pop3Server::new(Default::default()).unwrap().is_transaction());
+    /// assert!(!wirestate::pop3::Server::new(Default::default()).is_transaction());
     /// ```
     pub fn is_transaction(&self) -> bool {
         matches!(self.state, State::Transaction(_))
     }
 
+    /// Whether the transport is TLS (after STLS or implicit TLS).
+    ///
+    /// ```
+    /// assert!(!wirestate::pop3::Server::new(Default::default()).is_secure());
+    /// ```
+    pub fn is_secure(&self) -> bool {
+        self.tls == Tls::Secure
+    }
+
     fn reply(&mut self, ok: bool, code: Option<&ResponseCode>, text: &[u8]) {
-        self.out.put_slice(if ok { b"+OK" } else { b"-ERR" });
-        if let Some(c) = code {
-            self.out.put_slice(b" [");
-            self.out.put_slice(c.as_str().as_bytes());
-            self.out.put_u8(b']');
-        }
-        if !text.is_empty() {
-            self.out.put_u8(b' ');
-            self.out.put_slice(text);
-        }
-        self.out.put_slice(b"\r\n");
+        put_reply(
+            &mut self.out,
+            self.config.limits.max_response_line,
+            ok,
+            code,
+            text,
+        );
     }
 
     fn err(&mut self, text: &str) {
         self.reply(false, None, text.as_bytes());
     }
 
-    /// Accepts the pending login: the caller has checked the credentials and holds the
-    /// maildrop's exclusive lock (RFC 1939 section 8). `listing` is the maildrop in
-    /// message-number order; the machine answers STAT/LIST/UIDL from it.
+    fn ask(&mut self, make: impl FnOnce(u64) -> Question) -> u64 {
+        self.next_id += 1;
+        self.question = Some(make(self.next_id));
+        self.next_id
+    }
+
+    /// Takes the outstanding question if `id` is its id.
+    fn answer(&mut self, id: u64) -> Result<Question, SendError> {
+        if self.closed {
+            return Err(SendError::Closed);
+        }
+        match &self.question {
+            Some(q) if q.id() == id => {
+                // The client waited on us; its idle time starts again now.
+                self.idle_from = None;
+                Ok(self.question.take().ok_or(STALE)?)
+            }
+            _ => Err(STALE),
+        }
+    }
+
+    /// Accepts a login: the caller has checked the credentials and holds the maildrop's
+    /// exclusive lock (RFC 1939 section 8). `listing` is the maildrop in message-number
+    /// order; the machine answers STAT/LIST/UIDL/DELE/RSET from it.
     ///
     /// ```
-    /// use wirestate::pop3::{Pop3Server, SendError};
-    /// let mut s = Pop3Server::new(Default::default()).unwrap();
-    /// assert_eq!(s.accept_login(Vec::new()), Err(SendError::OutOfTurn));
+    /// use wirestate::pop3::{Credentials, MessageInfo, Server, ServerEvent, Uid};
+    /// use wirestate::{Instant, Machine};
+    /// let mut s = Server::new(Default::default());
+    /// s.handle_input(Instant::ZERO, b"USER alice\r\nPASS secret\r\nSTAT\r\n");
+    /// assert!(s.poll_event().is_some()); // USER answered
+    /// let Some(ServerEvent::Login { credentials, decision }) = s.poll_event() else { panic!() };
+    /// assert!(matches!(credentials, Credentials::User { .. }));
+    /// assert_eq!(s.poll_event(), None, "STAT waits for the answer");
+    /// s.accept_login(decision, vec![MessageInfo::new(120, Uid::new("a1").unwrap())]).unwrap();
+    /// let _ = s.poll_event(); // STAT answered
+    /// let wire: Vec<u8> = std::iter::from_fn(|| s.poll_transmit()).flatten().collect();
+    /// assert!(wire.ends_with(b"+OK 1 120\r\n"));
     /// ```
-    pub fn accept_login(&mut self, listing: Vec<MessageInfo>) -> Result<(), SendError> {
-        let Some(Pending::Login { name }) = &self.pending else {
-            return Err(self.misuse());
+    pub fn accept_login(
+        &mut self,
+        decision: Decision<Login>,
+        listing: alloc::vec::Vec<MessageInfo>,
+    ) -> Result<(), SendError> {
+        let Question::Login { name, .. } = self.answer(decision.id())? else {
+            return Err(STALE);
         };
-        if u32::try_from(listing.len()).is_err() {
-            return Err(SendError::InvalidArgument);
-        }
-        let name = name.clone();
-        self.pending = None;
-        let entries: Vec<Entry> = listing
-            .into_iter()
-            .map(|m| Entry {
-                octets: m.octets,
-                uid: m.uid,
-                deleted: false,
-            })
-            .collect();
+        let drop = Maildrop::new(listing);
         // RFC 1939 section 10: "+OK mrose's maildrop has 2 messages (320 octets)".
-        let mut text = BytesMut::new();
-        text.put_slice(&name);
+        let mut text = BytesMut::from(&name[..]);
         text.put_slice(b"'s maildrop has ");
-        Pop3Server::put_summary(&mut text, &entries);
+        drop.put_summary(&mut text);
         self.reply(true, None, &text);
-        self.state = State::Transaction(entries);
+        self.state = State::Transaction(drop);
         Ok(())
     }
 
-    /// Refuses the pending login with `-ERR`, an optional response code
-    /// ([`ResponseCode::Auth`] for bad credentials, [`ResponseCode::InUse`] for a locked
-    /// maildrop, RFC 2449 section 8.1.2) and text. The session stays in AUTHORIZATION.
+    /// Refuses a login with `-ERR`, an optional response code ([`ResponseCode::Auth`]
+    /// for bad credentials, [`ResponseCode::InUse`] for a locked maildrop, RFC 2449
+    /// section 8.1.2) and text. The session stays in AUTHORIZATION.
     ///
     /// ```
-    /// use wirestate::pop3::{Pop3Server, ResponseCode, SendError};
-    /// let mut s = Pop3Server::new(Default::default()).unwrap();
-    /// assert_eq!(s.reject_login(Some(ResponseCode::InUse), "locked"), Err(SendError::OutOfTurn));
+    /// use wirestate::pop3::{ResponseCode, Server, ServerEvent, Text};
+    /// use wirestate::{Instant, Machine};
+    /// let mut s = Server::new(Default::default());
+    /// let _ = s.poll_transmit();
+    /// s.handle_input(Instant::ZERO, b"AUTH PLAIN AHRpbQB0YW5zdGFhZg==\r\n");
+    /// let Some(ServerEvent::Login { decision, .. }) = s.poll_event() else { panic!() };
+    /// s.reject_login(decision, Some(ResponseCode::InUse), Text::new("locked").unwrap()).unwrap();
+    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"-ERR [IN-USE] locked\r\n");
     /// ```
     pub fn reject_login(
         &mut self,
+        decision: Decision<Login>,
         code: Option<ResponseCode>,
-        text: &str,
+        text: Text,
     ) -> Result<(), SendError> {
-        if !matches!(self.pending, Some(Pending::Login { .. })) {
-            return Err(self.misuse());
-        }
-        self.check_err_line(code.as_ref(), text)?;
-        self.pending = None;
+        self.answer(decision.id())?;
         self.reply(false, code.as_ref(), text.as_bytes());
         self.state = State::Authorization { user: None };
         Ok(())
     }
 
-    /// Caller-supplied `-ERR` text: no CR/LF/NUL, and the line within
-    /// [`Limits::response_line`](super::Limits::response_line) (RFC 2449 section 4: 512).
-    fn check_err_line(&self, code: Option<&ResponseCode>, text: &str) -> Result<(), SendError> {
-        check_text(text.as_bytes())?;
-        let len = "-ERR ".len() + code.map_or(0, |c| c.as_str().len() + 3) + text.len() + 2;
-        let limit = self.config.limits.response_line;
-        if len > limit {
-            return Err(SendError::LineTooLong { limit });
-        }
-        Ok(())
-    }
-
-    fn misuse(&self) -> SendError {
-        if self.closed {
-            SendError::Closed
-        } else {
-            SendError::OutOfTurn
-        }
-    }
-
-    fn start_message(&mut self) {
-        if let Some(Pending::Message {
-            msg, top, started, ..
-        }) = &mut self.pending
-        {
-            if !*started {
-                *started = true;
-                let (msg, is_top) = (*msg, top.is_some());
-                let octets = self.entry(msg.index()).map_or(0, |e| e.octets);
-                if is_top {
-                    // RFC 1939 section 7 TOP example: "S: +OK" then the lines.
-                    self.reply(true, None, b"");
-                } else {
-                    // RFC 1939 section 10: "+OK 120 octets".
-                    let mut t = BytesMut::new();
-                    put_decimal(&mut t, octets);
-                    t.put_slice(b" octets");
-                    self.reply(true, None, &t);
-                }
+    /// Starts the answer to a RETR (`+OK N octets`) or TOP (`+OK`); then stream the
+    /// message as stored with [`send_data`](Server::send_data) while
+    /// [`Machine::wants_body`] is true, and end it with [`send_end`](Server::send_end).
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use wirestate::pop3::{MessageInfo, Server, ServerEvent, Uid};
+    /// use wirestate::{Instant, Machine};
+    /// let mut s = Server::new(Default::default());
+    /// s.handle_input(Instant::ZERO, b"USER u\r\nPASS p\r\nRETR 1\r\n");
+    /// let _ = s.poll_event();
+    /// let Some(ServerEvent::Login { decision, .. }) = s.poll_event() else { panic!() };
+    /// s.accept_login(decision, vec![MessageInfo::new(7, Uid::new("a").unwrap())]).unwrap();
+    /// let Some(ServerEvent::Retrieve { decision, .. }) = s.poll_event() else { panic!() };
+    /// s.start_message(decision).unwrap();
+    /// assert!(s.wants_body());
+    /// s.send_data(Bytes::from_static(b".hi\n")).unwrap();
+    /// s.send_end().unwrap();
+    /// let wire: Vec<u8> = std::iter::from_fn(|| s.poll_transmit()).flatten().collect();
+    /// assert!(wire.ends_with(b"+OK 7 octets\r\n..hi\r\n.\r\n"));
+    /// ```
+    pub fn start_message(&mut self, decision: Decision<Retrieval>) -> Result<(), SendError> {
+        let Question::Message { msg, top, .. } = self.answer(decision.id())? else {
+            return Err(STALE);
+        };
+        match top {
+            // RFC 1939 section 7 TOP example: "S: +OK" then the lines.
+            Some(_) => self.reply(true, None, b""),
+            None => {
+                // RFC 1939 section 10: "+OK 120 octets".
+                let octets = match &self.state {
+                    State::Transaction(d) => d.lookup(msg, &mut BytesMut::new()).unwrap_or(0),
+                    _ => 0,
+                };
+                let mut t = BytesMut::new();
+                put_decimal(&mut t, octets);
+                t.put_slice(b" octets");
+                self.reply(true, None, &t);
             }
         }
-    }
-
-    /// Streams the next piece of the message being retrieved, as stored (bare LF line
-    /// ends are sent as CRLF); the machine dot-stuffs it. Returns [`Flow::Enough`] once a
-    /// TOP cut is reached. Drain `poll_transmit` between pieces to keep memory bounded.
-    ///
-    /// ```
-    /// use wirestate::pop3::{Pop3Server, SendError};
-    /// let mut s = Pop3Server::new(Default::default()).unwrap();
-    /// assert_eq!(s.message_data(b"x"), Err(SendError::OutOfTurn));
-    /// ```
-    pub fn message_data(&mut self, data: &[u8]) -> Result<Flow, SendError> {
-        if !matches!(self.pending, Some(Pending::Message { .. })) || self.closed {
-            return Err(self.misuse());
-        }
-        self.start_message();
-        let Some(Pending::Message { top, stuffer, .. }) = &mut self.pending else {
-            return Err(SendError::OutOfTurn);
-        };
-        let n = match top {
-            Some(f) => f.accept(data),
-            None => data.len(),
-        };
-        stuffer.stuff(&data[..n], &mut self.out);
-        Ok(match top {
-            Some(f) if f.is_done() => Flow::Enough,
-            _ => Flow::More,
-        })
-    }
-
-    /// Ends the message: the closing `.` line.
-    ///
-    /// ```
-    /// use wirestate::pop3::{Pop3Server, SendError};
-    /// assert_eq!(Pop3Server::new(Default::default()).unwrap().message_end(), Err(SendError::OutOfTurn));
-    /// ```
-    pub fn message_end(&mut self) -> Result<(), SendError> {
-        if !matches!(self.pending, Some(Pending::Message { .. })) || self.closed {
-            return Err(self.misuse());
-        }
-        self.start_message();
-        if let Some(Pending::Message { mut stuffer, .. }) = self.pending.take() {
-            stuffer.finish(&mut self.out);
-        }
+        self.streaming = Some(Streaming {
+            top: top.map(TopFilter::new),
+            stuffer: DotStuffer::new(),
+        });
         Ok(())
     }
 
-    /// Refuses the pending RETR/TOP before any data was sent, e.g. the message vanished:
-    /// `-ERR` with an optional code such as [`ResponseCode::SysTemp`] (RFC 3206).
+    /// Refuses a RETR/TOP, e.g. the message vanished: `-ERR` with an optional code such
+    /// as [`ResponseCode::SysTemp`] (RFC 3206).
     ///
     /// ```
-    /// use wirestate::pop3::{Pop3Server, SendError};
-    /// let mut s = Pop3Server::new(Default::default()).unwrap();
-    /// assert_eq!(s.message_unavailable(None, "gone"), Err(SendError::OutOfTurn));
+    /// use wirestate::pop3::{MessageInfo, ResponseCode, Server, ServerEvent, Text, Uid};
+    /// use wirestate::{Instant, Machine};
+    /// let mut s = Server::new(Default::default());
+    /// s.handle_input(Instant::ZERO, b"USER u\r\nPASS p\r\nTOP 1 0\r\n");
+    /// let _ = s.poll_event();
+    /// let Some(ServerEvent::Login { decision, .. }) = s.poll_event() else { panic!() };
+    /// s.accept_login(decision, vec![MessageInfo::new(7, Uid::new("a").unwrap())]).unwrap();
+    /// let Some(ServerEvent::Top { decision, .. }) = s.poll_event() else { panic!() };
+    /// s.message_unavailable(decision, Some(ResponseCode::SysTemp), Text::new("gone").unwrap()).unwrap();
+    /// let wire: Vec<u8> = std::iter::from_fn(|| s.poll_transmit()).flatten().collect();
+    /// assert!(wire.ends_with(b"-ERR [SYS/TEMP] gone\r\n"));
     /// ```
     pub fn message_unavailable(
         &mut self,
+        decision: Decision<Retrieval>,
         code: Option<ResponseCode>,
-        text: &str,
+        text: Text,
     ) -> Result<(), SendError> {
-        match &self.pending {
-            Some(Pending::Message { started: false, .. }) if !self.closed => {}
-            _ => return Err(self.misuse()),
-        }
-        self.check_err_line(code.as_ref(), text)?;
-        self.pending = None;
+        self.answer(decision.id())?;
         self.reply(false, code.as_ref(), text.as_bytes());
         Ok(())
     }
 
-    /// Answers QUIT after the `Update` event: `removed` says whether every marked message
-    /// was removed. RFC 1939 section 6: `+OK` with the sign-off, or `-ERR some deleted
-    /// messages not removed`. The session then closes.
+    /// The next piece of the message being sent, as stored: the machine dot-stuffs it
+    /// and sends bare LF line ends as CRLF. For TOP it keeps only what the cut allows,
+    /// and once the cut is reached ends the answer itself ([`Machine::wants_body`] turns
+    /// false; do not call `send_end`).
     ///
     /// ```
-    /// use wirestate::pop3::{Pop3Server, SendError};
-    /// assert_eq!(Pop3Server::new(Default::default()).unwrap().finish_update(true), Err(SendError::OutOfTurn));
+    /// use wirestate::pop3::Server;
+    /// use wirestate::SendError;
+    /// let mut s = Server::new(Default::default());
+    /// assert!(matches!(s.send_data(bytes::Bytes::from_static(b"x")), Err(SendError::OutOfTurn(_))));
     /// ```
-    pub fn finish_update(&mut self, removed: bool) -> Result<(), SendError> {
-        let Some(Pending::Update { left }) = self.pending else {
-            return Err(self.misuse());
+    pub fn send_data(&mut self, data: Bytes) -> Result<(), SendError> {
+        if self.closed {
+            return Err(SendError::Closed);
+        }
+        let Some(st) = self.streaming.as_mut() else {
+            return Err(SendError::OutOfTurn("no message is being sent"));
         };
-        self.pending = None;
+        let n = match &mut st.top {
+            Some(f) => f.accept(&data),
+            None => data.len(),
+        };
+        st.stuffer.stuff(&data[..n], &mut self.out);
+        if st.top.as_ref().is_some_and(TopFilter::is_done) {
+            self.end_message();
+        }
+        Ok(())
+    }
+
+    /// Ends the message being sent: the closing `.` line (RFC 1939 section 3).
+    ///
+    /// ```
+    /// use wirestate::pop3::Server;
+    /// assert!(Server::new(Default::default()).send_end().is_err());
+    /// ```
+    pub fn send_end(&mut self) -> Result<(), SendError> {
+        if self.closed {
+            return Err(SendError::Closed);
+        }
+        if self.streaming.is_none() {
+            return Err(SendError::OutOfTurn("no message is being sent"));
+        }
+        self.end_message();
+        Ok(())
+    }
+
+    fn end_message(&mut self) {
+        if let Some(mut st) = self.streaming.take() {
+            st.stuffer.finish(&mut self.out);
+            self.idle_from = None;
+        }
+    }
+
+    /// Answers QUIT after the `Update` event: `removed` says whether every marked message
+    /// was removed. RFC 1939 section 6: `+OK` with the sign-off, or `-ERR some deleted
+    /// messages not removed`. The session then closes with `Closed(CloseReason::Done)`.
+    ///
+    /// ```
+    /// use wirestate::pop3::{Server, ServerEvent};
+    /// use wirestate::{CloseReason, Instant, Machine};
+    /// let mut s = Server::new(Default::default());
+    /// s.handle_input(Instant::ZERO, b"USER u\r\nPASS p\r\nQUIT\r\n");
+    /// let _ = s.poll_event();
+    /// let Some(ServerEvent::Login { decision, .. }) = s.poll_event() else { panic!() };
+    /// s.accept_login(decision, vec![]).unwrap();
+    /// let Some(ServerEvent::Update { deleted, decision }) = s.poll_event() else { panic!() };
+    /// assert!(deleted.is_empty());
+    /// s.finish_update(decision, true).unwrap();
+    /// assert_eq!(s.poll_event(), Some(ServerEvent::Closed(CloseReason::Done)));
+    /// ```
+    pub fn finish_update(
+        &mut self,
+        decision: Decision<Update>,
+        removed: bool,
+    ) -> Result<(), SendError> {
+        let Question::Update { left, .. } = self.answer(decision.id())? else {
+            return Err(STALE);
+        };
         if removed {
-            let mut t = BytesMut::new();
-            t.put_slice(self.config.server_name.as_bytes());
-            t.put_slice(b" POP3 server signing off");
-            if left == 0 {
-                t.put_slice(b" (maildrop empty)");
-            } else {
-                t.put_slice(b" (");
-                put_decimal(&mut t, left as u64);
-                t.put_slice(if left == 1 {
-                    b" message left)"
-                } else {
-                    b" messages left)"
-                });
-            }
+            let t = signoff(&self.config, Some(left));
             self.reply(true, None, &t);
         } else {
             self.err("some deleted messages not removed");
         }
-        self.close(CloseReason::Quit);
+        self.shut(CloseReason::Done);
         Ok(())
     }
 
-    fn close(&mut self, reason: CloseReason) {
+    /// Closes the session now, from the local side (RFC 1939 section 6: nothing is
+    /// removed). Nothing more is decoded or answered and an outstanding decision lapses;
+    /// a message being streamed stops where it is, which the client sees as the
+    /// connection closing mid-answer: the one honest end when a file cannot be read after
+    /// its `+OK`. `Closed(CloseReason::Local)` is the last event; write what
+    /// `poll_transmit` still returns, then close the socket.
+    ///
+    /// ```
+    /// use wirestate::pop3::{Server, ServerEvent};
+    /// use wirestate::{CloseReason, Machine};
+    /// let mut m = Server::new(Default::default());
+    /// m.close();
+    /// assert_eq!(m.poll_event(), Some(ServerEvent::Closed(CloseReason::Local)));
+    /// assert!(m.is_closed());
+    /// ```
+    pub fn close(&mut self) {
+        if !self.closed {
+            self.shut(CloseReason::Local);
+        }
+    }
+
+    fn shut(&mut self, reason: CloseReason) {
         self.closed = true;
-        self.pending = None;
+        self.question = None;
+        self.streaming = None;
         self.state = State::Done;
-        self.queued_events.push(ServerEvent::Closed(reason));
-    }
-
-    fn fatal(&mut self, kind: ServerErrorKind, offset: u64) -> Option<ServerEvent> {
-        let text = match kind {
-            ServerErrorKind::LineTooLong => "line too long",
-            ServerErrorKind::BareCrOrLf => "lines must end with CRLF",
-            ServerErrorKind::BufferFull => "too much pipelined input",
-        };
-        self.err(text);
         self.buf.clear();
-        self.close(CloseReason::ProtocolError);
-        Some(ServerEvent::Error(ServerError { kind, offset }))
+        self.events.push_back(ServerEvent::Closed(reason));
     }
 
-    fn capabilities(&self, out: &mut BytesMut) {
-        let mut line = |s: &[u8]| {
-            out.put_slice(s);
-            out.put_slice(b"\r\n");
-        };
-        line(b"TOP");
-        line(b"UIDL");
-        line(b"RESP-CODES");
-        line(b"AUTH-RESP-CODE");
-        line(b"PIPELINING");
-        // RFC 2449 section 6 lists USER and SASL in both states ("Announced states:
-        // both"), like the IANA registry does for STLS (RFC 2595 section 4).
-        if self.config.user_pass {
-            line(b"USER");
+    fn fatal(&mut self, kind: ErrorKind, offset: u64) {
+        if let Some(r) = kind.response() {
+            r.encode(&mut self.out);
         }
-        if self.config.sasl_plain {
-            line(b"SASL PLAIN");
-        }
-        if self.config.stls && !self.tls_active {
-            line(b"STLS");
-        }
-        for c in &self.config.extra_capabilities {
-            line(c.as_bytes());
-        }
-        if let Some(i) = &self.config.implementation {
-            out.put_slice(b"IMPLEMENTATION ");
-            out.put_slice(i.as_bytes());
-            out.put_slice(b"\r\n");
-        }
+        self.events
+            .push_back(ServerEvent::Error(Error { kind, offset }));
+        self.shut(CloseReason::Error);
     }
 
     /// Handles one parsed command; returns the event to report.
     fn command(&mut self, cmd: Command) -> ServerEvent {
         let kind = cmd.kind();
-        let in_transaction = self.is_transaction();
-        match (&mut self.state, cmd) {
-            (_, Command::Capa) => {
-                // RFC 2449 section 5: valid in every state.
-                self.reply(true, None, b"Capability list follows");
-                let mut out = core::mem::take(&mut self.out);
-                self.capabilities(&mut out);
-                out.put_slice(b".\r\n");
-                self.out = out;
-            }
-            (_, Command::Noop) if in_transaction => self.reply(true, None, b""),
-            (State::Authorization { .. }, Command::Quit) => {
+        if let State::Transaction(_) = self.state {
+            return self.transaction(cmd);
+        }
+        let State::Authorization { user } = &mut self.state else {
+            return ServerEvent::Answered(kind);
+        };
+        match cmd {
+            Command::Capa => self.capa(),
+            Command::Quit => {
                 // RFC 1939 section 4: QUIT in AUTHORIZATION ends without UPDATE.
-                let mut t = BytesMut::from(self.config.server_name.as_bytes());
-                t.put_slice(b" POP3 server signing off");
+                let t = signoff(&self.config, None);
                 self.reply(true, None, &t);
-                self.close(CloseReason::Quit);
-                return self.queued_events.remove(0);
+                self.shut(CloseReason::Done);
             }
-            (State::Authorization { user }, Command::User(name)) => {
+            Command::User(name) => {
                 if !self.config.user_pass {
                     self.err("USER/PASS not offered here");
                 } else {
@@ -483,84 +517,135 @@ impl Pop3Server {
                     self.reply(true, None, b"send PASS");
                 }
             }
-            (State::Authorization { user }, Command::Pass(password)) => {
-                // RFC 1939 section 7: PASS only right after a successful USER.
-                match user.take() {
-                    None => self.err("USER first"),
-                    Some(name) => {
-                        self.pending = Some(Pending::Login {
-                            name: Bytes::copy_from_slice(name.as_bytes()),
-                        });
-                        return ServerEvent::Authenticate(Credentials::User { name, password });
-                    }
+            // RFC 1939 section 7: PASS only right after a successful USER.
+            Command::Pass(password) => match user.take() {
+                None => self.err("USER first"),
+                Some(name) => {
+                    let n = Bytes::copy_from_slice(name.as_bytes());
+                    let id = self.ask(|id| Question::Login { id, name: n });
+                    return ServerEvent::Login {
+                        credentials: Credentials::User { name, password },
+                        decision: Decision::new(id),
+                    };
                 }
-            }
-            (State::Authorization { user }, Command::Apop { name, digest }) => {
+            },
+            Command::Apop { name, digest } => {
                 *user = None;
                 match &self.config.apop_timestamp {
                     None => self.err("APOP not offered here"),
                     Some(t) => {
                         let timestamp = Bytes::copy_from_slice(t.as_bytes());
-                        self.pending = Some(Pending::Login {
-                            name: Bytes::copy_from_slice(name.as_bytes()),
-                        });
-                        return ServerEvent::Authenticate(Credentials::Apop {
-                            name,
-                            digest,
-                            timestamp,
-                        });
+                        let n = Bytes::copy_from_slice(name.as_bytes());
+                        let id = self.ask(|id| Question::Login { id, name: n });
+                        return ServerEvent::Login {
+                            credentials: Credentials::Apop {
+                                name,
+                                digest,
+                                timestamp,
+                            },
+                            decision: Decision::new(id),
+                        };
                     }
                 }
             }
-            (
-                State::Authorization { user },
-                Command::Auth {
-                    mechanism,
-                    initial_response,
-                },
-            ) => {
+            Command::Auth {
+                mechanism,
+                initial_response,
+            } => {
                 *user = None;
                 if !self.config.sasl_plain || !mechanism.as_bytes().eq_ignore_ascii_case(b"PLAIN") {
                     // RFC 5034 section 4: an unsupported mechanism gets -ERR.
                     self.err("unsupported authentication mechanism");
+                } else if let Some(r) = initial_response {
+                    return self.plain(r.expose());
                 } else {
-                    match initial_response {
-                        // RFC 5034 section 4: no initial response, so an empty challenge.
-                        None => {
-                            self.out.put_slice(b"+ \r\n");
-                            self.state = State::SaslPlain;
-                            self.lines
-                                .set_policy(LinePolicy::strict(self.config.limits.auth_line));
-                        }
-                        Some(r) => return self.plain(&r),
-                    }
+                    // RFC 5034 section 4: no initial response, so an empty challenge.
+                    self.out.put_slice(b"+ \r\n");
+                    self.state = State::SaslPlain;
+                    self.lines
+                        .set_policy(LinePolicy::strict(self.config.limits.max_auth_line));
                 }
             }
-            (State::Authorization { .. }, Command::Stls) => {
-                if !self.config.stls || self.tls_active {
+            Command::Stls => {
+                if !self.config.stls || self.tls != Tls::Plain {
                     // RFC 2595 section 4: "-ERR" when TLS is active or not offered.
                     self.err("STLS not available");
                 } else {
+                    *user = None;
                     self.reply(true, None, b"Begin TLS negotiation");
                     // RFC 2595 section 4 (and CVE-2011-0411): nothing sent before the
                     // handshake may be read as a command after it.
                     self.buf.clear();
                     self.lines.reset();
-                    self.tls_active = true;
-                    self.state = State::Authorization { user: None };
-                    return ServerEvent::StartTls;
+                    self.tls = Tls::Switching;
                 }
             }
-            (State::Transaction(entries), cmd) => {
-                let count = entries.len();
-                return self.transaction(cmd, count);
-            }
-            (State::Authorization { .. }, _) => {
-                let mut t = BytesMut::from(kind.keyword().as_bytes());
+            other => {
+                let mut t = BytesMut::from(other.kind().keyword().as_bytes());
                 t.put_slice(b" not valid in AUTHORIZATION state");
                 self.reply(false, None, &t);
             }
-            (State::SaslPlain | State::Done, _) => {}
+        }
+        ServerEvent::Answered(kind)
+    }
+
+    fn capa(&mut self) {
+        // RFC 2449 section 5: valid in every state.
+        self.reply(true, None, b"Capability list follows");
+        capabilities(&self.config, self.tls == Tls::Plain, &mut self.out);
+    }
+
+    /// TRANSACTION (RFC 1939 section 5 and section 7's UIDL and TOP).
+    fn transaction(&mut self, cmd: Command) -> ServerEvent {
+        let kind = cmd.kind();
+        let State::Transaction(drop) = &mut self.state else {
+            return ServerEvent::Answered(kind);
+        };
+        let out = &mut self.out;
+        match cmd {
+            Command::Capa => self.capa(),
+            Command::Noop => status(out, true, b""),
+            Command::Stat => drop.stat(out),
+            Command::List(msg) => drop.list(msg, out),
+            Command::Uidl(msg) => drop.uidl(msg, out),
+            Command::Dele(msg) => drop.dele(msg, out),
+            Command::Rset => drop.rset(out),
+            Command::Retr(msg) | Command::Top { msg, .. } => {
+                if drop.lookup(msg, out).is_some() {
+                    let lines = match cmd {
+                        Command::Top { lines, .. } => Some(lines),
+                        _ => None,
+                    };
+                    let id = self.ask(|id| Question::Message {
+                        id,
+                        msg,
+                        top: lines,
+                    });
+                    let decision = Decision::new(id);
+                    return match lines {
+                        None => ServerEvent::Retrieve { msg, decision },
+                        Some(lines) => ServerEvent::Top {
+                            msg,
+                            lines,
+                            decision,
+                        },
+                    };
+                }
+            }
+            Command::Quit => {
+                // RFC 1939 section 6: QUIT from TRANSACTION enters UPDATE.
+                let (deleted, left) = (drop.deleted(), drop.left());
+                let id = self.ask(|id| Question::Update { id, left });
+                return ServerEvent::Update {
+                    deleted,
+                    decision: Decision::new(id),
+                };
+            }
+            other => {
+                let mut t = BytesMut::from(other.kind().keyword().as_bytes());
+                t.put_slice(b" not valid in TRANSACTION state");
+                self.reply(false, None, &t);
+            }
         }
         ServerEvent::Answered(kind)
     }
@@ -578,22 +663,25 @@ impl Pop3Server {
                 } else {
                     c.authzid.clone()
                 };
-                self.pending = Some(Pending::Login { name });
-                ServerEvent::Authenticate(Credentials::Plain(c))
+                let id = self.ask(|id| Question::Login { id, name });
+                ServerEvent::Login {
+                    credentials: Credentials::Plain(c),
+                    decision: Decision::new(id),
+                }
             }
         }
     }
 
     fn sasl_line(&mut self, line: &[u8]) -> ServerEvent {
         self.lines
-            .set_policy(LinePolicy::strict(self.config.limits.command_line));
+            .set_policy(LinePolicy::strict(self.config.limits.max_command_line));
         self.state = State::Authorization { user: None };
         // RFC 5034 section 4: "*" cancels, and the server MUST answer -ERR.
         if line == b"*" {
             self.err("authentication cancelled");
             return ServerEvent::Answered(CommandKind::Auth);
         }
-        match super::sasl::base64_decode(line) {
+        match crate::base64::decode(line) {
             Some(m) => self.plain(&m),
             None => {
                 self.err("invalid base64");
@@ -601,81 +689,115 @@ impl Pop3Server {
             }
         }
     }
+
+    fn busy(&self) -> bool {
+        self.question.is_some() || self.streaming.is_some() || self.tls == Tls::Switching
+    }
+
+    fn clock(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if self.idle_from.is_none() {
+            self.idle_from = Some(self.now);
+        }
+    }
+
+    fn decode(&mut self) -> Option<ServerEvent> {
+        let line = match self.lines.poll(&mut self.buf) {
+            None => {
+                if self.peer_eof {
+                    // RFC 1939 section 6: a session that ends without QUIT in TRANSACTION
+                    // removes nothing.
+                    let unterminated = self.buf.len();
+                    self.shut(CloseReason::PeerClosed { unterminated });
+                    return self.events.pop_front();
+                }
+                return None;
+            }
+            Some(Ok(l)) => l,
+            Some(Err(e)) => {
+                let kind = match e.kind {
+                    LineErrorKind::TooLong { .. } => ErrorKind::LineTooLong,
+                    LineErrorKind::BareCr | LineErrorKind::BareLf => ErrorKind::BareCrOrLf,
+                };
+                self.fatal(kind, e.offset);
+                return self.events.pop_front();
+            }
+        };
+        self.idle_from = Some(self.now);
+        if matches!(self.state, State::SaslPlain) {
+            return Some(self.sasl_line(&line.text));
+        }
+        let event = match Command::parse(&line.text) {
+            Ok(cmd) => self.command(cmd),
+            Err(e) => {
+                // A recoverable mistake: answer -ERR with what was wrong and go on.
+                self.err(e.kind.message());
+                ServerEvent::BadCommand(e)
+            }
+        };
+        Some(event)
+    }
 }
 
-impl Machine for Pop3Server {
+impl core::fmt::Debug for Server {
+    // The receive buffer holds raw commands (a PASS line not yet decoded), so buffers
+    // are summarised by size, never printed.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Server")
+            .field("state", &self.state)
+            .field("question", &self.question)
+            .field("streaming", &self.streaming.is_some())
+            .field("buffered", &self.buf.len())
+            .field("unsent", &self.out.len())
+            .field("tls", &self.tls)
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Machine for Server {
     type Event = ServerEvent;
 
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
-        self.now = self.now.max(now);
-        if self.closed || bytes.is_empty() {
+        self.clock(now);
+        // RFC 2595 section 4, CVE-2011-0411: plaintext sent behind STLS is never read.
+        if self.closed || bytes.is_empty() || self.tls == Tls::Switching {
             return;
         }
         if self.buf.push(bytes).is_err() {
             let offset = self.buf.consumed() + self.buf.len() as u64;
-            if let Some(e) = self.fatal(ServerErrorKind::BufferFull, offset) {
-                self.queued_events.insert(0, e);
-            }
+            self.fatal(ErrorKind::BufferFull, offset);
         }
     }
 
     fn handle_eof(&mut self, now: Instant) {
-        self.now = self.now.max(now);
+        self.clock(now);
         // Commands received before the EOF still count (a pipelined QUIT still enters
         // UPDATE), so `poll_event` acts on it once they are all decoded.
         self.peer_eof = true;
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        self.now = self.now.max(now);
-        if let Some(d) = self.poll_timeout() {
-            if self.now >= d {
-                // RFC 1939 section 3: close "without removing any messages or sending any
-                // response to the client".
-                self.buf.clear();
-                self.close(CloseReason::Autologout);
-            }
+        self.clock(now);
+        if self.poll_timeout().is_some_and(|d| self.now >= d) {
+            // RFC 1939 section 3: close "without removing any messages or sending any
+            // response to the client".
+            self.shut(CloseReason::Timeout);
         }
     }
 
     fn poll_event(&mut self) -> Option<ServerEvent> {
-        if !self.queued_events.is_empty() {
-            return Some(self.queued_events.remove(0));
+        if let Some(e) = self.events.pop_front() {
+            return Some(e);
         }
-        if self.closed || self.pending.is_some() {
+        if self.closed || self.busy() {
             return None;
         }
-        let Some(line) = self.lines.poll(&mut self.buf) else {
-            if self.peer_eof {
-                // RFC 1939 section 6: a session that ends without QUIT in TRANSACTION
-                // removes nothing.
-                self.close(CloseReason::PeerClosed);
-                return Some(self.queued_events.remove(0));
-            }
-            return None;
-        };
-        let line = match line {
-            Ok(l) => l,
-            Err(e) => {
-                let kind = match e.kind {
-                    LineErrorKind::TooLong { .. } => ServerErrorKind::LineTooLong,
-                    LineErrorKind::BareCr | LineErrorKind::BareLf => ServerErrorKind::BareCrOrLf,
-                };
-                return self.fatal(kind, e.offset);
-            }
-        };
-        self.last_activity = self.now;
-        if matches!(self.state, State::SaslPlain) {
-            return Some(self.sasl_line(&line.text));
+        let e = self.decode();
+        if e.is_some() {
+            return e;
         }
-        match Command::parse(&line.text) {
-            Ok(cmd) => Some(self.command(cmd)),
-            Err(e) => {
-                // A recoverable mistake: answer -ERR with what was wrong and go on.
-                self.err(e.kind.message());
-                Some(ServerEvent::BadCommand(e))
-            }
-        }
+        self.events.pop_front()
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
@@ -687,15 +809,40 @@ impl Machine for Pop3Server {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        // While the caller owes a reply the client is waiting on us, not idle.
-        if self.closed || self.pending.is_some() {
-            None
-        } else {
-            Some(self.last_activity + self.config.autologout)
+        // While the caller owes an answer the client is waiting on us, not idle.
+        if self.closed || self.busy() {
+            return None;
         }
+        let idle = self.config.timeouts.idle?;
+        // A restart waits for the next call that brings the time: due at once.
+        Some(self.idle_from.map_or(self.now, |t| t + idle.duration()))
     }
 
     fn is_closed(&self) -> bool {
-        self.closed
+        self.closed && self.events.is_empty()
+    }
+
+    fn wants_input(&self) -> bool {
+        !self.closed && self.tls != Tls::Switching && (!self.busy() || self.buf.is_empty())
+    }
+
+    fn wants_body(&self) -> bool {
+        !self.closed && self.streaming.is_some()
+    }
+
+    fn wants_tls(&self) -> bool {
+        !self.closed && self.tls == Tls::Switching && self.out.is_empty()
+    }
+
+    fn handle_tls_established(&mut self, now: Instant) {
+        self.clock(now);
+        if self.closed {
+            return;
+        }
+        // Whatever arrived in plaintext before the handshake is not a command.
+        self.buf.clear();
+        self.lines.reset();
+        self.tls = Tls::Secure;
+        self.idle_from = Some(self.now);
     }
 }

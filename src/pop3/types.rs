@@ -1,7 +1,7 @@
 //! Value types that cannot hold an invalid value: message numbers, unique ids, command
 //! arguments, APOP digests and RFC 2449 response codes.
 
-use super::SendError;
+use crate::{SendError, SyntaxError};
 use bytes::Bytes;
 use core::fmt;
 use core::num::NonZeroU32;
@@ -79,6 +79,11 @@ impl fmt::Display for MessageNumber {
     }
 }
 
+/// The error for a value that breaks `rule`, at `offset` within it.
+pub(crate) fn invalid(rule: &'static str, offset: usize) -> SendError {
+    SendError::Invalid(SyntaxError { rule, offset })
+}
+
 /// Parses 1 or more ASCII digits into a `u32`, refusing signs, spaces and overflow.
 pub(crate) fn parse_u32(digits: &[u8]) -> Option<u32> {
     let v = parse_u64(digits)?;
@@ -134,12 +139,13 @@ impl Uid {
     /// assert!(wirestate::pop3::Uid::from_bytes(Bytes::from_static(b"a\x7f")).is_err());
     /// ```
     pub fn from_bytes(b: Bytes) -> Result<Uid, SendError> {
-        if b.is_empty() || b.len() > Uid::MAX_LEN {
-            return Err(SendError::InvalidUid);
-        }
         // RFC 1939 section 7: "consisting of one to 70 characters in the range 0x21 to 0x7E"
-        if b.iter().any(|&c| !(0x21..=0x7e).contains(&c)) {
-            return Err(SendError::InvalidUid);
+        const RULE: &str = "RFC 1939 section 7: a unique-id is 1 to 70 characters 0x21-0x7E";
+        if b.is_empty() || b.len() > Uid::MAX_LEN {
+            return Err(invalid(RULE, 0));
+        }
+        if let Some(at) = b.iter().position(|&c| !(0x21..=0x7e).contains(&c)) {
+            return Err(invalid(RULE, at));
         }
         Ok(Uid(b))
     }
@@ -198,8 +204,14 @@ impl Arg {
     /// assert!(wirestate::pop3::Arg::from_bytes(bytes::Bytes::new()).is_err());
     /// ```
     pub fn from_bytes(b: Bytes) -> Result<Arg, SendError> {
-        if b.is_empty() || b.iter().any(|&c| c <= b' ' || c == 0x7f) {
-            return Err(SendError::InvalidArgument);
+        // RFC 1939 section 3: "Keywords and arguments are each separated by a single SPACE".
+        const RULE: &str =
+            "RFC 1939 section 3: an argument is 1 or more octets with no space or control character";
+        if b.is_empty() {
+            return Err(invalid(RULE, 0));
+        }
+        if let Some(at) = b.iter().position(|&c| c <= b' ' || c == 0x7f) {
+            return Err(invalid(RULE, at));
         }
         Ok(Arg(b))
     }
@@ -211,56 +223,6 @@ impl Arg {
     /// ```
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
-    }
-}
-
-/// The PASS argument: RFC 1939 section 7 lets a server treat spaces as part of the
-/// password, so it is everything after `PASS `: 1 or more octets, no CR, LF or NUL.
-///
-/// ```
-/// use wirestate::pop3::Password;
-/// assert!(Password::new("secret with spaces").is_ok());
-/// assert!(Password::new("x\r\nDELE 1").is_err());
-/// ```
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Password(Bytes);
-
-impl Password {
-    /// Validates and copies `s`.
-    ///
-    /// ```
-    /// assert!(wirestate::pop3::Password::new("").is_err());
-    /// ```
-    pub fn new(s: &str) -> Result<Password, SendError> {
-        Password::from_bytes(Bytes::copy_from_slice(s.as_bytes()))
-    }
-
-    /// Validates `b` without copying.
-    ///
-    /// ```
-    /// assert!(wirestate::pop3::Password::from_bytes(bytes::Bytes::from_static(b"p")).is_ok());
-    /// ```
-    pub fn from_bytes(b: Bytes) -> Result<Password, SendError> {
-        if b.is_empty() || b.iter().any(|&c| matches!(c, 0 | b'\r' | b'\n')) {
-            return Err(SendError::InvalidArgument);
-        }
-        Ok(Password(b))
-    }
-
-    /// The password's bytes.
-    ///
-    /// ```
-    /// assert_eq!(wirestate::pop3::Password::new("p").unwrap().as_bytes(), b"p");
-    /// ```
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Password {
-    // Passwords stay out of logs.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Password(..)")
     }
 }
 
@@ -283,7 +245,10 @@ impl Digest {
     /// assert!(wirestate::pop3::Digest::new(&"0".repeat(32)).is_ok());
     /// ```
     pub fn new(hex: &str) -> Result<Digest, SendError> {
-        Digest::from_bytes(hex.as_bytes()).ok_or(SendError::InvalidArgument)
+        Digest::from_bytes(hex.as_bytes()).ok_or(invalid(
+            "RFC 1939 section 7: an APOP digest is 32 hex digits",
+            0,
+        ))
     }
 
     /// Validates hex octets; `None` unless exactly 32 hex digits.
@@ -347,6 +312,7 @@ impl fmt::Debug for Digest {
 /// assert!(ResponseCode::parse(b"BAD]CODE").is_none());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ResponseCode {
     /// `[IN-USE]`: the maildrop is locked by another session (RFC 2449 section 8.1.2).
     InUse,
@@ -430,5 +396,124 @@ impl ResponseCode {
 impl fmt::Display for ResponseCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Text for a status line the local side sends (a greeting, a `-ERR` reason): at most
+/// [`Text::MAX_LEN`] octets and no CR, LF or NUL, so it can never end the line early or
+/// smuggle a second response (RFC 1939 section 3: a status line is one line).
+///
+/// ```
+/// use wirestate::pop3::Text;
+/// assert_eq!(Text::new("maildrop locked").unwrap().as_str(), "maildrop locked");
+/// assert!(Text::new("bad\r\n+OK forged").is_err());
+/// assert!(Text::new(&"x".repeat(256)).is_err());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Text(Bytes);
+
+impl Text {
+    /// The longest text: half of RFC 2449 section 4's 512-octet response line, leaving
+    /// room for the status, a response code and an APOP timestamp.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::pop3::Text::MAX_LEN, 255);
+    /// ```
+    pub const MAX_LEN: usize = 255;
+
+    /// Validates and copies `s`.
+    ///
+    /// ```
+    /// assert!(wirestate::pop3::Text::new("").is_ok());
+    /// ```
+    pub fn new(s: &str) -> Result<Text, SendError> {
+        Text::from_bytes(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    /// Validates `b` without copying.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// assert!(wirestate::pop3::Text::from_bytes(Bytes::from_static(b"a\0b")).is_err());
+    /// ```
+    pub fn from_bytes(b: Bytes) -> Result<Text, SendError> {
+        const RULE: &str =
+            "RFC 1939 section 3: status text is one line of at most 255 octets, no CR, LF or NUL";
+        if b.len() > Text::MAX_LEN {
+            return Err(invalid(RULE, Text::MAX_LEN));
+        }
+        if let Some(at) = b.iter().position(|&c| matches!(c, 0 | b'\r' | b'\n')) {
+            return Err(invalid(RULE, at));
+        }
+        Ok(Text(b))
+    }
+
+    /// The text's bytes.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::pop3::Text::new("hi").unwrap().as_bytes(), b"hi");
+    /// ```
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The text as a string (lossy only if it was built from non-UTF-8 bytes).
+    ///
+    /// ```
+    /// assert_eq!(wirestate::pop3::Text::new("hi").unwrap().as_str(), "hi");
+    /// ```
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.0).unwrap_or("")
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The APOP timestamp a server puts in its greeting (RFC 1939 section 7): a msg-id,
+/// `<` then 1 to 200 printable octets with no space, `<` or `>`, then `>`. The caller makes
+/// it unique per connection (process id, clock, host name), as the machine has none.
+///
+/// ```
+/// use wirestate::pop3::Timestamp;
+/// let t = Timestamp::new("<1896.697170952@dbc.mtview.ca.us>").unwrap();
+/// assert_eq!(t.as_bytes(), b"<1896.697170952@dbc.mtview.ca.us>");
+/// assert!(Timestamp::new("no brackets").is_err());
+/// assert!(Timestamp::new("<a b>").is_err());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Timestamp(Bytes);
+
+impl Timestamp {
+    /// Validates and copies `s`.
+    ///
+    /// ```
+    /// assert!(wirestate::pop3::Timestamp::new("<>").is_err());
+    /// ```
+    pub fn new(s: &str) -> Result<Timestamp, SendError> {
+        const RULE: &str = "RFC 1939 section 7: an APOP timestamp is a msg-id, <...>";
+        let b = s.as_bytes();
+        if b.len() < 3 || b.len() > 202 || b[0] != b'<' || b[b.len() - 1] != b'>' {
+            return Err(invalid(RULE, 0));
+        }
+        if let Some(at) = b[1..b.len() - 1]
+            .iter()
+            .position(|&c| c <= b' ' || c == b'<' || c == b'>' || c >= 0x7f)
+        {
+            return Err(invalid(RULE, at + 1));
+        }
+        Ok(Timestamp(Bytes::copy_from_slice(b)))
+    }
+
+    /// The timestamp, angle brackets included.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::pop3::Timestamp::new("<1@x>").unwrap().as_bytes(), b"<1@x>");
+    /// ```
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
     }
 }

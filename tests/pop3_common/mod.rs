@@ -2,10 +2,11 @@
 //! (a two-message maildrop with user "mrose", secret "tanstaaf").
 #![allow(dead_code)]
 
+use bytes::Bytes;
 use wirestate::pop3::*;
 use wirestate::{Instant, Machine};
 
-use super::common::drain_bytes;
+use super::common::{drain_bytes, Side, Transcript};
 
 // ---------------------------------------------------------------------------------------
 // MD5 (RFC 1321), only to check APOP digests the way a real caller would.
@@ -62,53 +63,19 @@ pub fn md5(input: &[u8]) -> [u8; 16] {
 }
 
 // ---------------------------------------------------------------------------------------
-// Transcripts.
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Dir {
-    C,
-    S,
-}
-
-pub fn transcript(name: &str) -> Vec<(Dir, Vec<u8>)> {
-    let path = format!(
-        "{}/tests/transcripts/pop3/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap();
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let (dir, rest) = l.split_at(3);
-            let dir = match dir {
-                "C: " => Dir::C,
-                "S: " => Dir::S,
-                _ => panic!("bad transcript line {l:?}"),
-            };
-            let mut line = rest.as_bytes().to_vec();
-            line.extend_from_slice(b"\r\n");
-            (dir, line)
-        })
-        .collect()
-}
-
-pub fn side(t: &[(Dir, Vec<u8>)], d: Dir) -> Vec<u8> {
-    t.iter()
-        .filter(|(x, _)| *x == d)
-        .flat_map(|(_, l)| l.clone())
-        .collect()
-}
+// Transcripts (loaded by the one loader, `common::Transcript`).
 
 /// The messages a transcript retrieves with RETR, unstuffed, by message number.
-pub fn messages_of(t: &[(Dir, Vec<u8>)]) -> Vec<Vec<u8>> {
+pub fn messages_of(t: &Transcript) -> Vec<Vec<u8>> {
+    let lines = &t.lines;
     let mut out = Vec::new();
     let mut i = 0;
-    while i < t.len() {
-        if t[i].0 == Dir::C && t[i].1.starts_with(b"RETR ") {
+    while i < lines.len() {
+        if lines[i].0 == Side::C && lines[i].1.starts_with(b"RETR ") {
             let mut m = Vec::new();
             i += 2; // the +OK line
-            while t[i].1 != b".\r\n" {
-                let l = &t[i].1;
+            while lines[i].1 != b".\r\n" {
+                let l = &lines[i].1;
                 m.extend_from_slice(if l.starts_with(b"..") { &l[1..] } else { l });
                 i += 1;
             }
@@ -141,57 +108,83 @@ impl Store {
         }
     }
 
-    pub fn handle(&mut self, s: &mut Pop3Server, e: ServerEvent) {
+    /// Whether these credentials are mrose's.
+    pub fn check(c: &Credentials) -> bool {
+        match c {
+            Credentials::User { name, password } => {
+                name.as_bytes() == b"mrose" && password.expose() == b"tanstaaf"
+            }
+            Credentials::Apop {
+                name,
+                digest,
+                timestamp,
+            } => {
+                let mut input = timestamp.to_vec();
+                input.extend_from_slice(b"tanstaaf");
+                name.as_bytes() == b"mrose" && *digest == Digest::from_md5(md5(&input))
+            }
+            Credentials::Plain(p) => {
+                &p.authcid[..] == b"mrose" && p.password.expose() == b"tanstaaf"
+            }
+            _ => false,
+        }
+    }
+
+    pub fn listing(&self) -> Vec<MessageInfo> {
+        self.messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                MessageInfo::new(
+                    m.len() as u64,
+                    Uid::new(self.uids.get(i).copied().unwrap_or("extra")).unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    /// Answers every decision the way a maildrop store does, streaming a retrieved
+    /// message in `piece`-octet chunks for as long as the machine wants them.
+    pub fn handle(&mut self, s: &mut Server, e: ServerEvent) {
         match e {
-            ServerEvent::Authenticate(c) => {
-                let ok = match &c {
-                    Credentials::User { name, password } => {
-                        name.as_bytes() == b"mrose" && password.as_bytes() == b"tanstaaf"
-                    }
-                    Credentials::Apop {
-                        name,
-                        digest,
-                        timestamp,
-                    } => {
-                        let mut input = timestamp.to_vec();
-                        input.extend_from_slice(b"tanstaaf");
-                        name.as_bytes() == b"mrose" && *digest == Digest::from_md5(md5(&input))
-                    }
-                    Credentials::Plain(p) => {
-                        &p.authcid[..] == b"mrose" && &p.password[..] == b"tanstaaf"
-                    }
-                };
-                if !ok {
-                    s.reject_login(Some(ResponseCode::Auth), "invalid user name or password")
-                        .unwrap();
+            ServerEvent::Login {
+                credentials,
+                decision,
+            } => {
+                if !Store::check(&credentials) {
+                    s.reject_login(
+                        decision,
+                        Some(ResponseCode::Auth),
+                        Text::new("invalid user name or password").unwrap(),
+                    )
+                    .unwrap();
                 } else if self.locked {
-                    s.reject_login(Some(ResponseCode::InUse), "maildrop already locked")
-                        .unwrap();
+                    s.reject_login(
+                        decision,
+                        Some(ResponseCode::InUse),
+                        Text::new("maildrop already locked").unwrap(),
+                    )
+                    .unwrap();
                 } else {
-                    let listing = self
-                        .messages
-                        .iter()
-                        .enumerate()
-                        .map(|(i, m)| MessageInfo {
-                            octets: m.len() as u64,
-                            uid: Uid::new(self.uids.get(i).copied().unwrap_or("extra")).unwrap(),
-                        })
-                        .collect();
-                    s.accept_login(listing).unwrap();
+                    s.accept_login(decision, self.listing()).unwrap();
                 }
             }
-            ServerEvent::Retrieve(n) | ServerEvent::Top { msg: n, .. } => {
-                let m = self.messages[n.index()].clone();
+            ServerEvent::Retrieve { msg, decision } | ServerEvent::Top { msg, decision, .. } => {
+                s.start_message(decision).unwrap();
+                let m = self.messages[msg.index()].clone();
                 for c in m.chunks(self.piece) {
-                    if s.message_data(c).unwrap() == Flow::Enough {
+                    if !s.wants_body() {
                         break;
                     }
+                    s.send_data(Bytes::copy_from_slice(c)).unwrap();
                 }
-                s.message_end().unwrap();
+                if s.wants_body() {
+                    s.send_end().unwrap();
+                }
             }
-            ServerEvent::Update { deleted } => {
+            ServerEvent::Update { deleted, decision } => {
                 self.removed = Some(deleted);
-                s.finish_update(true).unwrap();
+                s.finish_update(decision, true).unwrap();
             }
             _ => {}
         }
@@ -199,16 +192,15 @@ impl Store {
 }
 
 pub fn s10_config() -> ServerConfig {
-    ServerConfig {
-        apop_timestamp: Some("<1896.697170952@dbc.mtview.ca.us>".into()),
-        server_name: "dewey".into(),
-        ..ServerConfig::default()
-    }
+    let mut c = ServerConfig::default();
+    c.apop_timestamp = Some(Timestamp::new("<1896.697170952@dbc.mtview.ca.us>").unwrap());
+    c.server_name = Text::new("dewey").unwrap();
+    c
 }
 
 /// Feeds `input` to a server cut into `cuts`-sized pieces, answering events with `store`.
 pub fn run_server(config: ServerConfig, store: &mut Store, input: &[u8], piece: usize) -> Vec<u8> {
-    let mut s = Pop3Server::new(config).unwrap();
+    let mut s = Server::new(config);
     let mut out = drain_bytes(&mut s);
     for c in input.chunks(piece.max(1)) {
         s.handle_input(Instant::ZERO, c);
