@@ -15,9 +15,9 @@ use core::fmt;
 
 /// Sender side: dot-stuffs a message streamed in pieces, normalizing line ends.
 ///
-
-
-
+/// Line ends follow [`Canonicalizer`]: bare LF and bare CR become CRLF (as Python's
+/// `smtplib` does), so what goes on the wire always decodes under the strict
+/// [`DotUnstuffer`]. Memory is constant: nothing is held back between calls.
 ///
 /// ```
 /// use bytes::BytesMut;
