@@ -406,6 +406,7 @@ impl Server {
         self.send(reply.clone());
         if matches!(self.phase, Phase::Data) && self.data.receiving() {
             self.events.push_back(ServerEvent::Aborted(AbortReason::Framing));
+            self.phase = Phase::Command; // reported once: `shut` must not abort again
         }
         self.events
             .push_back(ServerEvent::Error(Error::new(kind, offset, Some(reply))));

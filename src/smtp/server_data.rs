@@ -118,10 +118,9 @@ impl DataReader {
                     self.mode = Mode::Idle;
                     Some(DataStep::End)
                 }
-                Err(e) => {
-                    self.mode = Mode::Idle;
-                    Some(DataStep::Framing(e))
-                }
+                // The mode stays: the transaction is still being received when the
+                // server reports the error (and the unstuffer returns nothing more).
+                Err(e) => Some(DataStep::Framing(e)),
             },
             Mode::Chunk {
                 remaining: 0,
