@@ -17,6 +17,7 @@ use crate::buffer::RecvBuffer;
 use crate::dot::DotErrorKind;
 use crate::line::{BareLf, LineErrorKind, LinePolicy, LineReader};
 use crate::{CloseReason, Decision, Instant, Machine, SendError, SyntaxError};
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::String;
@@ -67,6 +68,24 @@ impl Ask {
             Ask::StartTls => 6,
             Ask::Verify => 7,
         }
+    }
+}
+
+/// An open question: its id, what it decides, and how to ask it again.
+struct Asked {
+    id: u64,
+    ask: Ask,
+    /// Rebuilds the event with a new decision id: an answer refused as invalid asks the
+    /// question again, so the caller always holds a token for it.
+    event: Box<dyn Fn(u64) -> ServerEvent + Send>,
+}
+
+impl core::fmt::Debug for Asked {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Asked")
+            .field("id", &self.id)
+            .field("ask", &self.ask)
+            .finish_non_exhaustive()
     }
 }
 
@@ -121,7 +140,7 @@ pub struct Server {
     data: DataReader,
     out: BytesMut,
     events: VecDeque<ServerEvent>,
-    pending: Option<(u64, Ask)>,
+    pending: Option<Asked>,
     next_id: u64,
     phase: Phase,
     session: Session,
@@ -308,6 +327,7 @@ impl Server {
         if !reply.code().is_negative() {
             // Checked before the token is looked at, so a wrong class never consumes it.
             self.peek(&decision)?;
+            self.reask();
             return Err(invalid("RFC 5321 4.2.1: a refusal is a 4yz or 5yz reply"));
         }
         let ask = self.take(&decision, |_| Ok(()))?;
@@ -348,8 +368,8 @@ impl Server {
         if matches!(self.phase, Phase::Closed) {
             return Err(SendError::Closed);
         }
-        match self.pending {
-            Some((id, ask)) if id == d.id() && ask.kind() == K::KIND => Ok(ask),
+        match &self.pending {
+            Some(p) if p.id == d.id() && p.ask.kind() == K::KIND => Ok(p.ask),
             _ => Err(SendError::OutOfTurn(
                 "this decision is not the one the server waits for",
             )),
@@ -363,7 +383,10 @@ impl Server {
         valid: impl FnOnce(Ask) -> Result<(), SendError>,
     ) -> Result<Ask, SendError> {
         let ask = self.peek(d)?;
-        valid(ask)?;
+        if let Err(e) = valid(ask) {
+            self.reask();
+            return Err(e);
+        }
         self.pending = None;
         Ok(ask)
     }
@@ -428,7 +451,11 @@ impl Server {
     }
 
     /// Asks the caller, or answers at once where the configuration opts in.
-    fn decide<K>(&mut self, ask: Ask, event: impl FnOnce(Decision<K>) -> ServerEvent) {
+    fn decide<K: 'static>(
+        &mut self,
+        ask: Ask,
+        event: impl Fn(Decision<K>) -> ServerEvent + Send + 'static,
+    ) {
         let id = self.next_id;
         self.next_id += 1;
         let auto = match ask {
@@ -442,7 +469,19 @@ impl Server {
         if auto {
             self.resolve(ask, None);
         } else {
-            self.pending = Some((id, ask));
+            let event = Box::new(move |id| event(Decision::new(id)));
+            self.pending = Some(Asked { id, ask, event });
+        }
+    }
+
+    /// An answer was refused as invalid (and its token used up): the same question
+    /// comes again with a new token, so the caller can still answer it.
+    fn reask(&mut self) {
+        let id = self.next_id;
+        self.next_id += 1;
+        if let Some(p) = &mut self.pending {
+            p.id = id;
+            self.events.push_back((p.event)(id));
         }
     }
 
@@ -644,9 +683,9 @@ impl Server {
                     smtputf8: params.smtputf8,
                     binary: params.body == Some(Body::BinaryMime),
                 };
-                self.decide(ask, |decision| ServerEvent::Mail {
-                    from,
-                    params,
+                self.decide(ask, move |decision| ServerEvent::Mail {
+                    from: from.clone(),
+                    params: params.clone(),
                     decision,
                 });
             }
@@ -658,9 +697,9 @@ impl Server {
                 if let Some(f) = check::rcpt(&self.session, &self.config, &to, &params) {
                     return self.refuse_with(f);
                 }
-                self.decide(Ask::Rcpt, |decision| ServerEvent::Rcpt {
-                    to,
-                    params,
+                self.decide(Ask::Rcpt, move |decision| ServerEvent::Rcpt {
+                    to: to.clone(),
+                    params: params.clone(),
                     decision,
                 });
             }
@@ -681,9 +720,11 @@ impl Server {
                 let r = self.r(250, (2, 0, 0), "Ok");
                 self.send(r);
             }
-            Command::Vrfy(argument) => self.decide(Ask::Verify, |decision| ServerEvent::Verify {
-                argument,
-                decision,
+            Command::Vrfy(argument) => self.decide(Ask::Verify, move |decision| {
+                ServerEvent::Verify {
+                    argument: argument.clone(),
+                    decision,
+                }
             }),
             Command::Expn(_) => {
                 let r = self.r(502, (5, 5, 1), "EXPN not implemented");
@@ -727,9 +768,9 @@ impl Server {
         if self.session.tx.take().is_some() {
             self.events.push_back(ServerEvent::Reset);
         }
-        self.decide(Ask::Hello(verb), |decision| ServerEvent::Hello {
+        self.decide(Ask::Hello(verb), move |decision| ServerEvent::Hello {
             verb,
-            host,
+            host: host.clone(),
             decision,
         });
     }
@@ -751,7 +792,7 @@ impl Server {
             let ask = Ask::DataStart {
                 bdat: Some((size, last)),
             };
-            self.decide(ask, |decision| ServerEvent::DataStart {
+            self.decide(ask, move |decision| ServerEvent::DataStart {
                 chunked: true,
                 decision,
             });
@@ -781,11 +822,13 @@ impl Server {
                     self.phase = Phase::Auth(x);
                 }
             }
-            AuthStep::Done(credentials) => self.decide(Ask::Auth, |decision| ServerEvent::Auth {
-                mechanism,
-                credentials,
-                decision,
-            }),
+            AuthStep::Done(credentials) => {
+                self.decide(Ask::Auth, move |decision| ServerEvent::Auth {
+                    mechanism: mechanism.clone(),
+                    credentials: credentials.clone(),
+                    decision,
+                })
+            }
             AuthStep::Cancelled => {
                 let r = self.r(501, (5, 7, 0), "Authentication cancelled");
                 self.refuse(r, "RFC 4954 4: client cancelled AUTH");
@@ -841,7 +884,7 @@ impl Server {
                     self.refuse(r, reason);
                 } else if let Some(tx) = self.session.tx {
                     let (size, recipients) = (self.data.size(), tx.recipients);
-                    self.decide(Ask::DataEnd { recipients }, |decision| ServerEvent::End {
+                    self.decide(Ask::DataEnd { recipients }, move |decision| ServerEvent::End {
                         size,
                         recipients,
                         decision,
