@@ -13,8 +13,8 @@ mod support;
 
 use std::io::{Read, Seek};
 use support::smtp_io::{scan, send_messages, Dir};
-use wirestate::smtp::{Body, ClientConfig, Credentials, Envelope, ForwardPath, Host, ReversePath};
 use support::Args;
+use wirestate::smtp::{Body, ClientConfig, Credentials, Envelope, ForwardPath, Host, ReversePath};
 
 fn fail(msg: impl std::fmt::Display) -> ! {
     eprintln!("smtp_send: {msg}");

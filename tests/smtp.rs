@@ -45,8 +45,14 @@ fn server_replay(name: &str, config: ServerConfig) -> Vec<u8> {
             ServerEvent::Hello { decision, .. } => answer_with!(server, decision, r()),
             ServerEvent::Mail { decision, .. } => answer_with!(server, decision, r()),
             ServerEvent::Rcpt { decision, .. } => answer_with!(server, decision, r()),
-            ServerEvent::DataStart { chunked: false, decision } => answer_with!(server, decision, r()),
-            ServerEvent::DataStart { chunked: true, decision } => {
+            ServerEvent::DataStart {
+                chunked: false,
+                decision,
+            } => answer_with!(server, decision, r()),
+            ServerEvent::DataStart {
+                chunked: true,
+                decision,
+            } => {
                 server.accept(decision).unwrap();
                 continue;
             }
@@ -146,7 +152,11 @@ fn rfc5321_d1_server() {
 
 #[test]
 fn rfc5321_d1_client() {
-    client_replay("rfc5321_d1", &[], b"Blah blah blah...\r\n..etc. etc. etc.\r\n");
+    client_replay(
+        "rfc5321_d1",
+        &[],
+        b"Blah blah blah...\r\n..etc. etc. etc.\r\n",
+    );
 }
 
 #[test]
@@ -170,7 +180,11 @@ fn rfc2920_server_plain_pipelined_and_all_rejected() {
 
 #[test]
 fn rfc2920_client_pipelined() {
-    client_replay("rfc2920_pipelined", &[], b"Subject: pipelining\r\n\r\n..\r\n");
+    client_replay(
+        "rfc2920_pipelined",
+        &[],
+        b"Subject: pipelining\r\n\r\n..\r\n",
+    );
 }
 
 #[test]
@@ -231,13 +245,41 @@ struct Vector {
 }
 
 const SMUGGLING: &[Vector] = &[
-    Vector { name: "<LF>.<CR><LF>", bytes: b"a\n.\r\nMAIL FROM:<evil@x.org>\r\n", kind: ErrorKind::DataBareLf },
-    Vector { name: "<LF>.<LF>", bytes: b"a\n.\nMAIL FROM:<evil@x.org>\r\n", kind: ErrorKind::DataBareLf },
-    Vector { name: "<CR><LF>.<LF>", bytes: b"a\r\n.\nMAIL FROM:<evil@x.org>\r\n", kind: ErrorKind::DataSmuggling },
-    Vector { name: "<CR><CR><LF>", bytes: b"a\r\r\n.\r\r\nMAIL FROM:<evil@x.org>\r\n", kind: ErrorKind::DataBareCr },
-    Vector { name: "bare LF", bytes: b"line one\nline two\r\n", kind: ErrorKind::DataBareLf },
-    Vector { name: "bare CR", bytes: b"line one\rline two\r\n", kind: ErrorKind::DataBareCr },
-    Vector { name: "<CR>.<CR>", bytes: b"a\r.\rMAIL FROM:<evil@x.org>\r\n", kind: ErrorKind::DataBareCr },
+    Vector {
+        name: "<LF>.<CR><LF>",
+        bytes: b"a\n.\r\nMAIL FROM:<evil@x.org>\r\n",
+        kind: ErrorKind::DataBareLf,
+    },
+    Vector {
+        name: "<LF>.<LF>",
+        bytes: b"a\n.\nMAIL FROM:<evil@x.org>\r\n",
+        kind: ErrorKind::DataBareLf,
+    },
+    Vector {
+        name: "<CR><LF>.<LF>",
+        bytes: b"a\r\n.\nMAIL FROM:<evil@x.org>\r\n",
+        kind: ErrorKind::DataSmuggling,
+    },
+    Vector {
+        name: "<CR><CR><LF>",
+        bytes: b"a\r\r\n.\r\r\nMAIL FROM:<evil@x.org>\r\n",
+        kind: ErrorKind::DataBareCr,
+    },
+    Vector {
+        name: "bare LF",
+        bytes: b"line one\nline two\r\n",
+        kind: ErrorKind::DataBareLf,
+    },
+    Vector {
+        name: "bare CR",
+        bytes: b"line one\rline two\r\n",
+        kind: ErrorKind::DataBareCr,
+    },
+    Vector {
+        name: "<CR>.<CR>",
+        bytes: b"a\r.\rMAIL FROM:<evil@x.org>\r\n",
+        kind: ErrorKind::DataBareCr,
+    },
 ];
 
 /// Each vector inside DATA: the server answers 500 5.5.2, closes with the error, never
@@ -252,14 +294,33 @@ fn smuggling_table() {
         let kind = format!("Error(Error {{ kind: {:?},", v.kind);
         assert!(events.iter().any(|e| e.is(&kind)), "{}: {events:?}", v.name);
         let aborts: Vec<_> = events.iter().filter(|e| e.is("Aborted(")).collect();
-        assert_eq!(aborts, [&Seen::Event("Aborted(Framing)".into())], "{}", v.name);
-        assert_eq!(events.last(), Some(&Seen::Event("Closed(Error)".into())), "{}", v.name);
-        assert!(!events.iter().any(|e| e.is("End {")), "{}: message ended", v.name);
+        assert_eq!(
+            aborts,
+            [&Seen::Event("Aborted(Framing)".into())],
+            "{}",
+            v.name
+        );
+        assert_eq!(
+            events.last(),
+            Some(&Seen::Event("Closed(Error)".into())),
+            "{}",
+            v.name
+        );
+        assert!(
+            !events.iter().any(|e| e.is("End {")),
+            "{}: message ended",
+            v.name
+        );
         let mails = events.iter().filter(|e| e.is("Mail {")).count();
         assert_eq!(mails, 1, "{}: smuggled MAIL was read", v.name);
         let last = replies(&out).pop().unwrap();
         assert_eq!(last.code().get(), 500, "{}", v.name);
-        assert_eq!(last.enhanced_code(), EnhancedCode::new(5, 5, 2), "{}", v.name);
+        assert_eq!(
+            last.enhanced_code(),
+            EnhancedCode::new(5, 5, 2),
+            "{}",
+            v.name
+        );
     }
 }
 
@@ -286,7 +347,12 @@ fn smuggling_vectors_are_data_under_bdat() {
             .collect();
         assert_eq!(data, v.bytes, "{}", v.name);
         assert!(events.iter().any(|e| e.is("End {")), "{}", v.name);
-        assert_eq!(events.last(), Some(&Seen::Event("Closed(Done)".into())), "{}", v.name);
+        assert_eq!(
+            events.last(),
+            Some(&Seen::Event("Closed(Done)".into())),
+            "{}",
+            v.name
+        );
     }
 }
 
@@ -300,11 +366,18 @@ fn pair_delivers_body_under_every_split() {
         })
         .collect();
     for (pipelining, chunking) in [(true, true), (true, false), (false, true), (false, false)] {
-        for split in [Split::AsSent, Split::Coalesced, Split::Every(1), Split::Every(13), Split::Every(4096)] {
+        for split in [
+            Split::AsSent,
+            Split::Coalesced,
+            Split::Every(1),
+            Split::Every(13),
+            Split::Every(4096),
+        ] {
             let mut ccfg = ClientConfig::default();
             ccfg.pipelining = pipelining;
             ccfg.chunking = chunking;
-            let mut pair = Pair::new(Client::new(ccfg), Server::new(foo_config())).with_split(split);
+            let mut pair =
+                Pair::new(Client::new(ccfg), Server::new(foo_config())).with_split(split);
             let mut got = Vec::new();
             let mut results = Vec::new();
             let mut sent = 0;
@@ -314,7 +387,8 @@ fn pair_delivers_body_under_every_split() {
                 |c, ev| match ev {
                     ClientEvent::Ready if sent < 2 => {
                         sent += 1;
-                        c.send_mail(env("<a@b.example>", &["<x@y.example>", "<bad@y.example>"])).unwrap();
+                        c.send_mail(env("<a@b.example>", &["<x@y.example>", "<bad@y.example>"]))
+                            .unwrap();
                     }
                     ClientEvent::Ready => c.quit().unwrap(),
                     ClientEvent::Sent { accepted, .. } => results.push(accepted),
@@ -323,9 +397,9 @@ fn pair_delivers_body_under_every_split() {
                 },
                 |s, ev| match ev {
                     ServerEvent::Data(b) => got.extend_from_slice(&b),
-                    ServerEvent::Rcpt { to, decision, .. } if to.to_string().contains("bad") => {
-                        s.reject(decision, Reply::new(550, "no such user").unwrap()).unwrap()
-                    }
+                    ServerEvent::Rcpt { to, decision, .. } if to.to_string().contains("bad") => s
+                        .reject(decision, Reply::new(550, "no such user").unwrap())
+                        .unwrap(),
                     ev => {
                         answer(s, ev);
                     }
@@ -337,7 +411,10 @@ fn pair_delivers_body_under_every_split() {
             let mut twice = body.clone();
             twice.extend_from_slice(&body);
             assert!(got == twice, "{label}: body differs");
-            assert!(pair.client.is_closed() && pair.server.is_closed(), "{label}");
+            assert!(
+                pair.client.is_closed() && pair.server.is_closed(),
+                "{label}"
+            );
         }
     }
 }
@@ -376,7 +453,11 @@ fn both_machines_run_under_the_generic_driver() {
     let peer = b"220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n250 ok\r\n250 ok\r\n250 5\r\n250 5\r\n250 queued\r\n221 bye\r\n";
     let mut client = Client::new(ClientConfig::default());
     let mut sent = false;
-    let mut chunks = vec![Bytes::from_static(b"one\r\n"), Bytes::from_static(b"two\r\n")].into_iter();
+    let mut chunks = vec![
+        Bytes::from_static(b"one\r\n"),
+        Bytes::from_static(b"two\r\n"),
+    ]
+    .into_iter();
     let d = common::drive(
         &mut client,
         peer,
@@ -384,7 +465,8 @@ fn both_machines_run_under_the_generic_driver() {
         |c, ev| match ev {
             ClientEvent::Ready if !sent => {
                 sent = true;
-                c.send_mail(env("<a@b.example>", &["<c@d.example>"])).unwrap();
+                c.send_mail(env("<a@b.example>", &["<c@d.example>"]))
+                    .unwrap();
             }
             ClientEvent::Ready => c.quit().unwrap(),
             ClientEvent::Error(e) => panic!("{e}"),
@@ -409,8 +491,18 @@ fn both_machines_run_under_the_generic_driver() {
 #[test]
 fn canonical_line_ends_agree_everywhere() {
     let messages: &[&[u8]] = &[
-        b"", b"a", b"a\r", b"a\n", b"a\r\n", b"\r\r\n\n", b".x\n.\r.\r\n", b"end\r",
-        b"x\ry\nz\r\nw", b"\n", b"\r", b"..\r\n.",
+        b"",
+        b"a",
+        b"a\r",
+        b"a\n",
+        b"a\r\n",
+        b"\r\r\n\n",
+        b".x\n.\r.\r\n",
+        b"end\r",
+        b"x\ry\nz\r\nw",
+        b"\n",
+        b"\r",
+        b"..\r\n.",
     ];
     for &m in messages {
         let len = Canonicalizer::canonical_len(m);
@@ -430,7 +522,10 @@ fn canonical_line_ends_agree_everywhere() {
         for cut in 0..=m.len() {
             let mut server_cfg = foo_config();
             server_cfg.max_message_size = None;
-            let mut pair = Pair::new(Client::new(ClientConfig::default()), Server::new(server_cfg));
+            let mut pair = Pair::new(
+                Client::new(ClientConfig::default()),
+                Server::new(server_cfg),
+            );
             let mut sent = false;
             let mut got = Vec::new();
             let mut size = None;
@@ -441,7 +536,8 @@ fn canonical_line_ends_agree_everywhere() {
                     if let ClientEvent::Ready = ev {
                         if !sent {
                             sent = true;
-                            c.send_mail(env("<a@b.example>", &["<c@d.example>"])).unwrap();
+                            c.send_mail(env("<a@b.example>", &["<c@d.example>"]))
+                                .unwrap();
                         }
                     }
                 },

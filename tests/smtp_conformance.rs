@@ -136,7 +136,13 @@ struct Ends {
 }
 
 const fn ends(role: Role, error: ErrorKind, code: Option<u16>) -> Ends {
-    Ends { role, then: Then::Nothing, error: Some(error), closed: CloseReason::Error, code }
+    Ends {
+        role,
+        then: Then::Nothing,
+        error: Some(error),
+        closed: CloseReason::Error,
+        code,
+    }
 }
 
 const OVERFLOW: &[u8] = &[b'x'; 2000];
@@ -232,14 +238,32 @@ fn end_rows() {
         let e = row.expect;
         let (names, out) = run_end_row(row);
         let last = names.last().cloned().unwrap_or_default();
-        assert_eq!(last, format!("Closed({:?})", e.closed), "{}: {names:?}", row.cite());
-        assert_eq!(names.iter().filter(|n| n.starts_with("Closed(")).count(), 1, "{}", row.cite());
+        assert_eq!(
+            last,
+            format!("Closed({:?})", e.closed),
+            "{}: {names:?}",
+            row.cite()
+        );
+        assert_eq!(
+            names.iter().filter(|n| n.starts_with("Closed(")).count(),
+            1,
+            "{}",
+            row.cite()
+        );
         match e.error {
             Some(kind) => {
                 let err = &names[names.len() - 2];
-                assert!(err.starts_with(&format!("Error(Error {{ kind: {kind:?},")), "{}: {names:?}", row.cite());
+                assert!(
+                    err.starts_with(&format!("Error(Error {{ kind: {kind:?},")),
+                    "{}: {names:?}",
+                    row.cite()
+                );
             }
-            None => assert!(!names.iter().any(|n| n.starts_with("Error(")), "{}: {names:?}", row.cite()),
+            None => assert!(
+                !names.iter().any(|n| n.starts_with("Error(")),
+                "{}: {names:?}",
+                row.cite()
+            ),
         }
         if let Some(code) = e.code {
             assert_eq!(codes(&out).last(), Some(&code), "{}", row.cite());
@@ -256,14 +280,26 @@ fn end_rows() {
 #[test]
 fn every_error_kind_and_close_reason_has_a_row() {
     for kind in ErrorKind::ALL {
-        assert!(END_ROWS.iter().any(|r| r.expect.error == Some(*kind)), "no row for {kind:?}");
+        assert!(
+            END_ROWS.iter().any(|r| r.expect.error == Some(*kind)),
+            "no row for {kind:?}"
+        );
     }
-    let reasons = [CloseReason::Done, CloseReason::PeerClosed { unterminated: 0 }, CloseReason::Timeout, CloseReason::Error];
+    let reasons = [
+        CloseReason::Done,
+        CloseReason::PeerClosed { unterminated: 0 },
+        CloseReason::Timeout,
+        CloseReason::Error,
+    ];
     for reason in reasons {
         let same = |r: &CloseReason| std::mem::discriminant(r) == std::mem::discriminant(&reason);
         for role in ["server", "client"] {
             let found = END_ROWS.iter().any(|r| {
-                same(&r.expect.closed) && matches!((role, r.expect.role), ("server", Role::Server(_)) | ("client", Role::Client(_)))
+                same(&r.expect.closed)
+                    && matches!(
+                        (role, r.expect.role),
+                        ("server", Role::Server(_)) | ("client", Role::Client(_))
+                    )
             });
             assert!(found, "no {role} row for {reason:?}");
         }
@@ -288,7 +324,10 @@ fn bare_lf_allowed_ends_command_lines_when_opted_in() {
     let (got, _) = run(cfg.clone(), b"NOOP\nNOOP\r\n");
     assert_eq!(got, vec![250, 250]);
     // Bare LF inside DATA is data then, but only CRLF.CRLF ends it.
-    let (got, seen) = run(cfg, b"HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\nx\ny\r\n.\r\n");
+    let (got, seen) = run(
+        cfg,
+        b"HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\nx\ny\r\n.\r\n",
+    );
     assert_eq!(got, vec![250, 250, 250, 354, 250]);
     assert!(seen.contains(&Seen::Data(b"x\ny\r\n".to_vec())), "{seen:?}");
 }
@@ -304,9 +343,14 @@ fn starttls_requires_new_ehlo_and_forgets_state() {
     s.handle_input(Instant::ZERO, b"EHLO c\r\n");
     events(&mut s);
     let ehlo = String::from_utf8(drain_bytes(&mut s)).unwrap();
-    assert!(ehlo.contains("STARTTLS") && !ehlo.contains("AUTH"), "{ehlo}");
+    assert!(
+        ehlo.contains("STARTTLS") && !ehlo.contains("AUTH"),
+        "{ehlo}"
+    );
     s.handle_input(Instant::ZERO, b"STARTTLS\r\nMAIL FROM:<evil@x.y>\r\n");
-    let Some(ServerEvent::StartTls { decision }) = s.poll_event() else { panic!() };
+    let Some(ServerEvent::StartTls { decision }) = s.poll_event() else {
+        panic!()
+    };
     assert!(!s.wants_tls());
     s.accept(decision).unwrap();
     assert!(!s.wants_tls(), "the switch waits until the 220 is written");
@@ -323,7 +367,10 @@ fn starttls_requires_new_ehlo_and_forgets_state() {
     events(&mut s);
     let out = String::from_utf8(drain_bytes(&mut s)).unwrap();
     assert!(out.starts_with("503 5.5.1"), "{out}");
-    assert!(out.contains("AUTH PLAIN") && !out.contains("STARTTLS"), "{out}");
+    assert!(
+        out.contains("AUTH PLAIN") && !out.contains("STARTTLS"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -355,7 +402,12 @@ fn auth_plain_and_login_decoded_and_accepted() {
         s.handle_input(Instant::ZERO, input);
         let mut seen = None;
         while let Some(ev) = s.poll_event() {
-            if let ServerEvent::Auth { credentials, decision, .. } = ev {
+            if let ServerEvent::Auth {
+                credentials,
+                decision,
+                ..
+            } = ev
+            {
                 // The password never shows in the event's Debug form.
                 assert!(!format!("{credentials:?}").contains("tanstaaf"));
                 seen = Some(credentials);
@@ -363,12 +415,22 @@ fn auth_plain_and_login_decoded_and_accepted() {
             }
         }
         let c = seen.expect("Auth event");
-        assert_eq!((c.username.as_str(), c.password.expose()), ("tim", &b"tanstaaftanstaaf"[..]));
+        assert_eq!(
+            (c.username.as_str(), c.password.expose()),
+            ("tim", &b"tanstaaftanstaaf"[..])
+        );
         let got = codes(&drain_bytes(&mut s));
         assert_eq!(got.last(), Some(&235), "{}", String::from_utf8_lossy(input));
-        s.handle_input(Instant::ZERO, b"AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm\r\n");
+        s.handle_input(
+            Instant::ZERO,
+            b"AUTH PLAIN AHRpbQB0YW5zdGFhZnRhbnN0YWFm\r\n",
+        );
         events(&mut s);
-        assert_eq!(codes(&drain_bytes(&mut s)), vec![503], "RFC 4954 4: a second AUTH");
+        assert_eq!(
+            codes(&drain_bytes(&mut s)),
+            vec![503],
+            "RFC 4954 4: a second AUTH"
+        );
     }
 }
 
@@ -391,8 +453,12 @@ fn secrets_never_show_in_debug_or_display() {
     scfg.auth_without_tls = true;
     scfg.auto_accept_hello = true;
     let mut s = wirestate::smtp::Server::new(scfg);
-    let b64 = wirestate::base64::encode(&wirestate::sasl::plain_message(b"", b"tim", pw.as_bytes()));
-    s.handle_input(Instant::ZERO, format!("EHLO c\r\nAUTH PLAIN {b64}\r\n").as_bytes());
+    let b64 =
+        wirestate::base64::encode(&wirestate::sasl::plain_message(b"", b"tim", pw.as_bytes()));
+    s.handle_input(
+        Instant::ZERO,
+        format!("EHLO c\r\nAUTH PLAIN {b64}\r\n").as_bytes(),
+    );
     let _ = s.poll_event();
     let ev = s.poll_event().expect("Auth event");
     assert!(matches!(ev, ServerEvent::Auth { .. }));
@@ -409,11 +475,15 @@ fn dsn_and_size_params_are_passed_through() {
     while let Some(ev) = s.poll_event() {
         match ev {
             ServerEvent::Hello { decision, .. } => s.accept(decision).unwrap(),
-            ServerEvent::Mail { params, decision, .. } => {
+            ServerEvent::Mail {
+                params, decision, ..
+            } => {
                 mail = Some(params);
                 s.accept(decision).unwrap();
             }
-            ServerEvent::Rcpt { params, decision, .. } => {
+            ServerEvent::Rcpt {
+                params, decision, ..
+            } => {
                 rcpt = Some(params);
                 s.accept(decision).unwrap();
             }
@@ -433,7 +503,10 @@ fn dsn_and_size_params_are_passed_through() {
 fn size_overflow_aborts_streaming_then_552() {
     let mut cfg = config();
     cfg.max_message_size = Some(10);
-    let (got, ev) = run(cfg, b"EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\n0123456789abc\r\nmore\r\n.\r\n");
+    let (got, ev) = run(
+        cfg,
+        b"EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\n0123456789abc\r\nmore\r\n.\r\n",
+    );
     assert_eq!(got.last(), Some(&552));
     assert!(ev.contains(&Seen::Event("Aborted(TooLarge)".into())));
     assert!(!ev.iter().any(|e| e.is("End {")));
@@ -470,7 +543,10 @@ fn command_timeout_sends_421_and_closes() {
     events(&mut s);
     assert_eq!(s.poll_timeout(), Some(Instant::from_millis(599_999)));
     s.handle_timeout(Instant::from_millis(599_999));
-    assert_eq!(events(&mut s), vec![ServerEvent::Closed(CloseReason::Timeout)]);
+    assert_eq!(
+        events(&mut s),
+        vec![ServerEvent::Closed(CloseReason::Timeout)]
+    );
     let out = drain_bytes(&mut s);
     assert!(out.ends_with(b"421 4.4.2 mx.example Error: timeout exceeded\r\n"));
     assert!(s.is_closed());
@@ -480,7 +556,9 @@ fn command_timeout_sends_421_and_closes() {
 fn no_timer_runs_while_the_caller_decides() {
     let mut s = wirestate::smtp::Server::new(config());
     s.handle_input(Instant::ZERO, b"HELO c\r\n");
-    let Some(ServerEvent::Hello { decision, .. }) = s.poll_event() else { panic!() };
+    let Some(ServerEvent::Hello { decision, .. }) = s.poll_event() else {
+        panic!()
+    };
     assert_eq!(s.poll_timeout(), None);
     s.handle_input(Instant::ZERO, b"NOOP\r\n");
     assert!(!s.wants_input(), "input buffered behind an open decision");
@@ -495,12 +573,23 @@ fn disconnect_mid_data_aborts() {
     cfg.auto_accept_hello = true;
     cfg.auto_accept_envelope = true;
     let mut s = wirestate::smtp::Server::new(cfg);
-    s.handle_input(Instant::ZERO, b"HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\npartial");
+    s.handle_input(
+        Instant::ZERO,
+        b"HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\npartial",
+    );
     s.handle_eof(Instant::ZERO);
     let ev = events(&mut s);
-    assert!(ev.contains(&ServerEvent::Aborted(AbortReason::PeerClosed)), "{ev:?}");
+    assert!(
+        ev.contains(&ServerEvent::Aborted(AbortReason::PeerClosed)),
+        "{ev:?}"
+    );
     // "partial" was handed out as data; a line still open at EOF is 0 undecoded bytes.
-    assert_eq!(ev.last(), Some(&ServerEvent::Closed(CloseReason::PeerClosed { unterminated: 0 })));
+    assert_eq!(
+        ev.last(),
+        Some(&ServerEvent::Closed(CloseReason::PeerClosed {
+            unterminated: 0
+        }))
+    );
 }
 
 #[test]
@@ -508,18 +597,33 @@ fn local_misuse_returns_err_and_queues_nothing() {
     let mut s = wirestate::smtp::Server::new(config());
     drain_bytes(&mut s);
     s.handle_input(Instant::ZERO, b"HELO c\r\n");
-    let Some(ServerEvent::Hello { decision, .. }) = s.poll_event() else { panic!() };
+    let Some(ServerEvent::Hello { decision, .. }) = s.poll_event() else {
+        panic!()
+    };
     // A stale or foreign decision (another id: ids are a per-machine sequence, so
     // machines stay deterministic) is refused and changes nothing.
     let mut other = wirestate::smtp::Server::new(config());
     other.handle_input(Instant::ZERO, b"HELO c\r\nHELO d\r\n");
-    let Some(ServerEvent::Hello { decision: first, .. }) = other.poll_event() else { panic!() };
+    let Some(ServerEvent::Hello {
+        decision: first, ..
+    }) = other.poll_event()
+    else {
+        panic!()
+    };
     other.accept(first).unwrap();
-    let Some(ServerEvent::Hello { decision: foreign, .. }) = other.poll_event() else { panic!() };
+    let Some(ServerEvent::Hello {
+        decision: foreign, ..
+    }) = other.poll_event()
+    else {
+        panic!()
+    };
     assert_ne!(foreign.id(), decision.id());
     assert!(matches!(s.accept(foreign), Err(SendError::OutOfTurn(_))));
     assert!(s.poll_transmit().is_none());
-    assert!(s.poll_event().is_none(), "nothing is answered behind the caller's back");
+    assert!(
+        s.poll_event().is_none(),
+        "nothing is answered behind the caller's back"
+    );
     s.accept(decision).unwrap();
     assert_eq!(drain_bytes(&mut s), b"250 mx.example\r\n");
 }
@@ -529,17 +633,26 @@ fn an_invalid_answer_asks_the_question_again() {
     let mut s = wirestate::smtp::Server::new(config());
     drain_bytes(&mut s);
     s.handle_input(Instant::ZERO, b"HELO c\r\n");
-    let Some(ServerEvent::Hello { decision, .. }) = s.poll_event() else { panic!() };
+    let Some(ServerEvent::Hello { decision, .. }) = s.poll_event() else {
+        panic!()
+    };
     let err = s.reject(decision, Reply::new(250, "ok").unwrap());
-    assert!(matches!(err, Err(SendError::Invalid(e)) if e.rule.starts_with("RFC 5321 4.2")), "{err:?}");
+    assert!(
+        matches!(err, Err(SendError::Invalid(e)) if e.rule.starts_with("RFC 5321 4.2")),
+        "{err:?}"
+    );
     assert!(s.poll_transmit().is_none(), "nothing queued");
     // The same question, with a new token.
-    let Some(ServerEvent::Hello { host, decision, .. }) = s.poll_event() else { panic!() };
+    let Some(ServerEvent::Hello { host, decision, .. }) = s.poll_event() else {
+        panic!()
+    };
     assert_eq!(host.as_str(), "c");
     assert_eq!(decision.id(), 1);
     let err = s.accept_with(decision, Reply::new(550, "no").unwrap());
     assert!(matches!(err, Err(SendError::Invalid(_))));
-    let Some(ServerEvent::Hello { decision, .. }) = s.poll_event() else { panic!() };
+    let Some(ServerEvent::Hello { decision, .. }) = s.poll_event() else {
+        panic!()
+    };
     s.accept(decision).unwrap();
     assert_eq!(drain_bytes(&mut s), b"250 mx.example\r\n");
     // DATA takes a 3yz, BDAT no reply at all before its chunk.
@@ -549,22 +662,35 @@ fn an_invalid_answer_asks_the_question_again() {
     let mut s = wirestate::smtp::Server::new(cfg);
     s.handle_input(Instant::ZERO, b"HELO c\r\nMAIL FROM:<a@b.c>\r\n");
     let _ = s.poll_event();
-    let Some(ServerEvent::Mail { decision, .. }) = s.poll_event() else { panic!() };
+    let Some(ServerEvent::Mail { decision, .. }) = s.poll_event() else {
+        panic!()
+    };
     s.accept(decision).unwrap();
     s.handle_input(Instant::ZERO, b"RCPT TO:<x@y.z>\r\nDATA\r\n");
-    let Some(ServerEvent::Rcpt { decision, .. }) = s.poll_event() else { panic!() };
+    let Some(ServerEvent::Rcpt { decision, .. }) = s.poll_event() else {
+        panic!()
+    };
     s.accept(decision).unwrap();
-    let Some(ServerEvent::DataStart { decision, .. }) = s.poll_event() else { panic!() };
-    assert!(s.accept_with(decision, Reply::new(250, "ok").unwrap()).is_err());
-    let Some(ServerEvent::DataStart { decision, .. }) = s.poll_event() else { panic!() };
-    s.accept_with(decision, Reply::new(354, "go on").unwrap()).unwrap();
+    let Some(ServerEvent::DataStart { decision, .. }) = s.poll_event() else {
+        panic!()
+    };
+    assert!(s
+        .accept_with(decision, Reply::new(250, "ok").unwrap())
+        .is_err());
+    let Some(ServerEvent::DataStart { decision, .. }) = s.poll_event() else {
+        panic!()
+    };
+    s.accept_with(decision, Reply::new(354, "go on").unwrap())
+        .unwrap();
     assert!(drain_bytes(&mut s).ends_with(b"354 go on\r\n"));
 }
 
 // ---- client rows ----
 
 fn client_after(replies: &[u8]) -> Client {
-    let mut c = Client::new(ClientConfig::with_hello(Host::parse("c.example", false).unwrap()));
+    let mut c = Client::new(ClientConfig::with_hello(
+        Host::parse("c.example", false).unwrap(),
+    ));
     c.handle_input(Instant::ZERO, replies);
     events(&mut c);
     drain_bytes(&mut c);
@@ -574,7 +700,9 @@ fn client_after(replies: &[u8]) -> Client {
 #[test]
 fn client_falls_back_to_helo() {
     // RFC 5321 3.2: a server that rejects EHLO gets HELO.
-    let mut c = Client::new(ClientConfig::with_hello(Host::parse("c.example", false).unwrap()));
+    let mut c = Client::new(ClientConfig::with_hello(
+        Host::parse("c.example", false).unwrap(),
+    ));
     c.handle_input(Instant::ZERO, b"220 old\r\n502 what?\r\n250 old\r\n");
     let ev = events(&mut c);
     assert_eq!(ev.last(), Some(&ClientEvent::Ready));
@@ -594,25 +722,38 @@ fn client_refuses_locally_what_the_server_lacks() {
     assert_eq!(c.send_mail(e), Err(SendError::Unsupported("SMTPUTF8")));
     let mut e = env("<a@b.c>", &["<x@y.z>"]);
     e.params.size = Some(101);
-    assert!(matches!(c.send_mail(e), Err(SendError::Invalid(e)) if e.rule.contains("RFC 1870")), "RFC 1870: declared size over the server's limit");
-    assert!(c.poll_transmit().is_none(), "nothing may be sent for a refused envelope");
+    assert!(
+        matches!(c.send_mail(e), Err(SendError::Invalid(e)) if e.rule.contains("RFC 1870")),
+        "RFC 1870: declared size over the server's limit"
+    );
+    assert!(
+        c.poll_transmit().is_none(),
+        "nothing may be sent for a refused envelope"
+    );
     assert!(c.is_ready());
 }
 
 #[test]
 fn client_keeps_server_words_and_survives_partial_refusal() {
     let mut c = client_after(b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
-    c.send_mail(env("<a@b.c>", &["<x@y.z>", "<nobody@y.z>"])).unwrap();
+    c.send_mail(env("<a@b.c>", &["<x@y.z>", "<nobody@y.z>"]))
+        .unwrap();
     drain_bytes(&mut c);
     assert!(!c.wants_body(), "no body before the 354");
-    c.handle_input(Instant::ZERO, b"250 ok\r\n250 ok\r\n550 5.1.1 <nobody@y.z>: Recipient address rejected\r\n354 go\r\n");
+    c.handle_input(
+        Instant::ZERO,
+        b"250 ok\r\n250 ok\r\n550 5.1.1 <nobody@y.z>: Recipient address rejected\r\n354 go\r\n",
+    );
     let ev = events(&mut c);
     let refused = ev.iter().find_map(|e| match e {
         ClientEvent::Recipient { index: 1, reply } => Some(reply.clone()),
         _ => None,
     });
     let r = refused.expect("per-recipient result");
-    assert_eq!(r.lines()[0], "5.1.1 <nobody@y.z>: Recipient address rejected");
+    assert_eq!(
+        r.lines()[0],
+        "5.1.1 <nobody@y.z>: Recipient address rejected"
+    );
     assert_eq!(r.enhanced_code(), EnhancedCode::new(5, 1, 1));
     assert!(c.wants_body());
     c.send_last(Bytes::from_static(b"hi\n")).unwrap();
@@ -620,7 +761,9 @@ fn client_keeps_server_words_and_survives_partial_refusal() {
     assert_eq!(drain_bytes(&mut c), b"hi\r\n.\r\n");
     c.handle_input(Instant::ZERO, b"250 queued as X\r\n");
     let ev = events(&mut c);
-    assert!(ev.iter().any(|e| matches!(e, ClientEvent::Sent { accepted, .. } if accepted == &vec![0])));
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, ClientEvent::Sent { accepted, .. } if accepted == &vec![0])));
     assert_eq!(ev.last(), Some(&ClientEvent::Ready));
 }
 
@@ -629,11 +772,19 @@ fn client_errors_keep_the_servers_reply() {
     let mut c = Client::new(ClientConfig::default());
     c.handle_input(Instant::ZERO, b"220 mx\r\n250 mx\r\n");
     events(&mut c);
-    c.handle_input(Instant::ZERO, b"421-4.3.2 going down\r\n421 4.3.2 try again later\r\n");
+    c.handle_input(
+        Instant::ZERO,
+        b"421-4.3.2 going down\r\n421 4.3.2 try again later\r\n",
+    );
     let ev = events(&mut c);
-    let Some(ClientEvent::Error(e)) = ev.first() else { panic!("{ev:?}") };
+    let Some(ClientEvent::Error(e)) = ev.first() else {
+        panic!("{ev:?}")
+    };
     assert_eq!(e.kind, ErrorKind::ServiceClosing);
-    assert_eq!(e.offset, 16, "the 421 starts after '220 mx\\r\\n250 mx\\r\\n'");
+    assert_eq!(
+        e.offset, 16,
+        "the 421 starts after '220 mx\\r\\n250 mx\\r\\n'"
+    );
     let r = e.reply().unwrap();
     assert_eq!(r.code().get(), 421);
     assert_eq!(r.lines(), ["4.3.2 going down", "4.3.2 try again later"]);
@@ -647,7 +798,9 @@ fn client_rsets_after_failure_and_sends_again() {
     assert_eq!(drain_bytes(&mut c), b"MAIL FROM:<a@b.c>\r\n");
     c.handle_input(Instant::ZERO, b"451 4.3.0 try later\r\n");
     let ev = events(&mut c);
-    assert!(ev.iter().any(|e| matches!(e, ClientEvent::Failed(r) if r.message() == "try later")));
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, ClientEvent::Failed(r) if r.message() == "try later")));
     assert_eq!(drain_bytes(&mut c), b"RSET\r\n");
     c.handle_input(Instant::ZERO, b"250 ok\r\n");
     assert_eq!(events(&mut c), vec![ClientEvent::Ready]);
@@ -658,17 +811,28 @@ fn client_rsets_after_failure_and_sends_again() {
 #[test]
 fn client_timeouts_follow_rfc5321_4_5_3_2() {
     let mut c = Client::new(ClientConfig::default());
-    assert_eq!(c.poll_timeout(), Some(Instant::from_millis(300_000)), "4.5.3.2.1 greeting: 5 min");
+    assert_eq!(
+        c.poll_timeout(),
+        Some(Instant::from_millis(300_000)),
+        "4.5.3.2.1 greeting: 5 min"
+    );
     c.handle_input(Instant::ZERO, b"220 mx\r\n250-mx\r\n250 PIPELINING\r\n");
     events(&mut c);
     c.send_mail(env("<a@b.c>", &["<x@y.z>"])).unwrap();
     c.handle_input(Instant::from_millis(1000), b"250 ok\r\n250 ok\r\n");
     events(&mut c);
-    assert_eq!(c.poll_timeout(), Some(Instant::from_millis(121_000)), "4.5.3.2.4 DATA initiation: 2 min");
+    assert_eq!(
+        c.poll_timeout(),
+        Some(Instant::from_millis(121_000)),
+        "4.5.3.2.4 DATA initiation: 2 min"
+    );
     c.handle_timeout(Instant::from_millis(120_999));
     assert!(!c.is_closed());
     c.handle_timeout(Instant::from_millis(121_000));
-    assert_eq!(events(&mut c), vec![ClientEvent::Closed(CloseReason::Timeout)]);
+    assert_eq!(
+        events(&mut c),
+        vec![ClientEvent::Closed(CloseReason::Timeout)]
+    );
     assert!(c.is_closed());
     // And `None` waits forever.
     let mut cfg = ClientConfig::default();
@@ -681,8 +845,14 @@ fn client_starttls_switches_through_wants_tls() {
     let mut cfg = ClientConfig::with_hello(Host::parse("c", false).unwrap());
     cfg.starttls = true;
     let mut c = Client::new(cfg);
-    c.handle_input(Instant::ZERO, b"220 mx\r\n250-mx\r\n250 STARTTLS\r\n220 go ahead\r\n");
-    assert_eq!(events(&mut c), vec![ClientEvent::Greeting(Reply::new(220, "mx").unwrap())]);
+    c.handle_input(
+        Instant::ZERO,
+        b"220 mx\r\n250-mx\r\n250 STARTTLS\r\n220 go ahead\r\n",
+    );
+    assert_eq!(
+        events(&mut c),
+        vec![ClientEvent::Greeting(Reply::new(220, "mx").unwrap())]
+    );
     assert_eq!(drain_bytes(&mut c), b"EHLO c\r\nSTARTTLS\r\n");
     assert!(c.wants_tls() && !c.wants_input());
     c.handle_tls_established(Instant::ZERO);
@@ -698,8 +868,14 @@ fn client_starttls_refuses_injected_replies() {
     cfg.starttls = true;
     // Pipelined behind the 220 in the same read, and arriving later before the switch.
     for (first, later) in [
-        (&b"220 mx\r\n250-mx\r\n250 STARTTLS\r\n220 go ahead\r\n250 injected\r\n"[..], &b""[..]),
-        (b"220 mx\r\n250-mx\r\n250 STARTTLS\r\n220 go ahead\r\n", b"250 injected\r\n"),
+        (
+            &b"220 mx\r\n250-mx\r\n250 STARTTLS\r\n220 go ahead\r\n250 injected\r\n"[..],
+            &b""[..],
+        ),
+        (
+            b"220 mx\r\n250-mx\r\n250 STARTTLS\r\n220 go ahead\r\n",
+            b"250 injected\r\n",
+        ),
     ] {
         let mut c = Client::new(cfg.clone());
         c.handle_input(Instant::ZERO, first);
@@ -707,7 +883,10 @@ fn client_starttls_refuses_injected_replies() {
         c.handle_input(Instant::ZERO, later);
         ev.extend(events(&mut c));
         ev.retain(|e| !matches!(e, ClientEvent::Greeting(_)));
-        assert!(matches!(ev.first(), Some(ClientEvent::Error(e)) if e.kind == ErrorKind::TlsInjection), "{ev:?}");
+        assert!(
+            matches!(ev.first(), Some(ClientEvent::Error(e)) if e.kind == ErrorKind::TlsInjection),
+            "{ev:?}"
+        );
         assert!(c.is_closed() && !c.wants_tls());
     }
 }
@@ -731,9 +910,11 @@ fn client_server_auth_pair() {
                 _ => {}
             },
             |s, ev| match ev {
-                ServerEvent::Auth { credentials, decision, .. } if credentials.matches("tim", b"secret") => {
-                    s.accept(decision).unwrap()
-                }
+                ServerEvent::Auth {
+                    credentials,
+                    decision,
+                    ..
+                } if credentials.matches("tim", b"secret") => s.accept(decision).unwrap(),
                 ev => {
                     answer(s, ev);
                 }
@@ -758,7 +939,8 @@ fn lmtp_pair_reports_each_recipient() {
         |c, ev| match ev {
             ClientEvent::Ready if !done => {
                 done = true;
-                c.send_mail(env("<a@b.c>", &["<x@y.z>", "<y@y.z>", "<z@y.z>"])).unwrap();
+                c.send_mail(env("<a@b.c>", &["<x@y.z>", "<y@y.z>", "<z@y.z>"]))
+                    .unwrap();
             }
             ClientEvent::Ready => c.quit().unwrap(),
             ClientEvent::Delivery { index, reply } => deliveries.push((index, reply.code().get())),
@@ -766,12 +948,19 @@ fn lmtp_pair_reports_each_recipient() {
             _ => {}
         },
         |s, ev| match ev {
-            ServerEvent::Rcpt { to, decision, .. } if to.to_string().starts_with("<y") => {
-                s.reject(decision, Reply::new(550, "no y").unwrap()).unwrap()
-            }
-            ServerEvent::End { recipients, decision, .. } => {
+            ServerEvent::Rcpt { to, decision, .. } if to.to_string().starts_with("<y") => s
+                .reject(decision, Reply::new(550, "no y").unwrap())
+                .unwrap(),
+            ServerEvent::End {
+                recipients,
+                decision,
+                ..
+            } => {
                 assert_eq!(recipients, 2);
-                let r = [Reply::new(250, "ok x").unwrap(), Reply::new(452, "z is full").unwrap()];
+                let r = [
+                    Reply::new(250, "ok x").unwrap(),
+                    Reply::new(452, "z is full").unwrap(),
+                ];
                 s.reply_per_recipient(decision, &r).unwrap();
             }
             ev => {
@@ -785,10 +974,16 @@ fn lmtp_pair_reports_each_recipient() {
 
 #[test]
 fn client_timeout_on_pair_with_virtual_clock() {
-    let mut pair = Pair::new(Client::new(ClientConfig::default()), wirestate::smtp::Server::new(config()));
-    pair.run(|_, _| {}, |s, ev| {
-        answer(s, ev);
-    });
+    let mut pair = Pair::new(
+        Client::new(ClientConfig::default()),
+        wirestate::smtp::Server::new(config()),
+    );
+    pair.run(
+        |_, _| {},
+        |s, ev| {
+            answer(s, ev);
+        },
+    );
     // Client idle after Ready: no deadline; the server's 5-minute command timer fires.
     assert_eq!(pair.client.poll_timeout(), None);
     pair.advance(Duration::from_secs(301));
@@ -807,7 +1002,10 @@ fn data_timeout_aborts_and_sends_421() {
     cfg.auto_accept_hello = true;
     cfg.auto_accept_envelope = true;
     let mut s = wirestate::smtp::Server::new(cfg);
-    s.handle_input(Instant::ZERO, b"HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\nsome data\r\n");
+    s.handle_input(
+        Instant::ZERO,
+        b"HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\nsome data\r\n",
+    );
     events(&mut s);
     drain_bytes(&mut s);
     let deadline = s.poll_timeout().unwrap();
@@ -815,7 +1013,13 @@ fn data_timeout_aborts_and_sends_421() {
     assert_eq!(deadline, Instant::from_millis(180_000));
     s.handle_timeout(deadline);
     let ev = events(&mut s);
-    assert_eq!(ev, vec![ServerEvent::Aborted(AbortReason::Timeout), ServerEvent::Closed(CloseReason::Timeout)]);
+    assert_eq!(
+        ev,
+        vec![
+            ServerEvent::Aborted(AbortReason::Timeout),
+            ServerEvent::Closed(CloseReason::Timeout)
+        ]
+    );
     assert_eq!(codes(&drain_bytes(&mut s)), vec![421]);
 }
 
@@ -828,10 +1032,18 @@ fn large_data_streams_through_bounded_buffer() {
     cfg.auto_accept_hello = true;
     cfg.auto_accept_envelope = true;
     let mut s = wirestate::smtp::Server::new(cfg);
-    s.handle_input(Instant::ZERO, b"HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\n");
+    s.handle_input(
+        Instant::ZERO,
+        b"HELO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\n",
+    );
     events(&mut s);
     let line = b"0123456789012345678901234567890123456789012345678901234567890123456789\r\n";
-    let chunk: Vec<u8> = line.iter().copied().cycle().take(line.len() * 800).collect();
+    let chunk: Vec<u8> = line
+        .iter()
+        .copied()
+        .cycle()
+        .take(line.len() * 800)
+        .collect();
     let mut total = 0usize;
     let mut biggest = 0usize;
     for _ in 0..150 {
@@ -846,7 +1058,9 @@ fn large_data_streams_through_bounded_buffer() {
     }
     s.handle_input(Instant::ZERO, b".\r\n");
     let ev = events(&mut s);
-    assert!(ev.iter().any(|e| matches!(e, ServerEvent::End { size, .. } if *size == total as u64)));
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, ServerEvent::End { size, .. } if *size == total as u64)));
     assert_eq!(total, chunk.len() * 150);
     assert!(biggest <= chunk.len());
     assert!(!s.is_closed());
@@ -858,8 +1072,14 @@ fn rejections_carry_rule_and_stream_offset() {
     let rejected: Vec<&Seen> = ev.iter().filter(|e| e.is("Rejected")).collect();
     // "MAIL FROM:" starts at byte 8; the path should start at byte 8 + 10.
     assert_eq!(rejected.len(), 2);
-    assert!(matches!(rejected[0], Seen::Event(s) if s.contains("reason: \"RFC 5321 4.1.2: path must start with '<'\", offset: 18")), "{rejected:?}");
-    assert!(matches!(rejected[1], Seen::Event(s) if s.contains("reason: \"RFC 5321 4.2.4: unknown command\", offset: 25")), "{rejected:?}");
+    assert!(
+        matches!(rejected[0], Seen::Event(s) if s.contains("reason: \"RFC 5321 4.1.2: path must start with '<'\", offset: 18")),
+        "{rejected:?}"
+    );
+    assert!(
+        matches!(rejected[1], Seen::Event(s) if s.contains("reason: \"RFC 5321 4.2.4: unknown command\", offset: 25")),
+        "{rejected:?}"
+    );
 }
 
 #[test]
@@ -875,7 +1095,10 @@ fn unread_pipelined_input_over_the_limit_is_421() {
     s.handle_input(Instant::ZERO, &b"NOOP\r\n".repeat(1500));
     assert!(s.is_closed());
     let ev = events(&mut s);
-    assert!(matches!(&ev[0], ServerEvent::Error(e) if e.kind == ErrorKind::InputOverflow && e.offset == 9000), "{ev:?}");
+    assert!(
+        matches!(&ev[0], ServerEvent::Error(e) if e.kind == ErrorKind::InputOverflow && e.offset == 9000),
+        "{ev:?}"
+    );
     assert_eq!(ev[1], ServerEvent::Closed(CloseReason::Error));
     assert_eq!(codes(&drain_bytes(&mut s)), vec![421]);
 }

@@ -7,8 +7,8 @@ mod smtp_common;
 
 use bytes::Bytes;
 use common::{Pair, Split};
-use smtp_common::{answer, feed_answered, run_pair};
 use proptest::prelude::*;
+use smtp_common::{answer, feed_answered, run_pair};
 use wirestate::buffer::RecvBuffer;
 use wirestate::smtp::*;
 use wirestate::{Instant, Machine};

@@ -57,7 +57,12 @@ impl ServerOptions {
 }
 
 fn local_error() -> Reply {
-    Reply::enhanced(451, EnhancedCode::new(4, 3, 0).unwrap(), "Local error in processing").unwrap()
+    Reply::enhanced(
+        451,
+        EnhancedCode::new(4, 3, 0).unwrap(),
+        "Local error in processing",
+    )
+    .unwrap()
 }
 
 /// The per-connection state of the Maildir-delivering server.
@@ -155,7 +160,11 @@ impl Handler<Server> for MaildirHandler {
                 }
                 Ok(())
             }
-            ServerEvent::Auth { credentials, decision, .. } => {
+            ServerEvent::Auth {
+                credentials,
+                decision,
+                ..
+            } => {
                 let ok = self.auth.as_ref().is_some_and(|a| {
                     a.matches(&credentials.username, credentials.password.expose())
                 });
@@ -453,7 +462,9 @@ pub fn send_messages<'a>(
     };
     std_io::drive(stream, &mut client, 64 * 1024, Lent(&mut sender))?;
     if client.inner.wants_tls() {
-        return Err(io::Error::other("STARTTLS is not supported by this program"));
+        return Err(io::Error::other(
+            "STARTTLS is not supported by this program",
+        ));
     }
     if let Some(e) = sender.error {
         return Err(e);

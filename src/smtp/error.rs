@@ -128,9 +128,7 @@ impl ErrorKind {
     pub fn reply_code(self) -> Option<u16> {
         match self {
             ErrorKind::TooManyErrors | ErrorKind::InputOverflow => Some(421),
-            ErrorKind::DataBareLf | ErrorKind::DataBareCr | ErrorKind::DataSmuggling => {
-                Some(500)
-            }
+            ErrorKind::DataBareLf | ErrorKind::DataBareCr | ErrorKind::DataSmuggling => Some(500),
             _ => None,
         }
     }

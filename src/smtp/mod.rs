@@ -46,6 +46,7 @@ mod server_check;
 mod server_config;
 mod server_data;
 mod server_event;
+mod server_question;
 
 pub use crate::{CloseReason, Decision, SendError, SyntaxError};
 pub use address::{AddressLiteral, Domain, ForwardPath, Host, Mailbox, ReversePath};

@@ -12,82 +12,16 @@ use super::server_auth::{AuthStep, SaslExchange};
 use super::server_check::{self as check, Refusal, Session, Transaction};
 pub use super::server_config::ServerConfig;
 use super::server_data::{DataReader, DataStep};
+use super::server_question::{Ask, Questions};
+pub use super::server_question::Question;
 pub use super::server_event::{question, AbortReason, HelloVerb, ServerEvent};
 use crate::buffer::RecvBuffer;
 use crate::dot::DotErrorKind;
-use crate::line::{BareLf, LineErrorKind, LinePolicy, LineReader};
+use crate::line::{BareLf, LinePolicy, LineReader};
 use crate::{CloseReason, Decision, Instant, Machine, SendError, SyntaxError};
-use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::format;
-use alloc::string::String;
-use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
-
-mod sealed {
-    pub trait Sealed {}
-}
-
-/// A question a [`Server`] asks: the marker types in [`question`]. Sealed.
-pub trait Question: sealed::Sealed {
-    #[doc(hidden)]
-    const KIND: u8;
-}
-
-macro_rules! questions {
-    ($($name:ident = $k:expr),*) => {$(
-        impl sealed::Sealed for question::$name {}
-        impl Question for question::$name {
-            const KIND: u8 = $k;
-        }
-    )*};
-}
-questions!(Hello = 0, Mail = 1, Rcpt = 2, DataStart = 3, DataEnd = 4, Auth = 5, StartTls = 6, Verify = 7);
-
-#[derive(Clone, Copy, Debug)]
-enum Ask {
-    Hello(HelloVerb),
-    Mail { smtputf8: bool, binary: bool },
-    Rcpt,
-    DataStart { bdat: Option<(u64, bool)> },
-    DataEnd { recipients: usize },
-    Auth,
-    StartTls,
-    Verify,
-}
-
-impl Ask {
-    fn kind(self) -> u8 {
-        match self {
-            Ask::Hello(_) => 0,
-            Ask::Mail { .. } => 1,
-            Ask::Rcpt => 2,
-            Ask::DataStart { .. } => 3,
-            Ask::DataEnd { .. } => 4,
-            Ask::Auth => 5,
-            Ask::StartTls => 6,
-            Ask::Verify => 7,
-        }
-    }
-}
-
-/// An open question: its id, what it decides, and how to ask it again.
-struct Asked {
-    id: u64,
-    ask: Ask,
-    /// Rebuilds the event with a new decision id: an answer refused as invalid asks the
-    /// question again, so the caller always holds a token for it.
-    event: Box<dyn Fn(u64) -> ServerEvent + Send>,
-}
-
-impl core::fmt::Debug for Asked {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Asked")
-            .field("id", &self.id)
-            .field("ask", &self.ask)
-            .finish_non_exhaustive()
-    }
-}
 
 #[derive(Debug)]
 enum Phase {
@@ -140,8 +74,7 @@ pub struct Server {
     data: DataReader,
     out: BytesMut,
     events: VecDeque<ServerEvent>,
-    pending: Option<Asked>,
-    next_id: u64,
+    questions: Questions,
     phase: Phase,
     session: Session,
     /// The refusal due once a dropped BDAT chunk has been read.
@@ -182,8 +115,7 @@ impl Server {
             data: DataReader::new(config.max_message_size, l.max_text_line),
             out: BytesMut::new(),
             events: VecDeque::new(),
-            pending: None,
-            next_id: 0,
+            questions: Questions::default(),
             phase: Phase::Command,
             session: Session::default(),
             discard_reply: None,
@@ -230,23 +162,7 @@ impl Server {
     /// assert!(s.capabilities().chunking);
     /// ```
     pub fn capabilities(&self) -> Capabilities {
-        let c = &self.config;
-        let mut caps = Capabilities {
-            pipelining: c.pipelining,
-            size: Some(c.max_message_size.unwrap_or(0)),
-            eightbitmime: c.eightbitmime,
-            smtputf8: c.smtputf8,
-            enhanced_status_codes: c.enhanced_status_codes,
-            chunking: c.chunking,
-            binarymime: c.binarymime && c.chunking,
-            dsn: c.dsn,
-            starttls: c.starttls && !self.session.tls,
-            ..Capabilities::default()
-        };
-        if self.session.auth_offered(c) {
-            caps.auth = c.auth.clone();
-        }
-        caps
+        check::capabilities(&self.session, &self.config)
     }
 
     /// Accepts with the default positive reply: `250` (with the capabilities for
@@ -368,12 +284,7 @@ impl Server {
         if matches!(self.phase, Phase::Closed) {
             return Err(SendError::Closed);
         }
-        match &self.pending {
-            Some(p) if p.id == d.id() && p.ask.kind() == K::KIND => Ok(p.ask),
-            _ => Err(SendError::OutOfTurn(
-                "this decision is not the one the server waits for",
-            )),
-        }
+        self.questions.peek(d)
     }
 
     /// Checks the token and `valid`, and only then takes the decision.
@@ -387,7 +298,7 @@ impl Server {
             self.reask();
             return Err(e);
         }
-        self.pending = None;
+        self.questions.close();
         Ok(ask)
     }
 
@@ -428,7 +339,8 @@ impl Server {
     fn fail(&mut self, kind: ErrorKind, offset: u64, reply: Reply) {
         self.send(reply.clone());
         if matches!(self.phase, Phase::Data) && self.data.receiving() {
-            self.events.push_back(ServerEvent::Aborted(AbortReason::Framing));
+            self.events
+                .push_back(ServerEvent::Aborted(AbortReason::Framing));
             self.phase = Phase::Command; // reported once: `shut` must not abort again
         }
         self.events
@@ -445,7 +357,7 @@ impl Server {
             self.events.push_back(ServerEvent::Aborted(why));
         }
         self.phase = Phase::Closed;
-        self.pending = None;
+        self.questions.close();
         self.tls_due = false;
         self.events.push_back(ServerEvent::Closed(reason));
     }
@@ -456,8 +368,6 @@ impl Server {
         ask: Ask,
         event: impl Fn(Decision<K>) -> ServerEvent + Send + 'static,
     ) {
-        let id = self.next_id;
-        self.next_id += 1;
         let auto = match ask {
             Ask::Hello(_) => self.config.auto_accept_hello,
             Ask::Mail { .. } | Ask::Rcpt | Ask::DataStart { .. } => {
@@ -465,23 +375,17 @@ impl Server {
             }
             _ => false,
         };
-        self.events.push_back(event(Decision::new(id)));
+        let ev = self.questions.ask(ask, !auto, event);
+        self.events.push_back(ev);
         if auto {
             self.resolve(ask, None);
-        } else {
-            let event = Box::new(move |id| event(Decision::new(id)));
-            self.pending = Some(Asked { id, ask, event });
         }
     }
 
-    /// An answer was refused as invalid (and its token used up): the same question
-    /// comes again with a new token, so the caller can still answer it.
+    /// An answer was refused as invalid: the question comes again with a new token.
     fn reask(&mut self) {
-        let id = self.next_id;
-        self.next_id += 1;
-        if let Some(p) = &mut self.pending {
-            p.id = id;
-            self.events.push_back((p.event)(id));
+        if let Some(ev) = self.questions.ask_again() {
+            self.events.push_back(ev);
         }
     }
 
@@ -493,7 +397,7 @@ impl Server {
                 if positive {
                     self.session.hello = Some(verb);
                 }
-                let r = reply.unwrap_or_else(|| self.hello_reply(verb));
+                let r = reply.unwrap_or_else(|| check::hello_reply(&self.session, &self.config, verb));
                 self.send(r);
             }
             Ask::Mail { smtputf8, binary } => {
@@ -578,17 +482,6 @@ impl Server {
         }
     }
 
-    fn hello_reply(&self, verb: HelloVerb) -> Reply {
-        let name = self.config.hostname.as_str();
-        if verb == HelloVerb::Helo {
-            return Reply::fixed(250, None, name);
-        }
-        let mut lines = alloc::vec![String::from(name)];
-        lines.extend(self.capabilities().ehlo_lines());
-        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-        Reply::multiline(250, None, &refs).unwrap_or_else(|_| Reply::fixed(250, None, name))
-    }
-
     fn end_transaction(&mut self) {
         self.session.tx = None;
         self.phase = Phase::Command;
@@ -615,21 +508,7 @@ impl Server {
             Some(Ok(l)) => l,
             Some(Err(e)) => {
                 self.line_start = e.offset;
-                let (text, reason) = match e.kind {
-                    LineErrorKind::TooLong { .. } => {
-                        ("Line too long", "RFC 5321 4.5.3.1.4: command line too long")
-                    }
-                    LineErrorKind::BareLf => (
-                        "Bare <LF> received",
-                        "RFC 5321 2.3.8: bare LF in command line",
-                    ),
-                    LineErrorKind::BareCr => (
-                        "Bare <CR> received",
-                        "RFC 5321 2.3.8: bare CR in command line",
-                    ),
-                };
-                let r = self.r(500, (5, 5, 2), text);
-                self.refuse(r, reason);
+                self.refuse_with(check::line(e.kind));
                 return true;
             }
         };
@@ -720,12 +599,12 @@ impl Server {
                 let r = self.r(250, (2, 0, 0), "Ok");
                 self.send(r);
             }
-            Command::Vrfy(argument) => self.decide(Ask::Verify, move |decision| {
-                ServerEvent::Verify {
+            Command::Vrfy(argument) => {
+                self.decide(Ask::Verify, move |decision| ServerEvent::Verify {
                     argument: argument.clone(),
                     decision,
-                }
-            }),
+                })
+            }
             Command::Expn(_) => {
                 let r = self.r(502, (5, 5, 1), "EXPN not implemented");
                 self.refuse(r, "RFC 5321 4.5.1: EXPN is optional");
@@ -800,8 +679,7 @@ impl Server {
     }
 
     fn auth_line(&mut self, line: &[u8]) {
-        let Phase::Auth(mut exchange) = core::mem::replace(&mut self.phase, Phase::Command)
-        else {
+        let Phase::Auth(mut exchange) = core::mem::replace(&mut self.phase, Phase::Command) else {
             return;
         };
         let step = exchange.response(line);
@@ -841,20 +719,8 @@ impl Server {
     }
 
     fn abort_reply(&self, why: AbortReason) -> (Reply, &'static str) {
-        match why {
-            AbortReason::TooLarge => (
-                self.r(
-                    552,
-                    (5, 3, 4),
-                    "Message size exceeds fixed maximum message size",
-                ),
-                "RFC 1870 6.3: message larger than SIZE limit",
-            ),
-            _ => (
-                self.r(500, (5, 5, 2), "Line too long"),
-                "RFC 5321 4.5.3.1.6: text line longer than the limit",
-            ),
-        }
+        let f = check::abort(why);
+        (self.r(f.code, f.enh, f.text), f.reason)
     }
 
     fn step_data(&mut self) -> bool {
@@ -884,10 +750,12 @@ impl Server {
                     self.refuse(r, reason);
                 } else if let Some(tx) = self.session.tx {
                     let (size, recipients) = (self.data.size(), tx.recipients);
-                    self.decide(Ask::DataEnd { recipients }, move |decision| ServerEvent::End {
-                        size,
-                        recipients,
-                        decision,
+                    self.decide(Ask::DataEnd { recipients }, move |decision| {
+                        ServerEvent::End {
+                            size,
+                            recipients,
+                            decision,
+                        }
                     });
                 }
             }
@@ -978,7 +846,7 @@ impl Machine for Server {
             if let Some(ev) = self.events.pop_front() {
                 return Some(ev);
             }
-            if self.pending.is_some() || self.tls_due || matches!(self.phase, Phase::Closed) {
+            if self.questions.is_open() || self.tls_due || matches!(self.phase, Phase::Closed) {
                 return None;
             }
             if !self.step() {
@@ -997,7 +865,7 @@ impl Machine for Server {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        if matches!(self.phase, Phase::Closed) || self.pending.is_some() {
+        if matches!(self.phase, Phase::Closed) || self.questions.is_open() {
             return None;
         }
         let t = &self.config.timeouts;
@@ -1017,7 +885,7 @@ impl Machine for Server {
         !matches!(self.phase, Phase::Closed)
             && !self.eof
             && !self.tls_due
-            && !(self.pending.is_some() && !self.buf.is_empty())
+            && !(self.questions.is_open() && !self.buf.is_empty())
     }
 
     fn wants_tls(&self) -> bool {

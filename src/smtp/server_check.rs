@@ -5,8 +5,13 @@
 
 use super::address::ForwardPath;
 use super::command::{Body, MailParams, RcptParams};
+use super::ext::Capabilities;
+use super::reply::Reply;
 use super::server_config::ServerConfig;
-use super::server_event::HelloVerb;
+use super::server_event::{AbortReason, HelloVerb};
+use crate::line::LineErrorKind;
+use alloc::string::String;
+use alloc::vec::Vec;
 
 /// What the session has established so far (read by the checks, changed only by the
 /// server's transitions).
@@ -141,10 +146,7 @@ pub(super) fn rcpt(
     params: &RcptParams,
 ) -> Option<Refusal> {
     let Some(tx) = &s.tx else {
-        return Some(seq(
-            "Need MAIL command",
-            "RFC 5321 4.1.4: RCPT before MAIL",
-        ));
+        return Some(seq("Need MAIL command", "RFC 5321 4.1.4: RCPT before MAIL"));
     };
     if tx.bdat {
         return Some(seq(
@@ -195,10 +197,7 @@ pub(super) fn data(s: &Session) -> Option<Refusal> {
         ));
     }
     let Some(tx) = &s.tx else {
-        return Some(seq(
-            "Need MAIL command",
-            "RFC 5321 4.1.4: DATA before MAIL",
-        ));
+        return Some(seq("Need MAIL command", "RFC 5321 4.1.4: DATA before MAIL"));
     };
     if tx.bdat {
         return Some(seq(
@@ -324,4 +323,79 @@ pub(super) fn auth(
         ));
     }
     None
+}
+
+/// What EHLO offers now: AUTH only under TLS unless allowed without, STARTTLS only
+/// before TLS.
+pub(super) fn capabilities(s: &Session, c: &ServerConfig) -> Capabilities {
+    let mut caps = Capabilities {
+        pipelining: c.pipelining,
+        size: Some(c.max_message_size.unwrap_or(0)),
+        eightbitmime: c.eightbitmime,
+        smtputf8: c.smtputf8,
+        enhanced_status_codes: c.enhanced_status_codes,
+        chunking: c.chunking,
+        binarymime: c.binarymime && c.chunking,
+        dsn: c.dsn,
+        starttls: c.starttls && !s.tls,
+        ..Capabilities::default()
+    };
+    if s.auth_offered(c) {
+        caps.auth = c.auth.clone();
+    }
+    caps
+}
+
+/// The default `250` to HELO (the name) or EHLO/LHLO (the name and the capabilities).
+pub(super) fn hello_reply(s: &Session, c: &ServerConfig, verb: HelloVerb) -> Reply {
+    let name = c.hostname.as_str();
+    if verb == HelloVerb::Helo {
+        return Reply::fixed(250, None, name);
+    }
+    let mut lines = alloc::vec![String::from(name)];
+    lines.extend(capabilities(s, c).ehlo_lines());
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    Reply::multiline(250, None, &refs).unwrap_or_else(|_| Reply::fixed(250, None, name))
+}
+
+/// A command line the line reader refused: `500 5.5.2`, the session goes on.
+pub(super) fn line(kind: LineErrorKind) -> Refusal {
+    match kind {
+        LineErrorKind::TooLong { .. } => refusal(
+            500,
+            (5, 5, 2),
+            "Line too long",
+            "RFC 5321 4.5.3.1.4: command line too long",
+        ),
+        LineErrorKind::BareLf => refusal(
+            500,
+            (5, 5, 2),
+            "Bare <LF> received",
+            "RFC 5321 2.3.8: bare LF in command line",
+        ),
+        LineErrorKind::BareCr => refusal(
+            500,
+            (5, 5, 2),
+            "Bare <CR> received",
+            "RFC 5321 2.3.8: bare CR in command line",
+        ),
+    }
+}
+
+/// The refusal after data that went over a limit.
+pub(super) fn abort(why: AbortReason) -> Refusal {
+    match why {
+        AbortReason::TooLarge => refusal(
+            552,
+            (5, 3, 4),
+            "Message size exceeds fixed maximum message size",
+            "RFC 1870 6.3: message larger than SIZE limit",
+        ),
+        _ => refusal(
+            500,
+            (5, 5, 2),
+            "Line too long",
+            "RFC 5321 4.5.3.1.6: text line longer than the limit",
+        ),
+    }
 }

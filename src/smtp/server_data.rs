@@ -34,8 +34,14 @@ pub(super) enum DataStep {
 enum Mode {
     Idle,
     Dot(DotUnstuffer),
-    Chunk { remaining: u64, last: bool, size: u64 },
-    Discard { remaining: u64 },
+    Chunk {
+        remaining: u64,
+        last: bool,
+        size: u64,
+    },
+    Discard {
+        remaining: u64,
+    },
 }
 
 /// Reads one transaction's data and counts it against the limits.

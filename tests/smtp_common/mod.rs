@@ -60,7 +60,12 @@ pub fn answer(s: &mut Server, ev: ServerEvent) -> Seen {
         ServerEvent::Verify { decision, .. } => s.accept(decision),
         ServerEvent::Auth { decision, .. } => s.reject(
             decision,
-            Reply::enhanced(535, EnhancedCode::new(5, 7, 8).unwrap(), "Authentication credentials invalid").unwrap(),
+            Reply::enhanced(
+                535,
+                EnhancedCode::new(5, 7, 8).unwrap(),
+                "Authentication credentials invalid",
+            )
+            .unwrap(),
         ),
         _ => Ok(()),
     };
@@ -121,13 +126,24 @@ pub fn feed_answered(config: ServerConfig, input: &[u8], cuts: &[usize]) -> (Vec
 }
 
 /// Whole, split at every byte, and byte by byte: the same record and replies.
-pub fn assert_chunking_invariant(make: impl Fn() -> ServerConfig, input: &[u8]) -> (Vec<Seen>, Vec<u8>) {
+pub fn assert_chunking_invariant(
+    make: impl Fn() -> ServerConfig,
+    input: &[u8],
+) -> (Vec<Seen>, Vec<u8>) {
     let whole = feed_answered(make(), input, &[]);
     for i in 1..input.len() {
-        assert_eq!(feed_answered(make(), input, &[i]), whole, "split at byte {i} changed the result");
+        assert_eq!(
+            feed_answered(make(), input, &[i]),
+            whole,
+            "split at byte {i} changed the result"
+        );
     }
     let every: Vec<usize> = (1..input.len()).collect();
-    assert_eq!(feed_answered(make(), input, &every), whole, "byte-by-byte feeding changed the result");
+    assert_eq!(
+        feed_answered(make(), input, &every),
+        whole,
+        "byte-by-byte feeding changed the result"
+    );
     whole
 }
 
@@ -151,11 +167,16 @@ pub fn run_pair(
 
 /// An `on_send_ready` that streams `body` in pieces of `piece` octets, then ends it;
 /// `offset` is reset for the next message.
-pub fn stream<'a>(body: &'a [u8], piece: usize, offset: &'a mut usize) -> impl FnMut(&mut Client) + 'a {
+pub fn stream<'a>(
+    body: &'a [u8],
+    piece: usize,
+    offset: &'a mut usize,
+) -> impl FnMut(&mut Client) + 'a {
     move |c: &mut Client| {
         if *offset < body.len() {
             let end = (*offset + piece).min(body.len());
-            c.send_data(bytes::Bytes::copy_from_slice(&body[*offset..end])).unwrap();
+            c.send_data(bytes::Bytes::copy_from_slice(&body[*offset..end]))
+                .unwrap();
             *offset = end;
         } else {
             c.send_end().unwrap();
