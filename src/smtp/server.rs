@@ -885,7 +885,7 @@ impl Machine for Server {
         !matches!(self.phase, Phase::Closed)
             && !self.eof
             && !self.tls_due
-            && !(self.questions.is_open() && !self.buf.is_empty())
+            && (!self.questions.is_open() || self.buf.is_empty())
     }
 
     fn wants_tls(&self) -> bool {
