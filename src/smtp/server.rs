@@ -12,9 +12,9 @@ use super::server_auth::{AuthStep, SaslExchange};
 use super::server_check::{self as check, Refusal, Session, Transaction};
 pub use super::server_config::ServerConfig;
 use super::server_data::{DataReader, DataStep};
-use super::server_question::{Ask, Questions};
-pub use super::server_question::Question;
 pub use super::server_event::{question, AbortReason, HelloVerb, ServerEvent};
+pub use super::server_question::Question;
+use super::server_question::{Ask, Questions};
 use crate::buffer::RecvBuffer;
 use crate::dot::DotErrorKind;
 use crate::line::{BareLf, LinePolicy, LineReader};
@@ -397,7 +397,8 @@ impl Server {
                 if positive {
                     self.session.hello = Some(verb);
                 }
-                let r = reply.unwrap_or_else(|| check::hello_reply(&self.session, &self.config, verb));
+                let r =
+                    reply.unwrap_or_else(|| check::hello_reply(&self.session, &self.config, verb));
                 self.send(r);
             }
             Ask::Mail { smtputf8, binary } => {
