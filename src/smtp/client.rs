@@ -14,7 +14,7 @@ use super::error::{Error, ErrorKind};
 use super::ext::Capabilities;
 use super::reply::{Reply, ReplyParser};
 use crate::buffer::RecvBuffer;
-use crate::{CloseReason, Instant, Machine, SendError, SyntaxError};
+use crate::{CloseReason, Instant, Machine, SendError};
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use bytes::{BufMut, Bytes, BytesMut};
@@ -206,48 +206,8 @@ impl Client {
                 "a transaction needs an idle connection (wait for Ready)",
             ));
         }
-        let caps = &self.caps;
-        let mut params = env.params.clone();
-        if params.body == Some(Body::EightBitMime) && !caps.eightbitmime {
-            return Err(SendError::Unsupported("8BITMIME"));
-        }
-        if params.body == Some(Body::BinaryMime)
-            && !(caps.binarymime && caps.chunking && self.config.chunking)
-        {
-            return Err(SendError::Unsupported("BINARYMIME"));
-        }
-        if env.needs_utf8() || params.smtputf8 {
-            if !caps.smtputf8 {
-                return Err(SendError::Unsupported("SMTPUTF8"));
-            }
-            params.smtputf8 = true;
-        }
-        let dsn = params.ret.is_some()
-            || params.envid.is_some()
-            || env
-                .recipients
-                .iter()
-                .any(|(_, p)| p.notify.is_some() || p.orcpt.is_some());
-        if dsn && !caps.dsn {
-            return Err(SendError::Unsupported("DSN"));
-        }
-        if params.auth.is_some() && caps.auth.is_empty() {
-            return Err(SendError::Unsupported("AUTH"));
-        }
-        match (params.size, caps.size) {
-            (Some(n), Some(max)) if max > 0 && n > max => {
-                return Err(invalid(
-                    "RFC 1870 6.1: message larger than the server's SIZE limit",
-                ))
-            }
-            (Some(_), None) => params.size = None, // RFC 1870 4: only if offered
-            _ => {}
-        }
-        if env.recipients.is_empty() {
-            return Err(invalid(
-                "RFC 5321 3.3: a transaction needs at least one recipient",
-            ));
-        }
+        let bdat = self.caps.chunking && self.config.chunking;
+        let params = env.checked_params(&self.caps, bdat)?;
         // Encode everything first so a bad argument queues nothing.
         let binary = params.body == Some(Body::BinaryMime);
         let mut staged = BytesMut::new();
@@ -267,7 +227,6 @@ impl Client {
             rcpts.push(one);
         }
         let pipelining = self.pipelining();
-        let bdat = self.caps.chunking && self.config.chunking;
         self.idle = false;
         self.out.put(staged);
         self.expect(Expect::Mail);
@@ -752,9 +711,6 @@ impl Client {
     }
 }
 
-fn invalid(rule: &'static str) -> SendError {
-    SendError::Invalid(SyntaxError { rule, offset: 0 })
-}
 
 impl Machine for Client {
     type Event = ClientEvent;

@@ -2,8 +2,10 @@
 
 use super::address::{Domain, ForwardPath, Host, ReversePath};
 use super::auth::Credentials;
-use super::command::{MailParams, RcptParams};
+use super::command::{Body, MailParams, RcptParams};
+use super::ext::Capabilities;
 use super::limits::{Limits, Timeouts};
+use crate::{SendError, SyntaxError};
 use alloc::vec::Vec;
 
 /// How the client introduces itself and what it uses when offered. Every field is
@@ -131,11 +133,65 @@ impl Envelope {
         }
     }
 
-    pub(super) fn needs_utf8(&self) -> bool {
+    /// The MAIL parameters to send, checked against what the server offers (RFC 6531
+    /// 3.4, RFC 6152, RFC 3030 3, RFC 3461, RFC 4954 5, RFC 1870 4 and 6.1); `bdat` is
+    /// whether the body will go as BDAT.
+    pub(super) fn checked_params(
+        &self,
+        caps: &Capabilities,
+        bdat: bool,
+    ) -> Result<MailParams, SendError> {
+        let mut params = self.params.clone();
+        if params.body == Some(Body::EightBitMime) && !caps.eightbitmime {
+            return Err(SendError::Unsupported("8BITMIME"));
+        }
+        if params.body == Some(Body::BinaryMime) && !(caps.binarymime && bdat) {
+            return Err(SendError::Unsupported("BINARYMIME"));
+        }
+        if self.needs_utf8() || params.smtputf8 {
+            if !caps.smtputf8 {
+                return Err(SendError::Unsupported("SMTPUTF8"));
+            }
+            params.smtputf8 = true;
+        }
+        let dsn = params.ret.is_some()
+            || params.envid.is_some()
+            || self
+                .recipients
+                .iter()
+                .any(|(_, p)| p.notify.is_some() || p.orcpt.is_some());
+        if dsn && !caps.dsn {
+            return Err(SendError::Unsupported("DSN"));
+        }
+        if params.auth.is_some() && caps.auth.is_empty() {
+            return Err(SendError::Unsupported("AUTH"));
+        }
+        match (params.size, caps.size) {
+            (Some(n), Some(max)) if max > 0 && n > max => {
+                return Err(invalid(
+                    "RFC 1870 6.1: message larger than the server's SIZE limit",
+                ))
+            }
+            (Some(_), None) => params.size = None, // RFC 1870 4: only if offered
+            _ => {}
+        }
+        if self.recipients.is_empty() {
+            return Err(invalid(
+                "RFC 5321 3.3: a transaction needs at least one recipient",
+            ));
+        }
+        Ok(params)
+    }
+
+    fn needs_utf8(&self) -> bool {
         self.from.mailbox().is_some_and(|m| m.is_utf8())
             || self
                 .recipients
                 .iter()
                 .any(|(t, _)| t.mailbox().is_some_and(|m| m.is_utf8()))
     }
+}
+
+fn invalid(rule: &'static str) -> SendError {
+    SendError::Invalid(SyntaxError { rule, offset: 0 })
 }
