@@ -255,10 +255,23 @@ impl Server {
     /// (RFC 2033 4.2).
     ///
     /// ```
-    /// use wirestate::smtp::{Reply, Server, ServerConfig};
-    /// let s = Server::new(ServerConfig::default());
-    /// // Needs the Decision<question::DataEnd> of an LMTP `End` event.
-    /// # let _ = s;
+    /// use wirestate::smtp::{Reply, Server, ServerConfig, ServerEvent};
+    /// use wirestate::{Instant, Machine};
+    /// let mut config = ServerConfig::default();
+    /// config.lmtp = true;
+    /// config.auto_accept_hello = true;
+    /// config.auto_accept_envelope = true;
+    /// let mut s = Server::new(config);
+    /// s.handle_input(Instant::ZERO, b"LHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\nhi\r\n.\r\n");
+    /// let decision = loop {
+    ///     if let Some(ServerEvent::End { recipients: 2, decision, .. }) = s.poll_event() {
+    ///         break decision;
+    ///     }
+    /// };
+    /// s.poll_transmit();
+    /// let replies = [Reply::new(250, "a ok").unwrap(), Reply::new(452, "b full").unwrap()];
+    /// s.reply_per_recipient(decision, &replies).unwrap();
+    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"250 a ok\r\n452 b full\r\n");
     /// ```
     pub fn reply_per_recipient(
         &mut self,

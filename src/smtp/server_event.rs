@@ -13,6 +13,15 @@ use bytes::Bytes;
 /// The questions a [`Server`](super::Server) asks, as marker types for [`Decision`]: a
 /// `Decision<question::Mail>` can only be answered by a method that takes one, so an
 /// answer cannot go to the wrong question.
+///
+/// ```
+/// use wirestate::smtp::{question, Server};
+/// use wirestate::Decision;
+/// // Only a Decision<question::DataEnd> fits here; a Decision<question::Mail> does not compile.
+/// fn deliver(s: &mut Server, d: Decision<question::DataEnd>) {
+///     let _ = s.accept(d);
+/// }
+/// ```
 pub mod question {
     /// Answer HELO, EHLO or LHLO: `250` with the capabilities, or a refusal.
     #[derive(Debug, PartialEq, Eq, Hash)]

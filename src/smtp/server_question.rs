@@ -10,7 +10,14 @@ mod sealed {
     pub trait Sealed {}
 }
 
-/// A question a [`Server`](super::Server) asks: the marker types in [`question`]. Sealed.
+/// A question a [`Server`](super::Server) asks: the marker types in [`question`]. Sealed:
+/// only those markers implement it, which is what lets the answer methods be generic.
+///
+/// ```
+/// use wirestate::smtp::{question, Question};
+/// fn asks<K: Question>() {}
+/// asks::<question::Rcpt>();
+/// ```
 pub trait Question: sealed::Sealed {
     #[doc(hidden)]
     const KIND: u8;
