@@ -154,9 +154,19 @@ fn secrets_never_show_in_debug_or_display() {
     assert!(!format!("{:?}", creds.plain_response()).contains("aHVudGVy"));
     let mut ccfg = ClientConfig::default();
     ccfg.credentials = Some(creds.clone());
+    ccfg.auth_without_tls = true;
     assert!(!format!("{ccfg:?}").contains(pw));
-    let client = Client::new(ccfg);
+    // A client with the AUTH PLAIN response queued, not yet written.
+    let mut client = Client::new(ccfg);
+    client.handle_input(Instant::ZERO, b"220 mx\r\n250-mx\r\n250 AUTH PLAIN\r\n");
+    events(&mut client);
+    let plain = creds.plain_response();
+    let plain = std::str::from_utf8(plain.expose()).unwrap().to_string();
     assert!(!format!("{client:?}").contains(pw));
+    assert!(!format!("{client:?}").contains(&plain));
+    assert!(String::from_utf8(drain_bytes(&mut client))
+        .unwrap()
+        .contains(&plain));
     // The server's AUTH event, and the server holding a LOGIN exchange half-way.
     let mut scfg = config();
     scfg.auth = vec![AuthMechanism::Plain, AuthMechanism::Login];
@@ -174,6 +184,10 @@ fn secrets_never_show_in_debug_or_display() {
     assert!(matches!(ev, ServerEvent::Auth { .. }));
     assert!(!format!("{ev:?}").contains(pw));
     assert!(!format!("{s:?}").contains(pw));
+    // A server with an AUTH line still in its receive buffer.
+    let mut buffered = wirestate::smtp::Server::new(config());
+    buffered.handle_input(Instant::ZERO, format!("AUTH PLAIN {b64}\r\n").as_bytes());
+    assert!(!format!("{buffered:?}").contains(&b64));
 }
 
 #[test]

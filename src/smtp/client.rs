@@ -98,7 +98,6 @@ struct Tx {
 /// assert_eq!(&c.poll_transmit().unwrap()[..], b"MAIL FROM:<a@x.org>\r\nRCPT TO:<b@y.org>\r\nDATA\r\n");
 /// assert!(!c.wants_body()); // waiting for the 354
 /// ```
-#[derive(Debug)]
 pub struct Client {
     config: ClientConfig,
     buf: RecvBuffer,
@@ -711,6 +710,23 @@ impl Client {
     }
 }
 
+/// The state, never the buffers: queued bytes may hold the AUTH response, and `Debug`
+/// output ends up in logs.
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .field("expect", &self.expect)
+            .field("caps", &self.caps)
+            .field("tls", &self.tls)
+            .field("tls_due", &self.tls_due)
+            .field("idle", &self.idle)
+            .field("closed", &self.closed)
+            .field("buffered", &self.buf.len())
+            .field("queued", &self.out.len())
+            .finish_non_exhaustive()
+    }
+}
 
 impl Machine for Client {
     type Event = ClientEvent;

@@ -66,7 +66,6 @@ enum Phase {
 /// s.reject(decision, wirestate::smtp::Reply::new(550, "no").unwrap()).unwrap();
 /// assert_eq!(&s.poll_transmit().unwrap()[..], b"550 no\r\n");
 /// ```
-#[derive(Debug)]
 pub struct Server {
     config: ServerConfig,
     buf: RecvBuffer,
@@ -812,6 +811,23 @@ impl Server {
             Phase::Command | Phase::Auth(_) => self.step_command(),
             Phase::Data => self.step_data(),
         }
+    }
+}
+
+/// The state, never the buffers: received and queued bytes may hold credentials
+/// (AUTH lines), and `Debug` output ends up in logs.
+impl core::fmt::Debug for Server {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Server")
+            .field("config", &self.config)
+            .field("phase", &self.phase)
+            .field("session", &self.session)
+            .field("questions", &self.questions)
+            .field("buffered", &self.buf.len())
+            .field("queued", &self.out.len())
+            .field("errors", &self.errors)
+            .field("tls_due", &self.tls_due)
+            .finish_non_exhaustive()
     }
 }
 
