@@ -485,6 +485,7 @@ impl Canonicalizer {
     /// assert_eq!(c.count(b"a\n"), 3);
     /// assert_eq!(c.count_finish(), 0);
     /// ```
+    #[must_use]
     pub fn count(&mut self, piece: &[u8]) -> u64 {
         let mut n = 0u64;
         self.feed(piece, |p| n += canonical_piece_len(p));
@@ -498,6 +499,7 @@ impl Canonicalizer {
     /// c.count(b"x");
     /// assert_eq!(c.count_finish(), 2);
     /// ```
+    #[must_use]
     pub fn count_finish(&mut self) -> u64 {
         let mut n = 0u64;
         self.finish(|p| n += canonical_piece_len(p));
@@ -510,6 +512,7 @@ impl Canonicalizer {
     /// ```
     /// assert_eq!(wirestate::line::Canonicalizer::canonical_len(b"a\r"), 3);
     /// ```
+    #[must_use]
     pub fn canonical_len(message: &[u8]) -> u64 {
         let mut c = Canonicalizer::new();
         c.count(message) + c.count_finish()

@@ -102,6 +102,7 @@ impl Credentials {
     /// let c = wirestate::smtp::Credentials::new("tim", "pw");
     /// assert!(c.matches("tim", b"pw") && !c.matches("tim", b"px"));
     /// ```
+    #[must_use]
     pub fn matches(&self, username: &str, password: &[u8]) -> bool {
         let a = self.password.expose();
         let same_len = a.len() == password.len();
@@ -119,6 +120,7 @@ impl Credentials {
     /// let c = wirestate::smtp::Credentials::new("tim", "tanstaaftanstaaf");
     /// assert_eq!(c.plain_response().expose(), b"AHRpbQB0YW5zdGFhZnRhbnN0YWFm");
     /// ```
+    #[must_use]
     pub fn plain_response(&self) -> Secret {
         Secret::from(crate::base64::encode(&crate::sasl::plain_message(
             self.authzid.as_bytes(),
@@ -135,6 +137,7 @@ impl Credentials {
     /// let c = wirestate::smtp::Credentials::from_plain(b"AHRpbQB0YW5zdGFhZnRhbnN0YWFm").unwrap();
     /// assert!(c.matches("tim", b"tanstaaftanstaaf"));
     /// ```
+    #[must_use]
     pub fn from_plain(b64: &[u8]) -> Option<Credentials> {
         let raw = crate::base64::decode(b64)?;
         let (z, u, p) = crate::sasl::split_plain(&raw)?;

@@ -89,6 +89,7 @@ impl ErrorKind {
     /// ```
     /// assert!(wirestate::smtp::ErrorKind::TlsInjection.rule().starts_with("RFC 3207"));
     /// ```
+    #[must_use]
     pub fn rule(self) -> &'static str {
         match self {
             ErrorKind::TooManyErrors => "RFC 5321 4.5.4.1: too many errors, the server closes",
@@ -125,6 +126,7 @@ impl ErrorKind {
     /// assert_eq!(ErrorKind::TooManyErrors.reply_code(), Some(421));
     /// assert_eq!(ErrorKind::ReplyBadCode.reply_code(), None);
     /// ```
+    #[must_use]
     pub fn reply_code(self) -> Option<u16> {
         match self {
             ErrorKind::TooManyErrors | ErrorKind::InputOverflow => Some(421),
@@ -194,6 +196,7 @@ impl Error {
     /// let Some(ClientEvent::Error(e)) = c.poll_event() else { panic!() };
     /// assert_eq!(e.reply().unwrap().code().get(), 421);
     /// ```
+    #[must_use]
     pub fn reply(&self) -> Option<&Reply> {
         self.reply.as_ref()
     }

@@ -160,6 +160,7 @@ impl Server {
     /// let s = wirestate::smtp::Server::new(wirestate::smtp::ServerConfig::default());
     /// assert!(s.capabilities().chunking);
     /// ```
+    #[must_use]
     pub fn capabilities(&self) -> Capabilities {
         check::capabilities(&self.session, &self.config)
     }
