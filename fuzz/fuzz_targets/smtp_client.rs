@@ -4,11 +4,15 @@
 #![no_main]
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use wirestate::smtp::{Client, ClientConfig, ClientEvent, Credentials, Envelope, ForwardPath, ReversePath};
+use wirestate::smtp::{
+    Client, ClientConfig, ClientEvent, Credentials, Envelope, ForwardPath, ReversePath,
+};
 use wirestate::{Instant, Machine};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&ctl, input)) = data.split_first() else { return };
+    let Some((&ctl, input)) = data.split_first() else {
+        return;
+    };
     let mut cfg = ClientConfig::default();
     cfg.lmtp = ctl & 1 == 1;
     cfg.pipelining = ctl & 2 == 0;
@@ -29,7 +33,10 @@ fuzz_target!(|data: &[u8]| {
             match ev {
                 ClientEvent::Ready if sent < 2 => {
                     sent += 1;
-                    let env = Envelope::new(ReversePath::Null, vec![ForwardPath::Postmaster, ForwardPath::Postmaster]);
+                    let env = Envelope::new(
+                        ReversePath::Null,
+                        vec![ForwardPath::Postmaster, ForwardPath::Postmaster],
+                    );
                     let _ = c.send_mail(env);
                 }
                 ClientEvent::Ready => {

@@ -27,9 +27,11 @@ fn answer(s: &mut Server, ev: ServerEvent) {
         ServerEvent::End { decision, .. } => s.accept(decision),
         ServerEvent::StartTls { decision } => s.accept(decision),
         ServerEvent::Verify { decision, .. } => s.reject(decision, no()),
-        ServerEvent::Auth { decision, credentials, .. } if credentials.matches("u", b"ok") => {
-            s.accept(decision)
-        }
+        ServerEvent::Auth {
+            decision,
+            credentials,
+            ..
+        } if credentials.matches("u", b"ok") => s.accept(decision),
         ServerEvent::Auth { decision, .. } => s.reject(decision, Reply::new(535, "no").unwrap()),
         _ => Ok(()),
     };
@@ -79,7 +81,10 @@ fn run(input: &[u8], cuts: &[usize], lmtp: bool) -> (Vec<Seen>, Vec<u8>, bool) {
     }
     s.handle_eof(Instant::ZERO);
     drain(&mut s, &mut seen, &mut out, &mut tls);
-    let closed = seen.iter().filter(|e| matches!(e, Seen::Event(s) if s.starts_with("Closed("))).count();
+    let closed = seen
+        .iter()
+        .filter(|e| matches!(e, Seen::Event(s) if s.starts_with("Closed(")))
+        .count();
     assert_eq!(closed, 1);
     assert!(matches!(seen.last(), Some(Seen::Event(e)) if e.starts_with("Closed(")));
     (seen, out, tls)
