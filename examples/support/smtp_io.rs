@@ -337,18 +337,23 @@ struct Sender<'a> {
 }
 
 impl<'a> Sender<'a> {
+    /// The next piece of the body: at least two octets unless it is the last, because
+    /// the one octet a piece can lose is an LF right after a CR that ended the previous
+    /// one, and a piece that puts nothing on the wire would leave the driver waiting.
     fn read(&mut self) -> io::Result<Option<Bytes>> {
         let Some((_, body)) = self.current.as_mut() else {
             return Ok(None);
         };
-        loop {
-            match body.read(&mut self.buf) {
-                Ok(0) => return Ok(None),
-                Ok(n) => return Ok(Some(Bytes::copy_from_slice(&self.buf[..n]))),
+        let mut n = 0;
+        while n < 2 {
+            match body.read(&mut self.buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
         }
+        Ok((n > 0).then(|| Bytes::copy_from_slice(&self.buf[..n])))
     }
 
     fn give_up(&mut self, client: &mut Logged<'_, Client>, e: io::Error) {
