@@ -71,7 +71,7 @@ fn unstuffing(c: &mut Criterion) {
     // The whole server path: machine, size and line accounting, events.
     g.bench_function("server_data_path", |b| {
         b.iter(|| {
-            let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
+            let mut s = Server::new(sink_config());
             s.handle_input(
                 Instant::ZERO,
                 b"EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n",
@@ -81,7 +81,7 @@ fn unstuffing(c: &mut Criterion) {
             for piece in msg.chunks(64 * 1024) {
                 s.handle_input(Instant::ZERO, piece);
                 while let Some(ev) = s.poll_event() {
-                    if let ServerEvent::DataChunk(bytes) = ev {
+                    if let ServerEvent::Data(bytes) = ev {
                         n += bytes.len();
                     }
                 }
@@ -92,19 +92,32 @@ fn unstuffing(c: &mut Criterion) {
     g.finish();
 }
 
+/// A server that takes any envelope by itself; the end of the data is answered by the
+/// caller.
+fn sink_config() -> ServerConfig {
+    let mut cfg = ServerConfig::default();
+    cfg.auto_accept_hello = true;
+    cfg.auto_accept_envelope = true;
+    cfg
+}
+
 /// A server on loopback that runs the machine and discards message data.
 fn sink_server() -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
         support::std_io::serve(listener, 64 * 1024, |_| {
-            let mut cfg = ServerConfig::new("localhost").unwrap();
+            let mut cfg = sink_config();
             // Same offer as aiosmtpd, so both sides speak the same protocol.
             cfg.chunking = false;
             cfg.pipelining = false;
             (
-                SmtpServer::new(cfg),
-                support::events(|_: &mut SmtpServer, _: ServerEvent| {}),
+                Server::new(cfg),
+                support::events(|s: &mut Server, ev: ServerEvent| {
+                    if let ServerEvent::End { decision, .. } = ev {
+                        let _ = s.accept(decision);
+                    }
+                }),
             )
         })
     });
@@ -167,7 +180,7 @@ fn loopback(c: &mut Criterion) {
                 let start = StdInstant::now();
                 let r = support::smtp_io::send_messages(
                     &mut stream,
-                    ClientConfig::new("localhost").unwrap(),
+                    ClientConfig::default(),
                     msgs,
                     None,
                 )

@@ -14,7 +14,7 @@ mod support;
 use std::io::{Read, Seek};
 use support::smtp_io::{scan, send_messages, Dir};
 use support::Args;
-use wirestate::smtp::*;
+use wirestate::smtp::{Body, ClientConfig, Credentials, Envelope, ForwardPath, Host, ReversePath};
 
 fn fail(msg: impl std::fmt::Display) -> ! {
     eprintln!("smtp_send: {msg}");
@@ -73,8 +73,9 @@ fn main() {
     // Sent only if the server offers SIZE; one over its limit fails before sending.
     env.params.size = Some(size);
 
-    let mut cfg = ClientConfig::new(args.get("helo").unwrap_or("localhost"))
+    let helo = Host::parse(args.get("helo").unwrap_or("localhost"), false)
         .unwrap_or_else(|e| fail(format!("--helo: {e}")));
+    let mut cfg = ClientConfig::with_hello(helo);
     cfg.pipelining = !args.has("no-pipelining");
     cfg.chunking = !args.has("no-chunking");
     if let Some(a) = args.get("auth") {
@@ -92,6 +93,7 @@ fn main() {
             println!("{line}");
         }
     };
+    // The body streams through the generic driver, paced by the machine's wants_body.
     let reports = send_messages(&mut stream, cfg, vec![(env, body)], Some(&mut print))
         .unwrap_or_else(|e| fail(e));
     let report = reports

@@ -6,7 +6,8 @@
 //!
 //! One thread per connection (the std driver). A message is written to `DIR/tmp/`,
 //! fsynced and renamed into `DIR/new/` before the 250; a client that disconnects
-//! mid-DATA leaves nothing behind.
+//! mid-DATA leaves nothing behind. `--verbose` prints every event; passwords show as
+//! `<redacted>`.
 
 mod support;
 
@@ -18,7 +19,8 @@ fn main() -> std::io::Result<()> {
     let maildir = args.get("maildir").unwrap_or("Maildir");
     let mut opts = ServerOptions::new(maildir);
     if let Some(h) = args.get("hostname") {
-        opts.hostname = h.to_string();
+        opts.hostname = wirestate::smtp::Domain::parse(h)
+            .map_err(|e| std::io::Error::other(format!("--hostname: {e}")))?;
     }
     if let Some(n) = args.get("max-size") {
         opts.max_size = Some(
@@ -33,10 +35,9 @@ fn main() -> std::io::Result<()> {
         let (u, p) = a
             .split_once(':')
             .ok_or_else(|| std::io::Error::other("--auth needs USER:PASSWORD"))?;
-        opts.auth = Some((u.to_string(), p.to_string()));
+        opts.auth = Some(wirestate::smtp::Credentials::new(u, p));
     }
-    // Fail early on a bad hostname or an unwritable Maildir rather than per connection.
-    let _ = opts.config();
+    // Fail early on an unwritable Maildir rather than per connection.
     support::maildir::Maildir::create(&opts.maildir)?;
     let listener = std_io::bind(&args.addr("127.0.0.1:2525"))?;
     std_io::serve(listener, 64 * 1024, server_setup(opts))

@@ -9,14 +9,15 @@
 //! anywhere are errors, never data and never an end.
 
 use crate::buffer::RecvBuffer;
+use crate::line::{Canonical, Canonicalizer};
 use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
 
 /// Sender side: dot-stuffs a message streamed in pieces, normalizing line ends.
 ///
-/// Bare LF and bare CR in the input become CRLF (as Python's `smtplib` does), so what
-/// goes on the wire always decodes under the strict [`DotUnstuffer`]. Memory is
-/// constant: each call writes its piece and keeps at most one pending CR.
+/// Line ends follow [`Canonicalizer`]: bare LF and bare CR become CRLF (as Python's
+/// `smtplib` does), so what goes on the wire always decodes under the strict
+/// [`DotUnstuffer`]. Memory is constant: nothing is held back between calls.
 ///
 /// ```
 /// use bytes::BytesMut;
@@ -31,8 +32,8 @@ use core::fmt;
 /// ```
 #[derive(Clone, Debug)]
 pub struct DotStuffer {
-    at_line_start: bool,
-    pending_cr: bool,
+    /// Line ends follow the crate's one canonical rule.
+    lines: Canonicalizer,
 }
 
 impl Default for DotStuffer {
@@ -49,8 +50,7 @@ impl DotStuffer {
     /// ```
     pub fn new() -> DotStuffer {
         DotStuffer {
-            at_line_start: true,
-            pending_cr: false,
+            lines: Canonicalizer::new(),
         }
     }
 
@@ -61,41 +61,23 @@ impl DotStuffer {
     /// wirestate::dot::DotStuffer::new().stuff(b".", &mut out);
     /// assert_eq!(&out[..], b"..");
     /// ```
-    pub fn stuff(&mut self, mut input: &[u8], out: &mut BytesMut) {
+    pub fn stuff(&mut self, input: &[u8], out: &mut BytesMut) {
         out.reserve(input.len() + input.len() / 64 + 4);
-        if self.pending_cr && !input.is_empty() {
-            self.pending_cr = false;
-            out.put_slice(b"\r\n");
-            self.at_line_start = true;
-            if input[0] == b'\n' {
-                input = &input[1..];
-            }
-        }
-        while !input.is_empty() {
-            if self.at_line_start && input[0] == b'.' {
-                out.put_u8(b'.');
-            }
-            self.at_line_start = false;
-            let Some(p) = memchr::memchr2(b'\r', b'\n', input) else {
-                out.put_slice(input);
-                return;
-            };
-            out.put_slice(&input[..p]);
-            if input[p] == b'\r' {
-                match input.get(p + 1) {
-                    None => {
-                        self.pending_cr = true;
-                        return;
-                    }
-                    Some(b'\n') => input = &input[p + 2..],
-                    Some(_) => input = &input[p + 1..],
+        // RFC 5321 4.5.2: a line that starts with "." gets one more.
+        let mut line_start = self.lines.at_line_start();
+        self.lines.feed(input, |piece| match piece {
+            Canonical::Text(t) => {
+                if line_start && t[0] == b'.' {
+                    out.put_u8(b'.');
                 }
-            } else {
-                input = &input[p + 1..];
+                line_start = false;
+                out.put_slice(t);
             }
-            out.put_slice(b"\r\n");
-            self.at_line_start = true;
-        }
+            Canonical::LineEnd => {
+                out.put_slice(b"\r\n");
+                line_start = true;
+            }
+        });
     }
 
     /// Ends the message: a CRLF if the last line lacked one, then `.CRLF`. The stuffer
@@ -107,11 +89,8 @@ impl DotStuffer {
     /// assert_eq!(&out[..], b".\r\n");
     /// ```
     pub fn finish(&mut self, out: &mut BytesMut) {
-        if self.pending_cr || !self.at_line_start {
-            out.put_slice(b"\r\n");
-        }
+        self.lines.finish_into(out);
         out.put_slice(b".\r\n");
-        *self = DotStuffer::new();
     }
 }
 

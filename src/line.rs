@@ -7,7 +7,7 @@
 //! states in its [`LinePolicy`], never a silent default.
 
 use crate::buffer::RecvBuffer;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use core::fmt;
 
 /// What to do with an LF that has no CR before it.
@@ -328,5 +328,207 @@ impl LineReader {
         let text = buf.take(end);
         buf.discard(term_len);
         Ok(Line { text, terminator })
+    }
+}
+
+/// One piece of canonical output from [`Canonicalizer::feed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Canonical<'a> {
+    /// Line text with no CR or LF in it (a line may come in several pieces).
+    Text(&'a [u8]),
+    /// The end of a line: write CRLF.
+    LineEnd,
+}
+
+/// The one rule for making a message's line ends canonical before it goes on the wire:
+/// CRLF, a bare CR and a bare LF each end a line with CRLF (RFC 5321 2.3.8 allows no
+/// other line end; RFC 3030 3 requires canonical text in BDAT chunks). The SMTP DATA
+/// stuffer ([`crate::dot::DotStuffer`]), the SMTP client's BDAT chunk sizes and the
+/// examples' SIZE scan all go through it, so they agree on every byte, including the
+/// final CRLF that [`finish`](Canonicalizer::finish) adds to a message whose last line
+/// has none.
+///
+/// Streaming with no look-ahead: a CR at the end of a piece is written as CRLF at once,
+/// and an LF that starts the next piece is then swallowed, so nothing is ever held back
+/// and each call's output is final.
+///
+/// ```
+/// use wirestate::line::Canonicalizer;
+/// let mut c = Canonicalizer::new();
+/// let mut out = bytes::BytesMut::new();
+/// c.canonicalize(b"a\nb\r", &mut out);
+/// c.canonicalize(b"\nc", &mut out);
+/// c.finish_into(&mut out);
+/// assert_eq!(&out[..], b"a\r\nb\r\nc\r\n");
+/// assert_eq!(Canonicalizer::canonical_len(b"a\nb\r\nc"), 9);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Canonicalizer {
+    /// The last piece ended in a CR, already written as CRLF: drop an LF right after it.
+    skip_lf: bool,
+    /// Text has been written since the last line end.
+    mid_line: bool,
+}
+
+impl Canonicalizer {
+    /// A canonicalizer at the start of a message.
+    ///
+    /// ```
+    /// assert!(wirestate::line::Canonicalizer::new().at_line_start());
+    /// ```
+    pub const fn new() -> Canonicalizer {
+        Canonicalizer {
+            skip_lf: false,
+            mid_line: false,
+        }
+    }
+
+    /// Whether the output so far ends at a line start (nothing written yet, or a CRLF).
+    ///
+    /// ```
+    /// let mut c = wirestate::line::Canonicalizer::new();
+    /// c.feed(b"x", |_| {});
+    /// assert!(!c.at_line_start());
+    /// ```
+    pub fn at_line_start(&self) -> bool {
+        !self.mid_line
+    }
+
+    /// Cuts `input` into canonical pieces and hands each to `emit`, in order.
+    ///
+    /// ```
+    /// use wirestate::line::{Canonical, Canonicalizer};
+    /// let mut pieces = Vec::new();
+    /// Canonicalizer::new().feed(b"a\rb", |p| pieces.push(format!("{p:?}")));
+    /// assert_eq!(pieces, ["Text([97])", "LineEnd", "Text([98])"]);
+    /// ```
+    pub fn feed(&mut self, mut input: &[u8], mut emit: impl FnMut(Canonical<'_>)) {
+        if self.skip_lf && !input.is_empty() {
+            self.skip_lf = false;
+            if input[0] == b'\n' {
+                input = &input[1..];
+            }
+        }
+        while !input.is_empty() {
+            let Some(p) = memchr::memchr2(b'\r', b'\n', input) else {
+                emit(Canonical::Text(input));
+                self.mid_line = true;
+                return;
+            };
+            if p > 0 {
+                emit(Canonical::Text(&input[..p]));
+            }
+            emit(Canonical::LineEnd);
+            self.mid_line = false;
+            if input[p] == b'\r' {
+                match input.get(p + 1) {
+                    None => {
+                        self.skip_lf = true;
+                        return;
+                    }
+                    Some(b'\n') => input = &input[p + 2..],
+                    Some(_) => input = &input[p + 1..],
+                }
+            } else {
+                input = &input[p + 1..];
+            }
+        }
+    }
+
+    /// Ends the message: a [`Canonical::LineEnd`] if its last line has none (an empty
+    /// message stays empty). The canonicalizer is then ready for a new message.
+    ///
+    /// ```
+    /// let mut c = wirestate::line::Canonicalizer::new();
+    /// let mut ends = 0;
+    /// c.feed(b"no newline", |_| {});
+    /// c.finish(|_| ends += 1);
+    /// assert_eq!(ends, 1);
+    /// ```
+    pub fn finish(&mut self, mut emit: impl FnMut(Canonical<'_>)) {
+        if self.mid_line {
+            emit(Canonical::LineEnd);
+        }
+        *self = Canonicalizer::new();
+    }
+
+    /// [`feed`](Self::feed) written out into `out`.
+    ///
+    /// ```
+    /// let mut out = bytes::BytesMut::new();
+    /// wirestate::line::Canonicalizer::new().canonicalize(b"a\n", &mut out);
+    /// assert_eq!(&out[..], b"a\r\n");
+    /// ```
+    pub fn canonicalize(&mut self, input: &[u8], out: &mut BytesMut) {
+        out.reserve(input.len() + 2);
+        self.feed(input, |p| write_canonical(p, out));
+    }
+
+    /// [`finish`](Self::finish) written out into `out`.
+    ///
+    /// ```
+    /// let mut c = wirestate::line::Canonicalizer::new();
+    /// let mut out = bytes::BytesMut::new();
+    /// c.canonicalize(b"a", &mut out);
+    /// c.finish_into(&mut out);
+    /// assert_eq!(&out[..], b"a\r\n");
+    /// ```
+    pub fn finish_into(&mut self, out: &mut BytesMut) {
+        self.finish(|p| write_canonical(p, out));
+    }
+
+    /// How many octets the canonical form of `piece` takes (the same count
+    /// [`canonicalize`](Self::canonicalize) would write), advancing the state.
+    ///
+    /// ```
+    /// let mut c = wirestate::line::Canonicalizer::new();
+    /// assert_eq!(c.count(b"a\n"), 3);
+    /// assert_eq!(c.count_finish(), 0);
+    /// ```
+    #[must_use]
+    pub fn count(&mut self, piece: &[u8]) -> u64 {
+        let mut n = 0u64;
+        self.feed(piece, |p| n += canonical_piece_len(p));
+        n
+    }
+
+    /// How many octets [`finish`](Self::finish) adds: 2 or 0.
+    ///
+    /// ```
+    /// let mut c = wirestate::line::Canonicalizer::new();
+    /// c.count(b"x");
+    /// assert_eq!(c.count_finish(), 2);
+    /// ```
+    #[must_use]
+    pub fn count_finish(&mut self) -> u64 {
+        let mut n = 0u64;
+        self.finish(|p| n += canonical_piece_len(p));
+        n
+    }
+
+    /// The size of a whole message once canonical, final CRLF included: what
+    /// RFC 1870 SIZE must declare for it.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::line::Canonicalizer::canonical_len(b"a\r"), 3);
+    /// ```
+    #[must_use]
+    pub fn canonical_len(message: &[u8]) -> u64 {
+        let mut c = Canonicalizer::new();
+        c.count(message) + c.count_finish()
+    }
+}
+
+fn canonical_piece_len(p: Canonical<'_>) -> u64 {
+    match p {
+        Canonical::Text(t) => t.len() as u64,
+        Canonical::LineEnd => 2,
+    }
+}
+
+fn write_canonical(p: Canonical<'_>, out: &mut BytesMut) {
+    match p {
+        Canonical::Text(t) => out.extend_from_slice(t),
+        Canonical::LineEnd => out.extend_from_slice(b"\r\n"),
     }
 }

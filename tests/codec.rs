@@ -1,10 +1,11 @@
-//! The shared codecs: CRLF line framing (`line.rs`) and dot-stuffing (`dot.rs`).
+//! The shared codecs: CRLF line framing and the canonical line-end rule (`line.rs`) and
+//! dot-stuffing (`dot.rs`).
 
 use bytes::BytesMut;
 use proptest::prelude::*;
 use wirestate::buffer::RecvBuffer;
 use wirestate::dot::{stuff_all, DotErrorKind, DotPolicy, DotStuffer, DotUnstuffer, Unstuffed};
-use wirestate::line::{LineErrorKind, LinePolicy, LineReader, Terminator};
+use wirestate::line::{Canonicalizer, LineErrorKind, LinePolicy, LineReader, Terminator};
 
 /// How unstuffing ended: at the end marker, or with an error kind at an offset.
 type DotEnd = Result<(), (DotErrorKind, u64)>;
@@ -273,5 +274,27 @@ proptest! {
     fn unstuffing_never_panics(input in prop::collection::vec(any::<u8>(), 0..300), cuts in cuts(300)) {
         let _ = unstuff(&input, &cuts, DotPolicy::Strict);
         let _ = unstuff(&input, &cuts, DotPolicy::Lenient);
+    }
+
+    /// The one canonical line-end rule, streamed in any pieces, equals the oracle;
+    /// its count agrees with what it writes.
+    #[test]
+    fn canonicalizer_matches_the_oracle_under_any_split(msg in stream(), cuts in cuts(400)) {
+        let mut c = Canonicalizer::new();
+        let mut counter = Canonicalizer::new();
+        let mut out = BytesMut::new();
+        let mut counted = 0u64;
+        let mut start = 0;
+        for &cut in cuts.iter().chain(std::iter::once(&msg.len())) {
+            let cut = cut.clamp(start, msg.len());
+            c.canonicalize(&msg[start..cut], &mut out);
+            counted += counter.count(&msg[start..cut]);
+            start = cut;
+        }
+        c.finish_into(&mut out);
+        counted += counter.count_finish();
+        prop_assert_eq!(&out[..], &normalized(&msg)[..]);
+        prop_assert_eq!(counted, out.len() as u64);
+        prop_assert_eq!(Canonicalizer::canonical_len(&msg), out.len() as u64);
     }
 }

@@ -531,3 +531,81 @@ fn smtp_send_to_aiosmtpd() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `smtp_server --auth u:p --verbose` prints every event, and never a password: not in
+/// the clear, not in base64 (the AUTH event holds it as a `Secret`).
+#[test]
+fn verbose_server_never_prints_passwords() {
+    if !require_peer("swaks") {
+        return;
+    }
+    use std::io::BufRead;
+    let dir = scratch("verbose");
+    let password = "pw-Zq8xK3vL";
+    let child = Command::new(example_bin("smtp_server"))
+        .args(["--maildir", dir.to_str().unwrap(), "--verbose"])
+        .args([
+            "--auth",
+            &format!("user:{password}"),
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut guard = ChildGuard(child);
+    let stderr = guard.0.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx.recv_timeout(std::time::Duration::from_secs(60)).unwrap();
+    let addr: SocketAddr = first
+        .strip_prefix("listening on ")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    for mech in ["PLAIN", "LOGIN"] {
+        let out = swaks(
+            addr,
+            &[
+                "--auth",
+                mech,
+                "--auth-user",
+                "user",
+                "--auth-password",
+                password,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    drop(guard);
+    // The reader ends once the killed server's stderr closes: every line is in.
+    let logged: Vec<String> = rx.iter().collect();
+    let all = logged.join("\n");
+    assert!(
+        all.contains("Auth {"),
+        "the AUTH events were printed: {all}"
+    );
+    assert!(all.contains("<redacted>"), "{all}");
+    let plain = wirestate::base64::encode(&wirestate::sasl::plain_message(
+        b"",
+        b"user",
+        password.as_bytes(),
+    ));
+    let login = wirestate::base64::encode(password.as_bytes());
+    for secret in [password, plain.as_str(), login.as_str()] {
+        assert!(!all.contains(secret), "{secret} printed:\n{all}");
+    }
+}

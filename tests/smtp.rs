@@ -1,96 +1,67 @@
 //! SMTP transcripts from the RFCs replayed against both machines, the smuggling table,
-//! and client/server pairs across TCP splits. Conformance rows are in `smtp_conformance.rs`.
+//! client/server pairs across TCP splits, and both machines under the generic driver.
+//! Conformance rows are in `smtp_conformance.rs`.
 
 mod common;
+mod smtp_common;
 
-use common::{drain_bytes, feed_cut, Pair, Split};
-use wirestate::buffer::RecvBuffer;
-use wirestate::dot::DotErrorKind;
+use bytes::Bytes;
+use common::{drain_bytes, Pair, Side, Split, Transcript};
+use smtp_common::*;
+use wirestate::line::Canonicalizer;
 use wirestate::smtp::*;
 use wirestate::{Instant, Machine};
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Side {
-    C,
-    S,
-}
-
-fn load(name: &str) -> Vec<(Side, Vec<u8>)> {
-    let path = format!(
-        "{}/tests/transcripts/smtp/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let (side, rest) = l.split_at(3);
-            let side = match side {
-                "C: " => Side::C,
-                "S: " => Side::S,
-                _ => panic!("bad transcript line {l:?}"),
-            };
-            (side, format!("{rest}\r\n").into_bytes())
-        })
-        .collect()
-}
-
-fn side_bytes(t: &[(Side, Vec<u8>)], side: Side) -> Vec<u8> {
-    t.iter()
-        .filter(|(s, _)| *s == side)
-        .flat_map(|(_, b)| b.clone())
-        .collect()
-}
-
-fn replies(wire: &[u8]) -> Vec<Reply> {
-    let mut buf = RecvBuffer::new(1 << 20);
-    buf.push(wire).unwrap();
-    let mut p = ReplyParser::new();
-    std::iter::from_fn(|| p.poll(&mut buf))
-        .map(|r| r.expect("valid reply"))
-        .collect()
-}
-
-fn is_decision(ev: &ServerEvent) -> bool {
-    matches!(
-        ev,
-        ServerEvent::Hello { .. }
-            | ServerEvent::MailFrom { .. }
-            | ServerEvent::RcptTo { .. }
-            | ServerEvent::DataStart { chunked: false }
-            | ServerEvent::DataEnd { .. }
-            | ServerEvent::Auth { .. }
-            | ServerEvent::StartTls
-            | ServerEvent::Verify(_)
-    )
+macro_rules! answer_with {
+    ($s:expr, $decision:expr, $r:expr) => {
+        if $r.code().is_negative() {
+            $s.reject($decision, $r).unwrap()
+        } else {
+            $s.accept_with($decision, $r).unwrap()
+        }
+    };
 }
 
 /// Feeds the transcript's client side (pipelined, all at once) to the server, answering
 /// each decision with the transcript's own reply. Every reply code must match, and the
 /// replies the caller supplied must match byte for byte. Returns the message data seen.
 fn server_replay(name: &str, config: ServerConfig) -> Vec<u8> {
-    let t = load(name);
-    let want = replies(&side_bytes(&t, Side::S));
-    let mut server = SmtpServer::new(config);
+    let t = Transcript::load("smtp", name);
+    let want = replies(&t.side(Side::S));
+    let mut server = Server::new(config);
     let mut out = drain_bytes(&mut server);
-    server.handle_input(Instant::ZERO, &side_bytes(&t, Side::C));
+    server.handle_input(Instant::ZERO, &t.side(Side::C));
     let mut exact = Vec::new();
     let mut data = Vec::new();
     while let Some(ev) = server.poll_event() {
         out.extend(drain_bytes(&mut server));
-        if let ServerEvent::DataChunk(b) = &ev {
-            data.extend_from_slice(b);
-        }
-        if is_decision(&ev) {
-            let k = replies(&out).len();
-            let r = want[k].clone();
-            if r.code().is_negative() {
-                server.reject(r).unwrap();
-            } else {
-                server.accept_with(r).unwrap();
+        let k = replies(&out).len();
+        let r = || want[k].clone();
+        match ev {
+            ServerEvent::Data(b) => {
+                data.extend_from_slice(&b);
+                continue;
             }
-            exact.push(k);
+            ServerEvent::Hello { decision, .. } => answer_with!(server, decision, r()),
+            ServerEvent::Mail { decision, .. } => answer_with!(server, decision, r()),
+            ServerEvent::Rcpt { decision, .. } => answer_with!(server, decision, r()),
+            ServerEvent::DataStart {
+                chunked: false,
+                decision,
+            } => answer_with!(server, decision, r()),
+            ServerEvent::DataStart {
+                chunked: true,
+                decision,
+            } => {
+                server.accept(decision).unwrap();
+                continue;
+            }
+            ServerEvent::End { decision, .. } => answer_with!(server, decision, r()),
+            ServerEvent::Verify { decision, .. } => answer_with!(server, decision, r()),
+            ServerEvent::Error(e) => panic!("{name}: {e}"),
+            _ => continue,
         }
+        exact.push(k);
     }
     out.extend(drain_bytes(&mut server));
     let got = replies(&out);
@@ -103,15 +74,16 @@ fn server_replay(name: &str, config: ServerConfig) -> Vec<u8> {
     data
 }
 
-/// Feeds the transcript's server side to the client, which sends the envelope taken from
-/// the transcript's MAIL/RCPT lines; the client's bytes must equal the C: lines exactly.
+/// Feeds the transcript's server writes to the client one by one, the client sending
+/// the envelope taken from the transcript's MAIL/RCPT lines and the body in `pieces`
+/// when it wants body; the client's bytes must equal the C: lines exactly.
 fn client_replay(name: &str, pieces: &[&[u8]], last: &[u8]) {
-    let t = load(name);
-    let client_wire = side_bytes(&t, Side::C);
+    let t = Transcript::load("smtp", name);
+    let client_wire = t.side(Side::C);
     let mut from = None;
     let mut to = Vec::new();
     let mut hello = None;
-    for (side, line) in &t {
+    for (side, line) in &t.lines {
         if *side != Side::C {
             continue;
         }
@@ -123,38 +95,44 @@ fn client_replay(name: &str, pieces: &[&[u8]], last: &[u8]) {
         }
     }
     let (from, params) = from.expect("MAIL line");
-    let env = Envelope {
-        from,
-        params,
-        recipients: to,
-    };
-    let mut cfg = ClientConfig::new("x").unwrap();
-    cfg.hello = hello.expect("EHLO line");
-    let mut client = SmtpClient::new(cfg);
-    client.handle_input(Instant::ZERO, &side_bytes(&t, Side::S));
+    let env = Envelope::with_params(from, params, to);
+    let mut client = Client::new(ClientConfig::with_hello(hello.expect("EHLO line")));
     let mut sent = false;
     let mut delivered = false;
-    while let Some(ev) = client.poll_event() {
-        match ev {
-            ClientEvent::Ready if !sent => {
-                client.send_mail(env.clone()).unwrap();
-                sent = true;
-            }
-            ClientEvent::Ready => client.quit().unwrap(),
-            ClientEvent::SendBody => {
-                for p in pieces {
-                    client.send_body(p).unwrap();
-                }
-                client.end_body_with(last).unwrap();
-            }
-            ClientEvent::Sent { .. } => delivered = true,
-            ClientEvent::Error(e) => panic!("{name}: {e}"),
-            _ => {}
+    let mut body_sent = false;
+    let mut got = Vec::new();
+    for (side, bytes) in t.writes() {
+        if side != Side::S {
+            continue;
         }
+        client.handle_input(Instant::ZERO, &bytes);
+        loop {
+            while let Some(ev) = client.poll_event() {
+                match ev {
+                    ClientEvent::Ready if !sent => {
+                        client.send_mail(env.clone()).unwrap();
+                        sent = true;
+                    }
+                    ClientEvent::Ready => client.quit().unwrap(),
+                    ClientEvent::Sent { .. } => delivered = true,
+                    ClientEvent::Error(e) => panic!("{name}: {e}"),
+                    _ => {}
+                }
+            }
+            if client.wants_body() && !body_sent {
+                for p in pieces {
+                    client.send_data(Bytes::copy_from_slice(p)).unwrap();
+                }
+                client.send_last(Bytes::copy_from_slice(last)).unwrap();
+                body_sent = true;
+                continue;
+            }
+            break;
+        }
+        got.extend(drain_bytes(&mut client));
     }
     assert!(delivered, "{name}: message accepted");
     assert!(client.is_closed());
-    let got = drain_bytes(&mut client);
     assert_eq!(
         String::from_utf8_lossy(&got),
         String::from_utf8_lossy(&client_wire),
@@ -162,66 +140,20 @@ fn client_replay(name: &str, pieces: &[&[u8]], last: &[u8]) {
     );
 }
 
-/// Merges adjacent data chunks: how data is cut into chunks follows the TCP reads, and
-/// is the one thing allowed to change with them. Likewise how much data was handed out
-/// before an abort (which tells the caller to discard it) depends on the reads.
-fn normalize(events: Vec<ServerEvent>) -> Vec<ServerEvent> {
-    let mut out: Vec<ServerEvent> = Vec::new();
-    for e in events {
-        if matches!(e, ServerEvent::DataAborted(_)) {
-            while matches!(out.last(), Some(ServerEvent::DataChunk(_))) {
-                out.pop();
-            }
-        }
-        if let (ServerEvent::DataChunk(b), Some(ServerEvent::DataChunk(prev))) =
-            (&e, out.last_mut())
-        {
-            let mut joined = prev.to_vec();
-            joined.extend_from_slice(b);
-            *prev = joined.into();
-            continue;
-        }
-        out.push(e);
-    }
-    out
-}
-
-/// Whole, split at every byte, and byte by byte: same events (data merged) and replies.
-fn assert_chunking_invariant(
-    make: impl Fn() -> SmtpServer,
-    input: &[u8],
-) -> (Vec<ServerEvent>, Vec<u8>) {
-    let run = |cuts: &[usize]| {
-        let (ev, out) = feed_cut(make(), input, cuts);
-        (normalize(ev), out)
-    };
-    let whole = run(&[]);
-    for i in 1..input.len() {
-        assert_eq!(run(&[i]), whole, "split at byte {i} changed the result");
-    }
-    let every: Vec<usize> = (1..input.len()).collect();
-    assert_eq!(
-        run(&every),
-        whole,
-        "byte-by-byte feeding changed the result"
-    );
-    whole
-}
-
 fn foo_config() -> ServerConfig {
-    ServerConfig::new("foo.com").unwrap()
+    named("foo.com")
 }
 
 #[test]
 fn rfc5321_d1_server() {
-    let data = server_replay("rfc5321_d1.txt", foo_config());
+    let data = server_replay("rfc5321_d1", foo_config());
     assert_eq!(data, b"Blah blah blah...\r\n..etc. etc. etc.\r\n");
 }
 
 #[test]
 fn rfc5321_d1_client() {
     client_replay(
-        "rfc5321_d1.txt",
+        "rfc5321_d1",
         &[],
         b"Blah blah blah...\r\n..etc. etc. etc.\r\n",
     );
@@ -229,27 +161,27 @@ fn rfc5321_d1_client() {
 
 #[test]
 fn rfc5321_d2_server() {
-    assert!(server_replay("rfc5321_d2.txt", foo_config()).is_empty());
+    assert!(server_replay("rfc5321_d2", foo_config()).is_empty());
 }
 
 #[test]
 fn rfc5321_d4_server() {
-    let data = server_replay("rfc5321_d4.txt", foo_config());
+    let data = server_replay("rfc5321_d4", foo_config());
     assert_eq!(data, b"Blah blah blah...\r\n..etc. etc. etc.\r\n");
 }
 
 #[test]
 fn rfc2920_server_plain_pipelined_and_all_rejected() {
     let body = b"Subject: pipelining\r\n\r\n..\r\n";
-    assert_eq!(server_replay("rfc2920_plain.txt", foo_config()), body);
-    assert_eq!(server_replay("rfc2920_pipelined.txt", foo_config()), body);
-    assert!(server_replay("rfc2920_all_rejected.txt", foo_config()).is_empty());
+    assert_eq!(server_replay("rfc2920_plain", foo_config()), body);
+    assert_eq!(server_replay("rfc2920_pipelined", foo_config()), body);
+    assert!(server_replay("rfc2920_all_rejected", foo_config()).is_empty());
 }
 
 #[test]
 fn rfc2920_client_pipelined() {
     client_replay(
-        "rfc2920_pipelined.txt",
+        "rfc2920_pipelined",
         &[],
         b"Subject: pipelining\r\n\r\n..\r\n",
     );
@@ -257,119 +189,130 @@ fn rfc2920_client_pipelined() {
 
 #[test]
 fn rfc3030_server_simple_and_pipelined() {
-    let data = server_replay("rfc3030_simple.txt", foo_config());
+    let data = server_replay("rfc3030_simple", foo_config());
     assert_eq!(data.len(), 86);
     let mut cfg = foo_config();
     cfg.binarymime = true;
-    let data = server_replay("rfc3030_pipelined.txt", cfg);
+    let data = server_replay("rfc3030_pipelined", cfg);
     assert_eq!(data, b"Subject: binary\r\n\r\n12345\r\n0123456789\r\n");
 }
 
 #[test]
 fn rfc3030_client_simple_and_pipelined() {
     let msg = b"To: Susan@random.com\r\nFrom: Sam@random.com\r\nSubject: This is a bodyless test message\r\n";
-    client_replay("rfc3030_simple.txt", &[], msg);
+    client_replay("rfc3030_simple", &[], msg);
     client_replay(
-        "rfc3030_pipelined.txt",
+        "rfc3030_pipelined",
         &[b"Subject: binary\r\n\r\n12345\r\n", b"0123456789\r\n"],
         b"",
     );
 }
 
+/// Every transcript on disk is replayed by some test above.
+#[test]
+fn every_transcript_is_replayed() {
+    let replayed = [
+        "rfc2920_all_rejected",
+        "rfc2920_pipelined",
+        "rfc2920_plain",
+        "rfc3030_pipelined",
+        "rfc3030_simple",
+        "rfc5321_d1",
+        "rfc5321_d2",
+        "rfc5321_d4",
+    ];
+    assert_eq!(Transcript::names("smtp"), replayed);
+}
+
 /// The D.1 client stream split at every byte gives the same events and replies.
 #[test]
 fn server_chunking_invariance_d1() {
-    let t = load("rfc5321_d1.txt");
-    let input = side_bytes(&t, Side::C);
-    let (events, out) = assert_chunking_invariant(|| SmtpServer::new(foo_config()), &input);
-    assert!(events.iter().any(|e| matches!(
-        e,
-        ServerEvent::DataEnd {
-            size: 37,
-            recipients: 3
-        }
-    )));
+    let input = Transcript::load("smtp", "rfc5321_d1").side(Side::C);
+    let (events, out) = assert_chunking_invariant(foo_config, &input);
+    assert!(
+        events.iter().any(|e| e.is("End { size: 37, recipients: 3")),
+        "{events:?}"
+    );
     assert!(out.ends_with(b"221 2.0.0 Bye\r\n"));
+    assert_eq!(events.last(), Some(&Seen::Event("Closed(Done)".into())));
 }
 
 /// One smuggling row: what follows `Subject: x\r\n` inside DATA.
 struct Vector {
     name: &'static str,
     bytes: &'static [u8],
-    kind: DotErrorKind,
+    kind: ErrorKind,
 }
 
 const SMUGGLING: &[Vector] = &[
     Vector {
         name: "<LF>.<CR><LF>",
         bytes: b"a\n.\r\nMAIL FROM:<evil@x.org>\r\n",
-        kind: DotErrorKind::BareLf,
+        kind: ErrorKind::DataBareLf,
     },
     Vector {
         name: "<LF>.<LF>",
         bytes: b"a\n.\nMAIL FROM:<evil@x.org>\r\n",
-        kind: DotErrorKind::BareLf,
+        kind: ErrorKind::DataBareLf,
     },
     Vector {
         name: "<CR><LF>.<LF>",
         bytes: b"a\r\n.\nMAIL FROM:<evil@x.org>\r\n",
-        kind: DotErrorKind::Smuggling,
+        kind: ErrorKind::DataSmuggling,
     },
     Vector {
         name: "<CR><CR><LF>",
         bytes: b"a\r\r\n.\r\r\nMAIL FROM:<evil@x.org>\r\n",
-        kind: DotErrorKind::BareCr,
+        kind: ErrorKind::DataBareCr,
     },
     Vector {
         name: "bare LF",
         bytes: b"line one\nline two\r\n",
-        kind: DotErrorKind::BareLf,
+        kind: ErrorKind::DataBareLf,
     },
     Vector {
         name: "bare CR",
         bytes: b"line one\rline two\r\n",
-        kind: DotErrorKind::BareCr,
+        kind: ErrorKind::DataBareCr,
     },
     Vector {
         name: "<CR>.<CR>",
         bytes: b"a\r.\rMAIL FROM:<evil@x.org>\r\n",
-        kind: DotErrorKind::BareCr,
+        kind: ErrorKind::DataBareCr,
     },
 ];
 
-/// Each vector inside DATA: the server answers 500 5.5.2, closes, never ends the
-/// message and never reads the smuggled MAIL, however the bytes are split.
+/// Each vector inside DATA: the server answers 500 5.5.2, closes with the error, never
+/// ends the message and never reads the smuggled MAIL, however the bytes are split.
 #[test]
 fn smuggling_table() {
     for v in SMUGGLING {
         let mut input = b"EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nSubject: x\r\n".to_vec();
         input.extend_from_slice(v.bytes);
         input.extend_from_slice(b"\r\n.\r\nQUIT\r\n");
-        let (events, out) = assert_chunking_invariant(|| SmtpServer::new(foo_config()), &input);
-        let closed = events.iter().find_map(|e| match e {
-            ServerEvent::Closed(CloseReason::Framing(err)) => Some(*err),
-            _ => None,
-        });
-        let err =
-            closed.unwrap_or_else(|| panic!("{}: not closed for framing: {events:?}", v.name));
-        assert_eq!(err.kind, v.kind, "{}", v.name);
-        assert!(
-            events.contains(&ServerEvent::DataAborted(AbortReason::Framing(err))),
+        let (events, out) = assert_chunking_invariant(foo_config, &input);
+        let kind = format!("Error(Error {{ kind: {:?},", v.kind);
+        assert!(events.iter().any(|e| e.is(&kind)), "{}: {events:?}", v.name);
+        let aborts: Vec<_> = events.iter().filter(|e| e.is("Aborted(")).collect();
+        assert_eq!(
+            aborts,
+            [&Seen::Event("Aborted(Framing)".into())],
+            "{}",
+            v.name
+        );
+        assert_eq!(
+            events.last(),
+            Some(&Seen::Event("Closed(Error)".into())),
             "{}",
             v.name
         );
         assert!(
-            !events
-                .iter()
-                .any(|e| matches!(e, ServerEvent::DataEnd { .. })),
+            !events.iter().any(|e| e.is("End {")),
             "{}: message ended",
             v.name
         );
-        let mail_count = events
-            .iter()
-            .filter(|e| matches!(e, ServerEvent::MailFrom { .. }))
-            .count();
-        assert_eq!(mail_count, 1, "{}: smuggled MAIL was read", v.name);
+        let mails = events.iter().filter(|e| e.is("Mail {")).count();
+        assert_eq!(mails, 1, "{}: smuggled MAIL was read", v.name);
         let last = replies(&out).pop().unwrap();
         assert_eq!(last.code().get(), 500, "{}", v.name);
         assert_eq!(
@@ -393,37 +336,24 @@ fn smuggling_vectors_are_data_under_bdat() {
         .into_bytes();
         input.extend_from_slice(v.bytes);
         input.extend_from_slice(b"QUIT\r\n");
-        let (events, _) = assert_chunking_invariant(|| SmtpServer::new(foo_config()), &input);
+        let (events, _) = assert_chunking_invariant(foo_config, &input);
         let data: Vec<u8> = events
             .iter()
             .filter_map(|e| match e {
-                ServerEvent::DataChunk(b) => Some(b.to_vec()),
+                Seen::Data(b) => Some(b.clone()),
                 _ => None,
             })
             .flatten()
             .collect();
         assert_eq!(data, v.bytes, "{}", v.name);
-        assert!(
-            events
-                .iter()
-                .any(|e| matches!(e, ServerEvent::DataEnd { .. })),
-            "{}",
-            v.name
-        );
+        assert!(events.iter().any(|e| e.is("End {")), "{}", v.name);
         assert_eq!(
             events.last(),
-            Some(&ServerEvent::Closed(CloseReason::Quit)),
+            Some(&Seen::Event("Closed(Done)".into())),
             "{}",
             v.name
         );
     }
-}
-
-fn env(from: &str, to: &[&str]) -> Envelope {
-    Envelope::new(
-        ReversePath::parse(from).unwrap(),
-        to.iter().map(|t| ForwardPath::parse(t).unwrap()).collect(),
-    )
 }
 
 /// Client and server back to back: the server's data equals the client's body for
@@ -443,17 +373,17 @@ fn pair_delivers_body_under_every_split() {
             Split::Every(13),
             Split::Every(4096),
         ] {
-            let mut ccfg = ClientConfig::new("client.example").unwrap();
+            let mut ccfg = ClientConfig::default();
             ccfg.pipelining = pipelining;
             ccfg.chunking = chunking;
             let mut pair =
-                Pair::new(SmtpClient::new(ccfg), SmtpServer::new(foo_config())).with_split(split);
+                Pair::new(Client::new(ccfg), Server::new(foo_config())).with_split(split);
             let mut got = Vec::new();
             let mut results = Vec::new();
             let mut sent = 0;
             let mut offset = 0;
-            let body_ref = &body;
-            pair.run(
+            run_pair(
+                &mut pair,
                 |c, ev| match ev {
                     ClientEvent::Ready if sent < 2 => {
                         sent += 1;
@@ -461,28 +391,20 @@ fn pair_delivers_body_under_every_split() {
                             .unwrap();
                     }
                     ClientEvent::Ready => c.quit().unwrap(),
-                    ClientEvent::SendBody => {
-                        while c.can_send_body() && offset < body_ref.len() {
-                            let end = (offset + 1000).min(body_ref.len());
-                            c.send_body(&body_ref[offset..end]).unwrap();
-                            offset = end;
-                        }
-                        if c.can_send_body() {
-                            c.end_body().unwrap();
-                            offset = 0;
-                        }
-                    }
                     ClientEvent::Sent { accepted, .. } => results.push(accepted),
                     ClientEvent::Error(e) => panic!("{e}"),
                     _ => {}
                 },
                 |s, ev| match ev {
-                    ServerEvent::DataChunk(b) => got.extend_from_slice(&b),
-                    ServerEvent::RcptTo { to, .. } if to.to_string().contains("bad") => {
-                        s.reject(Reply::new(550, "no such user").unwrap()).unwrap()
+                    ServerEvent::Data(b) => got.extend_from_slice(&b),
+                    ServerEvent::Rcpt { to, decision, .. } if to.to_string().contains("bad") => s
+                        .reject(decision, Reply::new(550, "no such user").unwrap())
+                        .unwrap(),
+                    ev => {
+                        answer(s, ev);
                     }
-                    _ => {}
                 },
+                stream(&body, 1000, &mut offset),
             );
             let label = format!("pipelining={pipelining} chunking={chunking} {split:?}");
             assert_eq!(results, vec![vec![0], vec![0]], "{label}");
@@ -493,6 +415,148 @@ fn pair_delivers_body_under_every_split() {
                 pair.client.is_closed() && pair.server.is_closed(),
                 "{label}"
             );
+        }
+    }
+}
+
+/// Both machines under the one generic driver, which knows nothing of SMTP: the server
+/// answers a scripted client, the client sends to a scripted server, streaming its body
+/// through `on_send_ready`.
+#[test]
+fn both_machines_run_under_the_generic_driver() {
+    // Server: every decision answered by default, the peer's bytes in 7-byte pieces.
+    let peer = b"EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nDATA\r\nhello\r\n.\r\nQUIT\r\n";
+    let mut server = Server::new(foo_config());
+    let mut data = Vec::new();
+    let mut last = None;
+    let d = common::drive(
+        &mut server,
+        peer,
+        7,
+        |s, ev| {
+            if let ServerEvent::Data(b) = &ev {
+                data.extend_from_slice(b);
+            }
+            if let ServerEvent::Closed(r) = &ev {
+                last = Some(*r);
+            }
+            answer(s, ev);
+        },
+        |_| panic!("a server streams no body"),
+    );
+    assert_eq!(data, b"hello\r\n");
+    assert_eq!(last, Some(CloseReason::Done));
+    assert_eq!(codes(&d.wire), [220, 250, 250, 250, 354, 250, 221]);
+    assert!(d.closed && d.unread == 0);
+
+    // Client: a scripted server that offers CHUNKING; the body goes in three chunks.
+    let peer = b"220 mx\r\n250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n250 ok\r\n250 ok\r\n250 5\r\n250 5\r\n250 queued\r\n221 bye\r\n";
+    let mut client = Client::new(ClientConfig::default());
+    let mut sent = false;
+    let mut chunks = vec![
+        Bytes::from_static(b"one\r\n"),
+        Bytes::from_static(b"two\r\n"),
+    ]
+    .into_iter();
+    let d = common::drive(
+        &mut client,
+        peer,
+        5,
+        |c, ev| match ev {
+            ClientEvent::Ready if !sent => {
+                sent = true;
+                c.send_mail(env("<a@b.example>", &["<c@d.example>"]))
+                    .unwrap();
+            }
+            ClientEvent::Ready => c.quit().unwrap(),
+            ClientEvent::Error(e) => panic!("{e}"),
+            _ => {}
+        },
+        |c| match chunks.next() {
+            Some(b) => c.send_data(b).unwrap(),
+            None => c.send_end().unwrap(),
+        },
+    );
+    let wire = String::from_utf8(d.wire).unwrap();
+    assert_eq!(
+        wire,
+        "EHLO localhost\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<c@d.example>\r\nBDAT 5\r\none\r\nBDAT 5\r\ntwo\r\nBDAT 0 LAST\r\nQUIT\r\n"
+    );
+    assert!(d.closed && d.unread == 0);
+}
+
+/// The one canonical line-end rule: the DATA stuffer, the client's BDAT chunk sizes and
+/// `Canonicalizer::canonical_len` (the examples' SIZE scan) agree on every message,
+/// final CRLF included, however it is cut.
+#[test]
+fn canonical_line_ends_agree_everywhere() {
+    let messages: &[&[u8]] = &[
+        b"",
+        b"a",
+        b"a\r",
+        b"a\n",
+        b"a\r\n",
+        b"\r\r\n\n",
+        b".x\n.\r.\r\n",
+        b"end\r",
+        b"x\ry\nz\r\nw",
+        b"\n",
+        b"\r",
+        b"..\r\n.",
+    ];
+    for &m in messages {
+        let len = Canonicalizer::canonical_len(m);
+        // DATA: the stuffed form minus the stuffed dots and the final ".\r\n".
+        let stuffed = wirestate::dot::stuff_all(m);
+        let mut canon = bytes::BytesMut::new();
+        let mut c = Canonicalizer::new();
+        c.canonicalize(m, &mut canon);
+        c.finish_into(&mut canon);
+        assert_eq!(canon.len() as u64, len, "{m:?}");
+        let dots = canon[..]
+            .split(|&b| b == b'\n')
+            .filter(|l| l.first() == Some(&b'.'))
+            .count() as u64;
+        assert_eq!(stuffed.len() as u64, len + dots + 3, "{m:?}: DATA stuffer");
+        // BDAT: the sizes the client declares add up to the same.
+        for cut in 0..=m.len() {
+            let mut server_cfg = foo_config();
+            server_cfg.max_message_size = None;
+            let mut pair = Pair::new(
+                Client::new(ClientConfig::default()),
+                Server::new(server_cfg),
+            );
+            let mut sent = false;
+            let mut got = Vec::new();
+            let mut size = None;
+            let mut parts = vec![&m[..cut], &m[cut..]].into_iter();
+            run_pair(
+                &mut pair,
+                |c, ev| {
+                    if let ClientEvent::Ready = ev {
+                        if !sent {
+                            sent = true;
+                            c.send_mail(env("<a@b.example>", &["<c@d.example>"]))
+                                .unwrap();
+                        }
+                    }
+                },
+                |s, ev| {
+                    if let ServerEvent::Data(b) = &ev {
+                        got.extend_from_slice(b);
+                    }
+                    if let ServerEvent::End { size: n, .. } = &ev {
+                        size = Some(*n);
+                    }
+                    answer(s, ev);
+                },
+                |c| match parts.next() {
+                    Some(p) => c.send_data(Bytes::copy_from_slice(p)).unwrap(),
+                    None => c.send_end().unwrap(),
+                },
+            );
+            assert_eq!(size, Some(len), "{m:?} cut at {cut}: BDAT size");
+            assert_eq!(got, &canon[..], "{m:?} cut at {cut}");
         }
     }
 }

@@ -3,9 +3,12 @@
 //! (modulo line-end normalization) for any body, split and transfer mode.
 
 mod common;
+mod smtp_common;
 
-use common::{feed_cut, Pair, Split};
+use bytes::Bytes;
+use common::{Pair, Split};
 use proptest::prelude::*;
+use smtp_common::{answer, feed_answered, run_pair};
 use wirestate::buffer::RecvBuffer;
 use wirestate::smtp::*;
 use wirestate::{Instant, Machine};
@@ -96,7 +99,7 @@ fn command() -> impl Strategy<Value = Command> {
             initial: Some(if b.is_empty() {
                 "=".to_string()
             } else {
-                base64_encode(&b)
+                wirestate::base64::encode(&b)
             }),
         }),
     ]
@@ -187,7 +190,7 @@ proptest! {
         cuts.sort();
         let mut all = prefix.as_bytes().to_vec();
         all.extend_from_slice(&input);
-        let (_, out) = feed_cut(SmtpServer::new(ServerConfig::new("mx").unwrap()), &all, &cuts);
+        let (_, out) = feed_answered(ServerConfig::default(), &all, &cuts);
         // Whatever came in, what goes out is a sequence of well-formed replies.
         let mut buf = RecvBuffer::new(1 << 20);
         buf.push(&out).unwrap();
@@ -200,22 +203,29 @@ proptest! {
 
     #[test]
     fn client_never_panics(input in prop::collection::vec(any::<u8>(), 0..2000), cut in 0usize..2000) {
-        let mut c = SmtpClient::new(ClientConfig::new("c").unwrap());
+        let mut c = Client::new(ClientConfig::default());
         let cut = cut.min(input.len());
+        let mut closed = 0;
         for piece in [&input[..cut], &input[cut..]] {
             c.handle_input(Instant::ZERO, piece);
             while let Some(ev) = c.poll_event() {
                 if ev == ClientEvent::Ready {
                     let _ = c.send_mail(Envelope::new(ReversePath::Null, vec![ForwardPath::Postmaster]));
                 }
-                if ev == ClientEvent::SendBody {
-                    let _ = c.end_body_with(b"x");
+                closed += matches!(ev, ClientEvent::Closed(_)) as usize;
+                if c.wants_body() {
+                    let _ = c.send_last(Bytes::from_static(b"x"));
                 }
             }
             while c.poll_transmit().is_some() {}
         }
         c.handle_eof(Instant::ZERO);
-        while c.poll_event().is_some() {}
+        while let Some(ev) = c.poll_event() {
+            closed += matches!(ev, ClientEvent::Closed(_)) as usize;
+        }
+        // Closed is the last event, exactly once.
+        prop_assert_eq!(closed, 1);
+        prop_assert!(c.is_closed());
     }
 
     #[test]
@@ -228,27 +238,9 @@ proptest! {
         input.extend_from_slice(b"\r\n.\r\nNOOP\r\nQUIT\r\n");
         let mut cuts = cuts;
         cuts.sort();
-        let make = || SmtpServer::new(ServerConfig::new("mx").unwrap());
-        let merge = |evs: Vec<ServerEvent>| {
-            let mut out: Vec<ServerEvent> = Vec::new();
-            for e in evs {
-                if matches!(e, ServerEvent::DataAborted(_)) {
-                    while matches!(out.last(), Some(ServerEvent::DataChunk(_))) { out.pop(); }
-                }
-                match (&e, out.last_mut()) {
-                    (ServerEvent::DataChunk(b), Some(ServerEvent::DataChunk(p))) => {
-                        let mut j = p.to_vec();
-                        j.extend_from_slice(b);
-                        *p = j.into();
-                    }
-                    _ => out.push(e),
-                }
-            }
-            out
-        };
-        let (a, ao) = feed_cut(make(), &input, &[]);
-        let (b, bo) = feed_cut(make(), &input, &cuts);
-        prop_assert_eq!(merge(a), merge(b));
+        let (a, ao) = feed_answered(ServerConfig::default(), &input, &[]);
+        let (b, bo) = feed_answered(ServerConfig::default(), &input, &cuts);
+        prop_assert_eq!(a, b);
         prop_assert_eq!(ao, bo);
     }
 
@@ -260,36 +252,41 @@ proptest! {
         pipelining in any::<bool>(),
         chunking in any::<bool>(),
     ) {
-        let mut cc = ClientConfig::new("c").unwrap();
+        let mut cc = ClientConfig::default();
         cc.pipelining = pipelining;
         cc.chunking = chunking;
-        let mut pair = Pair::new(SmtpClient::new(cc), SmtpServer::new(ServerConfig::new("mx").unwrap()))
+        let mut pair = Pair::new(Client::new(cc), Server::new(ServerConfig::default()))
             .with_split(Split::Every(split));
         let mut got = Vec::new();
         let mut offset = 0;
         let mut started = false;
         let mut sent = false;
-        pair.run(
+        run_pair(
+            &mut pair,
             |c, ev| match ev {
                 ClientEvent::Ready if !started => {
                     started = true;
                     c.send_mail(Envelope::new(ReversePath::Null, vec![ForwardPath::Postmaster])).unwrap();
                 }
                 ClientEvent::Ready => c.quit().unwrap(),
-                ClientEvent::SendBody => {
-                    while c.can_send_body() && offset < body.len() {
-                        let end = (offset + piece).min(body.len());
-                        c.send_body(&body[offset..end]).unwrap();
-                        offset = end;
-                    }
-                    if c.can_send_body() {
-                        c.end_body().unwrap();
-                    }
-                }
                 ClientEvent::Sent { .. } => sent = true,
                 _ => {}
             },
-            |_, ev| if let ServerEvent::DataChunk(b) = ev { got.extend_from_slice(&b) },
+            |s, ev| match ev {
+                ServerEvent::Data(b) => got.extend_from_slice(&b),
+                ev => {
+                    answer(s, ev);
+                }
+            },
+            |c| {
+                if offset < body.len() {
+                    let end = (offset + piece).min(body.len());
+                    c.send_data(Bytes::copy_from_slice(&body[offset..end])).unwrap();
+                    offset = end;
+                } else {
+                    c.send_end().unwrap();
+                }
+            },
         );
         prop_assert!(sent);
         // DATA and BDAT both send canonical CRLF text: the same message either way.

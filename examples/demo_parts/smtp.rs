@@ -6,7 +6,7 @@ use crate::support::smtp_io::{send_messages, server_setup, Dir, ServerOptions};
 use crate::support::std_io;
 use std::io;
 use std::path::Path;
-use wirestate::smtp::{ClientConfig, Envelope, ForwardPath, ReversePath};
+use wirestate::smtp::{ClientConfig, Envelope, ForwardPath, Host, ReversePath};
 
 pub fn run(work_dir: &Path) -> io::Result<()> {
     let maildir = work_dir.join("Maildir");
@@ -30,7 +30,8 @@ Hi Bob,\r\n\
 .this line starts with a dot and travels stuffed.\r\n\
 Bye.\r\n";
     let mut stream = std::net::TcpStream::connect(addr)?;
-    let mut config = ClientConfig::new("client.example").map_err(io::Error::other)?;
+    let mut config =
+        ClientConfig::with_hello(Host::parse("client.example", false).map_err(io::Error::other)?);
     // DATA rather than BDAT, to show dot-stuffing on the wire.
     config.chunking = false;
     let mut print = |dir: Dir, line: &str| match dir {

@@ -1,34 +1,37 @@
 //! SMTP over `std::net`, shared by `smtp_server`, `smtp_send`, the demo and the benches:
-//! the server's event handler delivering into a Maildir, and a blocking client loop that
-//! streams a message body from any reader in constant memory.
+//! the server's handler delivering into a Maildir, and the client's handler streaming
+//! message bodies from any reader in constant memory. Both run under the generic
+//! `std_io` driver: the client's body goes out through `Handler::on_send_ready`, paced
+//! by `wants_body`.
 
 use super::maildir::{Delivery, Maildir};
-use super::Clock;
-use std::io::{self, ErrorKind, Read, Write};
+use super::{std_io, Handler};
+use bytes::Bytes;
+use std::io::{self, ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use wirestate::line::Canonicalizer;
 use wirestate::smtp::*;
-use wirestate::Machine;
+use wirestate::{Instant, Machine};
 
 /// Server options the example programs expose.
 #[derive(Clone, Debug)]
 pub struct ServerOptions {
-    pub hostname: String,
+    pub hostname: Domain,
     pub maildir: std::path::PathBuf,
     pub max_size: Option<u64>,
     pub pipelining: bool,
     pub chunking: bool,
     /// `user:password` accepted by AUTH PLAIN and LOGIN (offered without TLS, since the
     /// examples do not do TLS; for tests on loopback only).
-    pub auth: Option<(String, String)>,
-    /// Print each event to stderr.
+    pub auth: Option<Credentials>,
+    /// Print each event to stderr (passwords show as `<redacted>`).
     pub verbose: bool,
 }
 
 impl ServerOptions {
     pub fn new(maildir: impl Into<std::path::PathBuf>) -> ServerOptions {
         ServerOptions {
-            hostname: "localhost".into(),
+            hostname: Domain::default(),
             maildir: maildir.into(),
             max_size: Some(64 << 20),
             pipelining: true,
@@ -39,10 +42,12 @@ impl ServerOptions {
     }
 
     pub fn config(&self) -> ServerConfig {
-        let mut c = ServerConfig::new(&self.hostname).expect("valid hostname");
+        let mut c = ServerConfig::with_hostname(self.hostname.clone());
         c.max_message_size = self.max_size;
         c.pipelining = self.pipelining;
         c.chunking = self.chunking;
+        // Any greeting is fine here; MAIL, RCPT and the data are answered below.
+        c.auto_accept_hello = true;
         if self.auth.is_some() {
             c.auth = vec![AuthMechanism::Plain, AuthMechanism::Login];
             c.auth_without_tls = true;
@@ -51,10 +56,19 @@ impl ServerOptions {
     }
 }
 
+fn local_error() -> Reply {
+    Reply::enhanced(
+        451,
+        EnhancedCode::new(4, 3, 0).unwrap(),
+        "Local error in processing",
+    )
+    .unwrap()
+}
+
 /// The per-connection state of the Maildir-delivering server.
 pub struct MaildirHandler {
-    maildir: Maildir,
-    auth: Option<(String, String)>,
+    maildir: Option<Maildir>,
+    auth: Option<Credentials>,
     verbose: bool,
     peer: SocketAddr,
     delivery: Option<Delivery>,
@@ -62,49 +76,61 @@ pub struct MaildirHandler {
 }
 
 impl MaildirHandler {
-    pub fn new(opts: &ServerOptions, peer: SocketAddr) -> io::Result<MaildirHandler> {
-        Ok(MaildirHandler {
-            maildir: Maildir::create(&opts.maildir)?,
+    pub fn new(opts: &ServerOptions, peer: SocketAddr) -> MaildirHandler {
+        let maildir = Maildir::create(&opts.maildir)
+            .map_err(|e| eprintln!("maildir {}: {e}", opts.maildir.display()))
+            .ok();
+        MaildirHandler {
+            maildir,
             auth: opts.auth.clone(),
             verbose: opts.verbose,
             peer,
             delivery: None,
             failed: None,
-        })
+        }
     }
+}
 
+impl Handler<Server> for MaildirHandler {
     /// Acts on one server event: data goes to `tmp/`, and the 250 after the data is
     /// only sent once the file is fsynced and renamed into `new/`.
-    pub fn on_event(&mut self, server: &mut SmtpServer, ev: ServerEvent) {
-        if self.verbose && !matches!(ev, ServerEvent::DataChunk(_)) {
+    fn on_event(&mut self, server: &mut Server, ev: ServerEvent) {
+        if self.verbose && !matches!(ev, ServerEvent::Data(_)) {
+            // Credentials hold their password as a Secret: this never prints it.
             eprintln!("{}: {ev:?}", self.peer);
         }
-        match ev {
-            ServerEvent::DataStart { .. } => {
+        let answered = match ev {
+            ServerEvent::Mail { decision, .. } => server.accept(decision),
+            ServerEvent::Rcpt { decision, .. } => server.accept(decision),
+            ServerEvent::Verify { decision, .. } => server.accept(decision),
+            ServerEvent::StartTls { decision } => {
+                server.reject(decision, Reply::new(454, "TLS not available").unwrap())
+            }
+            ServerEvent::DataStart { decision, .. } => {
                 self.failed = None;
-                match self.maildir.begin() {
-                    Ok(d) => self.delivery = Some(d),
-                    Err(e) => {
-                        eprintln!("{}: cannot create message file: {e}", self.peer);
-                        let _ = server.reject(
-                            Reply::enhanced(
-                                451,
-                                EnhancedCode::new(4, 3, 0).unwrap(),
-                                "Local error in processing",
-                            )
-                            .unwrap(),
-                        );
+                match self.maildir.as_ref().map(Maildir::begin) {
+                    Some(Ok(d)) => {
+                        self.delivery = Some(d);
+                        server.accept(decision)
                     }
+                    Some(Err(e)) => {
+                        eprintln!("{}: cannot create message file: {e}", self.peer);
+                        server.reject(decision, local_error())
+                    }
+                    None => server.reject(decision, local_error()),
                 }
             }
-            ServerEvent::DataChunk(bytes) => {
+            ServerEvent::Data(bytes) => {
                 if let (Some(d), None) = (self.delivery.as_mut(), self.failed.as_ref()) {
                     if let Err(e) = d.write(&bytes) {
                         self.failed = Some(e);
                     }
                 }
+                Ok(())
             }
-            ServerEvent::DataEnd { .. } => {
+            ServerEvent::End { decision, .. } => {
+                // Durability first (tmp/, fsync, rename into new/, fsync the folder),
+                // and only then the 250.
                 let result = match (self.delivery.take(), self.failed.take()) {
                     (Some(d), None) => d.commit(),
                     (_, Some(e)) => Err(e),
@@ -117,40 +143,47 @@ impl MaildirHandler {
                             .map(|n| n.to_string_lossy().into_owned())
                             .unwrap_or_default();
                         let text = format!("Ok: queued as {name}");
-                        let _ = server.accept_with(
-                            Reply::enhanced(250, EnhancedCode::new(2, 0, 0).unwrap(), &text)
-                                .unwrap(),
-                        );
+                        let ok = Reply::enhanced(250, EnhancedCode::new(2, 0, 0).unwrap(), &text)
+                            .unwrap();
+                        server.accept_with(decision, ok)
                     }
                     Err(e) => {
                         eprintln!("{}: delivery failed: {e}", self.peer);
-                        let _ = server.reject(
-                            Reply::enhanced(
-                                451,
-                                EnhancedCode::new(4, 3, 0).unwrap(),
-                                "Local error in processing",
-                            )
-                            .unwrap(),
-                        );
+                        server.reject(decision, local_error())
                     }
                 }
             }
-            ServerEvent::DataAborted(_) | ServerEvent::Closed(_) | ServerEvent::Reset => {
+            ServerEvent::Aborted(_) | ServerEvent::Closed(_) | ServerEvent::Reset => {
                 // Nothing of an unfinished message may stay behind in tmp/.
                 if let Some(d) = self.delivery.take() {
                     d.abort();
                 }
+                Ok(())
             }
-            ServerEvent::Auth { credentials, .. } => {
-                let ok = self
-                    .auth
-                    .as_ref()
-                    .is_some_and(|(u, p)| *u == credentials.username && *p == credentials.password);
+            ServerEvent::Auth {
+                credentials,
+                decision,
+                ..
+            } => {
+                let ok = self.auth.as_ref().is_some_and(|a| {
+                    a.matches(&credentials.username, credentials.password.expose())
+                });
                 if ok {
-                    let _ = server.accept();
+                    server.accept(decision)
+                } else {
+                    let no = Reply::enhanced(
+                        535,
+                        EnhancedCode::new(5, 7, 8).unwrap(),
+                        "Authentication credentials invalid",
+                    )
+                    .unwrap();
+                    server.reject(decision, no)
                 }
             }
-            _ => {}
+            _ => Ok(()),
+        };
+        if let Err(e) = answered {
+            eprintln!("{}: {e}", self.peer);
         }
     }
 }
@@ -166,32 +199,9 @@ impl Drop for MaildirHandler {
 /// The `setup` function for `std_io::serve`: one machine and handler per connection.
 pub fn server_setup(
     opts: ServerOptions,
-) -> impl Fn(SocketAddr) -> (SmtpServer, Handler) + Send + Sync + 'static {
-    move |peer| {
-        let server = SmtpServer::new(opts.config());
-        let handler: EventFn = match MaildirHandler::new(&opts, peer) {
-            Ok(mut h) => Box::new(move |s: &mut SmtpServer, ev| h.on_event(s, ev)),
-            Err(e) => {
-                eprintln!("maildir {}: {e}", opts.maildir.display());
-                Box::new(|s: &mut SmtpServer, ev| {
-                    if matches!(
-                        ev,
-                        ServerEvent::DataStart { .. } | ServerEvent::DataEnd { .. }
-                    ) {
-                        let _ = s.reject(Reply::new(451, "Local error in processing").unwrap());
-                    }
-                })
-            }
-        };
-        (server, super::events(handler))
-    }
+) -> impl Fn(SocketAddr) -> (Server, MaildirHandler) + Send + Sync + 'static {
+    move |peer| (Server::new(opts.config()), MaildirHandler::new(&opts, peer))
 }
-
-/// The boxed per-connection event handler `std_io::serve` runs.
-pub type Handler = super::Events<EventFn>;
-
-/// The boxed closure inside [`Handler`].
-pub type EventFn = Box<dyn FnMut(&mut SmtpServer, ServerEvent) + Send>;
 
 /// Receives each line of the dialogue.
 pub type Log<'a> = &'a mut dyn FnMut(Dir, &str);
@@ -226,6 +236,79 @@ impl LineLog {
     }
 }
 
+/// Any machine, with every byte each way shown to a log as lines. It changes nothing
+/// else, so the generic driver runs it like the machine itself; it can also be told to
+/// give up (`abort`), which closes it at once.
+pub struct Logged<'a, M> {
+    pub inner: M,
+    log: Option<Log<'a>>,
+    sent: LineLog,
+    received: LineLog,
+    aborted: bool,
+}
+
+impl<'a, M: Machine> Logged<'a, M> {
+    pub fn new(inner: M, log: Option<Log<'a>>) -> Self {
+        Logged {
+            inner,
+            log,
+            sent: LineLog::default(),
+            received: LineLog::default(),
+            aborted: false,
+        }
+    }
+
+    /// Gives up on the connection: the driver closes it.
+    pub fn abort(&mut self) {
+        self.aborted = true;
+    }
+}
+
+impl<M: Machine> Machine for Logged<'_, M> {
+    type Event = M::Event;
+
+    fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        if let Some(log) = self.log.as_mut() {
+            self.received.feed(bytes, Dir::Server, *log);
+        }
+        self.inner.handle_input(now, bytes)
+    }
+    fn handle_eof(&mut self, now: Instant) {
+        self.inner.handle_eof(now)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        self.inner.handle_timeout(now)
+    }
+    fn poll_event(&mut self) -> Option<M::Event> {
+        self.inner.poll_event()
+    }
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        let b = self.inner.poll_transmit()?;
+        if let Some(log) = self.log.as_mut() {
+            self.sent.feed(&b, Dir::Client, *log);
+        }
+        Some(b)
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.inner.poll_timeout()
+    }
+    fn is_closed(&self) -> bool {
+        self.aborted || self.inner.is_closed()
+    }
+    fn wants_input(&self) -> bool {
+        !self.aborted && self.inner.wants_input()
+    }
+    fn wants_body(&self) -> bool {
+        !self.aborted && self.inner.wants_body()
+    }
+    fn wants_tls(&self) -> bool {
+        self.inner.wants_tls()
+    }
+    fn handle_tls_established(&mut self, now: Instant) {
+        self.inner.handle_tls_established(now)
+    }
+}
+
 /// What happened to one message.
 #[derive(Debug, Default)]
 pub struct SendReport {
@@ -237,167 +320,189 @@ pub struct SendReport {
     pub failed: Option<Reply>,
 }
 
-/// Sends the messages in order over one connection with the client machine, streaming
-/// each body from its reader in 64 KiB pieces, then QUIT. `log`, if given, sees every
-/// line on the wire, body lines included.
-pub fn send_messages(
-    stream: &mut TcpStream,
-    config: ClientConfig,
-    mut messages: Vec<(Envelope, Box<dyn Read + '_>)>,
-    mut log: Option<Log<'_>>,
-) -> io::Result<Vec<SendReport>> {
-    let clock = Clock::new();
-    let mut client = SmtpClient::new(config);
-    let mut reports = Vec::new();
-    let mut current: Option<(SendReport, Box<dyn Read + '_>)> = None;
-    let mut in_body = false;
-    let mut body_done = false;
-    let mut next = 0;
-    let mut out_log = LineLog::default();
-    let mut in_log = LineLog::default();
-    let mut rbuf = vec![0u8; 64 * 1024];
-    let mut body_buf = vec![0u8; 64 * 1024];
-    let mut held: Vec<u8> = Vec::with_capacity(64 * 1024);
-    messages.reverse();
-    loop {
-        while let Some(ev) = client.poll_event() {
-            match ev {
-                ClientEvent::Ready => {
-                    if let Some((r, _)) = current.take() {
-                        reports.push(r);
-                    }
-                    match messages.pop() {
-                        Some((env, body)) => {
-                            next += 1;
-                            client.send_mail(env).map_err(|e| {
-                                io::Error::new(
-                                    ErrorKind::InvalidInput,
-                                    format!("message {next}: {e}"),
-                                )
-                            })?;
-                            current = Some((SendReport::default(), body));
-                            held.clear();
-                            in_body = false;
-                            body_done = false;
+/// A message to send: its envelope and a reader for its body.
+pub type Message<'a> = (Envelope, Box<dyn Read + 'a>);
+
+/// The client's handler: starts each message when the client is ready, records the
+/// replies, and streams each body one piece ahead, so the last piece goes out with the
+/// end (`BDAT n LAST`) instead of costing a `BDAT 0 LAST` round trip.
+struct Sender<'a> {
+    messages: std::vec::IntoIter<Message<'a>>,
+    current: Option<(SendReport, Box<dyn Read + 'a>)>,
+    reports: Vec<SendReport>,
+    held: Option<Bytes>,
+    buf: Vec<u8>,
+    number: usize,
+    error: Option<io::Error>,
+}
+
+impl<'a> Sender<'a> {
+    /// The next piece of the body: at least two octets unless it is the last, because
+    /// the one octet a piece can lose is an LF right after a CR that ended the previous
+    /// one, and a piece that puts nothing on the wire would leave the driver waiting.
+    fn read(&mut self) -> io::Result<Option<Bytes>> {
+        let Some((_, body)) = self.current.as_mut() else {
+            return Ok(None);
+        };
+        let mut n = 0;
+        while n < 2 {
+            match body.read(&mut self.buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((n > 0).then(|| Bytes::copy_from_slice(&self.buf[..n])))
+    }
+
+    fn give_up(&mut self, client: &mut Logged<'_, Client>, e: io::Error) {
+        self.error.get_or_insert(e);
+        client.abort();
+    }
+}
+
+impl Handler<Logged<'_, Client>> for Sender<'_> {
+    fn on_event(&mut self, client: &mut Logged<'_, Client>, ev: ClientEvent) {
+        match ev {
+            ClientEvent::Ready => {
+                if let Some((r, _)) = self.current.take() {
+                    self.reports.push(r);
+                }
+                self.held = None;
+                match self.messages.next() {
+                    Some((env, body)) => {
+                        self.number += 1;
+                        match client.inner.send_mail(env) {
+                            Ok(()) => self.current = Some((SendReport::default(), body)),
+                            Err(e) => {
+                                let msg = format!("message {}: {e}", self.number);
+                                self.error = Some(io::Error::new(ErrorKind::InvalidInput, msg));
+                                let _ = client.inner.quit();
+                            }
                         }
-                        None => client.quit().map_err(io::Error::other)?,
+                    }
+                    None => {
+                        let _ = client.inner.quit();
                     }
                 }
-                ClientEvent::Recipient { index, reply } => {
-                    if let Some((r, _)) = current.as_mut() {
-                        r.recipients.push((index, reply));
-                    }
-                }
-                ClientEvent::SendBody => in_body = true,
-                ClientEvent::Sent { reply, .. } => {
-                    if let Some((r, _)) = current.as_mut() {
-                        r.sent = Some(reply);
-                    }
-                }
-                ClientEvent::Failed(reply) => {
-                    if let Some((r, _)) = current.as_mut() {
-                        r.failed = Some(reply);
-                    }
-                    in_body = false;
-                }
-                ClientEvent::StartTls => {
-                    return Err(io::Error::other(
-                        "STARTTLS is not supported by this program",
-                    ))
-                }
-                ClientEvent::Error(e) => return Err(io::Error::other(e.to_string())),
-                _ => {}
             }
+            ClientEvent::Recipient { index, reply } => {
+                if let Some((r, _)) = self.current.as_mut() {
+                    r.recipients.push((index, reply));
+                }
+            }
+            ClientEvent::Sent { reply, .. } => {
+                if let Some((r, _)) = self.current.as_mut() {
+                    r.sent = Some(reply);
+                }
+            }
+            ClientEvent::Failed(reply) => {
+                if let Some((r, _)) = self.current.as_mut() {
+                    r.failed = Some(reply);
+                }
+            }
+            ClientEvent::Error(e) => {
+                self.error.get_or_insert(io::Error::other(e.to_string()));
+            }
+            ClientEvent::Closed(reason) => {
+                if let Some((r, _)) = self.current.take() {
+                    self.reports.push(r);
+                }
+                if reason != CloseReason::Done && self.error.is_none() {
+                    self.error = Some(io::Error::other(reason.to_string()));
+                }
+            }
+            _ => {}
         }
-        // Stream the body while the machine takes it; each piece is written before the
-        // next is read, so memory stays at two pieces whatever the message size. One
-        // piece is held back so the last one goes out with the end (`BDAT n LAST`)
-        // instead of costing an extra `BDAT 0 LAST` round trip.
-        while in_body && !body_done && client.can_send_body() {
-            let Some((_, body)) = current.as_mut() else {
-                break;
-            };
-            let n = loop {
-                match body.read(&mut body_buf) {
-                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                    other => break other?,
-                }
-            };
-            if n == 0 {
-                client.end_body_with(&held).map_err(io::Error::other)?;
-                held.clear();
-                body_done = true;
-            } else {
-                if !held.is_empty() {
-                    client.send_body(&held).map_err(io::Error::other)?;
-                }
-                held.clear();
-                held.extend_from_slice(&body_buf[..n]);
+    }
+
+    fn on_send_ready(&mut self, client: &mut Logged<'_, Client>) {
+        let held = match self.held.take() {
+            Some(h) => Some(h),
+            None => match self.read() {
+                Ok(h) => h,
+                Err(e) => return self.give_up(client, e),
+            },
+        };
+        let Some(held) = held else {
+            // An empty body.
+            if let Err(e) = client.inner.send_end() {
+                self.give_up(client, io::Error::other(e));
             }
-            flush(stream, &mut client, &mut out_log, &mut log)?;
-        }
-        flush(stream, &mut client, &mut out_log, &mut log)?;
-        if client.is_closed() {
-            if let Some((r, _)) = current.take() {
-                reports.push(r);
+            return;
+        };
+        let sent = match self.read() {
+            Ok(Some(next)) => {
+                self.held = Some(next);
+                client.inner.send_data(held)
             }
-            return Ok(reports);
-        }
-        let wait = client
-            .poll_timeout()
-            .map(|d| clock.until(d).max(Duration::from_millis(1)));
-        stream.set_read_timeout(wait)?;
-        match stream.read(&mut rbuf) {
-            Ok(0) => client.handle_eof(clock.now()),
-            Ok(n) => {
-                if let Some(log) = log.as_mut() {
-                    in_log.feed(&rbuf[..n], Dir::Server, *log);
-                }
-                client.handle_input(clock.now(), &rbuf[..n]);
-            }
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
-                client.handle_timeout(clock.now())
-            }
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            Ok(None) => client.inner.send_last(held),
+            Err(e) => return self.give_up(client, e),
+        };
+        if let Err(e) = sent {
+            self.give_up(client, io::Error::other(e));
         }
     }
 }
 
-fn flush(
+/// Sends the messages in order over one connection with the client machine under the
+/// generic std driver, streaming each body from its reader in 64 KiB pieces, then QUIT.
+/// `log`, if given, sees every line on the wire, body lines included.
+pub fn send_messages<'a>(
     stream: &mut TcpStream,
-    client: &mut SmtpClient,
-    out_log: &mut LineLog,
-    log: &mut Option<Log<'_>>,
-) -> io::Result<()> {
-    while let Some(b) = client.poll_transmit() {
-        if let Some(log) = log.as_mut() {
-            out_log.feed(&b, Dir::Client, *log);
-        }
-        stream.write_all(&b)?;
+    config: ClientConfig,
+    messages: Vec<Message<'a>>,
+    log: Option<Log<'_>>,
+) -> io::Result<Vec<SendReport>> {
+    let mut client = Logged::new(Client::new(config), log);
+    let mut sender = Sender {
+        messages: messages.into_iter(),
+        current: None,
+        reports: Vec::new(),
+        held: None,
+        buf: vec![0u8; 64 * 1024],
+        number: 0,
+        error: None,
+    };
+    std_io::drive(stream, &mut client, 64 * 1024, Lent(&mut sender))?;
+    if client.inner.wants_tls() {
+        return Err(io::Error::other(
+            "STARTTLS is not supported by this program",
+        ));
     }
-    Ok(())
+    if let Some(e) = sender.error {
+        return Err(e);
+    }
+    Ok(sender.reports)
+}
+
+/// Lends a handler to a driver that takes one by value, so its results stay here.
+struct Lent<'h, H>(&'h mut H);
+
+impl<M: Machine, H: Handler<M>> Handler<M> for Lent<'_, H> {
+    fn on_event(&mut self, machine: &mut M, event: M::Event) {
+        self.0.on_event(machine, event)
+    }
+    fn on_send_ready(&mut self, machine: &mut M) {
+        self.0.on_send_ready(machine)
+    }
 }
 
 /// What a message needs before it is sent: whether it holds 8-bit octets (then it needs
-/// 8BITMIME) and its size once every line ends in CRLF (declared with SIZE, RFC 1870 3).
+/// 8BITMIME) and its size once every line ends in CRLF, final CRLF included (declared
+/// with SIZE, RFC 1870 3): the library's own canonical rule, so the declared size is
+/// the size sent.
 pub fn scan(reader: &mut dyn Read) -> io::Result<(bool, u64)> {
     let mut buf = vec![0u8; 64 * 1024];
-    let (mut eight, mut size, mut prev) = (false, 0u64, 0u8);
+    let mut lines = Canonicalizer::new();
+    let (mut eight, mut size) = (false, 0u64);
     loop {
         let n = reader.read(&mut buf)?;
         if n == 0 {
-            return Ok((eight, size));
+            return Ok((eight, size + lines.count_finish()));
         }
-        for &b in &buf[..n] {
-            eight |= b >= 0x80;
-            // A bare LF (and a bare CR) goes out as CRLF: one octet more each.
-            size += if (b == b'\n' && prev != b'\r') || (prev == b'\r' && b != b'\n') {
-                2
-            } else {
-                1
-            };
-            prev = b;
-        }
+        eight |= buf[..n].iter().any(|&b| b >= 0x80);
+        size += lines.count(&buf[..n]);
     }
 }

@@ -29,7 +29,11 @@ fuzz_target!(|data: &[u8]| {
     let Some((&ctl, input)) = data.split_first() else {
         return;
     };
-    let policy = if ctl & 1 == 0 { DotPolicy::Strict } else { DotPolicy::Lenient };
+    let policy = if ctl & 1 == 0 {
+        DotPolicy::Strict
+    } else {
+        DotPolicy::Lenient
+    };
     let cut = ctl as usize % (input.len() + 1);
     let whole = unstuff(input, input.len(), policy);
     let (body, end) = unstuff(input, cut, policy);
@@ -46,6 +50,9 @@ fuzz_target!(|data: &[u8]| {
     s.finish(&mut wire);
     let (decoded, end) = unstuff(&wire, wire.len() / 2, DotPolicy::Strict);
     assert_eq!(end, Some(Ok(())));
-    assert!(!decoded.contains(&b'\n') || decoded.windows(2).filter(|w| w == b"\r\n").count()
-        == decoded.iter().filter(|&&b| b == b'\n').count());
+    assert!(
+        !decoded.contains(&b'\n')
+            || decoded.windows(2).filter(|w| w == b"\r\n").count()
+                == decoded.iter().filter(|&&b| b == b'\n').count()
+    );
 });

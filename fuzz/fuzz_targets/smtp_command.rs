@@ -5,7 +5,9 @@ use libfuzzer_sys::fuzz_target;
 use wirestate::smtp::Command;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(cmd) = Command::parse(data) else { return };
+    let Ok(cmd) = Command::parse(data) else {
+        return;
+    };
     // Some accepted input cannot be re-sent (a control character in VRFY text, a line
     // that only fits the AUTH limit); the encoder must refuse those, never mangle them.
     let Ok(wire) = cmd.to_bytes() else { return };

@@ -22,7 +22,9 @@ fn parse_with(input: &[u8], cut: usize, mut p: ReplyParser) -> Vec<Result<Reply,
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&ctl, input)) = data.split_first() else { return };
+    let Some((&ctl, input)) = data.split_first() else {
+        return;
+    };
     let cut = ctl as usize % (input.len() + 1);
     let whole = parse(input, input.len());
     let split = parse(input, cut);

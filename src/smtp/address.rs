@@ -49,6 +49,13 @@ fn let_dig(b: u8, utf8: bool) -> bool {
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Domain(String);
 
+impl Default for Domain {
+    /// `localhost`.
+    fn default() -> Domain {
+        Domain(String::from("localhost"))
+    }
+}
+
 impl Domain {
     /// Parses an ASCII domain.
     ///

@@ -1,7 +1,8 @@
-//! SMTP AUTH (RFC 4954): mechanism names, base64 (RFC 4648 section 4, which RFC 4954
-//! section 4 requires), and the PLAIN (RFC 4616) and LOGIN exchanges' messages.
+//! SMTP AUTH (RFC 4954): mechanism names and the credentials of the PLAIN (RFC 4616) and
+//! LOGIN exchanges. Their base64 (RFC 4648 section 4) is [`crate::base64`].
 
 use super::SyntaxError;
+use crate::Secret;
 use alloc::string::String;
 
 /// A SASL mechanism name: `1*20 (UPPER-ALPHA / DIGIT / "-" / "_")` (RFC 4422 3.1),
@@ -14,6 +15,7 @@ use alloc::string::String;
 /// assert!(AuthMechanism::parse("bad mech").is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum AuthMechanism {
     /// `PLAIN` (RFC 4616).
     Plain,
@@ -59,20 +61,23 @@ impl AuthMechanism {
     }
 }
 
-/// What a client proved it knows, decoded from PLAIN or LOGIN.
+/// What a client proved it knows, decoded from PLAIN or LOGIN, or what a client
+/// will send. The password is a [`Secret`]: `Debug` shows it as `<redacted>`.
 ///
 /// ```
 /// let c = wirestate::smtp::Credentials::new("tim", "secret");
 /// assert!(c.authzid.is_empty());
+/// assert!(!format!("{c:?}").contains("secret"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Credentials {
     /// Authorization identity (PLAIN only; empty when not given).
     pub authzid: String,
     /// Authentication identity (user name).
     pub username: String,
     /// Password.
-    pub password: String,
+    pub password: Secret,
 }
 
 impl Credentials {
@@ -80,28 +85,48 @@ impl Credentials {
     ///
     /// ```
     /// let c = wirestate::smtp::Credentials::new("user", "secret");
-    /// assert_eq!(c.username, "user");
+    /// assert_eq!((c.username.as_str(), c.password.expose()), ("user", &b"secret"[..]));
     /// ```
-    pub fn new(username: &str, password: &str) -> Credentials {
+    pub fn new(username: &str, password: impl Into<Secret>) -> Credentials {
         Credentials {
             authzid: String::new(),
             username: String::from(username),
-            password: String::from(password),
+            password: password.into(),
         }
     }
 
-    /// The PLAIN message `authzid NUL authcid NUL passwd` (RFC 4616 2), base64.
+    /// Whether `username` and `password` match these credentials (the password compared
+    /// without an early exit, so its timing does not show how much of it matched).
+    ///
+    /// ```
+    /// let c = wirestate::smtp::Credentials::new("tim", "pw");
+    /// assert!(c.matches("tim", b"pw") && !c.matches("tim", b"px"));
+    /// ```
+    #[must_use]
+    pub fn matches(&self, username: &str, password: &[u8]) -> bool {
+        let a = self.password.expose();
+        let same_len = a.len() == password.len();
+        let diff = a
+            .iter()
+            .zip(password)
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y));
+        self.username == username && same_len && diff == 0
+    }
+
+    /// The PLAIN message `authzid NUL authcid NUL passwd` (RFC 4616 2), base64. It holds
+    /// the password: it goes on the wire and nowhere else.
     ///
     /// ```
     /// let c = wirestate::smtp::Credentials::new("tim", "tanstaaftanstaaf");
-    /// assert_eq!(c.plain_response(), "AHRpbQB0YW5zdGFhZnRhbnN0YWFm");
+    /// assert_eq!(c.plain_response().expose(), b"AHRpbQB0YW5zdGFhZnRhbnN0YWFm");
     /// ```
-    pub fn plain_response(&self) -> String {
-        base64_encode(&crate::sasl::plain_message(
+    #[must_use]
+    pub fn plain_response(&self) -> Secret {
+        Secret::from(crate::base64::encode(&crate::sasl::plain_message(
             self.authzid.as_bytes(),
             self.username.as_bytes(),
-            self.password.as_bytes(),
-        ))
+            self.password.expose(),
+        )))
     }
 
     /// Decodes a base64 PLAIN message; `None` unless it is `authzid NUL authcid NUL
@@ -109,30 +134,19 @@ impl Credentials {
     /// (RFC 4616 2, [`crate::sasl::split_plain`]).
     ///
     /// ```
-    /// let c = wirestate::smtp::Credentials::from_plain("AHRpbQB0YW5zdGFhZnRhbnN0YWFm").unwrap();
-    /// assert_eq!((c.username.as_str(), c.password.as_str()), ("tim", "tanstaaftanstaaf"));
+    /// let c = wirestate::smtp::Credentials::from_plain(b"AHRpbQB0YW5zdGFhZnRhbnN0YWFm").unwrap();
+    /// assert!(c.matches("tim", b"tanstaaftanstaaf"));
     /// ```
-    pub fn from_plain(b64: &str) -> Option<Credentials> {
-        let raw = base64_decode(b64.as_bytes())?;
+    #[must_use]
+    pub fn from_plain(b64: &[u8]) -> Option<Credentials> {
+        let raw = crate::base64::decode(b64)?;
         let (z, u, p) = crate::sasl::split_plain(&raw)?;
         // split_plain has checked that every field is UTF-8.
         let text = |f: &[u8]| String::from(core::str::from_utf8(f).unwrap_or_default());
         Some(Credentials {
             authzid: text(z),
             username: text(u),
-            password: text(p),
+            password: Secret::new(p),
         })
     }
-}
-
-pub use crate::base64::{decode as base64_decode, encode as base64_encode};
-
-/// True if `s` is canonical padded base64 (RFC 4648 4), the only form RFC 4954 4 allows.
-///
-/// ```
-/// assert!(wirestate::smtp::auth::is_base64(b"AGEAYg=="));
-/// assert!(!wirestate::smtp::auth::is_base64(b"AGEAYg="));
-/// ```
-pub fn is_base64(s: &[u8]) -> bool {
-    crate::base64::decode(s).is_some()
 }

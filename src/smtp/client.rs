@@ -1,278 +1,27 @@
-//! The client machine: greeting, EHLO with HELO fallback (RFC 5321 4.1.1.1, 3.2),
-//! STARTTLS handoff (RFC 3207), AUTH PLAIN/LOGIN (RFC 4954), transactions with
-//! PIPELINING (RFC 2920) and BDAT (RFC 3030), per-recipient results, LMTP (RFC 2033),
-//! and the client timeouts of RFC 5321 4.5.3.2.
+//! The client machine and all its transitions: greeting, EHLO with HELO fallback
+//! (RFC 5321 4.1.1.1, 3.2), STARTTLS (RFC 3207), AUTH PLAIN/LOGIN (RFC 4954),
+//! transactions with PIPELINING (RFC 2920) and BDAT (RFC 3030), per-recipient results,
+//! LMTP (RFC 2033), and the client timeouts of RFC 5321 4.5.3.2. Each reply is matched,
+//! in order, against the command it answers (RFC 2920 3.1).
 
-use super::address::{ForwardPath, Host, ReversePath};
-use super::auth::Credentials;
-use super::command::{Body, Command, MailParams, RcptParams};
+use super::address::ForwardPath;
+use super::auth::{AuthMechanism, Credentials};
+use super::client_body::BodyEncoder;
+pub use super::client_config::{ClientConfig, Envelope};
+pub use super::client_event::ClientEvent;
+use super::command::{Body, Command, RcptParams};
+use super::error::{Error, ErrorKind};
 use super::ext::Capabilities;
-use super::reply::{Reply, ReplyError, ReplyParser};
-use super::SendError;
+use super::reply::{Reply, ReplyParser};
 use crate::buffer::RecvBuffer;
-use crate::dot::DotStuffer;
-use crate::Instant;
+use crate::{CloseReason, Instant, Machine, SendError};
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
-use bytes::{BufMut, BytesMut};
-use core::fmt;
+use bytes::{BufMut, Bytes, BytesMut};
 use core::time::Duration;
 
-/// Client deadlines from RFC 5321 4.5.3.2 (each is how long to wait for a reply).
-///
-/// ```
-/// let t = wirestate::smtp::ClientTimeouts::default();
-/// assert_eq!(t.data_end.as_secs(), 600);
-/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ClientTimeouts {
-    /// Initial 220 greeting: 5 minutes (4.5.3.2.1).
-    pub greeting: Duration,
-    /// MAIL: 5 minutes (4.5.3.2.2).
-    pub mail: Duration,
-    /// RCPT: 5 minutes (4.5.3.2.3).
-    pub rcpt: Duration,
-    /// DATA initiation (the 354): 2 minutes (4.5.3.2.4).
-    pub data_init: Duration,
-    /// A BDAT chunk's reply: 3 minutes, the data block timeout (4.5.3.2.5).
-    pub data_block: Duration,
-    /// The reply after the end of data: 10 minutes (4.5.3.2.6).
-    pub data_end: Duration,
-    /// Any other command: 5 minutes.
-    pub other: Duration,
-}
-
-impl Default for ClientTimeouts {
-    fn default() -> Self {
-        let m = |n: u64| Duration::from_secs(60 * n);
-        ClientTimeouts {
-            greeting: m(5),
-            mail: m(5),
-            rcpt: m(5),
-            data_init: m(2),
-            data_block: m(3),
-            data_end: m(10),
-            other: m(5),
-        }
-    }
-}
-
-/// How the client introduces itself and what it uses when offered.
-///
-/// ```
-/// use wirestate::smtp::{ClientConfig, Credentials};
-/// let mut c = ClientConfig::new("client.example").unwrap();
-/// c.credentials = Some(Credentials::new("user", "secret"));
-/// assert!(c.pipelining && c.chunking);
-/// ```
-#[derive(Clone, Debug)]
-pub struct ClientConfig {
-    /// The name sent with EHLO/HELO/LHLO.
-    pub hello: Host,
-    /// Speak LMTP (LHLO, one final reply per accepted recipient).
-    pub lmtp: bool,
-    /// Pipeline MAIL/RCPT/DATA and BDAT when the server offers PIPELINING.
-    pub pipelining: bool,
-    /// Send the body with BDAT when the server offers CHUNKING.
-    pub chunking: bool,
-    /// Ask for STARTTLS when offered (the caller must then wrap the socket).
-    pub starttls: bool,
-    /// Log in after EHLO (PLAIN preferred, then LOGIN) when offered.
-    pub credentials: Option<Credentials>,
-    /// Send credentials without TLS (off by default).
-    pub auth_without_tls: bool,
-    /// Reply deadlines.
-    pub timeouts: ClientTimeouts,
-    /// Most undecoded reply bytes held.
-    pub recv_buffer: usize,
-    /// Longest reply line including CRLF: 512 (RFC 5321 4.5.3.1.5).
-    pub reply_line: usize,
-    /// Most lines in one reply (bounds a multi-line EHLO reply): 128.
-    pub reply_lines: usize,
-}
-
-impl ClientConfig {
-    /// Defaults: pipelining and chunking used when offered, no TLS, no AUTH.
-    ///
-    /// ```
-    /// assert!(wirestate::smtp::ClientConfig::new("[127.0.0.1]").is_ok());
-    /// ```
-    pub fn new(hello: &str) -> Result<ClientConfig, super::SyntaxError> {
-        Ok(ClientConfig {
-            hello: Host::parse(hello, false)?,
-            lmtp: false,
-            pipelining: true,
-            chunking: true,
-            starttls: false,
-            credentials: None,
-            auth_without_tls: false,
-            timeouts: ClientTimeouts::default(),
-            recv_buffer: 64 * 1024,
-            reply_line: super::reply::MAX_REPLY_LINE,
-            reply_lines: 128,
-        })
-    }
-}
-
-/// One message's envelope.
-///
-/// ```
-/// use wirestate::smtp::{Envelope, ForwardPath, ReversePath};
-/// let env = Envelope::new(
-///     ReversePath::parse("<a@example.org>").unwrap(),
-///     vec![ForwardPath::parse("<b@example.net>").unwrap()],
-/// );
-/// assert_eq!(env.recipients.len(), 1);
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Envelope {
-    /// Sender.
-    pub from: ReversePath,
-    /// MAIL parameters. SIZE is sent only if offered; BODY=8BITMIME and SMTPUTF8 are
-    /// checked against the server's offer before anything is sent.
-    pub params: MailParams,
-    /// Recipients with their parameters.
-    pub recipients: Vec<(ForwardPath, RcptParams)>,
-}
-
-impl Envelope {
-    /// An envelope with no parameters.
-    ///
-    /// ```
-    /// use wirestate::smtp::{Envelope, ReversePath};
-    /// assert!(Envelope::new(ReversePath::Null, vec![]).recipients.is_empty());
-    /// ```
-    pub fn new(from: ReversePath, to: Vec<ForwardPath>) -> Envelope {
-        Envelope {
-            from,
-            params: MailParams::default(),
-            recipients: to.into_iter().map(|t| (t, RcptParams::default())).collect(),
-        }
-    }
-
-    fn needs_utf8(&self) -> bool {
-        self.from.mailbox().is_some_and(|m| m.is_utf8())
-            || self
-                .recipients
-                .iter()
-                .any(|(t, _)| t.mailbox().is_some_and(|m| m.is_utf8()))
-    }
-}
-
-/// What went wrong on the connection. The client is closed after each of these.
-///
-/// ```
-/// use wirestate::smtp::{ClientConfig, ClientError, ClientEvent, SmtpClient};
-/// use wirestate::{Instant, Machine};
-/// let mut c = SmtpClient::new(ClientConfig::new("c").unwrap());
-/// c.handle_input(Instant::ZERO, b"554 go away\r\n");
-/// assert!(matches!(c.poll_event(), Some(ClientEvent::Error(ClientError::Refused { .. }))));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClientError {
-    /// The server refused something the connection cannot go on without (greeting,
-    /// EHLO and HELO, STARTTLS, AUTH) or said 421; its exact reply is kept.
-    Refused {
-        /// What the client was doing.
-        during: &'static str,
-        /// The server's reply, verbatim.
-        reply: Reply,
-    },
-    /// A reply that could not be parsed.
-    BadReply(ReplyError),
-    /// A reply arrived when none was expected.
-    Unexpected(Reply),
-    /// Credentials were configured but no usable AUTH mechanism was offered (or only
-    /// without TLS, which the configuration forbids).
-    AuthNotOffered,
-    /// The server sent more than the receive buffer holds without completing a reply.
-    InputOverflow,
-    /// No reply within the RFC 5321 4.5.3.2 timeout.
-    Timeout(&'static str),
-    /// The server closed the connection.
-    PeerClosed,
-}
-
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClientError::Refused { during, reply } => write!(f, "server refused {during}: {reply}"),
-            ClientError::BadReply(e) => write!(f, "{e}"),
-            ClientError::Unexpected(r) => write!(f, "unexpected reply: {r}"),
-            ClientError::Timeout(w) => {
-                write!(f, "RFC 5321 4.5.3.2: timed out waiting for {w} reply")
-            }
-            ClientError::PeerClosed => f.write_str("server closed the connection"),
-            ClientError::AuthNotOffered => {
-                f.write_str("RFC 4954: no usable AUTH mechanism offered")
-            }
-            ClientError::InputOverflow => f.write_str("reply input over the receive buffer limit"),
-        }
-    }
-}
-
-#[cfg(feature = "std")]
-impl std::error::Error for ClientError {}
-
-/// What the server said, decoded into steps of the dialogue.
-///
-/// ```
-/// use wirestate::smtp::{ClientConfig, ClientEvent, SmtpClient};
-/// use wirestate::{Instant, Machine};
-/// let mut c = SmtpClient::new(ClientConfig::new("c").unwrap());
-/// c.handle_input(Instant::ZERO, b"220 mx\r\n");
-/// assert!(matches!(c.poll_event(), Some(ClientEvent::Greeting(r)) if r.code().get() == 220));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClientEvent {
-    /// The 220 greeting.
-    Greeting(Reply),
-    /// The server answered STARTTLS with 220: write pending bytes, wrap the socket in
-    /// TLS, then call [`SmtpClient::tls_established`].
-    StartTls,
-    /// AUTH succeeded.
-    Authenticated(Reply),
-    /// The connection is idle: call [`SmtpClient::send_mail`] or [`SmtpClient::quit`].
-    Ready,
-    /// The answer to MAIL FROM.
-    MailFrom(Reply),
-    /// The answer to one RCPT TO (index into the envelope's recipients). A refused
-    /// recipient does not fail the transaction while another is accepted.
-    Recipient {
-        /// Which recipient.
-        index: usize,
-        /// The server's reply.
-        reply: Reply,
-    },
-    /// The body may be sent now: call [`SmtpClient::send_body`] while
-    /// [`SmtpClient::can_send_body`] is true, then [`SmtpClient::end_body`]. With BDAT
-    /// and no PIPELINING it comes again after each chunk's reply.
-    SendBody,
-    /// The message was accepted (SMTP) or the last LMTP reply arrived.
-    Sent {
-        /// The final reply (in LMTP, the last recipient's).
-        reply: Reply,
-        /// Recipients accepted at RCPT (indexes into the envelope).
-        accepted: Vec<usize>,
-    },
-    /// One LMTP per-recipient reply after the data (RFC 2033 4.2).
-    Delivery {
-        /// Which recipient.
-        index: usize,
-        /// Its reply.
-        reply: Reply,
-    },
-    /// The transaction failed (MAIL refused, no recipient accepted, DATA or the data
-    /// refused); the client sends RSET by itself and the connection stays usable.
-    Failed(Reply),
-    /// QUIT was answered; the connection is done.
-    Closed(Reply),
-    /// The connection cannot go on; the client is closed.
-    Error(ClientError),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Expect {
+enum Expect {
     Greeting,
     Ehlo,
     Helo,
@@ -293,96 +42,110 @@ pub(super) enum Expect {
     Quit,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) enum BodyState {
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BodyState {
     /// Not yet allowed.
     Waiting,
     /// The caller may send.
     Open,
-    /// `end_body` was called.
+    /// `send_end` was called.
     Ended,
 }
 
 #[derive(Clone, Debug)]
-pub(super) struct Tx {
-    pub(super) recipients: Vec<ForwardPath>,
-    pub(super) rcpt_params: Vec<RcptParams>,
-    pub(super) next_rcpt: usize,
-    pub(super) accepted: Vec<usize>,
-    pub(super) failed: bool,
-    pub(super) bdat: bool,
-    pub(super) binary: bool,
-    pub(super) body: BodyState,
-    pub(super) bdat_outstanding: usize,
-    pub(super) lmtp_pending: usize,
-    pub(super) last_reply: Option<Reply>,
+struct Tx {
+    recipients: Vec<(ForwardPath, RcptParams)>,
+    next_rcpt: usize,
+    accepted: Vec<usize>,
+    failed: bool,
+    body: BodyState,
+    encoder: BodyEncoder,
+    bdat_outstanding: usize,
+    lmtp_pending: usize,
+    last_reply: Option<Reply>,
 }
 
 /// The SMTP/LMTP client machine.
 ///
+/// * Body: after `send_mail`, [`wants_body`](Machine::wants_body) turns true once the
+///   body may go (after the `354`, or after the recipients for BDAT, and for BDAT
+///   without PIPELINING again after each chunk's reply); give it
+///   [`send_data`](Client::send_data) chunks, then [`send_end`](Client::send_end) (or
+///   [`send_last`](Client::send_last) for the last chunk and the end in one).
+/// * Flow control: [`wants_input`](Machine::wants_input) is false once closed and
+///   while a TLS switch is due.
+/// * TLS: with [`ClientConfig::starttls`], when the server's `220` to STARTTLS is
+///   decoded [`wants_tls`](Machine::wants_tls) is true; after the handshake
+///   [`handle_tls_established`](Machine::handle_tls_established) sends EHLO again.
+///   Plaintext the server sent behind its `220` is [`ErrorKind::TlsInjection`].
+///   Called before the first byte, it marks implicit TLS (RFC 8314).
+/// * Time: each command's reply has its RFC 5321 4.5.3.2 deadline in
+///   [`Timeouts`](super::Timeouts); on expiry the client closes with
+///   `Closed(CloseReason::Timeout)`.
+///
 /// ```
-/// use wirestate::smtp::{ClientConfig, ClientEvent, Envelope, ForwardPath, ReversePath, SmtpClient};
+/// use wirestate::smtp::{Client, ClientConfig, ClientEvent, Envelope, ForwardPath, ReversePath};
 /// use wirestate::{Instant, Machine};
 ///
-/// let mut c = SmtpClient::new(ClientConfig::new("client.example").unwrap());
+/// let mut c = Client::new(ClientConfig::default());
 /// c.handle_input(Instant::ZERO, b"220 mx ready\r\n");
 /// assert!(matches!(c.poll_event(), Some(ClientEvent::Greeting(_))));
-/// assert_eq!(&c.poll_transmit().unwrap()[..], b"EHLO client.example\r\n");
+/// assert_eq!(&c.poll_transmit().unwrap()[..], b"EHLO localhost\r\n");
 /// c.handle_input(Instant::ZERO, b"250-mx\r\n250 PIPELINING\r\n");
 /// assert!(matches!(c.poll_event(), Some(ClientEvent::Ready)));
 /// let env = Envelope::new(ReversePath::parse("<a@x.org>").unwrap(), vec![ForwardPath::parse("<b@y.org>").unwrap()]);
 /// c.send_mail(env).unwrap();
 /// assert_eq!(&c.poll_transmit().unwrap()[..], b"MAIL FROM:<a@x.org>\r\nRCPT TO:<b@y.org>\r\nDATA\r\n");
+/// assert!(!c.wants_body()); // waiting for the 354
 /// ```
-#[derive(Debug)]
-pub struct SmtpClient {
-    pub(super) config: ClientConfig,
-    pub(super) buf: RecvBuffer,
-    pub(super) parser: ReplyParser,
-    pub(super) out: BytesMut,
-    pub(super) events: VecDeque<ClientEvent>,
-    pub(super) expect: VecDeque<Expect>,
-    pub(super) caps: Capabilities,
-    pub(super) tls: bool,
-    pub(super) authenticated: bool,
-    pub(super) tx: Option<Tx>,
-    pub(super) stuffer: DotStuffer,
-    pub(super) line_ends: LineEnds,
-    pub(super) idle: bool,
-    pub(super) closed: bool,
-    pub(super) eof: bool,
-    pub(super) tls_pending: bool,
-    pub(super) now: Instant,
-    pub(super) deadline: Option<Instant>,
+pub struct Client {
+    config: ClientConfig,
+    buf: RecvBuffer,
+    parser: ReplyParser,
+    out: BytesMut,
+    events: VecDeque<ClientEvent>,
+    expect: VecDeque<Expect>,
+    caps: Capabilities,
+    tls: bool,
+    tls_due: bool,
+    authenticated: bool,
+    tx: Option<Tx>,
+    idle: bool,
+    closed: bool,
+    eof: bool,
+    now: Instant,
+    deadline: Option<Instant>,
+    /// Stream offset where the reply being read starts.
+    reply_start: u64,
 }
 
-impl SmtpClient {
+impl Client {
     /// A client waiting for the server's greeting.
     ///
     /// ```
     /// use wirestate::Machine;
-    /// let mut c = wirestate::smtp::SmtpClient::new(wirestate::smtp::ClientConfig::new("c").unwrap());
+    /// let mut c = wirestate::smtp::Client::new(wirestate::smtp::ClientConfig::default());
     /// assert!(c.poll_transmit().is_none()); // the server speaks first
     /// ```
-    pub fn new(config: ClientConfig) -> SmtpClient {
-        let mut c = SmtpClient {
-            buf: RecvBuffer::new(config.recv_buffer.max(1024)),
-            parser: ReplyParser::with_limits(config.reply_line, config.reply_lines),
+    pub fn new(config: ClientConfig) -> Client {
+        let l = &config.limits;
+        let mut c = Client {
+            buf: RecvBuffer::new(l.max_buffered.max(l.max_reply_line).max(1024)),
+            parser: ReplyParser::with_limits(l.max_reply_line, l.max_reply_lines),
             out: BytesMut::new(),
             events: VecDeque::new(),
             expect: VecDeque::new(),
             caps: Capabilities::default(),
             tls: false,
+            tls_due: false,
             authenticated: false,
             tx: None,
-            stuffer: DotStuffer::new(),
-            line_ends: LineEnds::default(),
             idle: false,
             closed: false,
             eof: false,
-            tls_pending: false,
             now: Instant::ZERO,
             deadline: None,
+            reply_start: 0,
             config,
         };
         c.expect(Expect::Greeting);
@@ -392,7 +155,7 @@ impl SmtpClient {
     /// What the server offered in its last EHLO reply.
     ///
     /// ```
-    /// let c = wirestate::smtp::SmtpClient::new(wirestate::smtp::ClientConfig::new("c").unwrap());
+    /// let c = wirestate::smtp::Client::new(wirestate::smtp::ClientConfig::default());
     /// assert!(!c.capabilities().pipelining);
     /// ```
     pub fn capabilities(&self) -> &Capabilities {
@@ -402,59 +165,21 @@ impl SmtpClient {
     /// True when idle: a transaction may start.
     ///
     /// ```
-    /// let c = wirestate::smtp::SmtpClient::new(wirestate::smtp::ClientConfig::new("c").unwrap());
+    /// let c = wirestate::smtp::Client::new(wirestate::smtp::ClientConfig::default());
     /// assert!(!c.is_ready());
     /// ```
     pub fn is_ready(&self) -> bool {
         self.idle && !self.closed
     }
 
-    pub(super) fn timeout_for(&self, e: Expect) -> Duration {
-        let t = &self.config.timeouts;
-        match e {
-            Expect::Greeting => t.greeting,
-            Expect::Mail => t.mail,
-            Expect::Rcpt(_) => t.rcpt,
-            Expect::Data => t.data_init,
-            Expect::Bdat => t.data_block,
-            Expect::DataEnd | Expect::DataDiscard | Expect::BdatLast => t.data_end,
-            _ => t.other,
-        }
-    }
-
-    pub(super) fn expect(&mut self, e: Expect) {
-        if self.expect.is_empty() {
-            self.deadline = Some(self.now + self.timeout_for(e));
-        }
-        self.expect.push_back(e);
-    }
-
-    pub(super) fn cmd(&mut self, c: &Command, e: Expect) -> Result<(), SendError> {
-        c.encode(&mut self.out)?;
-        self.expect(e);
-        Ok(())
-    }
-
-    pub(super) fn hello_cmd(&mut self) {
-        let h = self.config.hello.clone();
-        let (c, e) = if self.config.lmtp {
-            (Command::Lhlo(h), Expect::Ehlo)
-        } else {
-            (Command::Ehlo(h), Expect::Ehlo)
-        };
-        let _ = self.cmd(&c, e);
-    }
-
-    pub(super) fn fail(&mut self, e: ClientError) {
-        self.events.push_back(ClientEvent::Error(e));
-        self.closed = true;
-        self.expect.clear();
-        self.deadline = None;
-    }
-
-    pub(super) fn ready(&mut self) {
-        self.idle = true;
-        self.events.push_back(ClientEvent::Ready);
+    /// True once the channel is TLS (after STARTTLS, or implicit TLS).
+    ///
+    /// ```
+    /// let c = wirestate::smtp::Client::new(wirestate::smtp::ClientConfig::default());
+    /// assert!(!c.is_tls());
+    /// ```
+    pub fn is_tls(&self) -> bool {
+        self.tls
     }
 
     /// Starts a transaction. Checks, before anything is queued, that the server offers
@@ -462,87 +187,45 @@ impl SmtpClient {
     /// for `BODY=8BITMIME`, DSN for DSN parameters, and that a declared SIZE fits.
     ///
     /// ```
-    /// use wirestate::smtp::{Body, ClientConfig, Envelope, ReversePath, SendError, SmtpClient};
+    /// use wirestate::smtp::{Body, Client, ClientConfig, Envelope, ReversePath, SendError};
     /// use wirestate::{Instant, Machine};
-    /// let mut c = SmtpClient::new(ClientConfig::new("c").unwrap());
+    /// let mut c = Client::new(ClientConfig::default());
     /// c.handle_input(Instant::ZERO, b"220 mx\r\n250 mx\r\n");
     /// while c.poll_event().is_some() {}
     /// let mut env = Envelope::new(ReversePath::Null, vec![]);
     /// env.params.body = Some(Body::EightBitMime);
-    /// assert_eq!(c.send_mail(env), Err(SendError::MissingExtension("8BITMIME")));
+    /// assert_eq!(c.send_mail(env), Err(SendError::Unsupported("8BITMIME")));
     /// ```
     pub fn send_mail(&mut self, env: Envelope) -> Result<(), SendError> {
         if self.closed {
             return Err(SendError::Closed);
         }
         if !self.idle {
-            return Err(SendError::WrongState(
-                "a transaction needs an idle connection",
+            return Err(SendError::OutOfTurn(
+                "a transaction needs an idle connection (wait for Ready)",
             ));
         }
-        let caps = &self.caps;
-        let mut params = env.params.clone();
-        if params.body == Some(Body::EightBitMime) && !caps.eightbitmime {
-            return Err(SendError::MissingExtension("8BITMIME"));
-        }
-        if params.body == Some(Body::BinaryMime)
-            && !(caps.binarymime && caps.chunking && self.config.chunking)
-        {
-            return Err(SendError::MissingExtension("BINARYMIME"));
-        }
-        if env.needs_utf8() || params.smtputf8 {
-            if !caps.smtputf8 {
-                return Err(SendError::MissingExtension("SMTPUTF8"));
-            }
-            params.smtputf8 = true;
-        }
-        let dsn = params.ret.is_some()
-            || params.envid.is_some()
-            || env
-                .recipients
-                .iter()
-                .any(|(_, p)| p.notify.is_some() || p.orcpt.is_some());
-        if dsn && !caps.dsn {
-            return Err(SendError::MissingExtension("DSN"));
-        }
-        if params.auth.is_some() && caps.auth.is_empty() {
-            return Err(SendError::MissingExtension("AUTH"));
-        }
-        match (params.size, caps.size) {
-            (Some(n), Some(max)) if max > 0 && n > max => {
-                return Err(SendError::WrongState(
-                    "message larger than the server's SIZE limit",
-                ))
-            }
-            (Some(_), None) => params.size = None, // RFC 1870 4: only if offered
-            _ => {}
-        }
-        if env.recipients.is_empty() {
-            return Err(SendError::WrongState(
-                "a transaction needs at least one recipient",
-            ));
-        }
+        let bdat = self.caps.chunking && self.config.chunking;
+        let params = env.checked_params(&self.caps, bdat)?;
         // Encode everything first so a bad argument queues nothing.
-        let mail = Command::Mail {
+        let binary = params.body == Some(Body::BinaryMime);
+        let mut staged = BytesMut::new();
+        Command::Mail {
             from: env.from,
             params,
-        };
-        let mut staged = BytesMut::new();
-        mail.encode(&mut staged)?;
+        }
+        .encode(&mut staged)?;
         let mut rcpts = Vec::new();
         for (to, p) in &env.recipients {
-            let c = Command::Rcpt {
+            let mut one = BytesMut::new();
+            Command::Rcpt {
                 to: to.clone(),
                 params: p.clone(),
-            };
-            let mut one = BytesMut::new();
-            c.encode(&mut one)?;
+            }
+            .encode(&mut one)?;
             rcpts.push(one);
         }
-        let pipelining = caps.pipelining && self.config.pipelining;
-        let bdat = caps.chunking && self.config.chunking;
-        let binary_body = env.params.body == Some(Body::BinaryMime);
-        self.line_ends = LineEnds::default();
+        let pipelining = self.pipelining();
         self.idle = false;
         self.out.put(staged);
         self.expect(Expect::Mail);
@@ -554,18 +237,20 @@ impl SmtpClient {
                 self.expect(Expect::Rcpt(i));
             }
             if !bdat {
-                let _ = self.cmd(&Command::Data, Expect::Data);
+                self.cmd(&Command::Data, Expect::Data);
             }
         }
         self.tx = Some(Tx {
-            recipients: env.recipients.iter().map(|(t, _)| t.clone()).collect(),
-            rcpt_params: env.recipients.into_iter().map(|(_, p)| p).collect(),
+            recipients: env.recipients,
             next_rcpt: if pipelining { n } else { 0 },
             accepted: Vec::new(),
             failed: false,
-            bdat,
-            binary: binary_body,
             body: BodyState::Waiting,
+            encoder: if bdat {
+                BodyEncoder::chunks(binary)
+            } else {
+                BodyEncoder::dot()
+            },
             bdat_outstanding: 0,
             lmtp_pending: 0,
             last_reply: None,
@@ -573,138 +258,87 @@ impl SmtpClient {
         Ok(())
     }
 
-    /// True while the body may be sent: after [`ClientEvent::SendBody`], until
-    /// [`end_body`](Self::end_body), and for BDAT without PIPELINING only once the
-    /// previous chunk was answered.
+    /// Sends a piece of the body: dot-stuffed for DATA, as one `BDAT n` chunk with
+    /// CHUNKING; bare CR and LF become CRLF either way ([`crate::line::Canonicalizer`]).
+    /// Only while [`wants_body`](Machine::wants_body) is true; memory stays bounded by
+    /// what the caller passes in.
     ///
     /// ```
-    /// let c = wirestate::smtp::SmtpClient::new(wirestate::smtp::ClientConfig::new("c").unwrap());
-    /// assert!(!c.can_send_body());
+    /// let mut c = wirestate::smtp::Client::new(wirestate::smtp::ClientConfig::default());
+    /// assert!(c.send_data(bytes::Bytes::from_static(b"too early")).is_err());
     /// ```
-    pub fn can_send_body(&self) -> bool {
-        let Some(tx) = &self.tx else { return false };
-        let pipelining = self.caps.pipelining && self.config.pipelining;
-        tx.body == BodyState::Open
-            && !tx.failed
-            && (!tx.bdat || pipelining || tx.bdat_outstanding == 0)
+    pub fn send_data(&mut self, chunk: Bytes) -> Result<(), SendError> {
+        self.body(&chunk, false)
     }
 
-    /// Sends a piece of the body: dot-stuffed for DATA (bare CR/LF become CRLF), as one
-    /// `BDAT n` chunk for CHUNKING. Memory stays bounded by what the caller passes in.
+    /// Ends the body: `CRLF.CRLF` after DATA, `BDAT 0 LAST` with CHUNKING (with the
+    /// final CRLF of a last line that lacks one).
     ///
     /// ```
-    /// let mut c = wirestate::smtp::SmtpClient::new(wirestate::smtp::ClientConfig::new("c").unwrap());
-    /// assert!(c.send_body(b"too early").is_err());
+    /// let mut c = wirestate::smtp::Client::new(wirestate::smtp::ClientConfig::default());
+    /// assert!(c.send_end().is_err());
     /// ```
-    pub fn send_body(&mut self, chunk: &[u8]) -> Result<(), SendError> {
-        if !self.can_send_body() {
-            return Err(SendError::WrongState("the body cannot be sent now"));
-        }
-        if chunk.is_empty() {
-            return Ok(());
-        }
-        let bdat = self.tx.as_ref().is_some_and(|t| t.bdat);
-        if bdat {
-            let piece = self.canonical(chunk, false);
-            if piece.is_empty() {
-                return Ok(()); // only a CR held back: nothing to send yet
-            }
-            let c = Command::Bdat {
-                size: piece.len() as u64,
-                last: false,
-            };
-            self.cmd(&c, Expect::Bdat)?;
-            self.out.put(piece);
-            if let Some(t) = &mut self.tx {
-                t.bdat_outstanding += 1;
-            }
-        } else {
-            self.stuffer.stuff(chunk, &mut self.out);
-        }
-        Ok(())
+    pub fn send_end(&mut self) -> Result<(), SendError> {
+        self.body(&[], true)
     }
 
-    /// Ends the body: `CRLF.CRLF` after DATA, `BDAT 0 LAST` with CHUNKING.
-    ///
-    /// ```
-    /// let mut c = wirestate::smtp::SmtpClient::new(wirestate::smtp::ClientConfig::new("c").unwrap());
-    /// assert!(c.end_body().is_err());
-    /// ```
-    pub fn end_body(&mut self) -> Result<(), SendError> {
-        self.end_body_with(&[])
-    }
-
-    /// Sends the last piece of the body and ends it: stuffed plus `CRLF.CRLF` after
+    /// Sends the last piece and ends the body in one: stuffed plus `CRLF.CRLF` after
     /// DATA, one `BDAT n LAST` with CHUNKING (saving a round trip, RFC 3030 4.1).
     ///
     /// ```
-    /// let mut c = wirestate::smtp::SmtpClient::new(wirestate::smtp::ClientConfig::new("c").unwrap());
-    /// assert!(c.end_body_with(b"bye\r\n").is_err()); // no transaction yet
+    /// let mut c = wirestate::smtp::Client::new(wirestate::smtp::ClientConfig::default());
+    /// assert!(c.send_last(bytes::Bytes::from_static(b"bye\r\n")).is_err()); // no transaction
     /// ```
-    pub fn end_body_with(&mut self, last: &[u8]) -> Result<(), SendError> {
-        if !self.can_send_body() {
-            return Err(SendError::WrongState("the body cannot be ended now"));
-        }
-        let (bdat, n) = match &self.tx {
-            Some(t) => (
-                t.bdat,
-                if self.config.lmtp {
-                    t.accepted.len()
-                } else {
-                    1
-                },
-            ),
-            None => return Err(SendError::WrongState("no transaction")),
-        };
-        if bdat {
-            let piece = self.canonical(last, true);
-            let c = Command::Bdat {
-                size: piece.len() as u64,
-                last: true,
-            };
-            c.encode(&mut self.out)?;
-            self.out.put(piece);
-            if let Some(t) = &mut self.tx {
-                t.bdat_outstanding += 1;
-            }
-        } else {
-            self.stuffer.stuff(last, &mut self.out);
-            self.stuffer.finish(&mut self.out);
-        }
-        for _ in 0..n {
-            self.expect(if bdat {
-                Expect::BdatLast
-            } else {
-                Expect::DataEnd
-            });
-        }
-        if let Some(t) = &mut self.tx {
-            t.body = BodyState::Ended;
-            t.lmtp_pending = n;
-        }
-        Ok(())
+    pub fn send_last(&mut self, chunk: Bytes) -> Result<(), SendError> {
+        self.body(&chunk, true)
     }
 
-    /// The BDAT form of a piece: line ends made CRLF and a final CRLF added, as DATA's
-    /// stuffer does, so the server sees the same message either way (RFC 3030 3: text
-    /// must be canonical); BINARYMIME octets are sent untouched.
-    fn canonical(&mut self, piece: &[u8], end: bool) -> BytesMut {
-        let mut out = BytesMut::with_capacity(piece.len() + 2);
-        if self.tx.as_ref().is_some_and(|t| t.binary) {
-            out.put_slice(piece);
-            return out;
+    fn body(&mut self, piece: &[u8], last: bool) -> Result<(), SendError> {
+        if self.closed {
+            return Err(SendError::Closed);
         }
-        self.line_ends.normalize(piece, &mut out);
-        if end {
-            self.line_ends.finish(&mut out);
+        if !self.wants_body() {
+            return Err(SendError::OutOfTurn(
+                "the body cannot be sent now (wait for wants_body)",
+            ));
         }
-        out
+        let n = if self.config.lmtp {
+            self.tx.as_ref().map_or(1, |t| t.accepted.len())
+        } else {
+            1
+        };
+        let Some(t) = &mut self.tx else {
+            return Err(SendError::OutOfTurn("no transaction"));
+        };
+        let bdat = t.encoder.is_bdat();
+        if t.encoder.write(piece, last, &mut self.out) && !last {
+            t.bdat_outstanding += 1;
+            self.expect(Expect::Bdat);
+        }
+        if last {
+            let Some(t) = &mut self.tx else {
+                return Ok(());
+            };
+            if bdat {
+                t.bdat_outstanding += 1;
+            }
+            t.body = BodyState::Ended;
+            t.lmtp_pending = n;
+            for _ in 0..n {
+                self.expect(if bdat {
+                    Expect::BdatLast
+                } else {
+                    Expect::DataEnd
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Sends QUIT (when idle, or to give up on a failed connection).
     ///
     /// ```
-    /// let mut c = wirestate::smtp::SmtpClient::new(wirestate::smtp::ClientConfig::new("c").unwrap());
+    /// let mut c = wirestate::smtp::Client::new(wirestate::smtp::ClientConfig::default());
     /// assert!(c.quit().is_err()); // not before the greeting
     /// ```
     pub fn quit(&mut self) -> Result<(), SendError> {
@@ -712,95 +346,497 @@ impl SmtpClient {
             return Err(SendError::Closed);
         }
         if !self.idle {
-            return Err(SendError::WrongState("QUIT waits for an idle connection"));
+            return Err(SendError::OutOfTurn("QUIT waits for an idle connection"));
         }
         self.idle = false;
-        self.cmd(&Command::Quit, Expect::Quit)
+        self.cmd(&Command::Quit, Expect::Quit);
+        Ok(())
     }
 
     /// Sends RSET when idle (e.g. to check a pooled connection is alive).
     ///
     /// ```
-    /// let mut c = wirestate::smtp::SmtpClient::new(wirestate::smtp::ClientConfig::new("c").unwrap());
+    /// let mut c = wirestate::smtp::Client::new(wirestate::smtp::ClientConfig::default());
     /// assert!(c.reset().is_err());
     /// ```
     pub fn reset(&mut self) -> Result<(), SendError> {
-        if !self.idle || self.closed {
-            return Err(SendError::WrongState("RSET waits for an idle connection"));
+        if self.closed {
+            return Err(SendError::Closed);
+        }
+        if !self.idle {
+            return Err(SendError::OutOfTurn("RSET waits for an idle connection"));
         }
         self.idle = false;
-        self.cmd(&Command::Rset, Expect::Rset)
-    }
-
-    /// Call once TLS is up after [`ClientEvent::StartTls`]: everything received before
-    /// is dropped and EHLO is sent again (RFC 3207 4.2).
-    ///
-    /// ```
-    /// let mut c = wirestate::smtp::SmtpClient::new(wirestate::smtp::ClientConfig::new("c").unwrap());
-    /// assert!(c.tls_established().is_err());
-    /// ```
-    pub fn tls_established(&mut self) -> Result<(), SendError> {
-        if !self.awaiting_tls() {
-            return Err(SendError::WrongState("no STARTTLS was accepted"));
-        }
-        self.tls = true;
-        self.tls_pending = false;
-        self.buf.clear();
-        self.parser.reset();
-        self.caps = Capabilities::default();
-        self.hello_cmd();
+        self.cmd(&Command::Rset, Expect::Rset);
         Ok(())
     }
 
-    fn awaiting_tls(&self) -> bool {
-        self.tls_pending
+    fn pipelining(&self) -> bool {
+        self.caps.pipelining && self.config.pipelining
     }
-}
 
-/// Streaming line-end canonicalization for BDAT: CRLF, bare CR and bare LF all become
-/// CRLF, and a message not ending in one gets one.
-#[derive(Clone, Copy, Debug, Default)]
-pub(super) struct LineEnds {
-    pending_cr: bool,
-    mid_line: bool,
-}
-
-impl LineEnds {
-    fn normalize(&mut self, mut input: &[u8], out: &mut BytesMut) {
-        if self.pending_cr && !input.is_empty() {
-            self.pending_cr = false;
-            out.put_slice(b"\r\n");
-            self.mid_line = false;
-            if input[0] == b'\n' {
-                input = &input[1..];
-            }
+    fn timeout_for(&self, e: Expect) -> Option<Duration> {
+        let t = &self.config.timeouts;
+        match e {
+            Expect::Greeting => t.greeting,
+            Expect::Mail => t.mail,
+            Expect::Rcpt(_) => t.rcpt,
+            Expect::Data => t.data_initiation,
+            Expect::Bdat => t.data_block,
+            Expect::DataEnd | Expect::DataDiscard | Expect::BdatLast => t.data_termination,
+            _ => t.reply,
         }
-        while !input.is_empty() {
-            let Some(p) = memchr::memchr2(b'\r', b'\n', input) else {
-                out.put_slice(input);
-                self.mid_line = true;
-                return;
-            };
-            out.put_slice(&input[..p]);
-            if input[p] == b'\r' && p + 1 == input.len() {
-                self.pending_cr = true;
-                return;
-            }
-            let skip = if input[p] == b'\r' && input[p + 1] == b'\n' {
-                2
+    }
+
+    fn expect(&mut self, e: Expect) {
+        if self.expect.is_empty() {
+            self.deadline = self.timeout_for(e).map(|d| self.now + d);
+        }
+        self.expect.push_back(e);
+    }
+
+    /// Queues a command the machine builds itself (its arguments are already valid).
+    fn cmd(&mut self, c: &Command, e: Expect) {
+        if c.encode(&mut self.out).is_ok() {
+            self.expect(e);
+        }
+    }
+
+    fn hello_cmd(&mut self) {
+        let h = self.config.hello.clone();
+        let c = if self.config.lmtp {
+            Command::Lhlo(h)
+        } else {
+            Command::Ehlo(h)
+        };
+        self.cmd(&c, Expect::Ehlo);
+    }
+
+    fn fail(&mut self, kind: ErrorKind, offset: u64, reply: Option<Reply>) {
+        self.events
+            .push_back(ClientEvent::Error(Error::new(kind, offset, reply)));
+        self.close(CloseReason::Error);
+    }
+
+    fn close(&mut self, reason: CloseReason) {
+        self.events.push_back(ClientEvent::Closed(reason));
+        self.closed = true;
+        self.tls_due = false;
+        self.expect.clear();
+        self.deadline = None;
+    }
+
+    /// RFC 5321 3.1: after a refusal the client should still say QUIT; then it fails.
+    fn quit_and_fail(&mut self, kind: ErrorKind, offset: u64, reply: Reply) {
+        let _ = Command::Quit.encode(&mut self.out);
+        self.fail(kind, offset, Some(reply));
+    }
+
+    fn ready(&mut self) {
+        self.idle = true;
+        self.events.push_back(ClientEvent::Ready);
+    }
+
+    fn on_reply(&mut self, reply: Reply, at: u64) {
+        let code = reply.code().get();
+        let Some(e) = self.expect.pop_front() else {
+            let kind = if code == 421 {
+                ErrorKind::ServiceClosing
             } else {
-                1
+                ErrorKind::UnexpectedReply
             };
-            out.put_slice(b"\r\n");
-            self.mid_line = false;
-            input = &input[p + skip..];
+            return self.fail(kind, at, Some(reply));
+        };
+        self.deadline = self
+            .expect
+            .front()
+            .and_then(|&n| self.timeout_for(n))
+            .map(|d| self.now + d);
+        // RFC 5321 3.8: 421 may answer any command; the server is closing.
+        if code == 421 && e != Expect::Quit {
+            return self.fail(ErrorKind::ServiceClosing, at, Some(reply));
+        }
+        let ok = reply.code().is_positive();
+        match e {
+            Expect::Greeting if code == 220 => {
+                self.events.push_back(ClientEvent::Greeting(reply));
+                self.hello_cmd();
+            }
+            Expect::Ehlo if ok => {
+                self.caps = Capabilities::from_ehlo(&reply);
+                self.after_hello();
+            }
+            // RFC 5321 4.1.1.1 / 3.2: a server that does not know EHLO gets HELO.
+            Expect::Ehlo if !self.config.lmtp && reply.code().is_permanent() => {
+                let h = self.config.hello.clone();
+                self.cmd(&Command::Helo(h), Expect::Helo);
+            }
+            Expect::Helo if ok => {
+                self.caps = Capabilities::default();
+                self.after_hello();
+            }
+            Expect::StartTls if code == 220 => {
+                // RFC 3207 4.2: nothing more in plaintext; the driver switches now.
+                self.tls_due = true;
+            }
+            Expect::AuthLoginUser | Expect::AuthLoginPass if code == 334 => {
+                let creds = self
+                    .config
+                    .credentials
+                    .clone()
+                    .unwrap_or_else(|| Credentials::new("", ""));
+                let next = if e == Expect::AuthLoginUser {
+                    crate::base64::encode_into(creds.username.as_bytes(), &mut self.out);
+                    Expect::AuthLoginPass
+                } else {
+                    crate::base64::encode_into(creds.password.expose(), &mut self.out);
+                    Expect::AuthDone
+                };
+                self.out.extend_from_slice(b"\r\n");
+                self.expect(next);
+            }
+            // RFC 4954 says 235; Postfix's smtp-sink says 250. RFC 5321 4.2.1: the first
+            // digit decides, so any 2yz is success.
+            Expect::AuthPlain | Expect::AuthDone if ok => {
+                self.authenticated = true;
+                self.events.push_back(ClientEvent::Authenticated(reply));
+                self.ready();
+            }
+            Expect::Greeting => self.quit_and_fail(ErrorKind::GreetingRefused, at, reply),
+            Expect::Ehlo | Expect::Helo => self.quit_and_fail(ErrorKind::HelloRefused, at, reply),
+            Expect::StartTls => self.quit_and_fail(ErrorKind::StartTlsRefused, at, reply),
+            Expect::AuthPlain
+            | Expect::AuthLoginUser
+            | Expect::AuthLoginPass
+            | Expect::AuthDone => self.quit_and_fail(ErrorKind::AuthRefused, at, reply),
+            Expect::Mail => self.mail_reply(reply),
+            Expect::Rcpt(i) => self.rcpt_reply(i, reply),
+            Expect::Data => self.data_reply(reply),
+            Expect::DataDiscard => {
+                let first = self.first_failure().unwrap_or(reply);
+                self.tx_failed(first);
+            }
+            Expect::Bdat => self.bdat_reply(reply),
+            Expect::DataEnd | Expect::BdatLast => self.end_reply(reply),
+            Expect::Rset => {
+                self.tx = None;
+                self.ready();
+            }
+            Expect::Quit => self.close(CloseReason::Done),
         }
     }
 
-    fn finish(&mut self, out: &mut BytesMut) {
-        if self.pending_cr || self.mid_line {
-            out.put_slice(b"\r\n");
+    fn after_hello(&mut self) {
+        if self.config.starttls && self.caps.starttls && !self.tls {
+            return self.cmd(&Command::StartTls, Expect::StartTls);
         }
-        *self = LineEnds::default();
+        let Some(creds) = self.config.credentials.clone() else {
+            return self.ready();
+        };
+        if self.authenticated {
+            return self.ready();
+        }
+        let allowed = self.tls || self.config.auth_without_tls;
+        if allowed && self.caps.auth.contains(&AuthMechanism::Plain) {
+            // RFC 4954 4: the initial response saves a round trip. Written directly so
+            // the secret never passes through a `Command` that might be logged.
+            self.out.extend_from_slice(b"AUTH PLAIN ");
+            self.out.extend_from_slice(creds.plain_response().expose());
+            self.out.extend_from_slice(b"\r\n");
+            self.expect(Expect::AuthPlain);
+        } else if allowed && self.caps.auth.contains(&AuthMechanism::Login) {
+            let c = Command::Auth {
+                mechanism: AuthMechanism::Login,
+                initial: None,
+            };
+            self.cmd(&c, Expect::AuthLoginUser);
+        } else {
+            let _ = Command::Quit.encode(&mut self.out);
+            let at = self.reply_start;
+            self.fail(ErrorKind::AuthNotOffered, at, None);
+        }
+    }
+
+    fn first_failure(&self) -> Option<Reply> {
+        self.tx.as_ref().and_then(|t| t.last_reply.clone())
+    }
+
+    fn note_failure(&mut self, reply: &Reply) {
+        if let Some(t) = &mut self.tx {
+            t.failed = true;
+            if t.last_reply.is_none() {
+                t.last_reply = Some(reply.clone());
+            }
+        }
+    }
+
+    /// The transaction is over without delivery; RSET puts the connection back to idle
+    /// (RFC 5321 4.1.1.5) so another transaction can follow.
+    fn tx_failed(&mut self, reply: Reply) {
+        self.events.push_back(ClientEvent::Failed(reply));
+        self.tx = None;
+        self.cmd(&Command::Rset, Expect::Rset);
+    }
+
+    fn mail_reply(&mut self, reply: Reply) {
+        self.events.push_back(ClientEvent::Mail(reply.clone()));
+        if !reply.code().is_positive() {
+            self.note_failure(&reply);
+            if !self.pipelining() {
+                self.tx_failed(reply);
+            }
+            return;
+        }
+        if !self.pipelining() {
+            self.next_rcpt();
+        }
+    }
+
+    fn next_rcpt(&mut self) {
+        let Some(t) = &mut self.tx else { return };
+        let i = t.next_rcpt;
+        let Some((to, params)) = t.recipients.get(i).cloned() else {
+            return self.after_rcpts();
+        };
+        t.next_rcpt += 1;
+        self.cmd(&Command::Rcpt { to, params }, Expect::Rcpt(i));
+    }
+
+    fn rcpt_reply(&mut self, index: usize, reply: Reply) {
+        let positive = reply.code().is_positive();
+        self.events.push_back(ClientEvent::Recipient {
+            index,
+            reply: reply.clone(),
+        });
+        let pipelining = self.pipelining();
+        let Some(t) = &mut self.tx else { return };
+        if positive {
+            t.accepted.push(index);
+        } else if t.last_reply.is_none() {
+            // Reported only if no recipient is accepted at all.
+            t.last_reply = Some(reply);
+        }
+        let last = index + 1 == t.recipients.len();
+        if !pipelining {
+            self.next_rcpt();
+        } else if last && t.encoder.is_bdat() {
+            self.after_rcpts();
+        }
+    }
+
+    fn after_rcpts(&mut self) {
+        let Some(t) = &mut self.tx else { return };
+        if t.failed || t.accepted.is_empty() {
+            let r = t
+                .last_reply
+                .clone()
+                .unwrap_or_else(|| Reply::fixed(554, None, "No valid recipients"));
+            return self.tx_failed(r);
+        }
+        t.last_reply = None;
+        if t.encoder.is_bdat() {
+            t.body = BodyState::Open;
+        } else {
+            self.cmd(&Command::Data, Expect::Data);
+        }
+    }
+
+    fn data_reply(&mut self, reply: Reply) {
+        let Some(t) = &mut self.tx else { return };
+        let doomed = t.failed || t.accepted.is_empty();
+        if reply.code().get() == 354 {
+            if doomed {
+                // RFC 2920 3.1: DATA was accepted although no recipient was; end the
+                // empty message at once.
+                self.out.extend_from_slice(b".\r\n");
+                self.expect(Expect::DataDiscard);
+                return;
+            }
+            t.last_reply = None;
+            t.body = BodyState::Open;
+            return;
+        }
+        let first = if doomed { t.last_reply.clone() } else { None };
+        self.tx_failed(first.unwrap_or(reply));
+    }
+
+    fn bdat_reply(&mut self, reply: Reply) {
+        let Some(t) = &mut self.tx else { return };
+        t.bdat_outstanding = t.bdat_outstanding.saturating_sub(1);
+        if !reply.code().is_positive() {
+            self.note_failure(&reply);
+        }
+        let Some(t) = &self.tx else { return };
+        // RFC 3030 2: after a refused chunk send no more; once every chunk sent so far
+        // is answered (and no LAST is outstanding) the transaction is over.
+        if t.failed && t.bdat_outstanding == 0 && t.body != BodyState::Ended {
+            let r = t.last_reply.clone().unwrap_or(reply);
+            self.tx_failed(r);
+        }
+    }
+
+    fn end_reply(&mut self, reply: Reply) {
+        let lmtp = self.config.lmtp;
+        let Some(t) = &mut self.tx else { return };
+        if t.encoder.is_bdat() {
+            t.bdat_outstanding = t.bdat_outstanding.saturating_sub(1);
+        }
+        if t.failed {
+            t.lmtp_pending = t.lmtp_pending.saturating_sub(1);
+            if t.lmtp_pending == 0 {
+                let r = t.last_reply.clone().unwrap_or(reply);
+                self.tx_failed(r);
+            }
+            return;
+        }
+        if lmtp {
+            let k = t.accepted.len() - t.lmtp_pending.min(t.accepted.len());
+            let index = t.accepted.get(k).copied().unwrap_or(0);
+            t.lmtp_pending = t.lmtp_pending.saturating_sub(1);
+            self.events.push_back(ClientEvent::Delivery {
+                index,
+                reply: reply.clone(),
+            });
+            if t.lmtp_pending > 0 {
+                return;
+            }
+        } else if !reply.code().is_positive() {
+            return self.tx_failed(reply);
+        }
+        let accepted = core::mem::take(&mut t.accepted);
+        self.tx = None;
+        self.events.push_back(ClientEvent::Sent { reply, accepted });
+        self.ready();
+    }
+}
+
+/// The state, never the buffers: queued bytes may hold the AUTH response, and `Debug`
+/// output ends up in logs.
+impl core::fmt::Debug for Client {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .field("expect", &self.expect)
+            .field("caps", &self.caps)
+            .field("tls", &self.tls)
+            .field("tls_due", &self.tls_due)
+            .field("idle", &self.idle)
+            .field("closed", &self.closed)
+            .field("buffered", &self.buf.len())
+            .field("queued", &self.out.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Machine for Client {
+    type Event = ClientEvent;
+
+    fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        self.now = self.now.max(now);
+        if self.closed || bytes.is_empty() {
+            return;
+        }
+        if self.tls_due {
+            // RFC 3207 5: nothing may arrive between the 220 and the handshake.
+            let at = self.buf.consumed() + self.buf.len() as u64;
+            return self.fail(ErrorKind::TlsInjection, at, None);
+        }
+        if self.buf.push(bytes).is_err() {
+            let at = self.buf.consumed() + self.buf.len() as u64;
+            self.fail(ErrorKind::InputOverflow, at, None);
+        }
+    }
+
+    fn handle_eof(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        self.eof = true;
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if self.closed {
+            return;
+        }
+        if self.deadline.is_some_and(|d| d <= self.now) && !self.expect.is_empty() {
+            self.close(CloseReason::Timeout);
+        }
+    }
+
+    fn poll_event(&mut self) -> Option<ClientEvent> {
+        loop {
+            if let Some(ev) = self.events.pop_front() {
+                return Some(ev);
+            }
+            if self.closed || self.tls_due {
+                return None;
+            }
+            match self.parser.poll(&mut self.buf) {
+                Some(Ok(r)) => {
+                    let at = self.reply_start;
+                    self.reply_start = self.buf.consumed();
+                    self.on_reply(r, at);
+                    if self.tls_due && !self.buf.is_empty() {
+                        // Pipelined plaintext behind the 220 to STARTTLS: an injection.
+                        let at = self.buf.consumed();
+                        self.fail(ErrorKind::TlsInjection, at, None);
+                    }
+                }
+                Some(Err(e)) => self.fail(ErrorKind::from_reply_error(e.kind), e.offset, None),
+                None if self.eof => {
+                    let unterminated = self.buf.len();
+                    self.close(CloseReason::PeerClosed { unterminated });
+                }
+                None => return None,
+            }
+        }
+    }
+
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        (!self.out.is_empty()).then(|| self.out.split().freeze())
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed || self.expect.is_empty() {
+            None
+        } else {
+            self.deadline
+        }
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    fn wants_input(&self) -> bool {
+        !self.closed && !self.tls_due && !self.eof
+    }
+
+    fn wants_body(&self) -> bool {
+        let Some(tx) = &self.tx else { return false };
+        !self.closed
+            && tx.body == BodyState::Open
+            && !tx.failed
+            && (!tx.encoder.is_bdat() || self.pipelining() || tx.bdat_outstanding == 0)
+    }
+
+    fn wants_tls(&self) -> bool {
+        self.tls_due && !self.closed
+    }
+
+    fn handle_tls_established(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if self.tls_due {
+            // RFC 3207 4.2: all knowledge from before TLS is dropped; EHLO again.
+            self.tls_due = false;
+            self.tls = true;
+            self.buf.clear();
+            self.parser.reset();
+            self.caps = Capabilities::default();
+            self.reply_start = self.buf.consumed();
+            self.hello_cmd();
+        } else if !self.tls && self.buf.consumed() == 0 && self.buf.is_empty() {
+            // Implicit TLS (RFC 8314): private from the first byte.
+            self.tls = true;
+        }
     }
 }

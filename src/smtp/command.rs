@@ -401,7 +401,7 @@ impl Command {
                 };
                 let mechanism = AuthMechanism::parse(mech).map_err(|e| shift(e, base))?;
                 if let Some(i) = init {
-                    if i != "=" && !super::auth::is_base64(i.as_bytes()) {
+                    if i != "=" && crate::base64::decode(i.as_bytes()).is_none() {
                         return Err(syn(
                             "RFC 4954 4: initial-response must be base64 or '='",
                             base + mech.len() + 1,
@@ -510,7 +510,7 @@ impl Command {
             Command::Auth { mechanism, initial } => {
                 let _ = write!(s, "AUTH {}", mechanism.as_str());
                 if let Some(i) = initial {
-                    if i != "=" && !super::auth::is_base64(i.as_bytes()) {
+                    if i != "=" && crate::base64::decode(i.as_bytes()).is_none() {
                         return Err(SyntaxError {
                             rule: "RFC 4954 4: initial-response must be base64 or '='",
                             offset: 0,

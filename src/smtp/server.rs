@@ -1,147 +1,128 @@
-//! The server machine: configuration, events, and the command state table
-//! (RFC 5321 4.1.4 sequencing, RFC 2920 pipelining, RFC 3207 STARTTLS, RFC 4954 AUTH,
-//! RFC 2033 LMTP). Message data (DATA, BDAT) is in `server_data.rs`.
+//! The server machine and its state table, all transitions in this file: RFC 5321 4.1.4
+//! sequencing, RFC 2920 pipelining, RFC 3207 STARTTLS, RFC 4954 AUTH, RFC 2033 LMTP,
+//! and the answers to the caller's decisions. Checks live in `server_check.rs`, SASL
+//! decoding in `server_auth.rs`, data reading in `server_data.rs`.
 
-use super::address::{ForwardPath, Host, ReversePath};
-use super::auth::AuthMechanism;
-use super::command::{Body, Command, CommandError, MailParams, RcptParams};
+use super::address::Host;
+use super::command::{Body, Command, CommandError};
+use super::error::{Error, ErrorKind};
 use super::ext::Capabilities;
 use super::reply::Reply;
-pub use super::server_config::{ServerConfig, ServerLimits, ServerTimeouts};
-pub use super::server_event::{AbortReason, CloseReason, HelloVerb, ServerEvent};
-use super::SendError;
+use super::server_auth::{AuthStep, SaslExchange};
+use super::server_check::{self as check, Refusal, Session, Transaction};
+pub use super::server_config::ServerConfig;
+use super::server_data::{DataReader, DataStep};
+pub use super::server_event::{question, AbortReason, HelloVerb, ServerEvent};
+pub use super::server_question::Question;
+use super::server_question::{Ask, Questions};
 use crate::buffer::RecvBuffer;
-use crate::line::{LineErrorKind, LinePolicy, LineReader};
-use crate::{Instant, Machine};
+use crate::dot::DotErrorKind;
+use crate::line::{BareLf, LinePolicy, LineReader};
+use crate::{CloseReason, Decision, Instant, Machine, SendError, SyntaxError};
 use alloc::collections::VecDeque;
 use alloc::format;
-use alloc::string::String;
-use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 
-#[derive(Clone, Debug)]
-pub(super) enum Pending {
-    Hello(HelloVerb),
-    Mail { smtputf8: bool, binary: bool },
-    Rcpt,
-    DataStart { bdat: Option<(u64, bool)> },
-    DataEnd { recipients: usize },
-    Auth,
-    StartTls,
-    Verify,
-}
-
-#[derive(Clone, Debug)]
-pub(super) enum Phase {
+#[derive(Debug)]
+enum Phase {
     Command,
-    AuthResponse {
-        mechanism: AuthMechanism,
-        user: Option<String>,
-    },
+    Auth(SaslExchange),
     Data,
-    Bdat {
-        remaining: u64,
-        last: bool,
-    },
-    BdatDiscard {
-        remaining: u64,
-        reply: Reply,
-    },
     Closed,
 }
 
-#[derive(Clone, Debug, Default)]
-pub(super) struct Transaction {
-    pub(super) smtputf8: bool,
-    pub(super) binary: bool,
-    pub(super) recipients: usize,
-    pub(super) bdat: bool,
-    pub(super) size: u64,
-    pub(super) line_len: usize,
-    pub(super) aborted: Option<AbortReason>,
-}
-
-/// The SMTP/LMTP server machine. See the module docs for a whole exchange.
+/// The SMTP/LMTP server machine for one connection.
+///
+/// * Decisions: HELO, MAIL, RCPT, the start and end of data, AUTH, STARTTLS and VRFY
+///   come as events carrying a [`Decision`]; answer with [`accept`](Server::accept),
+///   [`accept_with`](Server::accept_with) or [`reject`](Server::reject). Until then
+///   `poll_event` returns `None`. [`ServerConfig::auto_accept_hello`] and
+///   [`ServerConfig::auto_accept_envelope`] opt into positive defaults.
+/// * Flow control: [`wants_input`](Machine::wants_input) is false while a decision is
+///   outstanding with input buffered, while a TLS switch is due, and once closed. The
+///   server streams no body, so [`wants_body`](Machine::wants_body) is always false.
+/// * TLS: after the `220` to an accepted STARTTLS has been returned by `poll_transmit`,
+///   [`wants_tls`](Machine::wants_tls) is true; everything received before the
+///   handshake is discarded (RFC 3207 4.2, CVE-2011-0411) and
+///   [`handle_tls_established`](Machine::handle_tls_established) starts the session
+///   over (a new EHLO is needed). Called before the first byte, it marks implicit TLS
+///   (RFC 8314): AUTH is offered, STARTTLS no longer.
+/// * Time: `idle` while waiting for a command, `data_block` inside the data; on expiry
+///   `421 4.4.2` and `Closed(CloseReason::Timeout)`. No timer runs while the caller
+///   holds a decision.
 ///
 /// ```
-/// use wirestate::smtp::{ServerConfig, ServerEvent, SmtpServer};
+/// use wirestate::smtp::{Server, ServerConfig, ServerEvent};
 /// use wirestate::{Instant, Machine};
 ///
-/// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
-/// s.poll_transmit(); // greeting
-/// s.handle_input(Instant::ZERO, b"HELO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nhi\r\n.\r\n");
-/// let mut body = Vec::new();
-/// while let Some(ev) = s.poll_event() {
-///     if let ServerEvent::DataChunk(b) = ev {
-///         body.extend_from_slice(&b);
-///     }
-/// }
-/// assert_eq!(body, b"hi\r\n");
-/// s.handle_eof(Instant::ZERO);
-/// while s.poll_event().is_some() {}
-/// let wire = s.poll_transmit().unwrap();
-/// assert!(wire.ends_with(b"250 2.0.0 Ok: queued\r\n"));
+/// let mut s = Server::new(ServerConfig::default());
+/// assert!(s.poll_transmit().unwrap().starts_with(b"220 localhost ESMTP"));
+/// s.handle_input(Instant::ZERO, b"EHLO client.example\r\nMAIL FROM:<a@b>\r\n");
+/// let Some(ServerEvent::Hello { decision, .. }) = s.poll_event() else { panic!() };
+/// assert!(s.poll_event().is_none()); // nothing more until the HELO is answered
+/// s.accept(decision).unwrap();
+/// assert!(s.poll_transmit().unwrap().starts_with(b"250-localhost"));
+/// let Some(ServerEvent::Mail { decision, .. }) = s.poll_event() else { panic!() };
+/// s.reject(decision, wirestate::smtp::Reply::new(550, "no").unwrap()).unwrap();
+/// assert_eq!(&s.poll_transmit().unwrap()[..], b"550 no\r\n");
 /// ```
-#[derive(Debug)]
-pub struct SmtpServer {
-    pub(super) config: ServerConfig,
-    pub(super) buf: RecvBuffer,
-    pub(super) lines: LineReader,
-    pub(super) unstuffer: crate::dot::DotUnstuffer,
-    pub(super) out: BytesMut,
-    pub(super) events: VecDeque<ServerEvent>,
-    pub(super) pending: Option<(Pending, bool)>,
-    pub(super) phase: Phase,
-    pub(super) hello: Option<HelloVerb>,
-    pub(super) tls: bool,
-    pub(super) authenticated: bool,
-    pub(super) tx: Option<Transaction>,
-    pub(super) errors: usize,
-    pub(super) eof: bool,
-    pub(super) now: Instant,
-    pub(super) last_input: Instant,
-    /// Size of the BDAT chunk being read, for its `250` reply.
-    pub(super) chunk_size: u64,
-    /// Why the BDAT chunk being discarded is refused.
-    pub(super) discard_reason: &'static str,
+pub struct Server {
+    config: ServerConfig,
+    buf: RecvBuffer,
+    lines: LineReader,
+    data: DataReader,
+    out: BytesMut,
+    events: VecDeque<ServerEvent>,
+    questions: Questions,
+    phase: Phase,
+    session: Session,
+    /// The refusal due once a dropped BDAT chunk has been read.
+    discard_reply: Option<(Reply, &'static str)>,
+    errors: usize,
+    eof: bool,
+    tls_due: bool,
+    now: Instant,
+    last_input: Instant,
     /// Stream offset of the command line being handled, for `Rejected`.
-    pub(super) line_start: u64,
+    line_start: u64,
     /// Offset of a syntax error inside that line.
-    pub(super) err_within: u64,
+    err_within: u64,
 }
 
-impl SmtpServer {
+impl Server {
     /// A server for one connection; the `220` greeting is queued at once.
     ///
     /// ```
     /// use wirestate::Machine;
-    /// let mut s = wirestate::smtp::SmtpServer::new(wirestate::smtp::ServerConfig::new("mx").unwrap());
-    /// assert!(s.poll_transmit().unwrap().starts_with(b"220 mx ESMTP"));
+    /// let mut s = wirestate::smtp::Server::new(wirestate::smtp::ServerConfig::default());
+    /// assert!(s.poll_transmit().unwrap().starts_with(b"220 localhost ESMTP"));
     /// ```
-    pub fn new(config: ServerConfig) -> SmtpServer {
-        let line_max = config
-            .limits
-            .command_line
-            .max(config.limits.auth_line)
-            .max(8);
-        let mut s = SmtpServer {
-            buf: RecvBuffer::new(config.limits.recv_buffer.max(line_max)),
-            lines: LineReader::new(LinePolicy::strict(line_max)),
-            unstuffer: crate::dot::DotUnstuffer::new(crate::dot::DotPolicy::Strict),
+    pub fn new(config: ServerConfig) -> Server {
+        let l = &config.limits;
+        let line_max = l.max_command_line.max(l.max_auth_line).max(8);
+        let policy = LinePolicy {
+            bare_lf: if l.allow_bare_lf {
+                BareLf::Terminator
+            } else {
+                BareLf::Reject
+            },
+            ..LinePolicy::strict(line_max)
+        };
+        let mut s = Server {
+            buf: RecvBuffer::new(l.max_buffered.max(line_max)),
+            lines: LineReader::new(policy),
+            data: DataReader::new(config.max_message_size, l.max_text_line),
             out: BytesMut::new(),
             events: VecDeque::new(),
-            pending: None,
+            questions: Questions::default(),
             phase: Phase::Command,
-            hello: None,
-            tls: false,
-            authenticated: false,
-            tx: None,
+            session: Session::default(),
+            discard_reply: None,
             errors: 0,
             eof: false,
+            tls_due: false,
             now: Instant::ZERO,
             last_input: Instant::ZERO,
-            chunk_size: 0,
-            discard_reason: "",
             line_start: 0,
             err_within: 0,
             config,
@@ -155,68 +136,198 @@ impl SmtpServer {
     /// The configuration in force.
     ///
     /// ```
-    /// let s = wirestate::smtp::SmtpServer::new(wirestate::smtp::ServerConfig::new("mx").unwrap());
-    /// assert_eq!(s.config().hostname.as_str(), "mx");
+    /// let s = wirestate::smtp::Server::new(wirestate::smtp::ServerConfig::default());
+    /// assert_eq!(s.config().hostname.as_str(), "localhost");
     /// ```
     pub fn config(&self) -> &ServerConfig {
         &self.config
     }
 
-    /// True after an accepted STARTTLS.
+    /// True once the channel is TLS (after STARTTLS, or implicit TLS).
     ///
     /// ```
-    /// let s = wirestate::smtp::SmtpServer::new(wirestate::smtp::ServerConfig::new("mx").unwrap());
+    /// let s = wirestate::smtp::Server::new(wirestate::smtp::ServerConfig::default());
     /// assert!(!s.is_tls());
     /// ```
     pub fn is_tls(&self) -> bool {
-        self.tls
+        self.session.tls
     }
 
     /// What EHLO offers right now (AUTH only with TLS unless configured; no STARTTLS
     /// once TLS is on).
     ///
     /// ```
-    /// let s = wirestate::smtp::SmtpServer::new(wirestate::smtp::ServerConfig::new("mx").unwrap());
+    /// let s = wirestate::smtp::Server::new(wirestate::smtp::ServerConfig::default());
     /// assert!(s.capabilities().chunking);
     /// ```
+    #[must_use]
     pub fn capabilities(&self) -> Capabilities {
-        let c = &self.config;
-        Capabilities {
-            pipelining: c.pipelining,
-            size: Some(c.max_message_size.unwrap_or(0)),
-            eightbitmime: c.eightbitmime,
-            smtputf8: c.smtputf8,
-            enhanced_status_codes: c.enhanced_status_codes,
-            chunking: c.chunking,
-            binarymime: c.binarymime && c.chunking,
-            dsn: c.dsn,
-            starttls: c.starttls && !self.tls,
-            auth: if self.auth_offered() {
-                c.auth.clone()
-            } else {
-                Vec::new()
-            },
-            other: Vec::new(),
-        }
+        check::capabilities(&self.session, &self.config)
     }
 
-    pub(super) fn auth_offered(&self) -> bool {
-        !self.config.auth.is_empty() && (self.tls || self.config.auth_without_tls)
+    /// Accepts with the default positive reply: `250` (with the capabilities for
+    /// EHLO), `354` for DATA, nothing yet for BDAT, `235` for AUTH, `220` for STARTTLS,
+    /// `252` for VRFY; for the end of data `250 2.0.0` (once per recipient in LMTP).
+    ///
+    /// ```
+    /// use wirestate::smtp::{Server, ServerConfig, ServerEvent};
+    /// use wirestate::{Instant, Machine};
+    /// let mut s = Server::new(ServerConfig::default());
+    /// s.poll_transmit();
+    /// s.handle_input(Instant::ZERO, b"HELO c\r\n");
+    /// let Some(ServerEvent::Hello { decision, .. }) = s.poll_event() else { panic!() };
+    /// s.accept(decision).unwrap();
+    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"250 localhost\r\n");
+    /// ```
+    pub fn accept<K: Question>(&mut self, decision: Decision<K>) -> Result<(), SendError> {
+        let ask = self.take(&decision, |_| Ok(()))?;
+        self.resolve(ask, None);
+        Ok(())
+    }
+
+    /// Accepts with the caller's own reply: a `2yz`, or for DATA a `3yz`. A BDAT start
+    /// takes no reply (its chunk is answered once read): use [`accept`](Self::accept).
+    ///
+    /// ```
+    /// use wirestate::smtp::{Reply, Server, ServerConfig, ServerEvent};
+    /// use wirestate::{Instant, Machine};
+    /// let mut s = Server::new(ServerConfig::default());
+    /// s.poll_transmit();
+    /// s.handle_input(Instant::ZERO, b"HELO c\r\n");
+    /// let Some(ServerEvent::Hello { decision, .. }) = s.poll_event() else { panic!() };
+    /// s.accept_with(decision, Reply::new(250, "hi there").unwrap()).unwrap();
+    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"250 hi there\r\n");
+    /// ```
+    pub fn accept_with<K: Question>(
+        &mut self,
+        decision: Decision<K>,
+        reply: Reply,
+    ) -> Result<(), SendError> {
+        let code = reply.code();
+        let ask = self.take(&decision, |ask| match ask {
+            Ask::DataStart { bdat: None } if code.is_intermediate() => Ok(()),
+            Ask::DataStart { bdat: None } => Err(invalid(
+                "RFC 5321 4.1.1.4: DATA is accepted with a 3yz reply (354)",
+            )),
+            Ask::DataStart { bdat: Some(_) } => Err(invalid(
+                "RFC 3030 2: a BDAT chunk is answered after its octets, not before",
+            )),
+            _ if code.is_positive() => Ok(()),
+            _ => Err(invalid("RFC 5321 4.2.1: an acceptance is a 2yz reply")),
+        })?;
+        self.resolve(ask, Some(reply));
+        Ok(())
+    }
+
+    /// Refuses with a `4yz` or `5yz` reply (in LMTP, a refused end of data sends it
+    /// once per recipient; a refused BDAT start reads and drops the chunk first).
+    ///
+    /// ```
+    /// use wirestate::smtp::{Reply, SendError, Server, ServerConfig, ServerEvent};
+    /// use wirestate::{Instant, Machine};
+    /// let mut config = ServerConfig::default();
+    /// config.auto_accept_hello = true;
+    /// let mut s = Server::new(config);
+    /// s.handle_input(Instant::ZERO, b"HELO c\r\nMAIL FROM:<spam@x>\r\n");
+    /// assert!(matches!(s.poll_event(), Some(ServerEvent::Hello { .. })));
+    /// let Some(ServerEvent::Mail { decision, .. }) = s.poll_event() else { panic!() };
+    /// s.poll_transmit();
+    /// s.reject(decision, Reply::new(550, "go away").unwrap()).unwrap();
+    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"550 go away\r\n");
+    /// ```
+    pub fn reject<K: Question>(
+        &mut self,
+        decision: Decision<K>,
+        reply: Reply,
+    ) -> Result<(), SendError> {
+        if !reply.code().is_negative() {
+            // Checked before the token is looked at, so a wrong class never consumes it.
+            self.peek(&decision)?;
+            self.reask();
+            return Err(invalid("RFC 5321 4.2.1: a refusal is a 4yz or 5yz reply"));
+        }
+        let ask = self.take(&decision, |_| Ok(()))?;
+        self.resolve(ask, Some(reply));
+        Ok(())
+    }
+
+    /// Answers an LMTP end of data with one reply per accepted recipient, in RCPT order
+    /// (RFC 2033 4.2).
+    ///
+    /// ```
+    /// use wirestate::smtp::{Reply, Server, ServerConfig, ServerEvent};
+    /// use wirestate::{Instant, Machine};
+    /// let mut config = ServerConfig::default();
+    /// config.lmtp = true;
+    /// config.auto_accept_hello = true;
+    /// config.auto_accept_envelope = true;
+    /// let mut s = Server::new(config);
+    /// s.handle_input(Instant::ZERO, b"LHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\nhi\r\n.\r\n");
+    /// let decision = loop {
+    ///     if let Some(ServerEvent::End { recipients: 2, decision, .. }) = s.poll_event() {
+    ///         break decision;
+    ///     }
+    /// };
+    /// s.poll_transmit();
+    /// let replies = [Reply::new(250, "a ok").unwrap(), Reply::new(452, "b full").unwrap()];
+    /// s.reply_per_recipient(decision, &replies).unwrap();
+    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"250 a ok\r\n452 b full\r\n");
+    /// ```
+    pub fn reply_per_recipient(
+        &mut self,
+        decision: Decision<question::DataEnd>,
+        replies: &[Reply],
+    ) -> Result<(), SendError> {
+        let lmtp = self.config.lmtp;
+        self.take(&decision, |ask| match ask {
+            Ask::DataEnd { recipients } if lmtp && recipients == replies.len() => Ok(()),
+            Ask::DataEnd { .. } if !lmtp => Err(SendError::OutOfTurn(
+                "one reply per recipient is LMTP only (RFC 2033 4.2)",
+            )),
+            _ => Err(SendError::OutOfTurn("one reply per accepted recipient")),
+        })?;
+        for r in replies {
+            self.send(r.clone());
+        }
+        self.end_transaction();
+        Ok(())
+    }
+
+    fn peek<K: Question>(&self, d: &Decision<K>) -> Result<Ask, SendError> {
+        if matches!(self.phase, Phase::Closed) {
+            return Err(SendError::Closed);
+        }
+        self.questions.peek(d)
+    }
+
+    /// Checks the token and `valid`, and only then takes the decision.
+    fn take<K: Question>(
+        &mut self,
+        d: &Decision<K>,
+        valid: impl FnOnce(Ask) -> Result<(), SendError>,
+    ) -> Result<Ask, SendError> {
+        let ask = self.peek(d)?;
+        if let Err(e) = valid(ask) {
+            self.reask();
+            return Err(e);
+        }
+        self.questions.close();
+        Ok(ask)
     }
 
     /// A reply with the enhanced code only when ENHANCEDSTATUSCODES is on.
-    pub(super) fn r(&self, code: u16, enh: (u8, u16, u16), text: &str) -> Reply {
+    fn r(&self, code: u16, enh: (u8, u16, u16), text: &str) -> Reply {
         // RFC 2034 2: enhanced codes go on 2xx, 4xx and 5xx replies only.
         let on = self.config.enhanced_status_codes && code / 100 != 3;
         Reply::fixed(code, on.then_some(enh), text)
     }
 
-    pub(super) fn send(&mut self, reply: Reply) {
+    fn send(&mut self, reply: Reply) {
         reply.encode(&mut self.out);
     }
 
     /// Queues a machine-made refusal and reports it; too many end the connection.
-    pub(super) fn refuse(&mut self, reply: Reply, reason: &'static str) {
+    fn refuse(&mut self, reply: Reply, reason: &'static str) {
         let offset = self.line_start + self.err_within;
         self.err_within = 0;
         self.send(reply.clone());
@@ -226,161 +337,86 @@ impl SmtpServer {
             offset,
         });
         self.errors += 1;
-        if self.errors >= self.config.limits.errors {
+        if self.errors >= self.config.limits.max_errors {
             let r = self.r(421, (4, 7, 0), "Too many errors, closing connection");
-            self.close(r, CloseReason::TooManyErrors);
+            self.fail(ErrorKind::TooManyErrors, offset, r);
         }
     }
 
-    pub(super) fn close(&mut self, reply: Reply, reason: CloseReason) {
-        self.send(reply);
-        self.shut(reason);
+    fn refuse_with(&mut self, f: Refusal) {
+        let r = self.r(f.code, f.enh, f.text);
+        self.refuse(r, f.reason);
     }
 
-    pub(super) fn shut(&mut self, reason: CloseReason) {
-        if matches!(self.phase, Phase::Data | Phase::Bdat { .. }) {
+    /// A fatal error: its reply, `Error`, then `Closed(Error)`.
+    fn fail(&mut self, kind: ErrorKind, offset: u64, reply: Reply) {
+        self.send(reply.clone());
+        if matches!(self.phase, Phase::Data) && self.data.receiving() {
+            self.events
+                .push_back(ServerEvent::Aborted(AbortReason::Framing));
+            self.phase = Phase::Command; // reported once: `shut` must not abort again
+        }
+        self.events
+            .push_back(ServerEvent::Error(Error::new(kind, offset, Some(reply))));
+        self.shut(CloseReason::Error);
+    }
+
+    fn shut(&mut self, reason: CloseReason) {
+        if matches!(self.phase, Phase::Data) && self.data.receiving() {
             let why = match reason {
                 CloseReason::Timeout => AbortReason::Timeout,
-                CloseReason::Framing(e) => AbortReason::Framing(e),
                 _ => AbortReason::PeerClosed,
             };
-            if self.tx.as_ref().is_some_and(|t| t.aborted.is_none()) {
-                self.events.push_back(ServerEvent::DataAborted(why));
-            }
+            self.events.push_back(ServerEvent::Aborted(why));
         }
         self.phase = Phase::Closed;
-        self.pending = None;
+        self.questions.close();
+        self.tls_due = false;
         self.events.push_back(ServerEvent::Closed(reason));
     }
 
-    /// Accepts the pending decision with its default positive reply.
-    ///
-    /// ```
-    /// use wirestate::smtp::{ServerConfig, SmtpServer};
-    /// use wirestate::{Instant, Machine};
-    /// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
-    /// s.handle_input(Instant::ZERO, b"HELO c\r\n");
-    /// s.poll_event();
-    /// s.accept().unwrap();
-    /// assert!(s.poll_transmit().unwrap().ends_with(b"250 mx\r\n"));
-    /// ```
-    pub fn accept(&mut self) -> Result<(), SendError> {
-        let p = self.take_pending()?;
-        self.resolve(p, None);
-        Ok(())
-    }
-
-    /// Accepts the pending decision with the caller's own positive (2xx) reply, or 3xx
-    /// for DATA.
-    ///
-    /// ```
-    /// use wirestate::smtp::{Reply, ServerConfig, SmtpServer};
-    /// use wirestate::{Instant, Machine};
-    /// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
-    /// s.poll_transmit();
-    /// s.handle_input(Instant::ZERO, b"HELO c\r\n");
-    /// s.poll_event();
-    /// s.accept_with(Reply::new(250, "hi there").unwrap()).unwrap();
-    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"250 hi there\r\n");
-    /// ```
-    pub fn accept_with(&mut self, reply: Reply) -> Result<(), SendError> {
-        let ok = match &self.pending {
-            Some((Pending::DataStart { bdat: None }, true)) => reply.code().is_intermediate(),
-            Some(_) => reply.code().is_positive(),
-            None => true,
+    /// Asks the caller, or answers at once where the configuration opts in.
+    fn decide<K: 'static>(
+        &mut self,
+        ask: Ask,
+        event: impl Fn(Decision<K>) -> ServerEvent + Send + 'static,
+    ) {
+        let auto = match ask {
+            Ask::Hello(_) => self.config.auto_accept_hello,
+            Ask::Mail { .. } | Ask::Rcpt | Ask::DataStart { .. } => {
+                self.config.auto_accept_envelope
+            }
+            _ => false,
         };
-        if !ok {
-            return Err(SendError::WrongReplyClass);
-        }
-        let p = self.take_pending()?;
-        self.resolve(p, Some(reply));
-        Ok(())
-    }
-
-    /// Rejects the pending decision with a 4xx or 5xx reply (in LMTP, a rejected
-    /// DataEnd sends it once per recipient).
-    ///
-    /// ```
-    /// use wirestate::smtp::{Reply, ServerConfig, ServerEvent, SmtpServer};
-    /// use wirestate::{Instant, Machine};
-    /// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
-    /// s.poll_transmit();
-    /// s.handle_input(Instant::ZERO, b"HELO c\r\nMAIL FROM:<spam@x>\r\n");
-    /// s.poll_event();
-    /// s.accept().unwrap();
-    /// assert!(matches!(s.poll_event(), Some(ServerEvent::MailFrom { .. })));
-    /// assert!(s.reject(Reply::new(250, "no").unwrap()).is_err());
-    /// s.reject(Reply::new(550, "go away").unwrap()).unwrap();
-    /// assert!(s.poll_transmit().unwrap().ends_with(b"550 go away\r\n"));
-    /// ```
-    pub fn reject(&mut self, reply: Reply) -> Result<(), SendError> {
-        if !reply.code().is_negative() {
-            return Err(SendError::WrongReplyClass);
-        }
-        let p = self.take_pending()?;
-        self.resolve(p, Some(reply));
-        Ok(())
-    }
-
-    /// Answers an LMTP DataEnd with one reply per accepted recipient, in RCPT order
-    /// (RFC 2033 4.2).
-    ///
-    /// ```
-    /// use wirestate::smtp::{Reply, ServerConfig, SmtpServer};
-    /// let mut s = SmtpServer::new(ServerConfig::new("mx").unwrap());
-    /// assert!(s.reply_per_recipient(&[Reply::new(250, "ok").unwrap()]).is_err());
-    /// ```
-    pub fn reply_per_recipient(&mut self, replies: &[Reply]) -> Result<(), SendError> {
-        match &self.pending {
-            Some((Pending::DataEnd { recipients }, true)) if self.config.lmtp => {
-                if *recipients != replies.len() {
-                    return Err(SendError::WrongState("one reply per accepted recipient"));
-                }
-            }
-            _ => return Err(SendError::NothingPending),
-        }
-        self.pending = None;
-        for r in replies {
-            self.send(r.clone());
-        }
-        self.end_transaction();
-        Ok(())
-    }
-
-    fn take_pending(&mut self) -> Result<Pending, SendError> {
-        match self.pending.take() {
-            Some((p, true)) => Ok(p),
-            other => {
-                self.pending = other;
-                Err(if self.phase_closed() {
-                    SendError::Closed
-                } else {
-                    SendError::NothingPending
-                })
-            }
+        let ev = self.questions.ask(ask, !auto, event);
+        self.events.push_back(ev);
+        if auto {
+            self.resolve(ask, None);
         }
     }
 
-    fn phase_closed(&self) -> bool {
-        matches!(self.phase, Phase::Closed)
+    /// An answer was refused as invalid: the question comes again with a new token.
+    fn reask(&mut self) {
+        if let Some(ev) = self.questions.ask_again() {
+            self.events.push_back(ev);
+        }
     }
 
-    /// Applies a decision; `reply` `None` means the default for that decision.
-    fn resolve(&mut self, p: Pending, reply: Option<Reply>) {
-        let positive = reply.as_ref().is_none_or_positive();
-        match p {
-            Pending::Hello(verb) => {
+    /// Applies an answer; `reply` `None` means the default for that question.
+    fn resolve(&mut self, ask: Ask, reply: Option<Reply>) {
+        let positive = reply.as_ref().map_or(true, |r| !r.code().is_negative());
+        match ask {
+            Ask::Hello(verb) => {
                 if positive {
-                    self.hello = Some(verb);
-                    let r = reply.unwrap_or_else(|| self.hello_reply(verb));
-                    self.send(r);
-                } else if let Some(r) = reply {
-                    self.send(r);
+                    self.session.hello = Some(verb);
                 }
+                let r =
+                    reply.unwrap_or_else(|| check::hello_reply(&self.session, &self.config, verb));
+                self.send(r);
             }
-            Pending::Mail { smtputf8, binary } => {
+            Ask::Mail { smtputf8, binary } => {
                 if positive {
-                    self.tx = Some(Transaction {
+                    self.session.tx = Some(Transaction {
                         smtputf8,
                         binary,
                         ..Transaction::default()
@@ -389,17 +425,48 @@ impl SmtpServer {
                 let r = reply.unwrap_or_else(|| self.r(250, (2, 1, 0), "Ok"));
                 self.send(r);
             }
-            Pending::Rcpt => {
+            Ask::Rcpt => {
                 if positive {
-                    if let Some(t) = &mut self.tx {
+                    if let Some(t) = &mut self.session.tx {
                         t.recipients += 1;
                     }
                 }
                 let r = reply.unwrap_or_else(|| self.r(250, (2, 1, 5), "Ok"));
                 self.send(r);
             }
-            Pending::DataStart { bdat } => self.resolve_data_start(bdat, reply),
-            Pending::DataEnd { recipients } => {
+            Ask::DataStart { bdat: None } => match reply {
+                Some(r) if !positive => self.send(r),
+                r => {
+                    let r = r.unwrap_or_else(|| {
+                        self.r(354, (2, 0, 0), "End data with <CR><LF>.<CR><LF>")
+                    });
+                    self.send(r);
+                    self.data.reset();
+                    self.data.start_dot(self.config.limits.allow_bare_lf);
+                    self.phase = Phase::Data;
+                }
+            },
+            Ask::DataStart {
+                bdat: Some((size, last)),
+            } => {
+                if positive {
+                    if let Some(t) = &mut self.session.tx {
+                        t.bdat = true;
+                    }
+                    self.data.reset();
+                    self.data.start_chunk(size, last);
+                } else {
+                    // The transaction failed at its first chunk: read it, then answer.
+                    self.session.tx = None;
+                    self.events
+                        .push_back(ServerEvent::Aborted(AbortReason::Rejected));
+                    let r = reply.unwrap_or_else(|| self.r(554, (5, 0, 0), "Transaction failed"));
+                    self.discard_reply = Some((r, "caller rejected the BDAT transaction"));
+                    self.data.start_discard(size);
+                }
+                self.phase = Phase::Data;
+            }
+            Ask::DataEnd { recipients } => {
                 let r = reply.unwrap_or_else(|| self.r(250, (2, 0, 0), "Ok: queued"));
                 let n = if self.config.lmtp { recipients } else { 1 };
                 for _ in 0..n {
@@ -407,27 +474,20 @@ impl SmtpServer {
                 }
                 self.end_transaction();
             }
-            Pending::Auth => {
-                self.authenticated = positive;
+            Ask::Auth => {
+                self.session.authenticated = positive;
                 let r =
                     reply.unwrap_or_else(|| self.r(235, (2, 7, 0), "Authentication successful"));
                 self.send(r);
             }
-            Pending::StartTls => {
+            Ask::StartTls => {
                 let r = reply.unwrap_or_else(|| self.r(220, (2, 0, 0), "Ready to start TLS"));
                 self.send(r);
-                if positive {
-                    // RFC 3207 4.2 / CVE-2011-0411: nothing received before the handshake
-                    // may be taken as sent under TLS, and all prior knowledge is dropped.
-                    self.buf.clear();
-                    self.lines.reset();
-                    self.tls = true;
-                    self.hello = None;
-                    self.authenticated = false;
-                    self.tx = None;
-                }
+                // RFC 3207 4.2: the switch comes once this 220 is written; nothing more is
+                // decoded until then, and what was received before it is discarded.
+                self.tls_due = positive;
             }
-            Pending::Verify => {
+            Ask::Verify => {
                 let r = reply.unwrap_or_else(|| {
                     self.r(252, (2, 5, 2), "Cannot VRFY user, but will accept message")
                 });
@@ -436,20 +496,22 @@ impl SmtpServer {
         }
     }
 
-    fn hello_reply(&self, verb: HelloVerb) -> Reply {
-        let name = self.config.hostname.as_str();
-        if verb == HelloVerb::Helo {
-            return Reply::fixed(250, None, name);
-        }
-        let mut lines = alloc::vec![String::from(name)];
-        lines.extend(self.capabilities().ehlo_lines());
-        let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-        Reply::multiline(250, None, &refs).unwrap_or_else(|_| Reply::fixed(250, None, name))
+    fn end_transaction(&mut self) {
+        self.session.tx = None;
+        self.phase = Phase::Command;
     }
 
-    pub(super) fn end_transaction(&mut self) {
-        self.tx = None;
-        self.phase = Phase::Command;
+    /// RFC 3207 4.2: the session starts over under TLS; nothing received before the
+    /// handshake counts (CVE-2011-0411).
+    fn start_tls(&mut self) {
+        self.buf.clear();
+        self.lines.reset();
+        self.session = Session {
+            tls: true,
+            ..Session::default()
+        };
+        self.tls_due = false;
+        self.last_input = self.now;
     }
 
     /// Decodes one command line and acts on it. Returns false when more input is needed.
@@ -460,30 +522,16 @@ impl SmtpServer {
             Some(Ok(l)) => l,
             Some(Err(e)) => {
                 self.line_start = e.offset;
-                let (text, reason) = match e.kind {
-                    LineErrorKind::TooLong { .. } => {
-                        ("Line too long", "RFC 5321 4.5.3.1.4: command line too long")
-                    }
-                    LineErrorKind::BareLf => (
-                        "Bare <LF> received",
-                        "RFC 5321 2.3.8: bare LF in command line",
-                    ),
-                    LineErrorKind::BareCr => (
-                        "Bare <CR> received",
-                        "RFC 5321 2.3.8: bare CR in command line",
-                    ),
-                };
-                let r = self.r(500, (5, 5, 2), text);
-                self.refuse(r, reason);
+                self.refuse_with(check::line(e.kind));
                 return true;
             }
         };
-        if let Phase::AuthResponse { .. } = self.phase {
-            self.auth_response(&line.text);
+        if let Phase::Auth(_) = self.phase {
+            self.auth_line(&line.text);
             return true;
         }
         let is_auth = line.text.len() >= 5 && line.text[..5].eq_ignore_ascii_case(b"AUTH ");
-        if line.text.len() + 2 > self.config.limits.command_line && !is_auth {
+        if line.text.len() + 2 > self.config.limits.max_command_line && !is_auth {
             let r = self.r(500, (5, 5, 2), "Line too long");
             self.refuse(r, "RFC 5321 4.5.3.1.4: command line too long");
             return true;
@@ -496,34 +544,18 @@ impl SmtpServer {
             }
             Err(CommandError::Syntax(e)) => {
                 self.err_within = e.offset as u64;
-                let r = self.r(
-                    501,
-                    (5, 5, 4),
-                    &format!("Syntax error: {} at byte {}", e.rule, e.offset),
-                );
+                let text = format!("Syntax error: {} at byte {}", e.rule, e.offset);
+                let r = self.r(501, (5, 5, 4), &text);
                 self.refuse(r, e.rule);
             }
             Err(CommandError::Parameter(e)) => {
                 self.err_within = e.offset as u64;
-                let r = self.r(
-                    555,
-                    (5, 5, 4),
-                    &format!("Parameter not supported: {}", e.rule),
-                );
+                let text = format!("Parameter not supported: {}", e.rule);
+                let r = self.r(555, (5, 5, 4), &text);
                 self.refuse(r, e.rule);
             }
         }
         true
-    }
-
-    pub(super) fn decide(&mut self, p: Pending, ev: ServerEvent) {
-        self.pending = Some((p, false));
-        self.events.push_back(ev);
-    }
-
-    pub(super) fn seq(&mut self, text: &str, reason: &'static str) {
-        let r = self.r(503, (5, 5, 1), text);
-        self.refuse(r, reason);
     }
 
     fn command(&mut self, cmd: Command) {
@@ -531,18 +563,62 @@ impl SmtpServer {
             Command::Helo(host) => self.hello_command(HelloVerb::Helo, host),
             Command::Ehlo(host) => self.hello_command(HelloVerb::Ehlo, host),
             Command::Lhlo(host) => self.hello_command(HelloVerb::Lhlo, host),
-            Command::Mail { from, params } => self.mail(from, params),
-            Command::Rcpt { to, params } => self.rcpt(to, params),
-            Command::Data => self.data_command(),
+            Command::Mail { from, params } => {
+                // RFC 5321 4.5.3.1.3 / 4.5.3.1.10: a path over the limit is "501".
+                if format!("{from}").len() > self.config.limits.max_path {
+                    let r = self.r(501, (5, 1, 7), "Path too long");
+                    return self.refuse(r, "RFC 5321 4.5.3.1.3: path longer than the limit");
+                }
+                if let Some(f) = check::mail(&self.session, &self.config, &params) {
+                    return self.refuse_with(f);
+                }
+                let ask = Ask::Mail {
+                    smtputf8: params.smtputf8,
+                    binary: params.body == Some(Body::BinaryMime),
+                };
+                self.decide(ask, move |decision| ServerEvent::Mail {
+                    from: from.clone(),
+                    params: params.clone(),
+                    decision,
+                });
+            }
+            Command::Rcpt { to, params } => {
+                if format!("{to}").len() > self.config.limits.max_path {
+                    let r = self.r(501, (5, 1, 3), "Path too long");
+                    return self.refuse(r, "RFC 5321 4.5.3.1.3: path longer than the limit");
+                }
+                if let Some(f) = check::rcpt(&self.session, &self.config, &to, &params) {
+                    return self.refuse_with(f);
+                }
+                self.decide(Ask::Rcpt, move |decision| ServerEvent::Rcpt {
+                    to: to.clone(),
+                    params: params.clone(),
+                    decision,
+                });
+            }
+            Command::Data => match check::data(&self.session) {
+                Some(f) => self.refuse_with(f),
+                None => self.decide(Ask::DataStart { bdat: None }, |decision| {
+                    ServerEvent::DataStart {
+                        chunked: false,
+                        decision,
+                    }
+                }),
+            },
             Command::Bdat { size, last } => self.bdat_command(size, last),
             Command::Rset => {
-                if self.tx.take().is_some() {
+                if self.session.tx.take().is_some() {
                     self.events.push_back(ServerEvent::Reset);
                 }
                 let r = self.r(250, (2, 0, 0), "Ok");
                 self.send(r);
             }
-            Command::Vrfy(s) => self.decide(Pending::Verify, ServerEvent::Verify(s)),
+            Command::Vrfy(argument) => {
+                self.decide(Ask::Verify, move |decision| ServerEvent::Verify {
+                    argument: argument.clone(),
+                    decision,
+                })
+            }
             Command::Expn(_) => {
                 let r = self.r(502, (5, 5, 1), "EXPN not implemented");
                 self.refuse(r, "RFC 5321 4.5.1: EXPN is optional");
@@ -556,187 +632,228 @@ impl SmtpServer {
                 self.send(r);
             }
             Command::Quit => {
-                if self.tx.is_some() {
+                if self.session.tx.is_some() {
                     self.events.push_back(ServerEvent::Reset);
                 }
                 let r = self.r(221, (2, 0, 0), "Bye");
-                self.close(r, CloseReason::Quit);
+                self.send(r);
+                self.shut(CloseReason::Done);
             }
-            Command::StartTls => {
-                if !self.config.starttls {
-                    let r = self.r(502, (5, 5, 1), "STARTTLS not offered");
-                    self.refuse(r, "RFC 3207 4: STARTTLS not offered");
-                } else if self.tls {
-                    self.seq("TLS already active", "RFC 3207 4: STARTTLS after TLS");
-                } else if self.hello != Some(HelloVerb::Ehlo) && self.hello != Some(HelloVerb::Lhlo)
-                {
-                    self.seq("Send EHLO first", "RFC 3207 4: STARTTLS follows EHLO");
-                } else if self.tx.is_some() {
-                    self.seq(
-                        "STARTTLS inside a transaction",
-                        "RFC 5321 4.1.4: finish or RSET the transaction first",
-                    );
-                } else {
-                    self.decide(Pending::StartTls, ServerEvent::StartTls);
+            Command::StartTls => match check::starttls(&self.session, &self.config) {
+                Some(f) => self.refuse_with(f),
+                None => self.decide(Ask::StartTls, |decision| ServerEvent::StartTls { decision }),
+            },
+            Command::Auth { mechanism, initial } => {
+                if let Some(f) = check::auth(&self.session, &self.config, &mechanism) {
+                    return self.refuse_with(f);
                 }
+                let (exchange, step) = SaslExchange::start(mechanism.clone(), initial.as_deref());
+                self.auth_step(mechanism, exchange, step);
             }
-            Command::Auth { mechanism, initial } => self.auth_command(mechanism, initial),
         }
     }
 
     fn hello_command(&mut self, verb: HelloVerb, host: Host) {
-        if self.config.lmtp != (verb == HelloVerb::Lhlo) {
-            let r = self.r(
-                500,
-                (5, 5, 1),
-                if self.config.lmtp {
-                    "Use LHLO"
-                } else {
-                    "Command unrecognized"
-                },
-            );
-            return self.refuse(r, "RFC 2033 4.1: LMTP uses LHLO, SMTP uses HELO/EHLO");
+        if let Some(f) = check::hello(&self.config, verb) {
+            return self.refuse_with(f);
         }
         // RFC 5321 4.1.4: a new EHLO/HELO is an implicit RSET.
-        if self.tx.take().is_some() {
+        if self.session.tx.take().is_some() {
             self.events.push_back(ServerEvent::Reset);
         }
-        self.decide(Pending::Hello(verb), ServerEvent::Hello { verb, host });
+        self.decide(Ask::Hello(verb), move |decision| ServerEvent::Hello {
+            verb,
+            host: host.clone(),
+            decision,
+        });
     }
 
-    /// RFC 5321 4.5.3.1.3 / 4.5.3.1.10: a path over the limit is "501 Path too long".
-    fn path_too_long(&mut self, path: &dyn core::fmt::Display, enh: (u8, u16, u16)) -> bool {
-        if format!("{path}").len() <= self.config.limits.path {
-            return false;
-        }
-        let r = self.r(501, enh, "Path too long");
-        self.refuse(r, "RFC 5321 4.5.3.1.3: path longer than the limit");
-        true
-    }
-
-    fn mail(&mut self, from: ReversePath, params: MailParams) {
-        if self.path_too_long(&from, (5, 1, 7)) {
+    fn bdat_command(&mut self, size: u64, last: bool) {
+        // The chunk's octets follow the command whatever we answer, so they are always
+        // read and dropped on refusal: never parsed as commands (RFC 3030 2).
+        if let Some(f) = check::bdat(&self.session, &self.config) {
+            let r = self.r(f.code, f.enh, f.text);
+            self.discard_reply = Some((r, f.reason));
+            self.data.start_discard(size);
+            self.phase = Phase::Data;
             return;
         }
-        if self.hello.is_none() {
-            return self.seq(
-                "Send HELO/EHLO first",
-                "RFC 5321 4.1.4: MAIL before HELO/EHLO",
-            );
-        }
-        if self.tx.is_some() {
-            return self.seq(
-                "Nested MAIL command",
-                "RFC 5321 4.1.4: MAIL inside a transaction",
-            );
-        }
-        let c = &self.config;
-        let ehlo = self.hello != Some(HelloVerb::Helo);
-        let unsupported = if !ehlo && params != MailParams::default() {
-            Some("RFC 5321 4.1.1.11: parameters need EHLO")
-        } else if params.body == Some(Body::EightBitMime) && !c.eightbitmime {
-            Some("RFC 6152: 8BITMIME not offered")
-        } else if params.body == Some(Body::BinaryMime) && !(c.binarymime && c.chunking) {
-            Some("RFC 3030 3: BINARYMIME not offered")
-        } else if params.smtputf8 && !c.smtputf8 {
-            Some("RFC 6531: SMTPUTF8 not offered")
-        } else if (params.ret.is_some() || params.envid.is_some()) && !c.dsn {
-            Some("RFC 3461: DSN not offered")
-        } else if params.auth.is_some() && !self.auth_offered() {
-            Some("RFC 4954 5: AUTH not offered")
-        } else if !params.other.is_empty() {
-            Some("RFC 5321 4.1.1.11: unknown MAIL parameter")
+        if self.session.tx.is_some_and(|t| t.bdat) {
+            self.data.start_chunk(size, last);
+            self.phase = Phase::Data;
         } else {
-            None
-        };
-        if let Some(reason) = unsupported {
-            let r = self.r(555, (5, 5, 4), "Unsupported MAIL parameter");
-            return self.refuse(r, reason);
+            let ask = Ask::DataStart {
+                bdat: Some((size, last)),
+            };
+            self.decide(ask, move |decision| ServerEvent::DataStart {
+                chunked: true,
+                decision,
+            });
         }
-        if let (Some(n), Some(max)) = (params.size, self.config.max_message_size) {
-            if n > max {
-                // RFC 1870 6.1: declared size over the fixed maximum.
-                let r = self.r(
-                    552,
-                    (5, 3, 4),
-                    "Message size exceeds fixed maximum message size",
-                );
-                return self.refuse(r, "RFC 1870 6.1: declared SIZE over the limit");
+    }
+
+    fn auth_line(&mut self, line: &[u8]) {
+        let Phase::Auth(mut exchange) = core::mem::replace(&mut self.phase, Phase::Command) else {
+            return;
+        };
+        let step = exchange.response(line);
+        let mechanism = exchange.mechanism().clone();
+        self.auth_step(mechanism, Some(exchange), step);
+    }
+
+    fn auth_step(
+        &mut self,
+        mechanism: super::auth::AuthMechanism,
+        exchange: Option<SaslExchange>,
+        step: AuthStep,
+    ) {
+        match step {
+            AuthStep::Prompt(p) => {
+                self.send(Reply::fixed(334, None, p));
+                if let Some(x) = exchange {
+                    self.phase = Phase::Auth(x);
+                }
+            }
+            AuthStep::Done(credentials) => {
+                self.decide(Ask::Auth, move |decision| ServerEvent::Auth {
+                    mechanism: mechanism.clone(),
+                    credentials: credentials.clone(),
+                    decision,
+                })
+            }
+            AuthStep::Cancelled => {
+                let r = self.r(501, (5, 7, 0), "Authentication cancelled");
+                self.refuse(r, "RFC 4954 4: client cancelled AUTH");
+            }
+            AuthStep::Undecodable => {
+                let r = self.r(501, (5, 5, 2), "Cannot decode response");
+                self.refuse(r, "RFC 4954 4: response is not valid base64");
             }
         }
-        let p = Pending::Mail {
-            smtputf8: params.smtputf8,
-            binary: params.body == Some(Body::BinaryMime),
-        };
-        self.decide(p, ServerEvent::MailFrom { from, params });
     }
 
-    fn rcpt(&mut self, to: ForwardPath, params: RcptParams) {
-        if self.path_too_long(&to, (5, 1, 3)) {
-            return;
-        }
-        let Some(tx) = &self.tx else {
-            return self.seq("Need MAIL command", "RFC 5321 4.1.4: RCPT before MAIL");
+    fn abort_reply(&self, why: AbortReason) -> (Reply, &'static str) {
+        let f = check::abort(why);
+        (self.r(f.code, f.enh, f.text), f.reason)
+    }
+
+    fn step_data(&mut self) -> bool {
+        let Some(step) = self.data.poll(&mut self.buf) else {
+            return false;
         };
-        if tx.bdat {
-            return self.seq("RCPT after BDAT", "RFC 3030 2: no RCPT once BDAT has begun");
+        match step {
+            DataStep::Data(b) => {
+                if !b.is_empty() {
+                    self.events.push_back(ServerEvent::Data(b));
+                }
+            }
+            DataStep::Aborted(why) => {
+                self.events.push_back(ServerEvent::Aborted(why));
+                if self.session.tx.is_some_and(|t| t.bdat) {
+                    // RFC 3030 2: the rest of this chunk is dropped and refused; later
+                    // BDATs find no transaction.
+                    self.session.tx = None;
+                    self.discard_reply = Some(self.abort_reply(why));
+                }
+            }
+            DataStep::End => {
+                self.phase = Phase::Command;
+                if let Some(why) = self.data.aborted() {
+                    let (r, reason) = self.abort_reply(why);
+                    self.end_transaction();
+                    self.refuse(r, reason);
+                } else if let Some(tx) = self.session.tx {
+                    let (size, recipients) = (self.data.size(), tx.recipients);
+                    self.decide(Ask::DataEnd { recipients }, move |decision| {
+                        ServerEvent::End {
+                            size,
+                            recipients,
+                            decision,
+                        }
+                    });
+                }
+            }
+            DataStep::ChunkDone { size } => {
+                self.phase = Phase::Command;
+                let r = self.r(250, (2, 0, 0), &format!("{size} octets received"));
+                self.send(r);
+            }
+            DataStep::DiscardDone => {
+                self.phase = Phase::Command;
+                if let Some((r, reason)) = self.discard_reply.take() {
+                    self.refuse(r, reason);
+                }
+            }
+            DataStep::Framing(e) => {
+                // Where the data ends is no longer certain: answer once and close, so a
+                // downstream server can never see a different message boundary.
+                let (kind, what) = match e.kind {
+                    DotErrorKind::BareLf => (ErrorKind::DataBareLf, "bare <LF>"),
+                    DotErrorKind::BareCr => (ErrorKind::DataBareCr, "bare <CR>"),
+                    DotErrorKind::Smuggling => {
+                        (ErrorKind::DataSmuggling, "ambiguous end-of-data sequence")
+                    }
+                };
+                let text = format!(
+                    "Error: {what} received in message data at byte {}",
+                    e.offset
+                );
+                let r = self.r(500, (5, 5, 2), &text);
+                self.fail(kind, e.offset, r);
+            }
         }
-        if to.mailbox().is_some_and(|m| m.is_utf8()) && !tx.smtputf8 {
-            let r = self.r(553, (5, 6, 7), "Non-ASCII address needs SMTPUTF8");
-            return self.refuse(r, "RFC 6531 3.4: UTF-8 recipient without SMTPUTF8");
-        }
-        if (params.notify.is_some() || params.orcpt.is_some()) && !self.config.dsn {
-            let r = self.r(555, (5, 5, 4), "Unsupported RCPT parameter");
-            return self.refuse(r, "RFC 3461: DSN not offered");
-        }
-        if !params.other.is_empty() {
-            let r = self.r(555, (5, 5, 4), "Unsupported RCPT parameter");
-            return self.refuse(r, "RFC 5321 4.1.1.11: unknown RCPT parameter");
-        }
-        if tx.recipients >= self.config.limits.recipients {
-            let r = self.r(452, (4, 5, 3), "Too many recipients");
-            return self.refuse(r, "RFC 5321 4.5.3.1.10: recipient limit reached");
-        }
-        self.decide(Pending::Rcpt, ServerEvent::RcptTo { to, params });
+        true
     }
 
     /// Decodes input until an event is produced or more input is needed.
     fn step(&mut self) -> bool {
         match self.phase {
             Phase::Closed => false,
-            Phase::Command | Phase::AuthResponse { .. } => self.step_command(),
+            Phase::Command | Phase::Auth(_) => self.step_command(),
             Phase::Data => self.step_data(),
-            Phase::Bdat { .. } | Phase::BdatDiscard { .. } => self.step_bdat(),
         }
     }
 }
 
-trait PositiveOrDefault {
-    fn is_none_or_positive(&self) -> bool;
-}
-
-impl PositiveOrDefault for Option<&Reply> {
-    fn is_none_or_positive(&self) -> bool {
-        self.map_or(true, |r| !r.code().is_negative())
+/// The state, never the buffers: received and queued bytes may hold credentials
+/// (AUTH lines), and `Debug` output ends up in logs.
+impl core::fmt::Debug for Server {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Server")
+            .field("config", &self.config)
+            .field("phase", &self.phase)
+            .field("session", &self.session)
+            .field("questions", &self.questions)
+            .field("buffered", &self.buf.len())
+            .field("queued", &self.out.len())
+            .field("errors", &self.errors)
+            .field("tls_due", &self.tls_due)
+            .finish_non_exhaustive()
     }
 }
 
-impl Machine for SmtpServer {
+fn invalid(rule: &'static str) -> SendError {
+    SendError::Invalid(SyntaxError { rule, offset: 0 })
+}
+
+impl Machine for Server {
     type Event = ServerEvent;
 
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
         self.now = self.now.max(now);
-        if self.phase_closed() || self.eof {
+        if matches!(self.phase, Phase::Closed) || self.eof || self.tls_due {
+            // Plaintext after an accepted STARTTLS is never decoded (CVE-2011-0411).
             return;
         }
         self.last_input = self.now;
         if self.buf.push(bytes).is_err() {
+            let offset = self.buf.consumed() + self.buf.len() as u64;
             let r = self.r(
                 421,
                 (4, 7, 0),
                 "Too much pipelined input, closing connection",
             );
-            self.close(r, CloseReason::InputOverflow);
+            self.fail(ErrorKind::InputOverflow, offset, r);
         }
     }
 
@@ -750,41 +867,23 @@ impl Machine for SmtpServer {
         if self.poll_timeout().is_some_and(|d| d <= self.now) {
             let text = format!("{} Error: timeout exceeded", self.config.hostname);
             let r = self.r(421, (4, 4, 2), &text);
-            self.close(r, CloseReason::Timeout);
+            self.send(r);
+            self.shut(CloseReason::Timeout);
         }
     }
 
     fn poll_event(&mut self) -> Option<ServerEvent> {
-        // A decision already handed out and left unanswered gets its default now; one
-        // not yet handed out (other events queued before it) stays pending.
-        let handed_out = matches!(self.pending, Some((_, true)));
-        if let Some((p, _)) = if handed_out {
-            self.pending.take()
-        } else {
-            None
-        } {
-            // No opinion from the caller: accept, except credentials, which nobody vouched for.
-            let default = match p {
-                Pending::Auth => Some(self.r(535, (5, 7, 8), "Authentication credentials invalid")),
-                _ => None,
-            };
-            self.resolve(p, default);
-        }
         loop {
             if let Some(ev) = self.events.pop_front() {
-                if self.events.is_empty() {
-                    if let Some((_, seen)) = &mut self.pending {
-                        *seen = true;
-                    }
-                }
                 return Some(ev);
             }
-            if self.pending.is_some() || self.phase_closed() {
+            if self.questions.is_open() || self.tls_due || matches!(self.phase, Phase::Closed) {
                 return None;
             }
             if !self.step() {
-                if self.eof && !self.phase_closed() {
-                    self.shut(CloseReason::PeerClosed);
+                if self.eof {
+                    let unterminated = self.buf.len();
+                    self.shut(CloseReason::PeerClosed { unterminated });
                     continue;
                 }
                 return None;
@@ -797,17 +896,40 @@ impl Machine for SmtpServer {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        let t = &self.config.timeouts;
-        match self.phase {
-            Phase::Closed => None,
-            Phase::Data | Phase::Bdat { .. } | Phase::BdatDiscard { .. } => {
-                Some(self.last_input + t.data)
-            }
-            _ => Some(self.last_input + t.command),
+        if matches!(self.phase, Phase::Closed) || self.questions.is_open() {
+            return None;
         }
+        let t = &self.config.timeouts;
+        let wait = if matches!(self.phase, Phase::Data) {
+            t.data_block
+        } else {
+            t.idle
+        };
+        wait.map(|d| self.last_input + d)
     }
 
     fn is_closed(&self) -> bool {
-        self.phase_closed()
+        matches!(self.phase, Phase::Closed)
+    }
+
+    fn wants_input(&self) -> bool {
+        !matches!(self.phase, Phase::Closed)
+            && !self.eof
+            && !self.tls_due
+            && (!self.questions.is_open() || self.buf.is_empty())
+    }
+
+    fn wants_tls(&self) -> bool {
+        self.tls_due && self.out.is_empty()
+    }
+
+    fn handle_tls_established(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if self.tls_due {
+            self.start_tls();
+        } else if !self.session.tls && self.buf.consumed() == 0 && self.buf.is_empty() {
+            // Implicit TLS (RFC 8314): the channel was private from the first byte.
+            self.session.tls = true;
+        }
     }
 }
