@@ -72,6 +72,8 @@ pub enum TlsError {
     Rustls(rustls::Error),
     /// rustls refused to create the session from its configuration.
     Setup(rustls::Error),
+    /// The machine asked for TLS, but the layer was made with [`Tls::plaintext`].
+    NotConfigured,
 }
 
 impl fmt::Display for TlsError {
@@ -79,6 +81,7 @@ impl fmt::Display for TlsError {
         match self {
             TlsError::Rustls(e) => write!(f, "TLS failed: {e}"),
             TlsError::Setup(e) => write!(f, "TLS session could not be set up: {e}"),
+            TlsError::NotConfigured => f.write_str("TLS was asked for but is not configured"),
         }
     }
 }
@@ -89,6 +92,9 @@ impl std::error::Error for TlsError {}
 enum Role {
     Server(Arc<ServerConfig>),
     Client(Arc<ClientConfig>, ServerName<'static>),
+    /// No TLS configured: plaintext throughout, and a machine that asks for TLS anyway
+    /// is failed rather than continued in the clear.
+    None,
 }
 
 /// A machine behind TLS. See the [module docs](self).
@@ -143,6 +149,22 @@ impl<M: Machine> Tls<M> {
         start: Start,
     ) -> Tls<M> {
         Tls::new(inner, Role::Client(config, name), start)
+    }
+
+    /// A layer with no TLS configured: bytes pass through unchanged, so a program can
+    /// give every connection the same machine type (`Tls<M>`) whether or not it was
+    /// given a certificate. If the machine asks for TLS all the same, the layer fails
+    /// with [`TlsError::NotConfigured`] instead of going on in the clear.
+    ///
+    /// ```
+    /// use wirestate::tls::Tls;
+    /// use wirestate::greeting::{Server, ServerConfig};
+    /// use wirestate::Machine;
+    /// let mut m = Tls::plaintext(Server::new(ServerConfig::default()));
+    /// assert_eq!(&m.poll_transmit().unwrap()[..], b"Welcome!");
+    /// ```
+    pub fn plaintext(inner: M) -> Tls<M> {
+        Tls::new(inner, Role::None, Start::WhenAsked)
     }
 
     fn new(inner: M, role: Role, start: Start) -> Tls<M> {
@@ -243,6 +265,7 @@ impl<M: Machine> Tls<M> {
             Role::Client(config, name) => {
                 ClientConnection::new(config.clone(), name.clone()).map(Connection::from)
             }
+            Role::None => return self.fail(TlsError::NotConfigured),
         };
         match made {
             Ok(session) => self.session = Some(session),

@@ -299,3 +299,19 @@ fn plaintext_where_a_handshake_is_due_fails_the_server() {
     }
     assert!(server.is_closed());
 }
+
+#[test]
+fn a_plaintext_layer_passes_through_and_refuses_a_switch_it_cannot_make() {
+    let mut server = Tls::plaintext(Toy::server());
+    server.handle_input(Instant::ZERO, b"hello\r\nSTARTTLS\r\n");
+    assert_eq!(server.poll_event().as_deref(), Some("hello"));
+    assert_eq!(&server.poll_transmit().unwrap()[..], b"echo hello\r\n");
+    assert_eq!(server.poll_event().as_deref(), Some("STARTTLS"));
+    assert_eq!(&server.poll_transmit().unwrap()[..], b"220 go\r\n");
+    assert_eq!(server.poll_transmit(), None);
+    assert!(matches!(
+        server.error(),
+        Some(wirestate::tls::TlsError::NotConfigured)
+    ));
+    assert!(server.is_closed());
+}

@@ -211,9 +211,29 @@ pub struct Proxied<M> {
     error: Option<Error>,
     deadline: Option<Instant>,
     started: bool,
+    /// No header is expected: the layer passes everything through.
+    transparent: bool,
 }
 
 impl<M: Machine> Proxied<M> {
+    /// A layer that expects no header: every byte goes to `inner` as it is. With it a
+    /// program gives every connection the same machine type whether or not it sits
+    /// behind a proxy; which one a listener uses is configuration, never a guess.
+    ///
+    /// ```
+    /// use wirestate::proxy::Proxied;
+    /// use wirestate::greeting::{Server, ServerConfig};
+    /// use wirestate::Machine;
+    /// let mut m = Proxied::transparent(Server::new(ServerConfig::default()));
+    /// assert_eq!(&m.poll_transmit().unwrap()[..], b"Welcome!");
+    /// assert!(m.header().is_none());
+    /// ```
+    pub fn transparent(inner: M) -> Proxied<M> {
+        let mut m = Proxied::new(inner, Config::default());
+        m.transparent = true;
+        m
+    }
+
     /// Wraps `inner`, which sees nothing and says nothing until the header has arrived.
     ///
     /// ```
@@ -230,6 +250,7 @@ impl<M: Machine> Proxied<M> {
             error: None,
             deadline: None,
             started: false,
+            transparent: false,
         }
     }
 
@@ -269,6 +290,11 @@ impl<M: Machine> Proxied<M> {
         self.inner
     }
 
+    /// Whether bytes go to the machine: after the header, or always when transparent.
+    fn through(&self) -> bool {
+        self.transparent || self.header.is_some()
+    }
+
     fn start(&mut self, now: Instant) {
         if !self.started {
             self.started = true;
@@ -281,7 +307,7 @@ impl<M: Machine> Machine for Proxied<M> {
     type Event = M::Event;
 
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
-        if self.header.is_some() {
+        if self.through() {
             return self.inner.handle_input(now, bytes);
         }
         if self.error.is_some() {
@@ -312,7 +338,7 @@ impl<M: Machine> Machine for Proxied<M> {
     }
 
     fn handle_eof(&mut self, now: Instant) {
-        if self.header.is_some() {
+        if self.through() {
             return self.inner.handle_eof(now);
         }
         if self.error.is_none() {
@@ -321,7 +347,7 @@ impl<M: Machine> Machine for Proxied<M> {
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        if self.header.is_some() {
+        if self.through() {
             return self.inner.handle_timeout(now);
         }
         self.start(now);
@@ -331,7 +357,7 @@ impl<M: Machine> Machine for Proxied<M> {
     }
 
     fn poll_event(&mut self) -> Option<M::Event> {
-        if self.header.is_some() {
+        if self.through() {
             self.inner.poll_event()
         } else {
             None
@@ -339,7 +365,7 @@ impl<M: Machine> Machine for Proxied<M> {
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        if self.header.is_some() {
+        if self.through() {
             self.inner.poll_transmit()
         } else {
             None
@@ -348,6 +374,7 @@ impl<M: Machine> Machine for Proxied<M> {
 
     fn poll_timeout(&self) -> Option<Instant> {
         match (&self.header, &self.error) {
+            _ if self.transparent => self.inner.poll_timeout(),
             (Some(_), _) => self.inner.poll_timeout(),
             (None, None) => self
                 .deadline
@@ -357,11 +384,12 @@ impl<M: Machine> Machine for Proxied<M> {
     }
 
     fn is_closed(&self) -> bool {
-        self.error.is_some() || (self.header.is_some() && self.inner.is_closed())
+        self.error.is_some() || (self.through() && self.inner.is_closed())
     }
 
     fn wants_input(&self) -> bool {
         match (&self.header, &self.error) {
+            _ if self.transparent => self.inner.wants_input(),
             (Some(_), _) => self.inner.wants_input(),
             (None, None) => true,
             (None, Some(_)) => false,
@@ -369,11 +397,11 @@ impl<M: Machine> Machine for Proxied<M> {
     }
 
     fn wants_body(&self) -> bool {
-        self.header.is_some() && self.inner.wants_body()
+        self.through() && self.inner.wants_body()
     }
 
     fn wants_tls(&self) -> bool {
-        self.header.is_some() && self.inner.wants_tls()
+        self.through() && self.inner.wants_tls()
     }
 
     fn handle_tls_established(&mut self, now: Instant) {
