@@ -432,7 +432,11 @@ fn a_transparent_layer_passes_everything_through_and_never_reads_a_header() {
     m.handle_input(Instant::ZERO, b"PROXY TCP4 192.0.2.1 198.51.100.2 1 2\r\n");
     assert!(m.header().is_none() && m.error().is_none());
     assert_eq!(&m.got[..], b"PROXY TCP4 192.0.2.1 198.51.100.2 1 2\r\n");
-    assert_eq!(m.poll_timeout(), None, "no header wait when none is expected");
+    assert_eq!(
+        m.poll_timeout(),
+        None,
+        "no header wait when none is expected"
+    );
     m.handle_eof(Instant::ZERO);
     assert!(m.eof && m.is_closed());
 }

@@ -3,6 +3,7 @@
 //! more, so every protocol reuses them unchanged.
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod greeting;
 pub mod http;
 pub mod maildir;

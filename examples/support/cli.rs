@@ -1,0 +1,182 @@
+//! The command-line flags every example shares, parsed with clap, and the one function
+//! that runs a server on the driver `--driver` names. The same flag means the same thing
+//! in every program: `--addr`, `--driver`, `--verbose`, `--tls-cert`/`--tls-key`,
+//! `--implicit-tls`, `--proxy-protocol`, `--ca`.
+
+use super::Handler;
+use clap::{Args, ValueEnum};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use std::io;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use wirestate::proxy::{self, Proxied};
+use wirestate::tls::{Start, Tls};
+use wirestate::Machine;
+
+/// Which generic driver runs the connections.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Driver {
+    /// `std::net`, one thread per connection.
+    #[default]
+    Std,
+    /// One `mio` event loop for every connection.
+    Mio,
+    /// One tokio task per connection.
+    Tokio,
+}
+
+/// Flags of every server program.
+#[derive(Args, Clone, Debug, Default)]
+pub struct ServerArgs {
+    /// Address to listen on (HOST:PORT); each program has its own default.
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: Option<String>,
+    /// Which driver runs the connections.
+    #[arg(long, value_enum, default_value_t = Driver::Std)]
+    pub driver: Driver,
+    /// Log the protocol traffic to stderr, secrets redacted.
+    #[arg(long)]
+    pub verbose: bool,
+    /// PEM certificate chain: enables TLS (STARTTLS/STLS, or implicit with
+    /// --implicit-tls).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// TLS from the first byte (RFC 8314: SMTP on 465, POP3 on 995, HTTPS).
+    #[arg(long, requires = "tls_cert")]
+    pub implicit_tls: bool,
+    /// Expect a PROXY protocol header (v1 or v2) on every connection, from a trusted
+    /// load balancer; connections without one are refused.
+    #[arg(long)]
+    pub proxy_protocol: bool,
+}
+
+/// The machine type every server program runs: its protocol machine behind an optional
+/// PROXY header and optional TLS, so the type is the same whatever the flags.
+pub type Served<M> = Proxied<Tls<M>>;
+
+impl ServerArgs {
+    /// `--addr`, or the program's default.
+    pub fn addr_or(&self, default: &str) -> String {
+        self.addr.clone().unwrap_or_else(|| default.to_string())
+    }
+
+    /// The TLS server configuration from `--tls-cert`/`--tls-key`, if given.
+    pub fn tls_config(&self) -> io::Result<Option<Arc<rustls::ServerConfig>>> {
+        let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) else {
+            return Ok(None);
+        };
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let certs = CertificateDer::pem_file_iter(cert)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| invalid(format!("{}: {e}", cert.display())))?;
+        let key = PrivateKeyDer::from_pem_file(key)
+            .map_err(|e| invalid(format!("{}: {e}", key.display())))?;
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(certs, key)
+            .map_err(|e| invalid(format!("TLS certificate: {e}")))?;
+        Ok(Some(Arc::new(config)))
+    }
+
+    /// Wraps one connection's machine as the flags say.
+    pub fn wrap<M: Machine>(
+        &self,
+        machine: M,
+        tls: &Option<Arc<rustls::ServerConfig>>,
+    ) -> Served<M> {
+        let start = if self.implicit_tls {
+            Start::Implicit
+        } else {
+            Start::WhenAsked
+        };
+        let tls = match tls {
+            Some(config) => Tls::server(machine, config.clone(), start),
+            None => Tls::plaintext(machine),
+        };
+        if self.proxy_protocol {
+            Proxied::new(tls, proxy::Config::default())
+        } else {
+            Proxied::transparent(tls)
+        }
+    }
+}
+
+/// TLS flags of every client program.
+#[derive(Args, Clone, Debug, Default)]
+pub struct ClientTlsArgs {
+    /// PEM file of the CA certificates to trust instead of the system roots.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<PathBuf>,
+}
+
+impl ClientTlsArgs {
+    /// The client configuration: the system roots, or `--ca` alone. Verification is
+    /// never switched off.
+    pub fn config(&self) -> io::Result<Arc<rustls::ClientConfig>> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut roots = rustls::RootCertStore::empty();
+        match &self.ca {
+            Some(path) => {
+                for cert in CertificateDer::pem_file_iter(path)
+                    .map_err(|e| invalid(format!("{}: {e}", path.display())))?
+                {
+                    let cert = cert.map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+                    roots
+                        .add(cert)
+                        .map_err(|e| invalid(format!("{}: {e}", path.display())))?;
+                }
+            }
+            None => {
+                let found = rustls_native_certs::load_native_certs();
+                for cert in found.certs {
+                    let _ = roots.add(cert);
+                }
+            }
+        }
+        Ok(Arc::new(
+            rustls::ClientConfig::builder()
+                .with_root_certificates(roots)
+                .with_no_client_auth(),
+        ))
+    }
+
+    /// The server name to verify, from a `HOST:PORT` or `HOST`.
+    pub fn server_name(addr: &str) -> io::Result<ServerName<'static>> {
+        let host = match addr.rsplit_once(':') {
+            Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => addr,
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        ServerName::try_from(host.to_string()).map_err(|e| invalid(format!("{host}: {e}")))
+    }
+}
+
+fn invalid(msg: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, msg)
+}
+
+/// Runs a server on `addr` with the driver the flags name, until killed. `setup` builds
+/// each connection's machine and handler from the peer's address.
+pub fn serve<M, H, S>(driver: Driver, addr: &str, read_size: usize, setup: S) -> io::Result<()>
+where
+    M: Machine + Send + 'static,
+    H: Handler<M> + Send + 'static,
+    S: Fn(SocketAddr) -> (M, H) + Send + Sync + 'static,
+{
+    match driver {
+        Driver::Std => super::std_io::serve(super::std_io::bind(addr)?, read_size, setup),
+        Driver::Mio => super::mio_io::serve(super::mio_io::bind(addr)?, read_size, setup),
+        Driver::Tokio => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(async {
+                let listener = super::tokio_io::bind(addr).await?;
+                super::tokio_io::serve(listener, read_size, setup).await
+            }),
+    }
+}
