@@ -72,6 +72,10 @@
 //!   needs only `alloc`.
 //! * `rustls` (off by default, implies `std`): [`tls`], a layer that puts any machine
 //!   behind TLS, from the first byte or at the machine's own STARTTLS/STLS switch.
+//! * `testing` (off by default; works without `std`): [`testing`], the kit for testing
+//!   code built on the machines: a client and a server wired back to back with a
+//!   virtual clock, split feeders, a chunking-invariance check and a byte-exact
+//!   transcript replayer. Reading transcript files needs `std` as well.
 //!
 //! ## Limits
 //!
@@ -98,6 +102,8 @@ pub mod proxy;
 pub mod sasl;
 mod secret;
 pub mod smtp;
+#[cfg(feature = "testing")]
+pub mod testing;
 #[cfg(feature = "rustls")]
 pub mod tls;
 mod vocabulary;
