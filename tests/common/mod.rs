@@ -110,9 +110,7 @@ pub fn transcript_dir(protocol: &str) -> std::path::PathBuf {
 /// line: transcripts are fixtures.
 pub fn transcript(protocol: &str, name: &str) -> Transcript {
     let path = transcript_dir(protocol).join(format!("{name}.txt"));
-    Transcript::from_file(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .into()
+    Transcript::from_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// The kit's [`wirestate::testing::Transcript`] with the loaders that know where this
