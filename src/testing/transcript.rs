@@ -361,8 +361,9 @@ fn settle<M: Machine>(
 /// output byte for byte, in lockstep.
 ///
 /// The other side's lines are fed as they are written (consecutive lines of one side are
-/// one write, one `handle_input` call). Before each of them, and after the peer's EOF at
-/// the end (a transcript is a whole connection), the machine is let say everything it
+/// one write, one `handle_input` call). Before each of them, and at the end (after the
+/// peer's EOF, delivered unless the machine has closed: a transcript is a whole
+/// connection), the machine is let say everything it
 /// has to say, events going to `on_event` (with the machine, to answer through its typed
 /// methods), and everything it sent so far must be exactly its own side's lines that
 /// come before that point: so a machine that answers late, early or differently fails,
