@@ -72,6 +72,19 @@
 //!   needs only `alloc`.
 //! * `rustls` (off by default, implies `std`): [`tls`], a layer that puts any machine
 //!   behind TLS, from the first byte or at the machine's own STARTTLS/STLS switch.
+// The module is linked only where it exists, so the docs build with `-D warnings` with the
+// feature on or off.
+#![cfg_attr(
+    feature = "testing",
+    doc = "* `testing` (off by default; works without `std`): [`testing`],"
+)]
+#![cfg_attr(
+    not(feature = "testing"),
+    doc = "* `testing` (off by default; works without `std`): `testing`,"
+)]
+//!   the kit for testing code built on the machines: a client and a server wired back
+//!   to back with a virtual clock, split feeders, a chunking-invariance check and a
+//!   byte-exact transcript replayer. Reading transcript files needs `std` as well.
 //!
 //! ## Limits
 //!
@@ -98,6 +111,8 @@ pub mod proxy;
 pub mod sasl;
 mod secret;
 pub mod smtp;
+#[cfg(feature = "testing")]
+pub mod testing;
 #[cfg(feature = "rustls")]
 pub mod tls;
 mod vocabulary;
