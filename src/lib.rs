@@ -70,10 +70,17 @@
 //!
 //! * `std` (default): `std::error::Error` impls. Without it the crate is `#![no_std]` and
 //!   needs only `alloc`.
-//! * `rustls` (off by default, implies `std`): [`tls`], a layer that puts any machine
+// The optional modules are linked only where they exist, so the docs build with
+// `-D warnings` with the features on or off.
+#![cfg_attr(
+    feature = "rustls",
+    doc = "* `rustls` (off by default, implies `std`): [`tls`], a layer that puts any machine"
+)]
+#![cfg_attr(
+    not(feature = "rustls"),
+    doc = "* `rustls` (off by default, implies `std`): `tls`, a layer that puts any machine"
+)]
 //!   behind TLS, from the first byte or at the machine's own STARTTLS/STLS switch.
-// The module is linked only where it exists, so the docs build with `-D warnings` with the
-// feature on or off.
 #![cfg_attr(
     feature = "testing",
     doc = "* `testing` (off by default; works without `std`): [`testing`],"
