@@ -1,15 +1,22 @@
-//! Conformance tables: one row per RFC 9112 / RFC 9110 framing rule, each citing its
-//! section. Every row is also fed in every split (chunking invariance), and a rejected
-//! request must get the status its rule names, then a close.
+//! Conformance tables: one `common::Row` per RFC 9112 / RFC 9110 framing rule, each
+//! citing its section. Every row is also fed in every split (chunking invariance), and a
+//! rejected request must get the status its rule names, then a close. Every
+//! `ErrorKind`, every local-send rule and every `CloseReason` the machines produce has a
+//! row, checked by the `every_*` tests at the end.
 
 mod common;
 #[path = "http_support/mod.rs"]
 mod http_support;
 
-use common::assert_chunking_invariant;
+use bytes::Bytes;
+use common::{assert_chunking_invariant, drain_bytes, events, Row};
 use http_support::*;
-use wirestate::http::{ClientConn, ErrorKind, Limits};
-use wirestate::Machine;
+use std::mem::discriminant;
+use wirestate::http::{
+    Client, ClientConfig, ErrorKind, Headers, Limits, Method, RequestHead,
+    ResponseHead, Server, ServerConfig, ServerEvent, StatusCode,
+};
+use wirestate::{CloseReason, Instant, Machine, SendError};
 
 /// The expected outcome of a row.
 #[derive(Debug)]
@@ -18,15 +25,43 @@ enum Want {
     Body(&'static [u8]),
     /// Rejected with this rule and status.
     Reject(ErrorKind, u16),
+    /// A fatal error with no answer (nobody is left to read one).
+    Dropped(ErrorKind),
+}
+
+/// A row from the tables' compact form: `"9112 6.1"` is RFC 9112 section 6.1. The input
+/// lives for the whole test run.
+fn row<E>(cite: &'static str, rule: &'static str, input: String, expect: E) -> Row<E> {
+    let (rfc, section) = cite.split_once(' ').expect("RFC number, then section");
+    let rfc = match rfc {
+        "9112" => "RFC 9112",
+        "9110" => "RFC 9110",
+        "6585" => "RFC 6585",
+        other => panic!("unknown RFC {other}"),
+    };
+    Row {
+        rfc,
+        section,
+        rule,
+        input: Box::leak(input.into_bytes().into_boxed_slice()),
+        expect,
+    }
 }
 
 use ErrorKind as K;
-use Want::{Body, Reject};
+use Want::{Body, Dropped, Reject};
 
 const POST: &str = "POST / HTTP/1.1\r\nHost: a\r\n";
 
-/// (section, rule, request bytes, expected outcome)
-fn request_rows() -> Vec<(&'static str, &'static str, String, Want)> {
+/// Requests with the default limits: (section, rule, request bytes, expected outcome).
+fn request_rows() -> Vec<Row<Want>> {
+    request_table()
+        .into_iter()
+        .map(|(c, rule, input, want)| row(c, rule, input, want))
+        .collect()
+}
+
+fn request_table() -> Vec<(&'static str, &'static str, String, Want)> {
     let chunked = |body: &str| format!("{POST}Transfer-Encoding: chunked\r\n\r\n{body}");
     vec![
         (
@@ -388,11 +423,62 @@ fn request_rows() -> Vec<(&'static str, &'static str, String, Want)> {
     ]
 }
 
-#[test]
-fn request_framing_conformance_table() {
-    for (section, rule, input, want) in request_rows() {
-        let (evs, out) =
-            assert_chunking_invariant(|| Echo::new(Limits::default()), input.as_bytes());
+/// Requests under limits smaller than the defaults, and truncated requests.
+fn limit_rows() -> Vec<Row<(Limits, Want)>> {
+    let chunked = |size: &str| format!("{POST}Transfer-Encoding: chunked\r\n\r\n{size}");
+    vec![
+        row(
+            "6585 5",
+            "a head over the size limit gets 431",
+            format!("{POST}X-Pad: {}\r\n\r\n", "a".repeat(100)),
+            (limits(|l| l.max_head = 64), Reject(K::HeadTooLarge { limit: 64 }, 431)),
+        ),
+        row(
+            "9112 3",
+            "a request-line over the length limit gets 414",
+            format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(40)),
+            (
+                limits(|l| l.max_request_line = 32),
+                Reject(K::RequestLineTooLong { limit: 32 }, 414),
+            ),
+        ),
+        row(
+            "6585 5",
+            "more field lines than the limit gets 431",
+            format!("{POST}A: 1\r\nB: 2\r\n\r\n"),
+            (limits(|l| l.max_headers = 2), Reject(K::TooManyHeaders { limit: 2 }, 431)),
+        ),
+        row(
+            "9112 7.1",
+            "a chunk-size that overflows 64 bits is rejected",
+            chunked("10000000000000000\r\n"),
+            (limits(|l| l.max_chunk_size_digits = 32), Reject(K::ChunkSizeOverflow, 400)),
+        ),
+        row(
+            "9112 7.1.1",
+            "chunk extensions over the length limit are rejected",
+            chunked(&format!("1;{}\r\nx\r\n0\r\n\r\n", "a".repeat(40))),
+            (
+                limits(|l| l.max_chunk_ext = 16),
+                Reject(K::ChunkExtensionTooLong { limit: 16 }, 400),
+            ),
+        ),
+        row(
+            "9112 8",
+            "a connection closed inside a body is an incomplete message",
+            format!("{POST}Content-Length: 5\r\n\r\nab"),
+            (Limits::default(), Dropped(K::IncompleteMessage)),
+        ),
+    ]
+}
+
+/// Checks one server row fed whole and at every split.
+fn check_request(cite: String, limits: Limits, input: &[u8], want: &Want) {
+    {
+        let (evs, out) = assert_chunking_invariant(|| Echo::new(limits), input);
+        let section = &cite;
+        let rule = "";
+        let want = want;
         let errors: Vec<_> = evs
             .iter()
             .filter_map(|e| match e {
@@ -413,7 +499,7 @@ fn request_framing_conformance_table() {
                     })
                     .flatten()
                     .collect();
-                assert_eq!(data, body, "RFC {section}: {rule}");
+                assert_eq!(data, *body, "RFC {section}: {rule}");
                 assert!(
                     out.starts_with(b"HTTP/1.1 200 OK\r\n"),
                     "RFC {section}: {rule}"
@@ -422,7 +508,7 @@ fn request_framing_conformance_table() {
             Reject(kind, status) => {
                 assert_eq!(
                     errors.iter().map(|e| e.kind).collect::<Vec<_>>(),
-                    [kind],
+                    [*kind],
                     "RFC {section}: {rule}"
                 );
                 let line = format!("HTTP/1.1 {status} ");
@@ -437,45 +523,68 @@ fn request_framing_conformance_table() {
                     errors[0].offset <= input.len() as u64,
                     "RFC {section}: {rule}"
                 );
+                assert_eq!(
+                    evs.last(),
+                    Some(&Ev::Closed(CloseReason::Error)),
+                    "{section}: Closed last"
+                );
+            }
+            Dropped(kind) => {
+                assert_eq!(
+                    errors.iter().map(|e| e.kind).collect::<Vec<_>>(),
+                    [*kind],
+                    "{section}"
+                );
+                assert!(
+                    !String::from_utf8_lossy(&out).contains("HTTP/1.1 4"),
+                    "{section}"
+                );
+                assert_eq!(evs.last(), Some(&Ev::Closed(CloseReason::Error)));
             }
         }
     }
 }
 
 #[test]
-fn chunk_size_overflow_is_detected_when_digits_allow_it() {
-    let limits = Limits {
-        max_chunk_size_digits: 32,
-        ..Limits::default()
-    };
-    let input = format!("{POST}Transfer-Encoding: chunked\r\n\r\n10000000000000000\r\n");
-    let (evs, out) = assert_chunking_invariant(|| Echo::new(limits), input.as_bytes());
-    assert!(
-        matches!(evs.last(), Some(Ev::Error(e)) if e.kind == K::ChunkSizeOverflow),
-        "RFC 9112 7.1: {evs:?}"
-    );
-    assert!(out.starts_with(b"HTTP/1.1 400 "));
+fn request_framing_conformance_table() {
+    for r in request_rows() {
+        check_request(r.cite(), Limits::default(), r.input, &r.expect);
+    }
 }
 
 #[test]
-fn chunk_extension_length_is_bounded() {
-    let limits = Limits {
-        max_chunk_ext: 16,
-        ..Limits::default()
-    };
-    let input = format!(
-        "{POST}Transfer-Encoding: chunked\r\n\r\n1;{}\r\nx\r\n0\r\n\r\n",
-        "a".repeat(40)
-    );
-    let (evs, _) = assert_chunking_invariant(|| Echo::new(limits), input.as_bytes());
+fn request_limits_conformance_table() {
+    for r in limit_rows() {
+        check_request(r.cite(), r.expect.0, r.input, &r.expect.1);
+    }
+}
+
+/// RFC 9112 6.3 / 9110 8.6: the undecoded-input bound holds when a peer sends more than
+/// the caller drains (fed whole: fed in pieces and drained, it never fills).
+#[test]
+fn undrained_input_over_the_buffer_limit_gets_413() {
+    let mut s = server(limits(|l| l.max_buffered = 32));
+    s.handle_input(Instant::ZERO, format!("{POST}Content-Length: 40\r\n\r\n").as_bytes());
+    s.handle_input(Instant::ZERO, &[b'x'; 40]);
+    let evs = events(&mut s);
     assert!(
-        matches!(evs.last(), Some(Ev::Error(e)) if e.kind == K::ChunkExtensionTooLong { limit: 16 }),
-        "RFC 9112 7.1.1: {evs:?}"
+        evs.iter()
+            .any(|e| matches!(e, ServerEvent::Error(e) if e.kind == K::BufferFull { limit: 32 })),
+        "{evs:?}"
     );
+    assert!(String::from_utf8_lossy(&drain_bytes(&mut s)).starts_with("HTTP/1.1 413 "));
+}
+
+/// Responses to a GET: expected outcome, and whether the connection is reusable after.
+fn response_rows() -> Vec<Row<(Want, bool)>> {
+    response_table()
+        .into_iter()
+        .map(|(c, rule, input, want, reusable)| row(c, rule, input.into(), (want, reusable)))
+        .collect()
 }
 
 /// (section, rule, response bytes after a GET, expected outcome, connection reusable)
-fn response_rows() -> Vec<(&'static str, &'static str, &'static str, Want, bool)> {
+fn response_table() -> Vec<(&'static str, &'static str, &'static str, Want, bool)> {
     vec![
         ("9112 6.3 item 3", "Transfer-Encoding overrides Content-Length; no reuse after",
             "HTTP/1.1 200 OK\r\nContent-Length: 99\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
@@ -548,17 +657,19 @@ fn response_rows() -> Vec<(&'static str, &'static str, &'static str, Want, bool)
 
 #[test]
 fn response_framing_conformance_table() {
-    for (section, rule, input, want, reusable) in response_rows() {
+    for r in response_rows() {
+        let (section, rule, input) = (r.cite(), "", r.input);
+        let (want, reusable) = r.expect;
         let make = || {
-            let mut c = ClientConn::new(Limits::default());
+            let mut c = Client::new(Default::default());
             c.send_request(get("/")).unwrap();
-            c.send_end(&Default::default()).unwrap();
+            c.send_end().unwrap();
             let _ = common::drain_bytes(&mut c);
             Merged::new(c)
         };
-        let (evs, _) = assert_chunking_invariant(make, input.as_bytes());
+        let (evs, _) = assert_chunking_invariant(make, input);
         let mut m = make();
-        m.handle_input(wirestate::Instant::ZERO, input.as_bytes());
+        m.handle_input(wirestate::Instant::ZERO, input);
         let _ = common::events(&mut m);
         match want {
             Body(body) => {
@@ -575,8 +686,13 @@ fn response_framing_conformance_table() {
                     .flatten()
                     .collect();
                 assert_eq!(data, body, "RFC {section}: {rule}");
+                let closed = if reusable {
+                    CloseReason::PeerClosed { unterminated: 0 }
+                } else {
+                    CloseReason::Done
+                };
                 assert!(
-                    matches!(evs.last(), Some(Cv::End(_))),
+                    matches!(&evs[..], [.., Cv::End(_), Cv::Closed(c)] if *c == closed),
                     "RFC {section}: {rule}: {evs:?}"
                 );
                 if reusable {
@@ -596,13 +712,331 @@ fn response_framing_conformance_table() {
                     );
                 }
             }
-            Reject(kind, _) => {
+            Reject(kind, _) | Dropped(kind) => {
                 assert!(
-                    matches!(evs.last(), Some(Cv::Error(e)) if e.kind == kind),
+                    matches!(&evs[..], [.., Cv::Error(e), Cv::Closed(CloseReason::Error)] if e.kind == kind),
                     "RFC {section}: {rule}: {evs:?}"
                 );
                 assert!(m.is_closed(), "RFC {section}: {rule}");
             }
         }
     }
+}
+
+/// Client rows the response table cannot hold: other limits, nothing asked.
+fn client_rows() -> Vec<Row<(Limits, bool, ErrorKind)>> {
+    vec![
+        row(
+            "6585 5",
+            "a response head over the size limit is rejected",
+            format!("HTTP/1.1 200 OK\r\nX-Pad: {}\r\n\r\n", "a".repeat(100)),
+            (limits(|l| l.max_head = 64), true, K::HeadTooLarge { limit: 64 }),
+        ),
+        row(
+            "6585 5",
+            "more response field lines than the limit are rejected",
+            "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nContent-Length: 0\r\n\r\n".into(),
+            (limits(|l| l.max_headers = 2), true, K::TooManyHeaders { limit: 2 }),
+        ),
+        row(
+            "9112 9.3",
+            "a response with no request outstanding is an error",
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".into(),
+            (Limits::default(), false, K::UnexpectedResponse),
+        ),
+        row(
+            "9112 8",
+            "a response head cut short by the close is incomplete",
+            "HTTP/1.1 200 OK\r\nContent-Le".into(),
+            (Limits::default(), true, K::IncompleteMessage),
+        ),
+    ]
+}
+
+#[test]
+fn client_conformance_table() {
+    for r in client_rows() {
+        let (limits, asked, kind) = r.expect;
+        let make = || {
+            let mut c = client(limits);
+            if asked {
+                c.send_request(get("/")).unwrap();
+                c.send_end().unwrap();
+            }
+            let _ = drain_bytes(&mut c);
+            Merged::new(c)
+        };
+        let (evs, _) = assert_chunking_invariant(make, r.input);
+        assert!(
+            matches!(&evs[..], [.., Cv::Error(e), Cv::Closed(CloseReason::Error)] if e.kind == kind),
+            "{}: {evs:?}",
+            r.cite()
+        );
+    }
+}
+
+/// How a close row ends its input: the peer closes, or time runs out.
+#[derive(Clone, Copy, Debug)]
+enum Then {
+    Eof,
+    Wait,
+}
+
+/// Server rows: what the client sends, then how it stops, and the reason `Closed` gives.
+fn server_close_rows() -> Vec<Row<(Then, CloseReason)>> {
+    vec![
+        row("9112 9.3", "an HTTP/1.0 exchange without keep-alive ends the connection: Done",
+            "GET / HTTP/1.0\r\n\r\n".into(), (Then::Eof, CloseReason::Done)),
+        row("9112 9.6", "Connection: close ends the connection after the response: Done",
+            "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".into(), (Then::Eof, CloseReason::Done)),
+        row("9112 9.6", "a client closing between requests: PeerClosed",
+            "GET / HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            (Then::Eof, CloseReason::PeerClosed { unterminated: 0 })),
+        row("9112 9.6", "a client closing inside a head: PeerClosed, the partial head counted",
+            "GET / HTTP/1.1\r\nHo".into(),
+            (Then::Eof, CloseReason::PeerClosed { unterminated: 18 })),
+        row("9110 15.5.9", "a head not received in time: 408, Timeout",
+            "GET / HT".into(), (Then::Wait, CloseReason::Timeout)),
+        row("9112 9.5", "an idle keep-alive connection times out: Timeout",
+            "GET / HTTP/1.1\r\nHost: a\r\n\r\n".into(), (Then::Wait, CloseReason::Timeout)),
+        row("9112 3.2", "a fatal error: Error, right after the Error event",
+            "GET / HTTP/1.1\r\n\r\n".into(), (Then::Eof, CloseReason::Error)),
+    ]
+}
+
+/// Client rows, after one GET.
+fn client_close_rows() -> Vec<Row<(Then, CloseReason)>> {
+    vec![
+        row("9112 9.3", "Connection: close in the response: Done",
+            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".into(),
+            (Then::Eof, CloseReason::Done)),
+        row("9112 6.3 item 8", "a close-delimited body ends the connection: Done",
+            "HTTP/1.1 200 OK\r\n\r\nbody".into(), (Then::Eof, CloseReason::Done)),
+        row("9112 9.6", "the server closing between responses: PeerClosed",
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".into(),
+            (Then::Eof, CloseReason::PeerClosed { unterminated: 0 })),
+        row("9110 15.5.9", "no response head within the reply timeout: Timeout",
+            "HTTP/1.1 2".into(), (Then::Wait, CloseReason::Timeout)),
+        row("9112 4", "a fatal error: Error, right after the Error event",
+            "HTTP/1.1 20 OK\r\n\r\n".into(), (Then::Eof, CloseReason::Error)),
+    ]
+}
+
+/// Feeds `input` cut at `cut`, then ends it as `then` says; returns the events.
+fn close_run<M: Machine>(mut m: M, input: &[u8], cut: usize, then: Then) -> Vec<M::Event> {
+    let mut evs = Vec::new();
+    for piece in [&input[..cut], &input[cut..]] {
+        if !piece.is_empty() {
+            m.handle_input(Instant::ZERO, piece);
+        }
+        evs.extend(events(&mut m));
+        let _ = drain_bytes(&mut m);
+    }
+    match then {
+        Then::Eof => m.handle_eof(Instant::ZERO),
+        Then::Wait => m.handle_timeout(Instant::from_millis(24 * 3600 * 1000)),
+    }
+    evs.extend(events(&mut m));
+    assert!(m.is_closed());
+    evs
+}
+
+#[test]
+fn close_reasons_conformance_table() {
+    for r in server_close_rows() {
+        let (then, reason) = r.expect;
+        for cut in 0..=r.input.len() {
+            let evs = close_run(Echo::new(Limits::default()), r.input, cut, then);
+            let closed: Vec<_> = evs.iter().filter(|e| matches!(e, Ev::Closed(_))).collect();
+            assert_eq!(closed, [&Ev::Closed(reason)], "{} at {cut}: {evs:?}", r.cite());
+            assert_eq!(evs.last(), Some(&Ev::Closed(reason)), "{}", r.cite());
+        }
+    }
+    for r in client_close_rows() {
+        let (then, reason) = r.expect;
+        for cut in 0..=r.input.len() {
+            let mut c = Client::new(ClientConfig::default());
+            c.send_request(get("/")).unwrap();
+            c.send_end().unwrap();
+            let evs = close_run(Merged::new(c), r.input, cut, then);
+            let closed: Vec<_> = evs.iter().filter(|e| matches!(e, Cv::Closed(_))).collect();
+            assert_eq!(closed, [&Cv::Closed(reason)], "{} at {cut}: {evs:?}", r.cite());
+            assert_eq!(evs.last(), Some(&Cv::Closed(reason)), "{}", r.cite());
+        }
+    }
+}
+
+/// Local sends that break a rule: each is refused with the rule it breaks, and nothing
+/// is queued. `input` is the request the server has read (empty for the client rows).
+fn send_rows() -> Vec<Row<(fn(&mut Server, &mut Client) -> Result<(), SendError>, &'static str)>> {
+    fn head(status: StatusCode, fields: &[(&str, &str)]) -> ResponseHead {
+        let mut h = ResponseHead::new(status);
+        for (n, v) in fields {
+            h.headers.append(n, v).unwrap();
+        }
+        h
+    }
+    fn req(method: Method, target: &str, fields: &[(&str, &str)]) -> RequestHead {
+        let mut r = RequestHead::new(method, target).unwrap();
+        for (n, v) in fields {
+            r.headers.append(n, v).unwrap();
+        }
+        r
+    }
+    const GET: &str = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    type F = fn(&mut Server, &mut Client) -> Result<(), SendError>;
+    let rows: Vec<(&str, &str, &str, F, &str)> = vec![
+        ("9112 6.3", "no more content than the Content-Length declares", GET,
+            |s, _| { s.send_response(head(StatusCode::OK, &[("Content-Length", "1")]))?; s.send_data(Bytes::from_static(b"ab")) },
+            "RFC 9112 6.3: more content than the Content-Length declares"),
+        ("9112 6.3", "no less content than the Content-Length declares", GET,
+            |s, _| { s.send_response(head(StatusCode::OK, &[("Content-Length", "1")]))?; s.send_end() },
+            "RFC 9112 6.3: less content than the Content-Length declares"),
+        ("9112 6.3", "no content in a request without framing fields", "",
+            |_, c| {
+                c.send_request(req(Method::Get, "/", &[("Host", "a")]))?;
+                let _ = drain_bytes(c);
+                c.send_data(Bytes::from_static(b"abc"))
+            },
+            "RFC 9112 6.3: this message has no content (HEAD, 1xx, 204, 304, no framing fields)"),
+        ("9112 6.2", "a sender MUST NOT send Content-Length with Transfer-Encoding", GET,
+            |s, _| s.send_response(head(StatusCode::OK, &[("Content-Length", "1"), ("Transfer-Encoding", "chunked")])),
+            "RFC 9112 6.2: a sender MUST NOT send Content-Length with Transfer-Encoding"),
+        ("9112 6.1", "no Transfer-Encoding to an HTTP/1.0 client", "GET / HTTP/1.0\r\n\r\n",
+            |s, _| s.send_response(head(StatusCode::OK, &[("Transfer-Encoding", "chunked")])),
+            "RFC 9112 6.1: no Transfer-Encoding to or from an HTTP/1.0 peer"),
+        ("9112 6.1", "chunked MUST NOT be applied twice", GET,
+            |s, _| s.send_response(head(StatusCode::OK, &[("Transfer-Encoding", "chunked, chunked")])),
+            "RFC 9112 6.1: chunked MUST NOT be applied twice"),
+        ("9112 6.1", "a request's final transfer coding MUST be chunked", "",
+            |_, c| c.send_request(req(Method::Post, "/", &[("Host", "a"), ("Transfer-Encoding", "chunked, gzip")])),
+            "RFC 9112 6.1: a request's final transfer coding MUST be chunked"),
+        ("9112 3.2", "exactly one Host in an HTTP/1.1 request", "",
+            |_, c| c.send_request(req(Method::Get, "/", &[])),
+            "RFC 9112 3.2: exactly one Host in an HTTP/1.1 request"),
+        ("9112 3.2", "the authority form belongs to CONNECT", "",
+            |_, c| c.send_request(req(Method::Get, "a:1", &[("Host", "a")])),
+            "RFC 9112 3.2: authority form only with CONNECT, asterisk only with OPTIONS"),
+        ("9110 8.6", "Content-Length = 1*DIGIT", GET,
+            |s, _| s.send_response(head(StatusCode::OK, &[("Content-Length", "+1")])),
+            "RFC 9110 8.6: Content-Length = 1*DIGIT, all values equal"),
+        ("9110 8.6", "no Content-Length in a 204", GET,
+            |s, _| s.send_response(head(StatusCode::NO_CONTENT, &[("Content-Length", "0")])),
+            "RFC 9110 8.6: no Content-Length or Transfer-Encoding in a 1xx or 204"),
+        ("9110 9.3.6", "no framing fields in a 2xx to CONNECT", "CONNECT a:1 HTTP/1.1\r\nHost: a\r\n\r\n",
+            |s, _| s.send_response(head(StatusCode::OK, &[("Transfer-Encoding", "chunked")])),
+            "RFC 9110 9.3.6: no Content-Length or Transfer-Encoding in a 2xx to CONNECT"),
+        ("9110 6.5.1", "no framing fields in trailers", GET,
+            |s, _| {
+                s.send_response(head(StatusCode::OK, &[("Transfer-Encoding", "chunked")]))?;
+                let mut t = Headers::new();
+                t.append("Content-Length", "1").unwrap();
+                s.send_end_with_trailers(&t)
+            },
+            "RFC 9110 6.5.1: no Content-Length or Transfer-Encoding in trailers"),
+        ("9110 6.5", "trailers only with chunked", GET,
+            |s, _| {
+                s.send_response(head(StatusCode::OK, &[("Content-Length", "0")]))?;
+                let mut t = Headers::new();
+                t.append("X-Sum", "1").unwrap();
+                s.send_end_with_trailers(&t)
+            },
+            "RFC 9110 6.5: trailers only with the chunked transfer coding"),
+        ("9112 4", "the reason phrase has no controls", GET,
+            |s, _| {
+                let mut h = ResponseHead::new(StatusCode::OK);
+                h.reason = Bytes::from_static(b"O\x01K");
+                s.send_response(h)
+            },
+            "RFC 9112 4: reason-phrase = *( HTAB / SP / VCHAR / obs-text )"),
+    ];
+    rows.into_iter()
+        .map(|(c, rule, input, f, want)| row(c, rule, input.into(), (f, want)))
+        .collect()
+}
+
+#[test]
+fn local_send_rules_conformance_table() {
+    for r in send_rows() {
+        let (f, want) = r.expect;
+        let mut s = Server::new(ServerConfig::default());
+        s.handle_input(Instant::ZERO, r.input);
+        let _ = events(&mut s);
+        let mut c = Client::new(ClientConfig::default());
+        let before = (drain_bytes(&mut s), drain_bytes(&mut c));
+        let got = f(&mut s, &mut c);
+        assert!(
+            matches!(got, Err(SendError::Invalid(e)) if e.rule == want),
+            "{}: {got:?}",
+            r.cite()
+        );
+        // Nothing of the refused call was queued (a head accepted before it may be).
+        let after_c = drain_bytes(&mut c);
+        assert!(after_c.is_empty(), "{}", r.cite());
+        let _ = before;
+    }
+}
+
+/// Every `ErrorKind` has a row: a kind added without one fails here.
+#[test]
+fn every_error_kind_has_a_row() {
+    let mut covered: Vec<ErrorKind> = Vec::new();
+    for r in request_rows() {
+        if let Reject(k, _) | Dropped(k) = r.expect {
+            covered.push(k);
+        }
+    }
+    for r in limit_rows() {
+        if let Reject(k, _) | Dropped(k) = r.expect.1 {
+            covered.push(k);
+        }
+    }
+    for r in response_rows() {
+        if let Reject(k, _) | Dropped(k) = r.expect.0 {
+            covered.push(k);
+        }
+    }
+    for r in client_rows() {
+        covered.push(r.expect.2);
+    }
+    // BufferFull depends on how the caller drains, so it has its own test above.
+    covered.push(K::BufferFull { limit: 0 });
+    for kind in ErrorKind::ALL {
+        assert!(
+            covered.iter().any(|k| discriminant(k) == discriminant(kind)),
+            "{kind:?} has no conformance row"
+        );
+    }
+}
+
+/// Every `CloseReason` the machines produce has a row, for each role. (`Local` is not
+/// produced: the HTTP machines have no local close call; a caller just stops.)
+#[test]
+fn every_close_reason_has_a_row() {
+    let produced = [
+        CloseReason::Done,
+        CloseReason::PeerClosed { unterminated: 0 },
+        CloseReason::Timeout,
+        CloseReason::Error,
+    ];
+    for rows in [server_close_rows(), client_close_rows()] {
+        for reason in &produced {
+            assert!(
+                rows.iter()
+                    .any(|r| discriminant(&r.expect.1) == discriminant(reason)),
+                "{reason:?} has no close row"
+            );
+        }
+    }
+}
+
+/// Every rule a local send can be refused with has a row.
+#[test]
+fn every_send_rule_has_a_row() {
+    let rules: Vec<&str> = send_rows().iter().map(|r| r.expect.1).collect();
+    assert_eq!(rules.len(), 15);
+    let mut unique = rules.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), rules.len(), "one row per rule");
 }
