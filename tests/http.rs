@@ -166,7 +166,10 @@ fn client_expect_timeout_says_send_the_body() {
     assert!(!c.wants_body());
     c.handle_timeout(Instant::from_millis(1000));
     assert_eq!(c.poll_event(), None);
-    assert!(c.wants_body(), "no 100 in time: RFC 9110 10.1.1 says send the body");
+    assert!(
+        c.wants_body(),
+        "no 100 in time: RFC 9110 10.1.1 says send the body"
+    );
     c.send_data(Bytes::from_static(b"x")).unwrap();
     c.send_end().unwrap();
     // The request is whole: now the wait for the response head runs.
@@ -208,7 +211,9 @@ fn header_count_limit_answers_431() {
     assert!(matches!(evs[0], Ev::Request(_)));
     let over = b"GET / HTTP/1.1\r\nHost: a\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n";
     let (evs, out) = assert_chunking_invariant(|| Echo::new(limits), over);
-    assert!(matches!(&evs[..], [Ev::Error(e), Ev::Closed(CloseReason::Error)] if e.kind == ErrorKind::TooManyHeaders { limit: 3 }));
+    assert!(
+        matches!(&evs[..], [Ev::Error(e), Ev::Closed(CloseReason::Error)] if e.kind == ErrorKind::TooManyHeaders { limit: 3 })
+    );
     assert!(out.starts_with(b"HTTP/1.1 431 "));
 }
 
@@ -350,16 +355,22 @@ fn local_misuse_is_an_error_and_queues_nothing() {
     let mut both = get("/");
     both.headers.append("Content-Length", "1").unwrap();
     both.headers.append("Transfer-Encoding", "chunked").unwrap();
-    assert!(matches!(c.send_request(both), Err(SendError::Invalid(e)) if e.rule.starts_with("RFC 9112 6.2")));
+    assert!(
+        matches!(c.send_request(both), Err(SendError::Invalid(e)) if e.rule.starts_with("RFC 9112 6.2"))
+    );
     let mut gzip_last = get("/");
     gzip_last
         .headers
         .append("Transfer-Encoding", "chunked, gzip")
         .unwrap();
-    assert!(matches!(c.send_request(gzip_last), Err(SendError::Invalid(e)) if e.rule.starts_with("RFC 9112 6.1: a request's final")));
+    assert!(
+        matches!(c.send_request(gzip_last), Err(SendError::Invalid(e)) if e.rule.starts_with("RFC 9112 6.1: a request's final"))
+    );
     let mut connect_origin = RequestHead::new(Method::Connect, "/x").unwrap();
     connect_origin.headers.append("Host", "a").unwrap();
-    assert!(matches!(c.send_request(connect_origin), Err(SendError::Invalid(e)) if e.rule.starts_with("RFC 9112 3.2: authority")));
+    assert!(
+        matches!(c.send_request(connect_origin), Err(SendError::Invalid(e)) if e.rule.starts_with("RFC 9112 3.2: authority"))
+    );
     let mut injected = get("/");
     injected.method = Method::Other(Bytes::from_static(b"GET / HTTP/1.1\r\nX:"));
     assert!(matches!(
@@ -368,7 +379,10 @@ fn local_misuse_is_an_error_and_queues_nothing() {
     ));
     assert_eq!(c.poll_transmit(), None);
     c.send_request(get("/")).unwrap();
-    assert!(matches!(c.send_request(get("/")), Err(SendError::OutOfTurn(_))));
+    assert!(matches!(
+        c.send_request(get("/")),
+        Err(SendError::OutOfTurn(_))
+    ));
     c.send_end().unwrap();
     let mut s = Server::new(Default::default());
     assert!(matches!(
@@ -522,7 +536,10 @@ fn idle_keep_alive_closes_quietly_and_a_slow_head_gets_408() {
     s.handle_timeout(Instant::from_millis(4999));
     assert_eq!(s.poll_event(), None);
     s.handle_timeout(Instant::from_millis(5000));
-    assert_eq!(s.poll_event(), Some(ServerEvent::Closed(CloseReason::Timeout)));
+    assert_eq!(
+        s.poll_event(),
+        Some(ServerEvent::Closed(CloseReason::Timeout))
+    );
     assert!(drain_bytes(&mut s).starts_with(b"HTTP/1.1 408 Request Timeout\r\n"));
     assert!(s.is_closed());
 }
@@ -540,14 +557,18 @@ fn leading_empty_lines_before_a_request_are_ignored() {
 fn bare_lf_is_an_opt_in_for_head_lines_only() {
     let input = b"GET / HTTP/1.1\nHost: a\n\n";
     let (evs, _) = feed_cut(Echo::new(Limits::default()), input, &[]);
-    assert!(matches!(&evs[..], [Ev::Error(e), Ev::Closed(CloseReason::Error)] if e.kind == ErrorKind::BareLf && e.offset == 14));
+    assert!(
+        matches!(&evs[..], [Ev::Error(e), Ev::Closed(CloseReason::Error)] if e.kind == ErrorKind::BareLf && e.offset == 14)
+    );
     let lenient = limits(|l| l.allow_bare_lf = true);
     let (evs, _) = assert_chunking_invariant(|| Echo::new(lenient), input);
     assert!(matches!(&evs[0], Ev::Request(_)));
     // Even with the opt-in, a chunk line needs CRLF.
     let chunked = b"POST / HTTP/1.1\nHost: a\nTransfer-Encoding: chunked\n\n1\nx\r\n0\r\n\r\n";
     let (evs, _) = feed_cut(Echo::new(lenient), chunked, &[]);
-    assert!(matches!(&evs[..], [.., Ev::Error(e), Ev::Closed(CloseReason::Error)] if e.kind == ErrorKind::BareLf));
+    assert!(
+        matches!(&evs[..], [.., Ev::Error(e), Ev::Closed(CloseReason::Error)] if e.kind == ErrorKind::BareLf)
+    );
 }
 
 /// A client that has sent GETs for each of `targets`, its events merged.
@@ -589,7 +610,9 @@ fn response_obs_fold_is_replaced_with_sp_however_the_bytes_arrive() {
     // A bare LF ends a fold only where bare LF is accepted as a line ending at all.
     let bare = b"HTTP/1.1 200 OK\r\nX: a\n b\r\nContent-Length: 0\r\n\r\n";
     let (evs, _) = assert_chunking_invariant(|| merged_client(Limits::default(), &["/"]), bare);
-    assert!(matches!(&evs[..], [Cv::Error(e), Cv::Closed(CloseReason::Error)] if e.kind == ErrorKind::BareLf && e.offset == 21));
+    assert!(
+        matches!(&evs[..], [Cv::Error(e), Cv::Closed(CloseReason::Error)] if e.kind == ErrorKind::BareLf && e.offset == 21)
+    );
     let lenient = limits(|l| l.allow_bare_lf = true);
     let (evs, _) = assert_chunking_invariant(|| merged_client(lenient, &["/"]), bare);
     assert!(matches!(&evs[0], Cv::Response(r) if r.headers.get(b"x") == Some(&b"a  b"[..])));
@@ -598,7 +621,9 @@ fn response_obs_fold_is_replaced_with_sp_however_the_bytes_arrive() {
     // RFC 9112 2.2: whitespace before the first field line continues nothing.
     let first_line = b"HTTP/1.1 200 OK\r\n X: a\r\nContent-Length: 0\r\n\r\n";
     let (evs, _) = assert_chunking_invariant(|| merged_client(lenient, &["/"]), first_line);
-    assert!(matches!(&evs[..], [Cv::Error(e), Cv::Closed(CloseReason::Error)] if e.kind == ErrorKind::ObsFold && e.offset == 17));
+    assert!(
+        matches!(&evs[..], [Cv::Error(e), Cv::Closed(CloseReason::Error)] if e.kind == ErrorKind::ObsFold && e.offset == 17)
+    );
 }
 
 #[test]
@@ -615,7 +640,9 @@ fn response_obs_fold_limits_count_the_bytes_and_lines_received() {
     let mut smaller = exact;
     smaller.max_head = head.len() - 1;
     let evs = run(smaller);
-    assert!(matches!(&evs[..], [Cv::Error(e), Cv::Closed(CloseReason::Error)] if matches!(e.kind, ErrorKind::HeadTooLarge { .. })));
+    assert!(
+        matches!(&evs[..], [Cv::Error(e), Cv::Closed(CloseReason::Error)] if matches!(e.kind, ErrorKind::HeadTooLarge { .. }))
+    );
     // Two fields, but three field lines: the continuation line counts.
     let mut fewer = exact;
     fewer.max_headers = 2;
@@ -753,7 +780,9 @@ fn connect_2xx_carries_no_framing_fields() {
     let _ = events(&mut s);
     let mut with_length = ResponseHead::new(StatusCode::OK);
     with_length.headers.append("Content-Length", "0").unwrap();
-    assert!(matches!(s.send_response(with_length), Err(SendError::Invalid(e)) if e.rule.starts_with("RFC 9110 9.3.6")));
+    assert!(
+        matches!(s.send_response(with_length), Err(SendError::Invalid(e)) if e.rule.starts_with("RFC 9110 9.3.6"))
+    );
     s.respond(ResponseHead::new(StatusCode::OK), Bytes::new())
         .unwrap();
     assert_eq!(drain_bytes(&mut s), b"HTTP/1.1 200 OK\r\n\r\n");
@@ -920,7 +949,10 @@ fn expect_continue_is_a_decision_answered_once() {
     let id = d.id();
     s.send_continue(d).unwrap();
     assert_eq!(drain_bytes(&mut s), b"HTTP/1.1 100 Continue\r\n\r\n");
-    assert_eq!(s.poll_event(), Some(ServerEvent::Data(Bytes::from_static(b"hi"))));
+    assert_eq!(
+        s.poll_event(),
+        Some(ServerEvent::Data(Bytes::from_static(b"hi")))
+    );
     assert!(matches!(s.poll_event(), Some(ServerEvent::End { .. })));
 
     // A final response answers it too, and the connection then closes.
@@ -931,11 +963,17 @@ fn expect_continue_is_a_decision_answered_once() {
         panic!()
     };
     assert_ne!(d.id(), u64::MAX);
-    s.respond(ResponseHead::new(StatusCode::EXPECTATION_FAILED), Bytes::new())
-        .unwrap();
+    s.respond(
+        ResponseHead::new(StatusCode::EXPECTATION_FAILED),
+        Bytes::new(),
+    )
+    .unwrap();
     assert!(matches!(s.send_continue(d), Err(SendError::OutOfTurn(_))));
     let wire = String::from_utf8(drain_bytes(&mut s)).unwrap();
-    assert!(wire.starts_with("HTTP/1.1 417 Expectation Failed\r\n"), "{wire}");
+    assert!(
+        wire.starts_with("HTTP/1.1 417 Expectation Failed\r\n"),
+        "{wire}"
+    );
     assert!(wire.contains("Connection: close\r\n"), "{wire}");
     assert!(!wire.contains("100 Continue"), "{wire}");
     let _ = id;
@@ -946,7 +984,10 @@ fn expect_continue_is_a_decision_answered_once() {
     let mut s = Server::new(config);
     s.handle_input(Instant::ZERO, input);
     assert!(matches!(s.poll_event(), Some(ServerEvent::Request(_))));
-    assert_eq!(s.poll_event(), Some(ServerEvent::Data(Bytes::from_static(b"hi"))));
+    assert_eq!(
+        s.poll_event(),
+        Some(ServerEvent::Data(Bytes::from_static(b"hi")))
+    );
     assert_eq!(drain_bytes(&mut s), b"HTTP/1.1 100 Continue\r\n\r\n");
 }
 
@@ -966,7 +1007,10 @@ fn client_reply_timeout_ends_a_wait_for_a_dead_server() {
     assert_eq!(c.poll_event(), None);
     assert!(!c.is_closed());
     c.handle_timeout(Instant::from_millis(11_000));
-    assert_eq!(c.poll_event(), Some(ClientEvent::Closed(CloseReason::Timeout)));
+    assert_eq!(
+        c.poll_event(),
+        Some(ClientEvent::Closed(CloseReason::Timeout))
+    );
     assert_eq!(c.poll_event(), None);
     assert!(c.is_closed());
     assert!(!c.wants_input());
@@ -992,14 +1036,35 @@ fn closed_is_the_last_event_exactly_once_for_each_reason() {
     assert_eq!(events(&mut s), []);
     // PeerClosed: between messages, and with a partial head dropped.
     let (evs, _) = feed_cut(Server::new(ServerConfig::default()), b"", &[]);
-    assert_eq!(evs, [ServerEvent::Closed(CloseReason::PeerClosed { unterminated: 0 })]);
+    assert_eq!(
+        evs,
+        [ServerEvent::Closed(CloseReason::PeerClosed {
+            unterminated: 0
+        })]
+    );
     let (evs, out) = feed_cut(Server::new(ServerConfig::default()), b"GET / HT", &[]);
-    assert_eq!(evs, [ServerEvent::Closed(CloseReason::PeerClosed { unterminated: 8 })]);
+    assert_eq!(
+        evs,
+        [ServerEvent::Closed(CloseReason::PeerClosed {
+            unterminated: 8
+        })]
+    );
     assert!(out.is_empty());
     // Error: right after the Error event.
-    let (evs, _) = feed_cut(Server::new(ServerConfig::default()), b"GET / HTTP/1.1\r\n\r\n", &[]);
-    assert!(matches!(&evs[..], [ServerEvent::Error(e), ServerEvent::Closed(CloseReason::Error)] if e.kind == ErrorKind::BadHost));
+    let (evs, _) = feed_cut(
+        Server::new(ServerConfig::default()),
+        b"GET / HTTP/1.1\r\n\r\n",
+        &[],
+    );
+    assert!(
+        matches!(&evs[..], [ServerEvent::Error(e), ServerEvent::Closed(CloseReason::Error)] if e.kind == ErrorKind::BadHost)
+    );
     // The client: PeerClosed when idle, Done after a close-delimited response.
     let (evs, _) = feed_cut(Client::new(ClientConfig::default()), b"", &[]);
-    assert_eq!(evs, [ClientEvent::Closed(CloseReason::PeerClosed { unterminated: 0 })]);
+    assert_eq!(
+        evs,
+        [ClientEvent::Closed(CloseReason::PeerClosed {
+            unterminated: 0
+        })]
+    );
 }

@@ -13,8 +13,8 @@ use common::{assert_chunking_invariant, drain_bytes, events, Row};
 use http_support::*;
 use std::mem::discriminant;
 use wirestate::http::{
-    Client, ClientConfig, ErrorKind, Headers, Limits, Method, RequestHead,
-    ResponseHead, Server, ServerConfig, ServerEvent, StatusCode,
+    Client, ClientConfig, ErrorKind, Headers, Limits, Method, RequestHead, ResponseHead, Server,
+    ServerConfig, ServerEvent, StatusCode,
 };
 use wirestate::{CloseReason, Instant, Machine, SendError};
 
@@ -431,7 +431,10 @@ fn limit_rows() -> Vec<Row<(Limits, Want)>> {
             "6585 5",
             "a head over the size limit gets 431",
             format!("{POST}X-Pad: {}\r\n\r\n", "a".repeat(100)),
-            (limits(|l| l.max_head = 64), Reject(K::HeadTooLarge { limit: 64 }, 431)),
+            (
+                limits(|l| l.max_head = 64),
+                Reject(K::HeadTooLarge { limit: 64 }, 431),
+            ),
         ),
         row(
             "9112 3",
@@ -446,13 +449,19 @@ fn limit_rows() -> Vec<Row<(Limits, Want)>> {
             "6585 5",
             "more field lines than the limit gets 431",
             format!("{POST}A: 1\r\nB: 2\r\n\r\n"),
-            (limits(|l| l.max_headers = 2), Reject(K::TooManyHeaders { limit: 2 }, 431)),
+            (
+                limits(|l| l.max_headers = 2),
+                Reject(K::TooManyHeaders { limit: 2 }, 431),
+            ),
         ),
         row(
             "9112 7.1",
             "a chunk-size that overflows 64 bits is rejected",
             chunked("10000000000000000\r\n"),
-            (limits(|l| l.max_chunk_size_digits = 32), Reject(K::ChunkSizeOverflow, 400)),
+            (
+                limits(|l| l.max_chunk_size_digits = 32),
+                Reject(K::ChunkSizeOverflow, 400),
+            ),
         ),
         row(
             "9112 7.1.1",
@@ -564,7 +573,10 @@ fn request_limits_conformance_table() {
 #[test]
 fn undrained_input_over_the_buffer_limit_gets_413() {
     let mut s = server(limits(|l| l.max_buffered = 32));
-    s.handle_input(Instant::ZERO, format!("{POST}Content-Length: 40\r\n\r\n").as_bytes());
+    s.handle_input(
+        Instant::ZERO,
+        format!("{POST}Content-Length: 40\r\n\r\n").as_bytes(),
+    );
     s.handle_input(Instant::ZERO, &[b'x'; 40]);
     let evs = events(&mut s);
     assert!(
@@ -730,13 +742,21 @@ fn client_rows() -> Vec<Row<(Limits, bool, ErrorKind)>> {
             "6585 5",
             "a response head over the size limit is rejected",
             format!("HTTP/1.1 200 OK\r\nX-Pad: {}\r\n\r\n", "a".repeat(100)),
-            (limits(|l| l.max_head = 64), true, K::HeadTooLarge { limit: 64 }),
+            (
+                limits(|l| l.max_head = 64),
+                true,
+                K::HeadTooLarge { limit: 64 },
+            ),
         ),
         row(
             "6585 5",
             "more response field lines than the limit are rejected",
             "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nContent-Length: 0\r\n\r\n".into(),
-            (limits(|l| l.max_headers = 2), true, K::TooManyHeaders { limit: 2 }),
+            (
+                limits(|l| l.max_headers = 2),
+                true,
+                K::TooManyHeaders { limit: 2 },
+            ),
         ),
         row(
             "9112 9.3",
@@ -785,40 +805,84 @@ enum Then {
 /// Server rows: what the client sends, then how it stops, and the reason `Closed` gives.
 fn server_close_rows() -> Vec<Row<(Then, CloseReason)>> {
     vec![
-        row("9112 9.3", "an HTTP/1.0 exchange without keep-alive ends the connection: Done",
-            "GET / HTTP/1.0\r\n\r\n".into(), (Then::Eof, CloseReason::Done)),
-        row("9112 9.6", "Connection: close ends the connection after the response: Done",
-            "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".into(), (Then::Eof, CloseReason::Done)),
-        row("9112 9.6", "a client closing between requests: PeerClosed",
+        row(
+            "9112 9.3",
+            "an HTTP/1.0 exchange without keep-alive ends the connection: Done",
+            "GET / HTTP/1.0\r\n\r\n".into(),
+            (Then::Eof, CloseReason::Done),
+        ),
+        row(
+            "9112 9.6",
+            "Connection: close ends the connection after the response: Done",
+            "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n".into(),
+            (Then::Eof, CloseReason::Done),
+        ),
+        row(
+            "9112 9.6",
+            "a client closing between requests: PeerClosed",
             "GET / HTTP/1.1\r\nHost: a\r\n\r\n".into(),
-            (Then::Eof, CloseReason::PeerClosed { unterminated: 0 })),
-        row("9112 9.6", "a client closing inside a head: PeerClosed, the partial head counted",
+            (Then::Eof, CloseReason::PeerClosed { unterminated: 0 }),
+        ),
+        row(
+            "9112 9.6",
+            "a client closing inside a head: PeerClosed, the partial head counted",
             "GET / HTTP/1.1\r\nHo".into(),
-            (Then::Eof, CloseReason::PeerClosed { unterminated: 18 })),
-        row("9110 15.5.9", "a head not received in time: 408, Timeout",
-            "GET / HT".into(), (Then::Wait, CloseReason::Timeout)),
-        row("9112 9.5", "an idle keep-alive connection times out: Timeout",
-            "GET / HTTP/1.1\r\nHost: a\r\n\r\n".into(), (Then::Wait, CloseReason::Timeout)),
-        row("9112 3.2", "a fatal error: Error, right after the Error event",
-            "GET / HTTP/1.1\r\n\r\n".into(), (Then::Eof, CloseReason::Error)),
+            (Then::Eof, CloseReason::PeerClosed { unterminated: 18 }),
+        ),
+        row(
+            "9110 15.5.9",
+            "a head not received in time: 408, Timeout",
+            "GET / HT".into(),
+            (Then::Wait, CloseReason::Timeout),
+        ),
+        row(
+            "9112 9.5",
+            "an idle keep-alive connection times out: Timeout",
+            "GET / HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            (Then::Wait, CloseReason::Timeout),
+        ),
+        row(
+            "9112 3.2",
+            "a fatal error: Error, right after the Error event",
+            "GET / HTTP/1.1\r\n\r\n".into(),
+            (Then::Eof, CloseReason::Error),
+        ),
     ]
 }
 
 /// Client rows, after one GET.
 fn client_close_rows() -> Vec<Row<(Then, CloseReason)>> {
     vec![
-        row("9112 9.3", "Connection: close in the response: Done",
+        row(
+            "9112 9.3",
+            "Connection: close in the response: Done",
             "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".into(),
-            (Then::Eof, CloseReason::Done)),
-        row("9112 6.3 item 8", "a close-delimited body ends the connection: Done",
-            "HTTP/1.1 200 OK\r\n\r\nbody".into(), (Then::Eof, CloseReason::Done)),
-        row("9112 9.6", "the server closing between responses: PeerClosed",
+            (Then::Eof, CloseReason::Done),
+        ),
+        row(
+            "9112 6.3 item 8",
+            "a close-delimited body ends the connection: Done",
+            "HTTP/1.1 200 OK\r\n\r\nbody".into(),
+            (Then::Eof, CloseReason::Done),
+        ),
+        row(
+            "9112 9.6",
+            "the server closing between responses: PeerClosed",
             "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".into(),
-            (Then::Eof, CloseReason::PeerClosed { unterminated: 0 })),
-        row("9110 15.5.9", "no response head within the reply timeout: Timeout",
-            "HTTP/1.1 2".into(), (Then::Wait, CloseReason::Timeout)),
-        row("9112 4", "a fatal error: Error, right after the Error event",
-            "HTTP/1.1 20 OK\r\n\r\n".into(), (Then::Eof, CloseReason::Error)),
+            (Then::Eof, CloseReason::PeerClosed { unterminated: 0 }),
+        ),
+        row(
+            "9110 15.5.9",
+            "no response head within the reply timeout: Timeout",
+            "HTTP/1.1 2".into(),
+            (Then::Wait, CloseReason::Timeout),
+        ),
+        row(
+            "9112 4",
+            "a fatal error: Error, right after the Error event",
+            "HTTP/1.1 20 OK\r\n\r\n".into(),
+            (Then::Eof, CloseReason::Error),
+        ),
     ]
 }
 
@@ -848,7 +912,12 @@ fn close_reasons_conformance_table() {
         for cut in 0..=r.input.len() {
             let evs = close_run(Echo::new(Limits::default()), r.input, cut, then);
             let closed: Vec<_> = evs.iter().filter(|e| matches!(e, Ev::Closed(_))).collect();
-            assert_eq!(closed, [&Ev::Closed(reason)], "{} at {cut}: {evs:?}", r.cite());
+            assert_eq!(
+                closed,
+                [&Ev::Closed(reason)],
+                "{} at {cut}: {evs:?}",
+                r.cite()
+            );
             assert_eq!(evs.last(), Some(&Ev::Closed(reason)), "{}", r.cite());
         }
     }
@@ -860,7 +929,12 @@ fn close_reasons_conformance_table() {
             c.send_end().unwrap();
             let evs = close_run(Merged::new(c), r.input, cut, then);
             let closed: Vec<_> = evs.iter().filter(|e| matches!(e, Cv::Closed(_))).collect();
-            assert_eq!(closed, [&Cv::Closed(reason)], "{} at {cut}: {evs:?}", r.cite());
+            assert_eq!(
+                closed,
+                [&Cv::Closed(reason)],
+                "{} at {cut}: {evs:?}",
+                r.cite()
+            );
             assert_eq!(evs.last(), Some(&Cv::Closed(reason)), "{}", r.cite());
         }
     }
@@ -868,7 +942,12 @@ fn close_reasons_conformance_table() {
 
 /// Local sends that break a rule: each is refused with the rule it breaks, and nothing
 /// is queued. `input` is the request the server has read (empty for the client rows).
-fn send_rows() -> Vec<Row<(fn(&mut Server, &mut Client) -> Result<(), SendError>, &'static str)>> {
+fn send_rows() -> Vec<
+    Row<(
+        fn(&mut Server, &mut Client) -> Result<(), SendError>,
+        &'static str,
+    )>,
+> {
     fn head(status: StatusCode, fields: &[(&str, &str)]) -> ResponseHead {
         let mut h = ResponseHead::new(status);
         for (n, v) in fields {
@@ -886,69 +965,151 @@ fn send_rows() -> Vec<Row<(fn(&mut Server, &mut Client) -> Result<(), SendError>
     const GET: &str = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
     type F = fn(&mut Server, &mut Client) -> Result<(), SendError>;
     let rows: Vec<(&str, &str, &str, F, &str)> = vec![
-        ("9112 6.3", "no more content than the Content-Length declares", GET,
-            |s, _| { s.send_response(head(StatusCode::OK, &[("Content-Length", "1")]))?; s.send_data(Bytes::from_static(b"ab")) },
-            "RFC 9112 6.3: more content than the Content-Length declares"),
-        ("9112 6.3", "no less content than the Content-Length declares", GET,
-            |s, _| { s.send_response(head(StatusCode::OK, &[("Content-Length", "1")]))?; s.send_end() },
-            "RFC 9112 6.3: less content than the Content-Length declares"),
-        ("9112 6.3", "no content in a request without framing fields", "",
+        (
+            "9112 6.3",
+            "no more content than the Content-Length declares",
+            GET,
+            |s, _| {
+                s.send_response(head(StatusCode::OK, &[("Content-Length", "1")]))?;
+                s.send_data(Bytes::from_static(b"ab"))
+            },
+            "RFC 9112 6.3: more content than the Content-Length declares",
+        ),
+        (
+            "9112 6.3",
+            "no less content than the Content-Length declares",
+            GET,
+            |s, _| {
+                s.send_response(head(StatusCode::OK, &[("Content-Length", "1")]))?;
+                s.send_end()
+            },
+            "RFC 9112 6.3: less content than the Content-Length declares",
+        ),
+        (
+            "9112 6.3",
+            "no content in a request without framing fields",
+            "",
             |_, c| {
                 c.send_request(req(Method::Get, "/", &[("Host", "a")]))?;
                 let _ = drain_bytes(c);
                 c.send_data(Bytes::from_static(b"abc"))
             },
-            "RFC 9112 6.3: this message has no content (HEAD, 1xx, 204, 304, no framing fields)"),
-        ("9112 6.2", "a sender MUST NOT send Content-Length with Transfer-Encoding", GET,
-            |s, _| s.send_response(head(StatusCode::OK, &[("Content-Length", "1"), ("Transfer-Encoding", "chunked")])),
-            "RFC 9112 6.2: a sender MUST NOT send Content-Length with Transfer-Encoding"),
-        ("9112 6.1", "no Transfer-Encoding to an HTTP/1.0 client", "GET / HTTP/1.0\r\n\r\n",
+            "RFC 9112 6.3: this message has no content (HEAD, 1xx, 204, 304, no framing fields)",
+        ),
+        (
+            "9112 6.2",
+            "a sender MUST NOT send Content-Length with Transfer-Encoding",
+            GET,
+            |s, _| {
+                s.send_response(head(
+                    StatusCode::OK,
+                    &[("Content-Length", "1"), ("Transfer-Encoding", "chunked")],
+                ))
+            },
+            "RFC 9112 6.2: a sender MUST NOT send Content-Length with Transfer-Encoding",
+        ),
+        (
+            "9112 6.1",
+            "no Transfer-Encoding to an HTTP/1.0 client",
+            "GET / HTTP/1.0\r\n\r\n",
             |s, _| s.send_response(head(StatusCode::OK, &[("Transfer-Encoding", "chunked")])),
-            "RFC 9112 6.1: no Transfer-Encoding to or from an HTTP/1.0 peer"),
-        ("9112 6.1", "chunked MUST NOT be applied twice", GET,
-            |s, _| s.send_response(head(StatusCode::OK, &[("Transfer-Encoding", "chunked, chunked")])),
-            "RFC 9112 6.1: chunked MUST NOT be applied twice"),
-        ("9112 6.1", "a request's final transfer coding MUST be chunked", "",
-            |_, c| c.send_request(req(Method::Post, "/", &[("Host", "a"), ("Transfer-Encoding", "chunked, gzip")])),
-            "RFC 9112 6.1: a request's final transfer coding MUST be chunked"),
-        ("9112 3.2", "exactly one Host in an HTTP/1.1 request", "",
+            "RFC 9112 6.1: no Transfer-Encoding to or from an HTTP/1.0 peer",
+        ),
+        (
+            "9112 6.1",
+            "chunked MUST NOT be applied twice",
+            GET,
+            |s, _| {
+                s.send_response(head(
+                    StatusCode::OK,
+                    &[("Transfer-Encoding", "chunked, chunked")],
+                ))
+            },
+            "RFC 9112 6.1: chunked MUST NOT be applied twice",
+        ),
+        (
+            "9112 6.1",
+            "a request's final transfer coding MUST be chunked",
+            "",
+            |_, c| {
+                c.send_request(req(
+                    Method::Post,
+                    "/",
+                    &[("Host", "a"), ("Transfer-Encoding", "chunked, gzip")],
+                ))
+            },
+            "RFC 9112 6.1: a request's final transfer coding MUST be chunked",
+        ),
+        (
+            "9112 3.2",
+            "exactly one Host in an HTTP/1.1 request",
+            "",
             |_, c| c.send_request(req(Method::Get, "/", &[])),
-            "RFC 9112 3.2: exactly one Host in an HTTP/1.1 request"),
-        ("9112 3.2", "the authority form belongs to CONNECT", "",
+            "RFC 9112 3.2: exactly one Host in an HTTP/1.1 request",
+        ),
+        (
+            "9112 3.2",
+            "the authority form belongs to CONNECT",
+            "",
             |_, c| c.send_request(req(Method::Get, "a:1", &[("Host", "a")])),
-            "RFC 9112 3.2: authority form only with CONNECT, asterisk only with OPTIONS"),
-        ("9110 8.6", "Content-Length = 1*DIGIT", GET,
+            "RFC 9112 3.2: authority form only with CONNECT, asterisk only with OPTIONS",
+        ),
+        (
+            "9110 8.6",
+            "Content-Length = 1*DIGIT",
+            GET,
             |s, _| s.send_response(head(StatusCode::OK, &[("Content-Length", "+1")])),
-            "RFC 9110 8.6: Content-Length = 1*DIGIT, all values equal"),
-        ("9110 8.6", "no Content-Length in a 204", GET,
+            "RFC 9110 8.6: Content-Length = 1*DIGIT, all values equal",
+        ),
+        (
+            "9110 8.6",
+            "no Content-Length in a 204",
+            GET,
             |s, _| s.send_response(head(StatusCode::NO_CONTENT, &[("Content-Length", "0")])),
-            "RFC 9110 8.6: no Content-Length or Transfer-Encoding in a 1xx or 204"),
-        ("9110 9.3.6", "no framing fields in a 2xx to CONNECT", "CONNECT a:1 HTTP/1.1\r\nHost: a\r\n\r\n",
+            "RFC 9110 8.6: no Content-Length or Transfer-Encoding in a 1xx or 204",
+        ),
+        (
+            "9110 9.3.6",
+            "no framing fields in a 2xx to CONNECT",
+            "CONNECT a:1 HTTP/1.1\r\nHost: a\r\n\r\n",
             |s, _| s.send_response(head(StatusCode::OK, &[("Transfer-Encoding", "chunked")])),
-            "RFC 9110 9.3.6: no Content-Length or Transfer-Encoding in a 2xx to CONNECT"),
-        ("9110 6.5.1", "no framing fields in trailers", GET,
+            "RFC 9110 9.3.6: no Content-Length or Transfer-Encoding in a 2xx to CONNECT",
+        ),
+        (
+            "9110 6.5.1",
+            "no framing fields in trailers",
+            GET,
             |s, _| {
                 s.send_response(head(StatusCode::OK, &[("Transfer-Encoding", "chunked")]))?;
                 let mut t = Headers::new();
                 t.append("Content-Length", "1").unwrap();
                 s.send_end_with_trailers(&t)
             },
-            "RFC 9110 6.5.1: no Content-Length or Transfer-Encoding in trailers"),
-        ("9110 6.5", "trailers only with chunked", GET,
+            "RFC 9110 6.5.1: no Content-Length or Transfer-Encoding in trailers",
+        ),
+        (
+            "9110 6.5",
+            "trailers only with chunked",
+            GET,
             |s, _| {
                 s.send_response(head(StatusCode::OK, &[("Content-Length", "0")]))?;
                 let mut t = Headers::new();
                 t.append("X-Sum", "1").unwrap();
                 s.send_end_with_trailers(&t)
             },
-            "RFC 9110 6.5: trailers only with the chunked transfer coding"),
-        ("9112 4", "the reason phrase has no controls", GET,
+            "RFC 9110 6.5: trailers only with the chunked transfer coding",
+        ),
+        (
+            "9112 4",
+            "the reason phrase has no controls",
+            GET,
             |s, _| {
                 let mut h = ResponseHead::new(StatusCode::OK);
                 h.reason = Bytes::from_static(b"O\x01K");
                 s.send_response(h)
             },
-            "RFC 9112 4: reason-phrase = *( HTAB / SP / VCHAR / obs-text )"),
+            "RFC 9112 4: reason-phrase = *( HTAB / SP / VCHAR / obs-text )",
+        ),
     ];
     rows.into_iter()
         .map(|(c, rule, input, f, want)| row(c, rule, input.into(), (f, want)))
@@ -1003,7 +1164,9 @@ fn every_error_kind_has_a_row() {
     covered.push(K::BufferFull { limit: 0 });
     for kind in ErrorKind::ALL {
         assert!(
-            covered.iter().any(|k| discriminant(k) == discriminant(kind)),
+            covered
+                .iter()
+                .any(|k| discriminant(k) == discriminant(kind)),
             "{kind:?} has no conformance row"
         );
     }

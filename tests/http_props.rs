@@ -13,8 +13,8 @@ use http_support::*;
 use proptest::prelude::*;
 use wirestate::buffer::RecvBuffer;
 use wirestate::http::{
-    Client, HeadParser, Headers, Limits, Method, RequestHead, ResponseHead, Server,
-    ServerEvent, StatusCode,
+    Client, HeadParser, Headers, Limits, Method, RequestHead, ResponseHead, Server, ServerEvent,
+    StatusCode,
 };
 use wirestate::{CloseReason, Instant, Machine};
 

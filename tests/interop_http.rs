@@ -94,7 +94,9 @@ fn curl_gets_a_large_file_streamed_a_chunk_at_a_time() {
         return;
     }
     let dir = site();
-    let big: Vec<u8> = (0..3 * 1024 * 1024 + 17).map(|i: u32| (i % 253) as u8).collect();
+    let big: Vec<u8> = (0..3 * 1024 * 1024 + 17)
+        .map(|i: u32| (i % 253) as u8)
+        .collect();
     std::fs::write(dir.path().join("big.bin"), &big).unwrap();
     let (_server, addr) = file_server(dir.path());
     let out = run(Command::new("curl").args([

@@ -251,10 +251,7 @@ fn content_type(path: &Path) -> &'static str {
 /// Serves files from `root` on `listener`, one thread per connection.
 pub fn serve_files(listener: std::net::TcpListener, root: PathBuf) -> io::Result<()> {
     std_io::serve(listener, READ_SIZE, move |_peer| {
-        (
-            Server::new(ServerConfig::default()),
-            FileServer::new(&root),
-        )
+        (Server::new(ServerConfig::default()), FileServer::new(&root))
     })
 }
 
