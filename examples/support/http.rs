@@ -95,7 +95,7 @@ impl FileServer {
                     let mut head = ResponseHead::new(StatusCode::OK);
                     head.headers.append("Content-Type", kind).expect("static");
                     head.headers
-                        .append("Content-Length", &len.to_string())
+                        .append("Content-Length", len.to_string())
                         .expect("digits");
                     let r = conn.send_response(head);
                     // A HEAD response has no body: the machine ended it already.
