@@ -179,7 +179,7 @@ impl HeadParser {
     /// it is interpreted (RFC 9112 5.2), which means rewriting bytes this method only
     /// reads: such a head gives [`ErrorKind::ObsFold`](super::ErrorKind::ObsFold) at the
     /// continuation line. [`HeadParser::parse_response_bytes_mut`] unfolds it in place
-    /// instead, as the buffered parser and [`ClientConn`](super::ClientConn) do.
+    /// instead, as the buffered parser and [`Client`](super::Client) do.
     ///
     /// ```
     /// use wirestate::http::{BodyKind, HeadParser, Limits, Method};
