@@ -1068,3 +1068,38 @@ fn closed_is_the_last_event_exactly_once_for_each_reason() {
         })]
     );
 }
+
+/// RFC 9110 9.3.6: where a CONNECT tunnel starts does not depend on when the caller
+/// answers: on the `Request` event or after `End`, at any split, the client's bytes
+/// after the head come out as the same tunnel bytes.
+#[test]
+fn connect_tunnel_starts_after_the_head_whenever_the_caller_answers() {
+    let input = b"CONNECT foo.bar.com:443 HTTP/1.1\r\nHost: foo.bar.com:443\r\n\r\n\x16\x03\x01tls";
+    for answer_on_request in [true, false] {
+        for cut in 0..=input.len() {
+            let mut s = Server::new(ServerConfig::default());
+            let mut tunnel = Vec::new();
+            for piece in [&input[..cut], &input[cut..]] {
+                s.handle_input(Instant::ZERO, piece);
+                while let Some(e) = s.poll_event() {
+                    match e {
+                        ServerEvent::Request(_) if answer_on_request => {
+                            s.send_response(ResponseHead::new(StatusCode::OK)).unwrap()
+                        }
+                        ServerEvent::Request(_) => {}
+                        ServerEvent::End { .. } if !answer_on_request => {
+                            s.send_response(ResponseHead::new(StatusCode::OK)).unwrap()
+                        }
+                        ServerEvent::End { .. } => {}
+                        ServerEvent::Tunnel(b) => tunnel.extend_from_slice(&b),
+                        other => panic!("{other:?}"),
+                    }
+                }
+            }
+            assert_eq!(
+                tunnel, b"\x16\x03\x01tls",
+                "cut {cut}, answered on the request: {answer_on_request}"
+            );
+        }
+    }
+}

@@ -409,6 +409,25 @@ fn request_table() -> Vec<(&'static str, &'static str, String, Want)> {
             Reject(K::InvalidHeaderName, 400),
         ),
         (
+            "9110 9.3.6",
+            "a CONNECT request with a Content-Length is refused: it has no content",
+            "CONNECT foo.bar.com:443 HTTP/1.0\r\nContent-Length: 10\r\n\r\nblarfcicle\"".into(),
+            Reject(K::FramingInConnect, 400),
+        ),
+        (
+            "9110 9.3.6",
+            "a CONNECT request with Transfer-Encoding is refused: it has no content",
+            "CONNECT a:443 HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                .into(),
+            Reject(K::FramingInConnect, 400),
+        ),
+        (
+            "9110 9.3.6",
+            "a CONNECT request with Content-Length: 0 says no content and is read",
+            "CONNECT a:443 HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n".into(),
+            Body(b""),
+        ),
+        (
             "9112 6.3 item 6",
             "a request without framing fields has no body",
             format!("{POST}\r\n"),
@@ -1050,6 +1069,19 @@ fn send_rows() -> Vec<Row<(SendCase, &'static str)>> {
         ),
         (
             "9110 9.3.6",
+            "a CONNECT request message does not have content",
+            "",
+            |_, c| {
+                c.send_request(req(
+                    Method::Connect,
+                    "a:443",
+                    &[("Host", "a"), ("Content-Length", "3")],
+                ))
+            },
+            "RFC 9110 9.3.6: a CONNECT request message does not have content",
+        ),
+        (
+            "9110 9.3.6",
             "no framing fields in a 2xx to CONNECT",
             "CONNECT a:1 HTTP/1.1\r\nHost: a\r\n\r\n",
             |s, _| s.send_response(head(StatusCode::OK, &[("Transfer-Encoding", "chunked")])),
@@ -1177,9 +1209,41 @@ fn every_close_reason_has_a_row() {
 #[test]
 fn every_send_rule_has_a_row() {
     let rules: Vec<&str> = send_rows().iter().map(|r| r.expect.1).collect();
-    assert_eq!(rules.len(), 15);
+    assert_eq!(rules.len(), 16);
     let mut unique = rules.clone();
     unique.sort();
     unique.dedup();
     assert_eq!(unique.len(), rules.len(), "one row per rule");
+}
+
+/// RFC 9110 9.3.6: "A client MUST ignore any Content-Length or Transfer-Encoding header
+/// fields received in a successful response to CONNECT": the bytes after the head are
+/// tunnel bytes, fed whole or at any split.
+#[test]
+fn connect_2xx_framing_fields_are_ignored_by_the_client() {
+    for input in [
+        &b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello, tunnel"[..],
+        &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello"[..],
+    ] {
+        let make = || {
+            let mut c = Client::new(ClientConfig::default());
+            let mut r = RequestHead::new(Method::Connect, "a:443").unwrap();
+            r.headers.append("Host", "a").unwrap();
+            c.send_request(r).unwrap();
+            c.send_end().unwrap();
+            let _ = drain_bytes(&mut c);
+            Merged::new(c)
+        };
+        let (evs, _) = assert_chunking_invariant(make, input);
+        let head_len = input.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        assert!(
+            matches!(&evs[0], Cv::Response(r) if r.status == StatusCode::OK),
+            "{evs:?}"
+        );
+        assert_eq!(evs[1], Cv::Tunnel(input[head_len..].to_vec()), "{evs:?}");
+        assert_eq!(
+            evs[2],
+            Cv::Closed(CloseReason::PeerClosed { unterminated: 0 })
+        );
+    }
 }

@@ -196,6 +196,12 @@ impl Client {
         if !form_ok {
             return Err(invalid(rules::TARGET_FORM, 0));
         }
+        // RFC 9110 9.3.6: a CONNECT request message does not have content.
+        if req.method == Method::Connect
+            && (info.te_present || info.content_length.is_some_and(|n| n > 0))
+        {
+            return Err(invalid(rules::CONNECT_NO_CONTENT, 0));
+        }
         if info.te_present {
             if info.content_length.is_some() {
                 return Err(invalid(rules::CL_WITH_TE, 0));

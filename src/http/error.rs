@@ -104,6 +104,9 @@ pub enum ErrorKind {
     },
     /// A response arrived with no request outstanding.
     UnexpectedResponse,
+    /// A CONNECT request with Transfer-Encoding or a non-zero Content-Length: it has no
+    /// content (RFC 9110 9.3.6), so where its tunnel starts would be in doubt.
+    FramingInConnect,
 }
 
 impl ErrorKind {
@@ -147,6 +150,7 @@ impl ErrorKind {
         ErrorKind::IncompleteMessage,
         ErrorKind::BufferFull { limit: 0 },
         ErrorKind::UnexpectedResponse,
+        ErrorKind::FramingInConnect,
     ];
 
     /// The status code a server answers this error with.
@@ -226,6 +230,9 @@ impl ErrorKind {
             ErrorKind::IncompleteMessage => "RFC 9112 8: connection closed inside a message",
             ErrorKind::BufferFull { .. } => "receive buffer limit exceeded",
             ErrorKind::UnexpectedResponse => "RFC 9112 9.3: response without a request",
+            ErrorKind::FramingInConnect => {
+                "RFC 9110 9.3.6: a CONNECT request message does not have content"
+            }
         }
     }
 }
@@ -304,6 +311,8 @@ pub(crate) mod rules {
         "RFC 9110 6.5.1: no Content-Length or Transfer-Encoding in trailers";
     pub(crate) const TRAILERS_NEED_CHUNKED: &str =
         "RFC 9110 6.5: trailers only with the chunked transfer coding";
+    pub(crate) const CONNECT_NO_CONTENT: &str =
+        "RFC 9110 9.3.6: a CONNECT request message does not have content";
     pub(crate) const REASON: &str = "RFC 9112 4: reason-phrase = *( HTAB / SP / VCHAR / obs-text )";
 
     /// Every rule above, so a test can check each one has a row.
@@ -324,6 +333,7 @@ pub(crate) mod rules {
         FRAMING_TRAILER,
         TRAILERS_NEED_CHUNKED,
         REASON,
+        CONNECT_NO_CONTENT,
     ];
 }
 
@@ -368,9 +378,10 @@ mod tests {
                 ErrorKind::IncompleteMessage => 28,
                 ErrorKind::BufferFull { .. } => 29,
                 ErrorKind::UnexpectedResponse => 30,
+                ErrorKind::FramingInConnect => 31,
             }
         }
-        const COUNT: usize = 31;
+        const COUNT: usize = 32;
         assert_eq!(ErrorKind::ALL.len(), COUNT);
         let mut seen = [false; COUNT];
         for &k in ErrorKind::ALL {

@@ -14,6 +14,8 @@ pub(crate) struct HeadInfo {
     pub te_last_chunked: bool,
     /// Offset of the first Transfer-Encoding line, for error reports.
     pub te_offset: usize,
+    /// Offset of the first Content-Length line, for error reports.
+    pub cl_offset: usize,
     pub host_count: u32,
     pub conn_close: bool,
     pub conn_keep_alive: bool,
@@ -95,7 +97,11 @@ pub(crate) fn note_field(
                     .ok_or((ErrorKind::InvalidContentLength, at))?;
                 match info.content_length {
                     Some(m) if m != n => return Err((ErrorKind::ConflictingContentLength, at)),
-                    _ => info.content_length = Some(n),
+                    Some(_) => {}
+                    None => {
+                        info.content_length = Some(n);
+                        info.cl_offset = at;
+                    }
                 }
             }
         }
@@ -137,9 +143,24 @@ pub(crate) fn parse_decimal(b: &[u8]) -> Option<u64> {
     Some(n)
 }
 
-/// How a request's body is delimited (RFC 9112 section 6.3 items 3, 4, 6).
+/// How a request's body is delimited (RFC 9112 section 6.3 items 3, 4, 6); `connect`
+/// says the method is CONNECT.
 #[inline]
-pub(crate) fn request_body(version: Version, info: &HeadInfo) -> Result<BodyKind, Fail> {
+pub(crate) fn request_body(version: Version, info: &HeadInfo, connect: bool) -> Result<BodyKind, Fail> {
+    // RFC 9110 9.3.6: a CONNECT request message does not have content. Reading framing
+    // fields on one would start the tunnel after a "body" that another hop sends on as
+    // tunnel bytes, so the request is refused (a zero length says no content and is
+    // harmless); the bytes after the head are the client's first tunnel bytes, whenever
+    // the caller answers.
+    if connect {
+        if info.te_present {
+            return Err((ErrorKind::FramingInConnect, info.te_offset));
+        }
+        if info.content_length.is_some_and(|n| n > 0) {
+            return Err((ErrorKind::FramingInConnect, info.cl_offset));
+        }
+        return Ok(BodyKind::Empty);
+    }
     if info.te_present {
         let at = info.te_offset;
         // 6.1: Transfer-Encoding in HTTP/1.0 means the framing is faulty.

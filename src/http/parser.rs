@@ -99,7 +99,7 @@ impl HeadParser {
             let fast = fast_request(buf.as_slice(), &self.limits, &mut self.spans);
             if let Some((rl, info, len)) = fast {
                 let req = build_request(buf.take(len), &rl, self.spans.clone());
-                let body = request_body(rl.version, &info).map_err(|(kind, at)| Error {
+                let body = request_body(rl.version, &info, req.method == Method::Connect).map_err(|(kind, at)| Error {
                     kind,
                     offset: base + at as u64,
                 });
@@ -117,7 +117,9 @@ impl HeadParser {
         let head = buf.take(len);
         Some(
             parse_request(head, lines, &self.limits)
-                .and_then(|(req, info)| request_body(req.version, &info).map(|k| (req, k)))
+                .and_then(|(req, info)| {
+                    request_body(req.version, &info, req.method == Method::Connect).map(|k| (req, k))
+                })
                 .map_err(at),
         )
     }

@@ -80,7 +80,7 @@ fn err((kind, at): Fail) -> Error {
 /// The public result of a parsed request head: its framing decided.
 #[inline]
 fn raw_request(rl: &RequestLine, info: &HeadInfo, len: usize) -> Result<RawRequest, Error> {
-    request_body(rl.version, info)
+    request_body(rl.version, info, rl.form == TargetForm::Authority)
         .map(|body| RawRequest {
             len,
             method: 0..rl.sp1,

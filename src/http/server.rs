@@ -572,7 +572,7 @@ impl Server {
                 Err(e) => return self.fail(at(e), true),
             }
         };
-        let kind = match request_body(req.version, &info) {
+        let kind = match request_body(req.version, &info, req.method == Method::Connect) {
             Ok(k) => k,
             Err(e) => return self.fail(at(e), true),
         };
