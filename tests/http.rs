@@ -1103,3 +1103,28 @@ fn connect_tunnel_starts_after_the_head_whenever_the_caller_answers() {
         }
     }
 }
+
+/// Issue 10 point 2: stray empty lines where a response head can start (after a body,
+/// after a 304, between pipelined responses, after the last one) are skipped, fed whole
+/// and at every split.
+#[test]
+fn stray_empty_lines_between_responses_are_skipped() {
+    let input = b"\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na\r\n\
+                  HTTP/1.1 304 Not Modified\r\n\r\n\r\n\
+                  HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb\r\n\r\n";
+    let make = || merged_client(Limits::default(), &["/1", "/2", "/3"]);
+    let (evs, _) = assert_chunking_invariant(make, input);
+    let statuses: Vec<u16> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Cv::Response(r) => Some(r.status.as_u16()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(statuses, [200, 304, 200], "{evs:?}");
+    assert!(!evs.iter().any(|e| matches!(e, Cv::Error(_))), "{evs:?}");
+    assert_eq!(
+        evs.last(),
+        Some(&Cv::Closed(CloseReason::PeerClosed { unterminated: 0 }))
+    );
+}

@@ -456,6 +456,15 @@ fn limit_rows() -> Vec<Row<(Limits, Want)>> {
             ),
         ),
         row(
+            "9112 2.2",
+            "empty lines before a request-line count against the head limit",
+            format!("{}GET / HTTP/1.1\r\nHost: a\r\n\r\n", "\r\n".repeat(40)),
+            (
+                limits(|l| l.max_head = 64),
+                Reject(K::HeadTooLarge { limit: 64 }, 431),
+            ),
+        ),
+        row(
             "9112 3",
             "a request-line over the length limit gets 414",
             format!("GET /{} HTTP/1.1\r\nHost: a\r\n\r\n", "a".repeat(40)),
@@ -669,6 +678,12 @@ fn response_table() -> Vec<(&'static str, &'static str, &'static str, Want, bool
         ("9112 9.3", "Connection: close ends the connection",
             "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 1\r\n\r\nx",
             Body(b"x"), false),
+        ("9112 2.2", "empty lines before a status line are skipped",
+            "\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+            Body(b"ok"), true),
+        ("9112 2.2", "empty lines after an interim response are skipped",
+            "HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx",
+            Body(b"x"), true),
         ("9112 7.1.3", "chunked response with trailers",
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\nX-T: 1\r\n\r\n",
             Body(b"x"), true),
@@ -758,6 +773,26 @@ fn client_rows() -> Vec<Row<(Limits, bool, ErrorKind)>> {
                 limits(|l| l.max_headers = 2),
                 true,
                 K::TooManyHeaders { limit: 2 },
+            ),
+        ),
+        row(
+            "9112 2.2",
+            "empty lines before a status line count against the head limit",
+            format!("{}HTTP/1.1 200 OK\r\n\r\n", "\r\n".repeat(40)),
+            (
+                limits(|l| l.max_head = 64),
+                true,
+                K::HeadTooLarge { limit: 64 },
+            ),
+        ),
+        row(
+            "9112 2.2",
+            "a head that fits only without the empty lines before it is too large",
+            "\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".into(),
+            (
+                limits(|l| l.max_head = 38),
+                true,
+                K::HeadTooLarge { limit: 38 },
             ),
         ),
         row(

@@ -2,7 +2,7 @@
 
 use super::body::{BodyEncoder, BodyEvent};
 use super::config::ClientConfig;
-use super::conn::{Core, Recv, Send};
+use super::conn::{Core, Lead, Recv, Send};
 use super::encode;
 use super::error::rules::{self, invalid};
 use super::error::{Error, ErrorKind};
@@ -325,6 +325,35 @@ impl Client {
         let Recv::Head(scanner) = &mut core.recv else {
             return None;
         };
+        // Servers send a stray CRLF after a body, a 304 or a 100 (aiohttp does). A status
+        // line cannot start with CR or LF, so skipping them is unambiguous (RFC 9112 2.2
+        // allows it before a request-line; the same reasoning holds here).
+        if *scanner == HeadScanner::default() {
+            match core.skip_empty_lines() {
+                Lead::Start => {}
+                Lead::More if core.eof => {
+                    if self.pending.is_empty() {
+                        core.recv = Recv::Closed;
+                        core.close_with(CloseReason::PeerClosed { unterminated: 1 });
+                        return None;
+                    }
+                    let end = core.end_offset();
+                    return self.fail(ErrorKind::IncompleteMessage, end);
+                }
+                Lead::More => return None,
+                Lead::TooLong(e) => return self.fail(e.kind, e.offset),
+            }
+        }
+        let adjusted = core.head_limits();
+        let Recv::Head(scanner) = &mut core.recv else {
+            return None;
+        };
+        let limits = adjusted.as_ref().unwrap_or(&core.limits);
+        let real = core.limits.max_head;
+        let real_limit = |kind: ErrorKind| match kind {
+            ErrorKind::HeadTooLarge { .. } => ErrorKind::HeadTooLarge { limit: real },
+            other => other,
+        };
         let base = core.buf.consumed();
         if core.buf.is_empty() {
             if core.eof {
@@ -344,7 +373,7 @@ impl Client {
         // The one-pass parse first; a partial head, an error or a limit goes to the
         // resumable scan, which gives the exact error.
         let fast = if *scanner == HeadScanner::default() {
-            fast_response(core.buf.as_slice(), &core.limits, &mut core.spans)
+            fast_response(core.buf.as_slice(), limits, &mut core.spans)
         } else {
             None
         };
@@ -352,19 +381,19 @@ impl Client {
             let head = core.buf.take(len);
             (build_response(head, &sl, core.spans.clone()), info)
         } else {
-            let (len, lines) = match scanner.scan(core.buf.as_slice(), &core.limits, None) {
+            let (len, lines) = match scanner.scan(core.buf.as_slice(), limits, None) {
                 Ok(Scan::Complete { len, lines }) => (len, lines),
                 Ok(Scan::Partial) if core.eof => {
                     let end = core.end_offset();
                     return self.fail(ErrorKind::IncompleteMessage, end);
                 }
                 Ok(Scan::Partial) => return None,
-                Err((kind, at)) => return self.fail(kind, base + at as u64),
+                Err((kind, at)) => return self.fail(real_limit(kind), base + at as u64),
             };
             let head = core.buf.take(len);
-            match parse_response(head, lines, &core.limits) {
+            match parse_response(head, lines, limits) {
                 Ok(v) => v,
-                Err((kind, at)) => return self.fail(kind, base + at as u64),
+                Err((kind, at)) => return self.fail(real_limit(kind), base + at as u64),
             }
         };
         let Some(sent) = self.pending.front() else {
@@ -374,6 +403,7 @@ impl Client {
             Ok(v) => v,
             Err((kind, at)) => return self.fail(kind, base + at as u64),
         };
+        self.core.skipped = 0;
         let code = resp.status.as_u16();
         if resp.status.is_informational() && code != 101 {
             self.core.recv = Recv::Head(HeadScanner::default());

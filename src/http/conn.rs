@@ -45,6 +45,16 @@ pub(super) enum Send {
     Tunnel,
 }
 
+/// Where the next start line stands after [`Core::skip_empty_lines`].
+pub(super) enum Lead {
+    /// At its first byte (or nothing buffered).
+    Start,
+    /// A lone CR: more input decides.
+    More,
+    /// Too many empty lines.
+    TooLong(Error),
+}
+
 /// Most field offsets preallocated per connection (16 bytes each): a head within
 /// `max_headers` (default 100) never makes the reused list grow.
 const SPANS_CAPACITY: usize = 128;
@@ -64,6 +74,8 @@ pub(super) struct Core {
     pub(super) spans: Vec<Span>,
     /// The latest `now` seen; `None` until the first `handle_*` call.
     pub(super) now: Option<Instant>,
+    /// Empty lines skipped before the start line now being read (RFC 9112 2.2).
+    pub(super) skipped: usize,
     /// Why the connection ends, decided when it was (the first reason wins).
     close: Option<CloseReason>,
     /// `Closed` has been returned.
@@ -83,6 +95,7 @@ impl Core {
             overflow: None,
             spans: Vec::with_capacity(limits.max_headers.min(SPANS_CAPACITY)),
             now: None,
+            skipped: 0,
             close: None,
             told_closed: false,
         }
@@ -111,6 +124,41 @@ impl Core {
     /// Where the stream stands: the offset of the next byte received.
     pub(super) fn end_offset(&self) -> u64 {
         self.buf.consumed() + self.buf.len() as u64
+    }
+
+    /// Skips empty lines before a start line (RFC 9112 2.2: a server SHOULD ignore at
+    /// least one before a request-line; a status line cannot start with CR or LF either,
+    /// so skipping them there is unambiguous). They count against `max_head`, so a peer
+    /// cannot keep the connection busy with them forever.
+    pub(super) fn skip_empty_lines(&mut self) -> Lead {
+        loop {
+            let n = match self.buf.as_slice() {
+                [b'\r', b'\n', ..] => 2,
+                [b'\n', ..] if self.limits.allow_bare_lf => 1,
+                // The LF may still come: decide nothing on a lone CR.
+                [b'\r'] => return Lead::More,
+                _ => return Lead::Start,
+            };
+            let max = self.limits.max_head;
+            if self.skipped + n > max {
+                return Lead::TooLong(Error {
+                    kind: ErrorKind::HeadTooLarge { limit: max },
+                    offset: self.buf.consumed() + (max - self.skipped) as u64,
+                });
+            }
+            self.skipped += n;
+            self.buf.discard(n);
+        }
+    }
+
+    /// The limits for the head after skipped empty lines, which count against
+    /// `max_head`; `None` when nothing was skipped (the common case: use `limits`).
+    pub(super) fn head_limits(&self) -> Option<Limits> {
+        (self.skipped > 0).then(|| {
+            let mut l = self.limits;
+            l.max_head -= self.skipped;
+            l
+        })
     }
 
     /// Records why the connection ends; an earlier reason stands.

@@ -2,7 +2,7 @@
 
 use super::body::{BodyEncoder, BodyEvent};
 use super::config::ServerConfig;
-use super::conn::{Core, Recv, Send};
+use super::conn::{Core, Lead, Recv, Send};
 use super::encode;
 use super::error::rules::{self, invalid};
 use super::error::{Error, ErrorKind};
@@ -531,24 +531,30 @@ impl Server {
         };
         // RFC 9112 2.2: a server SHOULD ignore empty lines received before the request-line.
         if *scanner == HeadScanner::default() {
-            loop {
-                match core.buf.as_slice() {
-                    [b'\r', b'\n', ..] => core.buf.discard(2),
-                    [b'\n', ..] if core.limits.allow_bare_lf => core.buf.discard(1),
-                    [b'\r'] => return self.eof_in_head(),
-                    _ => break,
-                }
+            match core.skip_empty_lines() {
+                Lead::Start => {}
+                Lead::More => return self.eof_in_head(),
+                Lead::TooLong(e) => return self.fail(e, true),
             }
         }
+        let adjusted = core.head_limits();
+        let Recv::Head(scanner) = &mut core.recv else {
+            return None;
+        };
+        let limits = adjusted.as_ref().unwrap_or(&core.limits);
         let base = core.buf.consumed();
+        let real = core.limits.max_head;
         let at = |(kind, at): (ErrorKind, usize)| Error {
-            kind,
+            kind: match kind {
+                ErrorKind::HeadTooLarge { .. } => ErrorKind::HeadTooLarge { limit: real },
+                other => other,
+            },
             offset: base + at as u64,
         };
         // The one-pass parse first; a partial head, an error or a limit goes to the
         // resumable scan, which gives the exact error.
         let fast = if *scanner == HeadScanner::default() {
-            fast_request(core.buf.as_slice(), &core.limits, &mut core.spans)
+            fast_request(core.buf.as_slice(), limits, &mut core.spans)
         } else {
             None
         };
@@ -558,7 +564,7 @@ impl Server {
         } else {
             let scan = scanner.scan(
                 core.buf.as_slice(),
-                &core.limits,
+                limits,
                 Some(core.limits.max_request_line),
             );
             let (len, lines) = match scan {
@@ -567,7 +573,7 @@ impl Server {
                 Err(e) => return self.fail(at(e), true),
             };
             let head = core.buf.take(len);
-            match parse_request(head, lines, &core.limits) {
+            match parse_request(head, lines, limits) {
                 Ok(v) => v,
                 Err(e) => return self.fail(at(e), true),
             }
@@ -594,6 +600,7 @@ impl Server {
             body_done: false,
         });
         self.head_since = None;
+        self.core.skipped = 0;
         self.core.recv = self.core.body_reader(kind);
         Some(ServerEvent::Request(req))
     }
