@@ -796,6 +796,13 @@ fn client_rows() -> Vec<Row<(Limits, bool, ErrorKind)>> {
             ),
         ),
         row(
+            "9110 7.8",
+            "a 101 to a request without Upgrade is an error",
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: upgrade\r\n\r\n\x00\x01"
+                .into(),
+            (Limits::default(), true, K::UnrequestedUpgrade),
+        ),
+        row(
             "9112 9.3",
             "a response with no request outstanding is an error",
             "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".into(),

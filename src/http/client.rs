@@ -58,6 +58,8 @@ pub enum ClientEvent {
 struct Sent {
     method: Method,
     keep_alive: bool,
+    /// The request carried `Upgrade`: only then may a `101` answer it (RFC 9110 7.8).
+    upgrade: bool,
 }
 
 /// A client connection: serializes requests, parses their responses.
@@ -234,6 +236,7 @@ impl Client {
         self.pending.push_back(Sent {
             method: req.method,
             keep_alive,
+            upgrade: info.upgrade,
         });
         if !keep_alive {
             self.closing = true;
@@ -405,6 +408,11 @@ impl Client {
         };
         self.core.skipped = 0;
         let code = resp.status.as_u16();
+        // RFC 9110 7.8 / 15.2.2: a 101 the request did not ask for would turn the rest of
+        // the connection into bytes nobody agreed on.
+        if code == 101 && !sent.upgrade {
+            return self.fail(ErrorKind::UnrequestedUpgrade, base);
+        }
         if resp.status.is_informational() && code != 101 {
             self.core.recv = Recv::Head(HeadScanner::default());
             if code == 100 {

@@ -107,6 +107,8 @@ pub enum ErrorKind {
     /// A CONNECT request with Transfer-Encoding or a non-zero Content-Length: it has no
     /// content (RFC 9110 9.3.6), so where its tunnel starts would be in doubt.
     FramingInConnect,
+    /// A `101 Switching Protocols` to a request that did not ask to upgrade.
+    UnrequestedUpgrade,
 }
 
 impl ErrorKind {
@@ -151,6 +153,7 @@ impl ErrorKind {
         ErrorKind::BufferFull { limit: 0 },
         ErrorKind::UnexpectedResponse,
         ErrorKind::FramingInConnect,
+        ErrorKind::UnrequestedUpgrade,
     ];
 
     /// The status code a server answers this error with.
@@ -232,6 +235,9 @@ impl ErrorKind {
             ErrorKind::UnexpectedResponse => "RFC 9112 9.3: response without a request",
             ErrorKind::FramingInConnect => {
                 "RFC 9110 9.3.6: a CONNECT request message does not have content"
+            }
+            ErrorKind::UnrequestedUpgrade => {
+                "RFC 9110 7.8: a server MUST NOT switch protocols unless the request has Upgrade"
             }
         }
     }
@@ -379,9 +385,10 @@ mod tests {
                 ErrorKind::BufferFull { .. } => 29,
                 ErrorKind::UnexpectedResponse => 30,
                 ErrorKind::FramingInConnect => 31,
+                ErrorKind::UnrequestedUpgrade => 32,
             }
         }
-        const COUNT: usize = 32;
+        const COUNT: usize = 33;
         assert_eq!(ErrorKind::ALL.len(), COUNT);
         let mut seen = [false; COUNT];
         for &k in ErrorKind::ALL {
