@@ -1289,3 +1289,51 @@ fn connect_2xx_framing_fields_are_ignored_by_the_client() {
         );
     }
 }
+
+/// RFC 9110 2.5: a higher 1.x minor version is treated as the highest the recipient
+/// supports (1.1 here: persistent, Host required), but the digit itself is kept, as a
+/// proxy must see it. Fed whole and at every split.
+#[test]
+fn a_higher_minor_version_is_kept_and_treated_as_1_1() {
+    use wirestate::http::Version;
+    let (evs, out) = assert_chunking_invariant(
+        || Echo::new(Limits::default()),
+        b"GET / HTTP/1.2\r\nHost: a\r\n\r\n",
+    );
+    assert!(
+        matches!(&evs[0], Ev::Request(r) if r.version == Version::http1(2).unwrap() && r.version.as_bytes() == b"HTTP/1.2"),
+        "{evs:?}"
+    );
+    // Answered as a 1.1 client: persistent, in HTTP/1.1.
+    assert!(out.starts_with(b"HTTP/1.1 200 OK\r\n"));
+    assert!(!String::from_utf8_lossy(&out).contains("Connection: close"));
+    assert_eq!(
+        evs.last(),
+        Some(&Ev::Closed(CloseReason::PeerClosed { unterminated: 0 }))
+    );
+    // 1.1 rules: a Host is required.
+    let (evs, _) =
+        assert_chunking_invariant(|| Echo::new(Limits::default()), b"GET / HTTP/1.9\r\n\r\n");
+    assert!(
+        matches!(&evs[..], [Ev::Error(e), Ev::Closed(CloseReason::Error)] if e.kind == K::BadHost),
+        "{evs:?}"
+    );
+    // The client keeps a response's minor digit too, and the connection persists.
+    let make = || {
+        let mut c = Client::new(ClientConfig::default());
+        c.send_request(get("/")).unwrap();
+        c.send_end().unwrap();
+        let _ = drain_bytes(&mut c);
+        Merged::new(c)
+    };
+    let (evs, _) =
+        assert_chunking_invariant(make, b"HTTP/1.3 200 OK\r\nContent-Length: 2\r\n\r\nok");
+    assert!(
+        matches!(&evs[0], Cv::Response(r) if r.version.minor() == 3),
+        "{evs:?}"
+    );
+    assert_eq!(
+        evs.last(),
+        Some(&Cv::Closed(CloseReason::PeerClosed { unterminated: 0 }))
+    );
+}

@@ -9,7 +9,7 @@ use super::error::{Error, ErrorKind};
 use super::fast::fast_response;
 use super::framing::{info_of, response_body, BodyKind};
 use super::grammar::{build_response, parse_response};
-use super::head::{Method, RequestHead, ResponseHead, TargetForm, Version};
+use super::head::{Method, RequestHead, ResponseHead, TargetForm};
 use super::headers::Headers;
 use super::scan::{HeadScanner, Scan};
 use crate::{CloseReason, Instant, Machine, SendError};
@@ -192,7 +192,7 @@ impl Client {
             TargetForm::Asterisk => req.method == Method::Options,
             _ => req.method != Method::Connect,
         };
-        if hosts > 1 || (req.version == Version::Http11 && hosts == 0) {
+        if hosts > 1 || (!req.version.is_http10() && hosts == 0) {
             return Err(invalid(rules::HOST, 0));
         }
         if !form_ok {
@@ -208,7 +208,7 @@ impl Client {
             if info.content_length.is_some() {
                 return Err(invalid(rules::CL_WITH_TE, 0));
             }
-            if req.version == Version::Http10 {
+            if req.version.is_http10() {
                 return Err(invalid(rules::TE_TO_HTTP10, 0));
             }
             if info.te_chunked_count > 1 {

@@ -34,8 +34,8 @@ fn fast_request_line(h: &[u8], limits: &Limits) -> Option<RequestLine> {
     let form = classify_form(&h[t..sp2]).ok()?;
     let end = sp2 + 9;
     let version = match h.get(sp2 + 1..end)? {
-        b"HTTP/1.1" => Version::Http11,
-        b"HTTP/1.0" => Version::Http10,
+        b"HTTP/1.1" => Version::HTTP_11,
+        b"HTTP/1.0" => Version::HTTP_10,
         _ => return None,
     };
     let next = match h.get(end..end + 2)? {
@@ -89,8 +89,8 @@ fn fast_status_line(h: &[u8], limits: &Limits) -> Option<StatusLine> {
     let (version, code) = match h.get(..12)? {
         [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor, b' ', d1, d2, d3] => {
             let version = match minor {
-                b'1' => Version::Http11,
-                b'0' => Version::Http10,
+                b'1' => Version::HTTP_11,
+                b'0' => Version::HTTP_10,
                 _ => return None,
             };
             if !(d1.is_ascii_digit() && d2.is_ascii_digit() && d3.is_ascii_digit()) {

@@ -31,10 +31,8 @@ impl HeadInfo {
         if self.conn_close {
             return false;
         }
-        match version {
-            Version::Http11 => true,
-            Version::Http10 => self.conn_keep_alive,
-        }
+        // 1.0 closes unless asked to keep alive; 1.1 and every later minor persists.
+        !version.is_http10() || self.conn_keep_alive
     }
 }
 
@@ -61,7 +59,7 @@ pub enum BodyKind {
 /// RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host field
 /// and to any request with more than one.
 pub(crate) fn check_host(version: Version, info: &HeadInfo) -> Result<(), Fail> {
-    if info.host_count > 1 || (version == Version::Http11 && info.host_count == 0) {
+    if info.host_count > 1 || (!version.is_http10() && info.host_count == 0) {
         return Err((ErrorKind::BadHost, 0));
     }
     Ok(())
@@ -164,7 +162,7 @@ pub(crate) fn request_body(version: Version, info: &HeadInfo, connect: bool) -> 
     if info.te_present {
         let at = info.te_offset;
         // 6.1: Transfer-Encoding in HTTP/1.0 means the framing is faulty.
-        if version == Version::Http10 {
+        if version.is_http10() {
             return Err((ErrorKind::TransferEncodingInHttp10, at));
         }
         // 6.1 and 11.2: both framing fields is the smuggling pattern; rejected outright.
@@ -210,7 +208,7 @@ pub(crate) fn response_body(
     }
     if info.te_present {
         let at = info.te_offset;
-        if version == Version::Http10 {
+        if version.is_http10() {
             return Err((ErrorKind::TransferEncodingInHttp10, at));
         }
         if info.te_chunked_count > 1 {

@@ -39,16 +39,16 @@ fn line_at(head: &[u8], pos: usize, bare_lf: bool) -> Result<(usize, usize), Fai
     }
 }
 
-/// `HTTP/1.0` or `HTTP/1.1` (a higher 1.x minor is read as 1.1, RFC 9110 2.5).
+/// `HTTP/1.x`, its minor digit kept (a higher minor follows 1.1's rules, RFC 9110 2.5).
 fn parse_version(b: &[u8], at: usize) -> Result<Version, Fail> {
     match b {
-        b"HTTP/1.1" => Ok(Version::Http11),
-        b"HTTP/1.0" => Ok(Version::Http10),
+        b"HTTP/1.1" => Ok(Version::HTTP_11),
+        b"HTTP/1.0" => Ok(Version::HTTP_10),
         [b'H', b'T', b'T', b'P', b'/', major, b'.', minor]
             if major.is_ascii_digit() && minor.is_ascii_digit() =>
         {
             if *major == b'1' {
-                Ok(Version::Http11)
+                Version::http1(minor - b'0').ok_or((ErrorKind::InvalidVersion, at))
             } else {
                 Err((ErrorKind::UnsupportedVersion, at))
             }

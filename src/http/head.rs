@@ -90,33 +90,82 @@ impl Method {
     }
 }
 
-/// The protocol version of a message. Only HTTP/1.0 and HTTP/1.1 are spoken; a request
-/// with a higher 1.x minor version is read as 1.1 (RFC 9110 section 2.5).
+/// The protocol version of a message: `HTTP/1.` and its minor digit, as received. The
+/// machines speak HTTP/1.0 and HTTP/1.1; a message with a higher 1.x minor version is
+/// treated as 1.1 (RFC 9110 2.5: "as if it were in the highest minor version within
+/// that major version to which the recipient is conformant"), but the digit itself is
+/// kept, as a proxy must see it.
 ///
 /// ```
 /// use wirestate::http::Version;
-/// assert_eq!(Version::Http11.as_bytes(), b"HTTP/1.1");
+/// assert_eq!(Version::HTTP_11.as_bytes(), b"HTTP/1.1");
+/// let v = Version::http1(2).unwrap();
+/// assert_eq!((v.minor(), v.as_bytes()), (2, &b"HTTP/1.2"[..]));
+/// assert!(!v.is_http10());
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Version {
-    /// `HTTP/1.0`: connections close after each message unless `keep-alive` is asked for.
-    Http10,
-    /// `HTTP/1.1`: persistent by default (RFC 9112 section 9.3).
-    #[default]
-    Http11,
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Version {
+    minor: u8,
+}
+
+impl Default for Version {
+    fn default() -> Self {
+        Version::HTTP_11
+    }
 }
 
 impl Version {
+    /// `HTTP/1.0`: connections close after each message unless `keep-alive` is asked for.
+    pub const HTTP_10: Version = Version { minor: 0 };
+    /// `HTTP/1.1`: persistent by default (RFC 9112 section 9.3).
+    pub const HTTP_11: Version = Version { minor: 1 };
+
+    /// `HTTP/1.minor`, for a minor version digit 0 to 9 (RFC 9112 2.3: one DIGIT).
+    ///
+    /// ```
+    /// assert!(wirestate::http::Version::http1(10).is_none());
+    /// ```
+    #[must_use]
+    pub const fn http1(minor: u8) -> Option<Version> {
+        if minor <= 9 {
+            Some(Version { minor })
+        } else {
+            None
+        }
+    }
+
+    /// The minor version digit as received.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::http::Version::HTTP_10.minor(), 0);
+    /// ```
+    #[must_use]
+    pub const fn minor(self) -> u8 {
+        self.minor
+    }
+
+    /// Whether HTTP/1.0 rules apply; every later 1.x minor follows HTTP/1.1's.
+    ///
+    /// ```
+    /// assert!(wirestate::http::Version::HTTP_10.is_http10());
+    /// ```
+    #[must_use]
+    pub const fn is_http10(self) -> bool {
+        self.minor == 0
+    }
+
     /// The version as written in a start line.
     ///
     /// ```
-    /// assert_eq!(wirestate::http::Version::Http10.as_bytes(), b"HTTP/1.0");
+    /// assert_eq!(wirestate::http::Version::HTTP_10.as_bytes(), b"HTTP/1.0");
     /// ```
+    #[must_use]
     pub fn as_bytes(self) -> &'static [u8] {
-        match self {
-            Version::Http10 => b"HTTP/1.0",
-            Version::Http11 => b"HTTP/1.1",
-        }
+        const NAMES: [&[u8]; 10] = [
+            b"HTTP/1.0", b"HTTP/1.1", b"HTTP/1.2", b"HTTP/1.3", b"HTTP/1.4", b"HTTP/1.5",
+            b"HTTP/1.6", b"HTTP/1.7", b"HTTP/1.8", b"HTTP/1.9",
+        ];
+        NAMES[usize::from(self.minor.min(9))]
     }
 }
 
@@ -399,7 +448,7 @@ impl RequestHead {
         Ok(RequestHead {
             method,
             target: RequestTarget::new(target.as_ref())?,
-            version: Version::Http11,
+            version: Version::HTTP_11,
             headers: Headers::new(),
         })
     }
@@ -433,7 +482,7 @@ impl ResponseHead {
     /// ```
     pub fn new(status: StatusCode) -> ResponseHead {
         ResponseHead {
-            version: Version::Http11,
+            version: Version::HTTP_11,
             status,
             reason: Bytes::from_static(status.reason().as_bytes()),
             headers: Headers::new(),

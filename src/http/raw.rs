@@ -21,7 +21,7 @@ use core::ops::Range;
 /// let req = parser.parse_request_bytes(input).unwrap().unwrap();
 /// assert_eq!(&input[req.method.clone()], b"GET");
 /// assert_eq!(&input[req.target.clone()], b"/a");
-/// assert_eq!((req.version, req.body, req.len), (Version::Http11, BodyKind::Empty, input.len()));
+/// assert_eq!((req.version, req.body, req.len), (Version::HTTP_11, BodyKind::Empty, input.len()));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawRequest {

@@ -267,7 +267,7 @@ impl Server {
         let code = resp.status.as_u16();
         if resp.status.is_informational() {
             // RFC 9110 15.2: no 1xx to an HTTP/1.0 client; 101 only to an Upgrade request.
-            if front.version == Version::Http10 {
+            if front.version.is_http10() {
                 return Err(SendError::OutOfTurn(
                     "RFC 9110 15.2: no 1xx to an HTTP/1.0 client",
                 ));
@@ -299,7 +299,7 @@ impl Server {
             if info.content_length.is_some() {
                 return Err(invalid(rules::CL_WITH_TE, 0));
             }
-            if front.version == Version::Http10 {
+            if front.version.is_http10() {
                 return Err(invalid(rules::TE_TO_HTTP10, 0));
             }
             if info.te_chunked_count > 1 {
@@ -330,7 +330,7 @@ impl Server {
             }
         } else if let Some(n) = info.content_length {
             BodyEncoder::length(n)
-        } else if front.version == Version::Http11 {
+        } else if !front.version.is_http10() {
             extra[n_extra] = (b"Transfer-Encoding", b"chunked");
             n_extra += 1;
             BodyEncoder::chunked()
@@ -348,7 +348,7 @@ impl Server {
         } else if !keep_alive && !info.conn_close {
             extra[n_extra] = (b"Connection", b"close");
             n_extra += 1;
-        } else if keep_alive && front.version == Version::Http10 && !info.conn_keep_alive {
+        } else if keep_alive && front.version.is_http10() && !info.conn_keep_alive {
             // RFC 9112 9.3 / Appendix C.2.2: an HTTP/1.0 client keeps the connection
             // only if the response says keep-alive.
             extra[n_extra] = (b"Connection", b"keep-alive");
@@ -590,7 +590,7 @@ impl Server {
             keep_alive: info.keep_alive(req.version),
             upgrade: info.upgrade && info.conn_upgrade,
             expect: if info.expect_continue
-                && req.version == Version::Http11
+                && !req.version.is_http10()
                 && kind != BodyKind::Empty
             {
                 Expect::Waiting
