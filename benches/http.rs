@@ -112,7 +112,7 @@ fn requests(c: &mut Criterion) {
                 |s| {
                     s.handle_input(Instant::ZERO, black_box(input));
                     match s.poll_event() {
-                        Some(ServerEvent::Request(r)) => r,
+                        Some(ServerEvent::Request { head: r, .. }) => r,
                         other => panic!("{other:?}"),
                     }
                 },

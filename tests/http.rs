@@ -243,7 +243,7 @@ fn reading_pauses_when_the_pipeline_is_full() {
     let evs = events(&mut s);
     assert_eq!(
         evs.iter()
-            .filter(|e| matches!(e, ServerEvent::Request(_)))
+            .filter(|e| matches!(e, ServerEvent::Request { .. }))
             .count(),
         2
     );
@@ -252,7 +252,7 @@ fn reading_pauses_when_the_pipeline_is_full() {
     let evs = events(&mut s);
     assert_eq!(
         evs.iter()
-            .filter(|e| matches!(e, ServerEvent::Request(_)))
+            .filter(|e| matches!(e, ServerEvent::Request { .. }))
             .count(),
         1
     );
@@ -482,7 +482,7 @@ fn connect_2xx_becomes_a_tunnel_both_ways() {
             }
         },
         |s, e| match e {
-            ServerEvent::Request(_) => {
+            ServerEvent::Request { .. } => {
                 s.send_response(ResponseHead::new(StatusCode::OK)).unwrap();
                 s.send_data(Bytes::from_static(b"from server")).unwrap();
             }
@@ -721,7 +721,7 @@ fn header_order_case_and_duplicates_are_kept() {
         Instant::ZERO,
         b"GET / HTTP/1.1\r\nhOsT: a\r\nX-A: 1\r\nx-a: 2\r\nAccept:  text/html \t\r\n\r\n",
     );
-    let Some(ServerEvent::Request(r)) = s.poll_event() else {
+    let Some(ServerEvent::Request { head: r, .. }) = s.poll_event() else {
         panic!("no request")
     };
     let all: Vec<_> = r.headers.iter().collect();
@@ -761,7 +761,7 @@ fn client_and_server_pair_keep_alive_over_many_exchanges() {
             _ => {}
         },
         |s, e| {
-            if let ServerEvent::Request(r) = e {
+            if let ServerEvent::Request { head: r, .. } = e {
                 let body = Bytes::copy_from_slice(r.target.as_bytes());
                 s.respond(ResponseHead::new(StatusCode::OK), body).unwrap();
             }
@@ -797,7 +797,7 @@ fn undrained_input_past_the_buffer_limit_is_an_error_after_what_fits() {
     // A second read before the first was decoded: 27 + 40 > 64, refused whole.
     s.handle_input(Instant::ZERO, &[b'x'; 40]);
     let evs = events(&mut s);
-    assert!(matches!(evs[0], ServerEvent::Request(_)));
+    assert!(matches!(evs[0], ServerEvent::Request { .. }));
     assert!(matches!(evs[1], ServerEvent::End { .. }));
     assert!(
         matches!(&evs[2], ServerEvent::Error(e) if e.kind == ErrorKind::BufferFull { limit: 64 } && e.offset == 27),
@@ -838,7 +838,7 @@ fn both_machines_run_under_the_generic_driver() {
         peer,
         7,
         |s, e| match e {
-            ServerEvent::Request(_) => requests += 1,
+            ServerEvent::Request { .. } => requests += 1,
             ServerEvent::End { .. } => {
                 s.send_response(ResponseHead::new(StatusCode::OK)).unwrap();
                 sent.set(0);
@@ -938,7 +938,7 @@ fn expect_continue_is_a_decision_answered_once() {
     let input = b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\nhi";
     let mut s = Server::new(ServerConfig::default());
     s.handle_input(Instant::ZERO, input);
-    assert!(matches!(s.poll_event(), Some(ServerEvent::Request(_))));
+    assert!(matches!(s.poll_event(), Some(ServerEvent::Request { .. })));
     let Some(ServerEvent::Continue(d)) = s.poll_event() else {
         panic!("the machine asks")
     };
@@ -983,7 +983,7 @@ fn expect_continue_is_a_decision_answered_once() {
     config.auto_continue = true;
     let mut s = Server::new(config);
     s.handle_input(Instant::ZERO, input);
-    assert!(matches!(s.poll_event(), Some(ServerEvent::Request(_))));
+    assert!(matches!(s.poll_event(), Some(ServerEvent::Request { .. })));
     assert_eq!(
         s.poll_event(),
         Some(ServerEvent::Data(Bytes::from_static(b"hi")))
@@ -1083,10 +1083,10 @@ fn connect_tunnel_starts_after_the_head_whenever_the_caller_answers() {
                 s.handle_input(Instant::ZERO, piece);
                 while let Some(e) = s.poll_event() {
                     match e {
-                        ServerEvent::Request(_) if answer_on_request => {
+                        ServerEvent::Request { .. } if answer_on_request => {
                             s.send_response(ResponseHead::new(StatusCode::OK)).unwrap()
                         }
-                        ServerEvent::Request(_) => {}
+                        ServerEvent::Request { .. } => {}
                         ServerEvent::End { .. } if !answer_on_request => {
                             s.send_response(ResponseHead::new(StatusCode::OK)).unwrap()
                         }

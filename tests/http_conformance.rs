@@ -13,8 +13,8 @@ use common::{assert_chunking_invariant, drain_bytes, events, Row};
 use http_support::*;
 use std::mem::discriminant;
 use wirestate::http::{
-    Client, ClientConfig, ErrorKind, Headers, Limits, Method, RequestHead, ResponseHead, Server,
-    ServerConfig, ServerEvent, StatusCode,
+    BodyKind, Client, ClientConfig, Connection, ErrorKind, Headers, Limits, Method, RequestHead,
+    ResponseHead, Server, ServerConfig, ServerEvent, StatusCode,
 };
 use wirestate::{CloseReason, Instant, Machine, SendError};
 
@@ -1336,4 +1336,108 @@ fn a_higher_minor_version_is_kept_and_treated_as_1_1() {
         evs.last(),
         Some(&Cv::Closed(CloseReason::PeerClosed { unterminated: 0 }))
     );
+}
+
+/// What the machine decided, said in the `Request` event, so a caller can use the server
+/// only to parse: each row fed whole and at every split, with no responder.
+fn decision_rows() -> Vec<Row<(BodyKind, Connection)>> {
+    vec![
+        row(
+            "9112 9.3",
+            "HTTP/1.1 persists by default",
+            "GET / HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            (BodyKind::Empty, Connection::KeepAlive),
+        ),
+        row(
+            "9112 9.3",
+            "HTTP/1.0 without keep-alive is the last request",
+            "GET / HTTP/1.0\r\n\r\n".into(),
+            (BodyKind::Empty, Connection::Close),
+        ),
+        row(
+            "9112 9.6",
+            "Connection: close makes it the last request",
+            "POST / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Length: 2\r\n\r\nab".into(),
+            (BodyKind::Length(2), Connection::Close),
+        ),
+        row(
+            "9112 6.3 item 4",
+            "chunked framing is said",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n".into(),
+            (BodyKind::Chunked, Connection::KeepAlive),
+        ),
+        row(
+            "9110 7.8",
+            "Upgrade listed in Connection asks to switch protocols",
+            "GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\n\r\n"
+                .into(),
+            (BodyKind::Empty, Connection::Upgrade),
+        ),
+        row(
+            "9110 7.8",
+            "Upgrade not listed in Connection asks nothing",
+            "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n".into(),
+            (BodyKind::Empty, Connection::KeepAlive),
+        ),
+        row(
+            "9110 9.3.6",
+            "CONNECT becomes a tunnel if answered 2xx",
+            "CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\n".into(),
+            (BodyKind::Empty, Connection::Tunnel),
+        ),
+    ]
+}
+
+#[test]
+fn request_event_says_what_the_machine_decided() {
+    for r in decision_rows() {
+        let (want_body, want_connection) = r.expect;
+        // Body data may come in more pieces when the input does: the rest may not.
+        for cut in 0..=r.input.len() {
+            let (evs, out) =
+                common::feed_cut(Server::new(ServerConfig::default()), r.input, &[cut]);
+            assert!(
+                matches!(&evs[0], ServerEvent::Request { body, connection, .. } if *body == want_body && *connection == want_connection),
+                "{}: {evs:?}",
+                r.cite()
+            );
+            assert!(
+                matches!(evs.last(), Some(ServerEvent::End { .. })),
+                "{}: {evs:?}",
+                r.cite()
+            );
+            assert!(
+                out.is_empty(),
+                "{}: nothing is answered by itself",
+                r.cite()
+            );
+        }
+    }
+    // The bytes after an upgrade request, and after a CONNECT head, are the tunnel's
+    // once it is accepted.
+    for (input, status) in [
+        (
+            &b"GET /chat HTTP/1.1\r\nHost: a\r\nUpgrade: echo\r\nConnection: upgrade\r\n\r\nraw"[..],
+            StatusCode::SWITCHING_PROTOCOLS,
+        ),
+        (
+            &b"CONNECT a:443 HTTP/1.1\r\nHost: a\r\n\r\nraw"[..],
+            StatusCode::OK,
+        ),
+    ] {
+        let mut s = Server::new(ServerConfig::default());
+        s.handle_input(Instant::ZERO, input);
+        let evs = events(&mut s);
+        assert_eq!(evs.len(), 2, "paused after the request: {evs:?}");
+        let mut h = ResponseHead::new(status);
+        if status == StatusCode::SWITCHING_PROTOCOLS {
+            h.headers.append("Upgrade", "echo").unwrap();
+            h.headers.append("Connection", "upgrade").unwrap();
+        }
+        s.send_response(h).unwrap();
+        assert_eq!(
+            events(&mut s),
+            [ServerEvent::Tunnel(Bytes::from_static(b"raw"))]
+        );
+    }
 }

@@ -296,7 +296,7 @@ proptest! {
         wire.extend_from_slice(b"\r\n");
         let mut s = Server::new(Default::default());
         s.handle_input(Instant::ZERO, &wire);
-        let accepted = matches!(s.poll_event(), Some(ServerEvent::Request(_)));
+        let accepted = matches!(s.poll_event(), Some(ServerEvent::Request { .. }));
         let oracle = lines.iter().all(|l| oracle::field_line(l));
         prop_assert_eq!(accepted, oracle, "{:?}", String::from_utf8_lossy(&wire));
     }

@@ -29,7 +29,7 @@ pub const HELLO: &[u8] = b"Hello, World!\n";
 /// the mio event loop; request bodies are read and dropped by the machine.
 pub fn fixed_body(conn: &mut Server, event: ServerEvent) {
     match event {
-        ServerEvent::Request(req) => {
+        ServerEvent::Request { head: req, .. } => {
             let found =
                 req.target.as_bytes() == b"/" && matches!(req.method, Method::Get | Method::Head);
             let (status, body) = if found {
@@ -161,7 +161,7 @@ impl FileServer {
 impl Handler<Server> for FileServer {
     fn on_event(&mut self, conn: &mut Server, event: ServerEvent) {
         match event {
-            ServerEvent::Request(req) => self.request = Some(req),
+            ServerEvent::Request { head: req, .. } => self.request = Some(req),
             // Bodies of GET and HEAD are read and dropped; others get 405 at their end.
             ServerEvent::Continue(d) => {
                 if let Err(e) = conn.send_continue(d) {

@@ -24,7 +24,7 @@ fn run(input: &[u8], cut: usize, limits: Limits) -> (Vec<Ev>, Vec<u8>) {
     let pump = |s: &mut Server, evs: &mut Vec<Ev>, out: &mut Vec<u8>| {
         while let Some(e) = s.poll_event() {
             match e {
-                ServerEvent::Request(r) => {
+                ServerEvent::Request { head: r, .. } => {
                     evs.push(Ev::Head(r.target.as_bytes().to_vec(), r.headers.len()))
                 }
                 ServerEvent::Data(d) | ServerEvent::Tunnel(d) => match evs.last_mut() {

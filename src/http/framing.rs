@@ -144,7 +144,11 @@ pub(crate) fn parse_decimal(b: &[u8]) -> Option<u64> {
 /// How a request's body is delimited (RFC 9112 section 6.3 items 3, 4, 6); `connect`
 /// says the method is CONNECT.
 #[inline]
-pub(crate) fn request_body(version: Version, info: &HeadInfo, connect: bool) -> Result<BodyKind, Fail> {
+pub(crate) fn request_body(
+    version: Version,
+    info: &HeadInfo,
+    connect: bool,
+) -> Result<BodyKind, Fail> {
     // RFC 9110 9.3.6: a CONNECT request message does not have content. Reading framing
     // fields on one would start the tunnel after a "body" that another hop sends on as
     // tunnel bytes, so the request is refused (a zero length says no content and is

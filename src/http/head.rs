@@ -162,8 +162,16 @@ impl Version {
     #[must_use]
     pub fn as_bytes(self) -> &'static [u8] {
         const NAMES: [&[u8]; 10] = [
-            b"HTTP/1.0", b"HTTP/1.1", b"HTTP/1.2", b"HTTP/1.3", b"HTTP/1.4", b"HTTP/1.5",
-            b"HTTP/1.6", b"HTTP/1.7", b"HTTP/1.8", b"HTTP/1.9",
+            b"HTTP/1.0",
+            b"HTTP/1.1",
+            b"HTTP/1.2",
+            b"HTTP/1.3",
+            b"HTTP/1.4",
+            b"HTTP/1.5",
+            b"HTTP/1.6",
+            b"HTTP/1.7",
+            b"HTTP/1.8",
+            b"HTTP/1.9",
         ];
         NAMES[usize::from(self.minor.min(9))]
     }

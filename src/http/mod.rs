@@ -53,6 +53,15 @@
 //! (`send_data`, then `send_end`) and the peer is ready for it (not while a client waits
 //! for `100 Continue`). A driver that streams through them holds one chunk at a time.
 //!
+//! # Upgrades and tunnels
+//!
+//! The `Request` event says what the machine decided ([`Connection`]): after a request
+//! that asks to upgrade, reading pauses once its body has ended, and after a CONNECT
+//! head (CONNECT has no content, RFC 9110 9.3.6) right after the head, until the caller
+//! answers. A `101`, or a 2xx to CONNECT, makes every byte after that point raw data
+//! (`Tunnel` events, both roles); any other final response keeps the connection HTTP.
+//! A client treats a `101` to a request without `Upgrade` as an error (RFC 9110 7.8).
+//!
 //! # Closing
 //!
 //! The last event of both machines is `Closed(`[`CloseReason`]`)`, once: `Done` after
@@ -78,7 +87,7 @@
 //! let now = Instant::ZERO;
 //! while let Some(b) = client.poll_transmit() { server.handle_input(now, &b); }
 //! while let Some(event) = server.poll_event() {
-//!     if let ServerEvent::Request(req) = event {
+//!     if let ServerEvent::Request { head: req, .. } = event {
 //!         assert_eq!(req.target.as_bytes(), b"/hello");
 //!         server.respond(ResponseHead::new(StatusCode::OK), Bytes::from_static(b"hi")).unwrap();
 //!     }
@@ -126,5 +135,5 @@ pub use self::head::{
 pub use self::headers::Headers;
 pub use self::parser::HeadParser;
 pub use self::raw::{RawRequest, RawResponse};
-pub use self::server::{Continue, Server, ServerEvent};
+pub use self::server::{Connection, Continue, Server, ServerEvent};
 pub use crate::{CloseReason, Decision, SendError, SyntaxError};

@@ -99,10 +99,12 @@ impl HeadParser {
             let fast = fast_request(buf.as_slice(), &self.limits, &mut self.spans);
             if let Some((rl, info, len)) = fast {
                 let req = build_request(buf.take(len), &rl, self.spans.clone());
-                let body = request_body(rl.version, &info, req.method == Method::Connect).map_err(|(kind, at)| Error {
-                    kind,
-                    offset: base + at as u64,
-                });
+                let body = request_body(rl.version, &info, req.method == Method::Connect).map_err(
+                    |(kind, at)| Error {
+                        kind,
+                        offset: base + at as u64,
+                    },
+                );
                 return Some(body.map(|k| (req, k)));
             }
         }
@@ -118,7 +120,8 @@ impl HeadParser {
         Some(
             parse_request(head, lines, &self.limits)
                 .and_then(|(req, info)| {
-                    request_body(req.version, &info, req.method == Method::Connect).map(|k| (req, k))
+                    request_body(req.version, &info, req.method == Method::Connect)
+                        .map(|k| (req, k))
                 })
                 .map_err(at),
         )

@@ -27,6 +27,39 @@ use bytes::Bytes;
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub enum Continue {}
 
+/// What the server decided the connection does after a request (RFC 9112 9.3, RFC 9110
+/// 7.8 and 9.3.6), given with the request so that a caller using the server only to
+/// parse (a proxy, a capture tool) knows without answering.
+///
+/// ```
+/// use wirestate::http::{Connection, Server, ServerEvent};
+/// use wirestate::{Instant, Machine};
+/// let mut s = Server::new(Default::default());
+/// s.handle_input(Instant::ZERO, b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n");
+/// let Some(ServerEvent::Request { connection, .. }) = s.poll_event() else { panic!() };
+/// assert_eq!(connection, Connection::Tunnel);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Connection {
+    /// Persistent: the next request is read after this one (read ahead up to
+    /// `max_pipeline`).
+    KeepAlive,
+    /// This is the last request (`Connection: close`, or HTTP/1.0 without
+    /// `keep-alive`): nothing after it is read, and the connection closes after its
+    /// response.
+    Close,
+    /// The request asks to switch protocols (`Upgrade` with `Connection: upgrade`).
+    /// Reading pauses after its body until it is answered: a `101` makes every byte after
+    /// the request raw data, given as [`ServerEvent::Tunnel`]; any other final response
+    /// keeps the connection HTTP and reading resumes.
+    Upgrade,
+    /// CONNECT (it has no content, RFC 9110 9.3.6). Reading pauses right after the head
+    /// until it is answered: a 2xx makes every byte after the head tunnel data, given as
+    /// [`ServerEvent::Tunnel`]; any other response keeps the connection HTTP.
+    Tunnel,
+}
+
 /// What the client said, decoded.
 ///
 /// ```
@@ -34,7 +67,7 @@ pub enum Continue {}
 /// use wirestate::{CloseReason, Instant, Machine};
 /// let mut s = Server::new(Default::default());
 /// s.handle_input(Instant::ZERO, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-/// assert!(matches!(s.poll_event(), Some(ServerEvent::Request(_))));
+/// assert!(matches!(s.poll_event(), Some(ServerEvent::Request { .. })));
 /// assert!(matches!(s.poll_event(), Some(ServerEvent::End { trailers }) if trailers.is_empty()));
 /// s.handle_eof(Instant::ZERO);
 /// assert_eq!(s.poll_event(), None); // the request is owed its response first
@@ -43,7 +76,14 @@ pub enum Continue {}
 #[non_exhaustive]
 pub enum ServerEvent {
     /// A request head. Its body follows as `Data`, then `End`.
-    Request(RequestHead),
+    Request {
+        /// The request line and header section.
+        head: RequestHead,
+        /// How its body is framed (RFC 9112 6.3): what `Data` events follow.
+        body: BodyKind,
+        /// What the connection does after it.
+        connection: Connection,
+    },
     /// The request said `Expect: 100-continue` and has a body: answer with
     /// [`Server::send_continue`] to have it sent, or with a final response to refuse it
     /// (RFC 9110 10.1.1). Until then nothing more is decoded. Not given when
@@ -123,7 +163,7 @@ struct Pending {
 /// s.handle_input(Instant::ZERO, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n");
 /// let mut wire = Vec::new();
 /// while let Some(e) = s.poll_event() {
-///     if let ServerEvent::Request(r) = e {
+///     if let ServerEvent::Request { head: r, .. } = e {
 ///         let body = Bytes::copy_from_slice(r.target.as_bytes());
 ///         s.respond(ResponseHead::new(StatusCode::OK), body).unwrap();
 ///     }
@@ -200,7 +240,7 @@ impl Server {
     /// use wirestate::{Instant, Machine};
     /// let mut s = Server::new(Default::default());
     /// s.handle_input(Instant::ZERO, b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
-    /// assert!(matches!(s.poll_event(), Some(ServerEvent::Request(_))));
+    /// assert!(matches!(s.poll_event(), Some(ServerEvent::Request { .. })));
     /// let Some(ServerEvent::Continue(d)) = s.poll_event() else { panic!() };
     /// assert_eq!(s.poll_event(), None); // nothing more until answered
     /// s.send_continue(d).unwrap();
@@ -589,20 +629,28 @@ impl Server {
             version: req.version,
             keep_alive: info.keep_alive(req.version),
             upgrade: info.upgrade && info.conn_upgrade,
-            expect: if info.expect_continue
-                && !req.version.is_http10()
-                && kind != BodyKind::Empty
-            {
+            expect: if info.expect_continue && !req.version.is_http10() && kind != BodyKind::Empty {
                 Expect::Waiting
             } else {
                 Expect::No
             },
             body_done: false,
         });
+        let pending = self.pending.back();
+        let connection = match pending {
+            Some(p) if p.connect => Connection::Tunnel,
+            Some(p) if !p.keep_alive => Connection::Close,
+            Some(p) if p.upgrade => Connection::Upgrade,
+            _ => Connection::KeepAlive,
+        };
         self.head_since = None;
         self.core.skipped = 0;
         self.core.recv = self.core.body_reader(kind);
-        Some(ServerEvent::Request(req))
+        Some(ServerEvent::Request {
+            head: req,
+            body: kind,
+            connection,
+        })
     }
 
     /// More input is needed for a head: unless the peer has gone.

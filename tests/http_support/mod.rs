@@ -87,7 +87,7 @@ impl Echo {
 
     fn act(&mut self, e: ServerEvent) -> Option<Ev> {
         match e {
-            ServerEvent::Request(r) => {
+            ServerEvent::Request { head: r, .. } => {
                 let reject = r.headers.get(b"expect").is_some()
                     && r.target.as_bytes().windows(6).any(|w| w == b"reject");
                 if reject {
