@@ -1441,3 +1441,47 @@ fn request_event_says_what_the_machine_decided() {
         );
     }
 }
+
+/// Bytes after the machine decided to close are counted, not dropped without a word:
+/// server rows (the echo server answers), fed whole and at every split.
+fn unread_rows() -> Vec<Row<u64>> {
+    vec![
+        row("9112 9.6", "requests after Connection: close are counted unread",
+            "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /b HTTP/1.1\r\nHost: a\r\n\r\n".into(), 28),
+        row("9112 9.3", "bytes after an HTTP/1.0 request without keep-alive are counted",
+            "GET / HTTP/1.0\r\n\r\nxyz".into(), 3),
+        row("9112 6.1, 11.2", "bytes after a rejected request are counted",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nSMUGGLED".into(), 13),
+        row("9112 9.3", "nothing is unread on a connection kept alive",
+            "GET / HTTP/1.1\r\nHost: a\r\n\r\n".into(), 0),
+    ]
+}
+
+#[test]
+fn unread_bytes_after_close_are_reported() {
+    for r in unread_rows() {
+        for cut in 0..=r.input.len() {
+            let mut s = Echo::new(Limits::default());
+            for piece in [&r.input[..cut], &r.input[cut..]] {
+                s.handle_input(Instant::ZERO, piece);
+                let _ = events(&mut s);
+                let _ = drain_bytes(&mut s);
+            }
+            s.handle_eof(Instant::ZERO);
+            let _ = events(&mut s);
+            assert_eq!(s.conn.unread(), r.expect, "{} at {cut}", r.cite());
+        }
+    }
+    // The client counts what the server sent after the last response.
+    let input = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nokEXTRA";
+    for cut in 0..=input.len() {
+        let mut c = Client::new(ClientConfig::default());
+        c.send_request(get("/")).unwrap();
+        c.send_end().unwrap();
+        for piece in [&input[..cut], &input[cut..]] {
+            c.handle_input(Instant::ZERO, piece);
+            let _ = events(&mut c);
+        }
+        assert_eq!(c.unread(), 5, "at {cut}");
+    }
+}

@@ -151,6 +151,27 @@ impl Client {
         &self.config
     }
 
+    /// Bytes the server sent that the machine will never read, because it decided to
+    /// read no more: after the last response of a connection that is not kept alive,
+    /// after a fatal error or a timeout. Zero while the connection is read.
+    ///
+    /// ```
+    /// use wirestate::http::{Client, Method, RequestHead};
+    /// use wirestate::{Instant, Machine};
+    /// let mut c = Client::new(Default::default());
+    /// let mut req = RequestHead::new(Method::Get, "/").unwrap();
+    /// req.headers.append("Host", "a").unwrap();
+    /// c.send_request(req).unwrap();
+    /// c.send_end().unwrap();
+    /// c.handle_input(Instant::ZERO, b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\nextra");
+    /// while c.poll_event().is_some() {}
+    /// assert_eq!(c.unread(), 5);
+    /// ```
+    #[must_use]
+    pub fn unread(&self) -> u64 {
+        self.core.unread()
+    }
+
     fn now(&self) -> Instant {
         self.core.now.unwrap_or(Instant::ZERO)
     }

@@ -76,6 +76,8 @@ pub(super) struct Core {
     pub(super) now: Option<Instant>,
     /// Empty lines skipped before the start line now being read (RFC 9112 2.2).
     pub(super) skipped: usize,
+    /// Bytes received and dropped because nothing more was read.
+    dropped: u64,
     /// Why the connection ends, decided when it was (the first reason wins).
     close: Option<CloseReason>,
     /// `Closed` has been returned.
@@ -96,6 +98,7 @@ impl Core {
             spans: Vec::with_capacity(limits.max_headers.min(SPANS_CAPACITY)),
             now: None,
             skipped: 0,
+            dropped: 0,
             close: None,
             told_closed: false,
         }
@@ -111,6 +114,7 @@ impl Core {
     /// Buffers peer bytes, unless nothing more is read.
     pub(super) fn input(&mut self, bytes: &[u8]) {
         if self.overflow.is_some() || matches!(self.recv, Recv::Closed) {
+            self.dropped += bytes.len() as u64;
             return;
         }
         if let Err(o) = self.buf.push(bytes) {
@@ -159,6 +163,16 @@ impl Core {
             l.max_head -= self.skipped;
             l
         })
+    }
+
+    /// Bytes received that will never be decoded: those buffered when the machine
+    /// decided to read no more, and every byte given to it after that.
+    pub(super) fn unread(&self) -> u64 {
+        let held = match self.recv {
+            Recv::Closed => self.buf.len() as u64,
+            _ => 0,
+        };
+        self.dropped + held
     }
 
     /// Records why the connection ends; an earlier reason stands.

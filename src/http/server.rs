@@ -221,6 +221,28 @@ impl Server {
         &self.config
     }
 
+    /// Bytes the client sent that the machine will never read, because it decided to
+    /// read no more: after the last request of a connection that is not kept alive,
+    /// after a fatal error or a timeout. A proxy learns from it that a client sent more
+    /// after `Connection: close`. Zero while the connection is read.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use wirestate::http::{ResponseHead, Server, StatusCode};
+    /// use wirestate::{Instant, Machine};
+    /// let mut s = Server::new(Default::default());
+    /// s.handle_input(Instant::ZERO, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /more");
+    /// while s.poll_event().is_some() {}
+    /// s.respond(ResponseHead::new(StatusCode::OK), Bytes::new()).unwrap();
+    /// assert_eq!(s.unread(), 9);
+    /// s.handle_input(Instant::ZERO, b" HTTP/1.1\r\n");
+    /// assert_eq!(s.unread(), 20);
+    /// ```
+    #[must_use]
+    pub fn unread(&self) -> u64 {
+        self.core.unread()
+    }
+
     fn tick(&mut self, now: Instant) {
         let now = self.core.tick(now);
         if self.head_since.is_none()
