@@ -23,6 +23,7 @@ use memchr::memchr;
 /// ```
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BodyEvent {
     /// Body bytes, a zero-copy slice of the receive buffer.
     Data(Bytes),
@@ -110,6 +111,7 @@ impl ChunkedDecoder {
     /// let err = ChunkedDecoder::new(&Limits::default()).decode(&mut buf).unwrap().unwrap_err();
     /// assert_eq!(err.kind, ErrorKind::InvalidChunkSize);
     /// ```
+    #[must_use = "decoded bytes are consumed from the buffer: handle them"]
     pub fn decode(&mut self, buf: &mut RecvBuffer) -> Option<Result<BodyEvent, Error>> {
         let base = buf.consumed();
         let fail = |(kind, at): (ErrorKind, usize)| {

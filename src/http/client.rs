@@ -6,53 +6,16 @@ use super::conn::{Core, Lead, Recv, Send};
 use super::encode;
 use super::error::rules::{self, invalid};
 use super::error::{Error, ErrorKind};
+use super::event::ClientEvent;
 use super::fast::fast_response;
 use super::framing::{info_of, response_body, BodyKind};
 use super::grammar::{build_response, parse_response};
-use super::head::{Method, RequestHead, ResponseHead, TargetForm};
+use super::head::{Method, RequestHead, TargetForm};
 use super::headers::Headers;
 use super::scan::{HeadScanner, Scan};
 use crate::{CloseReason, Instant, Machine, SendError};
 use alloc::collections::VecDeque;
 use bytes::Bytes;
-
-/// What the server said, decoded.
-///
-/// ```
-/// use wirestate::http::{Client, ClientEvent, Method, RequestHead};
-/// use wirestate::{Instant, Machine};
-/// let mut c = Client::new(Default::default());
-/// let mut req = RequestHead::new(Method::Get, "/").unwrap();
-/// req.headers.append("Host", "a").unwrap();
-/// c.send_request(req).unwrap();
-/// c.handle_input(Instant::ZERO, b"HTTP/1.1 204 No Content\r\n\r\n");
-/// assert!(matches!(c.poll_event(), Some(ClientEvent::Response(r)) if r.status.as_u16() == 204));
-/// assert!(matches!(c.poll_event(), Some(ClientEvent::End { .. })));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ClientEvent {
-    /// An interim 1xx response (other than 101); the final one follows.
-    Informational(ResponseHead),
-    /// The final response head. Its body follows as `Data`, then `End`.
-    Response(ResponseHead),
-    /// Response body bytes (a zero-copy slice of the receive buffer).
-    Data(Bytes),
-    /// Chunk extensions of the next chunk, when present.
-    ChunkExtension(Bytes),
-    /// The response is complete.
-    End {
-        /// Its trailer section (usually empty).
-        trailers: Headers,
-    },
-    /// After a `101` or a 2xx to `CONNECT`: raw bytes from the server, no longer HTTP.
-    /// The first one carries what was already buffered past the head.
-    Tunnel(Bytes),
-    /// A fatal framing error; the connection closes.
-    Error(Error),
-    /// The last event, given once: why the connection ended.
-    Closed(CloseReason),
-}
 
 #[derive(Clone, Debug)]
 struct Sent {

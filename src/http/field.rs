@@ -13,6 +13,7 @@ use core::fmt;
 /// assert!(HeaderValue::from_bytes(b"a\r\nb").is_err());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct InvalidHead {
     /// What was being built.
     pub what: &'static str,

@@ -43,6 +43,7 @@ impl HeadInfo {
 /// assert_ne!(BodyKind::Length(3), BodyKind::Chunked);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BodyKind {
     /// No content at all.
     Empty,

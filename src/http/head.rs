@@ -15,6 +15,7 @@ use bytes::Bytes;
 /// assert!(Method::from_bytes(b"G T").is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Method {
     /// `GET`
     Get,
@@ -116,8 +117,16 @@ impl Default for Version {
 
 impl Version {
     /// `HTTP/1.0`: connections close after each message unless `keep-alive` is asked for.
+    ///
+    /// ```
+    /// assert!(wirestate::http::Version::HTTP_10.is_http10());
+    /// ```
     pub const HTTP_10: Version = Version { minor: 0 };
     /// `HTTP/1.1`: persistent by default (RFC 9112 section 9.3).
+    ///
+    /// ```
+    /// assert_eq!(wirestate::http::Version::HTTP_11, Default::default());
+    /// ```
     pub const HTTP_11: Version = Version { minor: 1 };
 
     /// `HTTP/1.minor`, for a minor version digit 0 to 9 (RFC 9112 2.3: one DIGIT).
@@ -434,6 +443,7 @@ impl StatusCode {
 /// assert_eq!(req.target.as_bytes(), b"/index.html");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RequestHead {
     /// The method.
     pub method: Method,
@@ -470,6 +480,7 @@ impl RequestHead {
 /// assert_eq!(&resp.reason[..], b"Not Found");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResponseHead {
     /// The version.
     pub version: Version,

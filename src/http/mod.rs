@@ -111,6 +111,7 @@ mod config;
 mod conn;
 mod encode;
 mod error;
+mod event;
 mod fast;
 mod field;
 mod fold;
@@ -124,9 +125,10 @@ mod scan;
 mod server;
 
 pub use self::body::{BodyEncoder, BodyEvent, ChunkedDecoder};
-pub use self::client::{Client, ClientEvent};
+pub use self::client::Client;
 pub use self::config::{ClientConfig, Limits, ServerConfig, Timeouts};
 pub use self::error::{Error, ErrorKind};
+pub use self::event::{ClientEvent, Connection, Continue, ServerEvent};
 pub use self::field::{HeaderName, HeaderValue, InvalidHead};
 pub use self::framing::BodyKind;
 pub use self::head::{
@@ -135,5 +137,5 @@ pub use self::head::{
 pub use self::headers::Headers;
 pub use self::parser::HeadParser;
 pub use self::raw::{RawRequest, RawResponse};
-pub use self::server::{Connection, Continue, Server, ServerEvent};
+pub use self::server::Server;
 pub use crate::{CloseReason, Decision, SendError, SyntaxError};

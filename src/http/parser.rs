@@ -90,6 +90,7 @@ impl HeadParser {
     /// let err = HeadParser::new(&Limits::default()).parse_request(&mut buf).unwrap().unwrap_err();
     /// assert_eq!(err.kind, ErrorKind::ContentLengthWithTransferEncoding);
     /// ```
+    #[must_use = "the head is consumed from the buffer: handle it"]
     pub fn parse_request(
         &mut self,
         buf: &mut RecvBuffer,
@@ -141,6 +142,7 @@ impl HeadParser {
     ///     .unwrap();
     /// assert_eq!(body, BodyKind::Empty);
     /// ```
+    #[must_use = "the head is consumed from the buffer: handle it"]
     pub fn parse_response(
         &mut self,
         buf: &mut RecvBuffer,

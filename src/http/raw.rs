@@ -24,6 +24,7 @@ use core::ops::Range;
 /// assert_eq!((req.version, req.body, req.len), (Version::HTTP_11, BodyKind::Empty, input.len()));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RawRequest {
     /// Length of the head, empty line included: the body starts here.
     pub len: usize,
@@ -55,6 +56,7 @@ pub struct RawRequest {
 /// assert_eq!(&input[resp.len..], b"no!");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RawResponse {
     /// Length of the head, empty line included: the body starts here.
     pub len: usize,
@@ -132,6 +134,7 @@ impl HeadParser {
     /// let e = parser.parse_request_bytes(bad).unwrap().unwrap_err();
     /// assert_eq!(e.kind, ErrorKind::BadHost);
     /// ```
+    #[must_use = "the parse result says where the head ends"]
     #[inline]
     pub fn parse_request_bytes(&mut self, input: &[u8]) -> Option<Result<RawRequest, Error>> {
         // Inlined into the caller so the result is built in its frame: returned through
@@ -190,6 +193,7 @@ impl HeadParser {
     /// let (name, value) = parser.fields().next().unwrap();
     /// assert_eq!((&input[name], &input[value]), (&b"X"[..], &b"1"[..]));
     /// ```
+    #[must_use = "the parse result says where the head ends"]
     #[inline]
     pub fn parse_response_bytes(
         &mut self,
@@ -226,6 +230,7 @@ impl HeadParser {
     /// let values: Vec<_> = parser.fields().map(|(_, v)| &input[v]).collect();
     /// assert_eq!(values, [&b"a   b"[..], &b"2"[..]]);
     /// ```
+    #[must_use = "the parse result says where the head ends"]
     pub fn parse_response_bytes_mut(
         &mut self,
         input: &mut [u8],

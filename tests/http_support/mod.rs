@@ -3,6 +3,7 @@
 //! the input was split. Transcripts are read with `common::Transcript`.
 #![allow(dead_code)]
 
+use crate::common::Row;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use wirestate::http::{
@@ -316,4 +317,23 @@ pub fn get(target: &str) -> RequestHead {
     let mut r = RequestHead::new(wirestate::http::Method::Get, target).unwrap();
     r.headers.append("Host", "example.com").unwrap();
     r
+}
+
+/// A row from the tables' compact form: `"9112 6.1"` is RFC 9112 section 6.1. The input
+/// lives for the whole test run.
+pub fn row<E>(cite: &'static str, rule: &'static str, input: String, expect: E) -> Row<E> {
+    let (rfc, section) = cite.split_once(' ').expect("RFC number, then section");
+    let rfc = match rfc {
+        "9112" => "RFC 9112",
+        "9110" => "RFC 9110",
+        "6585" => "RFC 6585",
+        other => panic!("unknown RFC {other}"),
+    };
+    Row {
+        rfc,
+        section,
+        rule,
+        input: Box::leak(input.into_bytes().into_boxed_slice()),
+        expect,
+    }
 }
