@@ -34,6 +34,7 @@ fn decode(input: &[u8], cut: usize, limits: &Limits) -> Decoded {
                     out.exts.push(x.to_vec())
                 }
                 Ok(BodyEvent::End(t)) => out.end = Some(Ok(t)),
+                Ok(other) => panic!("a body event this target does not know: {other:?}"),
                 Err(e) => out.end = Some(Err((format!("{:?}", e.kind), e.offset))),
             }
         }
