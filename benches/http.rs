@@ -18,7 +18,7 @@
 //! - `wirestate_buffered`: `HeadParser::parse_request` / `parse_response` from a
 //!   `RecvBuffer`: adds the copy of the input into the buffer and the owned head
 //!   (shared `Bytes` slices, one exactly sized offset list).
-//! - `wirestate_machine`: a fresh `ServerConn` / `ClientConn` (built outside the
+//! - `wirestate_machine`: a fresh `Server` / `Client` (built outside the
 //!   timing): `handle_input` + `poll_event` up to the head event: adds the machine's
 //!   bookkeeping (pipelining queue, persistence, Expect) on top of the buffered path.
 
@@ -28,8 +28,8 @@ use std::collections::VecDeque;
 use std::hint::black_box;
 use wirestate::buffer::RecvBuffer;
 use wirestate::http::{
-    BodyEncoder, BodyEvent, ChunkedDecoder, ClientConn, ClientEvent, HeadParser, Headers, Limits,
-    Method, RequestHead, ServerConn, ServerEvent,
+    BodyEncoder, BodyEvent, ChunkedDecoder, Client, ClientConfig, ClientEvent, HeadParser, Headers,
+    Limits, Method, RequestHead, Server, ServerConfig, ServerEvent,
 };
 use wirestate::{Instant, Machine};
 
@@ -97,7 +97,7 @@ fn requests(c: &mut Criterion) {
                 black_box(&req);
             })
         });
-        let mut buf = RecvBuffer::new(limits.max_buffer);
+        let mut buf = RecvBuffer::new(limits.max_buffered);
         let mut parser = HeadParser::new(&limits);
         g.bench_function("wirestate_buffered", |b| {
             b.iter(|| {
@@ -108,11 +108,11 @@ fn requests(c: &mut Criterion) {
         });
         g.bench_function("wirestate_machine", |b| {
             b.iter_batched_ref(
-                || ServerConn::new(limits),
+                || Server::new(ServerConfig::default()),
                 |s| {
                     s.handle_input(Instant::ZERO, black_box(input));
                     match s.poll_event() {
-                        Some(ServerEvent::Request(r)) => r,
+                        Some(ServerEvent::Request { head: r, .. }) => r,
                         other => panic!("{other:?}"),
                     }
                 },
@@ -152,7 +152,7 @@ fn responses(c: &mut Criterion) {
                 black_box(&resp);
             })
         });
-        let mut buf = RecvBuffer::new(limits.max_buffer);
+        let mut buf = RecvBuffer::new(limits.max_buffered);
         let mut parser = HeadParser::new(&limits);
         g.bench_function("wirestate_buffered", |b| {
             b.iter(|| {
@@ -167,11 +167,11 @@ fn responses(c: &mut Criterion) {
         g.bench_function("wirestate_machine", |b| {
             b.iter_batched_ref(
                 || {
-                    let mut c = ClientConn::new(limits);
+                    let mut c = Client::new(ClientConfig::default());
                     let mut req = RequestHead::new(Method::Get, "/").unwrap();
                     req.headers.append("Host", "www.kittyhell.com").unwrap();
                     c.send_request(req).unwrap();
-                    c.send_end(&Headers::new()).unwrap();
+                    c.send_end().unwrap();
                     while c.poll_transmit().is_some() {}
                     c
                 },

@@ -4,7 +4,7 @@
 mod support;
 
 use support::{http, mio_io, Args};
-use wirestate::http::{Limits, ServerConn};
+use wirestate::http::{Server, ServerConfig};
 
 fn main() {
     let args = Args::parse(&[]);
@@ -17,7 +17,7 @@ fn main() {
         eprintln!("listening on {}", listener.local_addr()?);
         mio_io::serve(listener, http::READ_SIZE, |_peer| {
             (
-                ServerConn::new(Limits::default()),
+                Server::new(ServerConfig::default()),
                 support::events(http::fixed_body),
             )
         })

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use wirestate::http::{Limits, ResponseHead, ServerConn, ServerEvent, StatusCode};
+use wirestate::http::{ResponseHead, Server, ServerEvent, StatusCode};
 use wirestate::{Instant, Machine};
 
 struct Counting;
@@ -62,7 +62,7 @@ Cookie: wp_ozh_wsa_visits=2; wp_ozh_wsa_visit_lasttime=xxxxxxxxxx; __utma=xxxxxx
 
 #[test]
 fn pipelined_heads_cost_at_most_one_allocation_each_and_chunks_none() {
-    let mut s = ServerConn::new(Limits::default());
+    let mut s = Server::new(Default::default());
     let mut input = Vec::new();
     for _ in 0..50 {
         input.extend_from_slice(BROWSER);
@@ -80,9 +80,9 @@ fn pipelined_heads_cost_at_most_one_allocation_each_and_chunks_none() {
         let Some(e) = e else { break };
         total += n;
         match e {
-            ServerEvent::Request(_) => heads += 1,
+            ServerEvent::Request { .. } => heads += 1,
             ServerEvent::Data(_) => chunks += 1,
-            ServerEvent::EndOfMessage(_) => {
+            ServerEvent::End { .. } => {
                 // Answered outside the count, as a server would, so requests do not
                 // pile up in the pipeline queue.
                 s.respond(ResponseHead::new(StatusCode::OK), Bytes::new())
@@ -105,7 +105,7 @@ fn pipelined_heads_cost_at_most_one_allocation_each_and_chunks_none() {
 
 #[test]
 fn a_head_per_read_costs_at_most_one_allocation_in_steady_state() {
-    let mut s = ServerConn::new(Limits::default());
+    let mut s = Server::new(Default::default());
     let mut worst = 0;
     for round in 0..200 {
         s.handle_input(Instant::ZERO, BROWSER);
@@ -126,7 +126,7 @@ fn a_head_per_read_costs_at_most_one_allocation_in_steady_state() {
 
 #[test]
 fn a_head_with_many_fields_costs_one_allocation() {
-    let mut s = ServerConn::new(Limits::default());
+    let mut s = Server::new(Default::default());
     let mut req = b"GET / HTTP/1.1\r\nHost: a\r\n".to_vec();
     for i in 0..40 {
         req.extend_from_slice(format!("X-Field-{i}: value {i}\r\n").as_bytes());
@@ -134,7 +134,7 @@ fn a_head_with_many_fields_costs_one_allocation() {
     req.extend_from_slice(b"\r\n");
     s.handle_input(Instant::ZERO, &req);
     let (e, n) = counted(|| s.poll_event());
-    assert!(matches!(e, Some(ServerEvent::Request(r)) if r.headers.len() == 41));
+    assert!(matches!(e, Some(ServerEvent::Request { head: r, .. }) if r.headers.len() == 41));
     // One for the field offsets, at most one for sharing the receive buffer.
     assert!(n <= 2, "{n} allocations");
 }

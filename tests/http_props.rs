@@ -13,10 +13,10 @@ use http_support::*;
 use proptest::prelude::*;
 use wirestate::buffer::RecvBuffer;
 use wirestate::http::{
-    ClientConn, HeadParser, Headers, Limits, Method, RequestHead, ResponseHead, ServerConn,
-    ServerEvent, StatusCode,
+    Client, HeadParser, Headers, Limits, Method, RequestHead, ResponseHead, Server, ServerEvent,
+    StatusCode,
 };
-use wirestate::{Instant, Machine};
+use wirestate::{CloseReason, Instant, Machine};
 
 fn token() -> impl Strategy<Value = String> {
     "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}"
@@ -100,13 +100,13 @@ fn build_request(
 
 /// Serializes requests with the client.
 fn client_bytes(reqs: &[(RequestHead, Vec<Vec<u8>>, Headers)]) -> Vec<u8> {
-    let mut c = ClientConn::new(Limits::default());
+    let mut c = Client::new(Default::default());
     for (r, pieces, trailers) in reqs {
         c.send_request(r.clone()).unwrap();
         for p in pieces {
             c.send_data(Bytes::from(p.clone())).unwrap();
         }
-        c.send_end(trailers).unwrap();
+        c.send_end_with_trailers(trailers).unwrap();
     }
     drain_bytes(&mut c)
 }
@@ -159,7 +159,7 @@ proptest! {
         pieces in body_pieces(),
         chunked in any::<bool>(),
     ) {
-        let mut s = ServerConn::new(Limits::default());
+        let mut s = Server::new(Default::default());
         s.handle_input(Instant::ZERO, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
         let _ = common::events(&mut s);
         let status = StatusCode::new(code).unwrap();
@@ -181,18 +181,19 @@ proptest! {
             for p in &pieces {
                 s.send_data(Bytes::from(p.clone())).unwrap();
             }
-            s.send_end(&Headers::new()).unwrap();
+            s.send_end().unwrap();
         }
         let wire = drain_bytes(&mut s);
-        let mut c = ClientConn::new(Limits::default());
+        let mut c = Client::new(Default::default());
         c.send_request(get("/")).unwrap();
-        c.send_end(&Headers::new()).unwrap();
+        c.send_end().unwrap();
         let _ = drain_bytes(&mut c);
         let (evs, _) = feed_cut(Merged::new(c), &wire, &[]);
         prop_assert_eq!(&evs[0], &Cv::Response(resp));
         let body: Vec<u8> = evs.iter().filter_map(|e| match e { Cv::Data(d) => Some(d.clone()), _ => None }).flatten().collect();
         prop_assert_eq!(body, if bodyless { Vec::new() } else { pieces.concat() });
-        prop_assert!(matches!(evs.last(), Some(Cv::End(_))));
+        // The response ends, and the connection with it only at the peer's close.
+        prop_assert!(matches!(&evs[..], [.., Cv::End(_), Cv::Closed(CloseReason::PeerClosed { unterminated: 0 } | CloseReason::Done)]), "{:?}", evs);
     }
 
     /// Valid traffic cut anywhere (inside CRLFs, inside chunk sizes) gives the same
@@ -258,7 +259,7 @@ proptest! {
         cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..10),
         bare_lf in any::<bool>(),
     ) {
-        let limits = Limits { allow_bare_lf: bare_lf, max_head: 128, max_chunk_ext: 16, ..Limits::default() };
+        let limits = limits(|l| {l.allow_bare_lf = bare_lf; l.max_head = 128; l.max_chunk_ext = 16;});
         let mut wire = prefix.to_vec();
         wire.extend_from_slice(&noise);
         let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(wire.len() + 1)).collect();
@@ -266,9 +267,9 @@ proptest! {
         let whole = feed_cut(Echo::new(limits), &wire, &[]);
         prop_assert_eq!(feed_cut(Echo::new(limits), &wire, &cuts), whole);
         let client = || {
-            let mut c = ClientConn::new(limits);
+            let mut c = client(limits);
             c.send_request(get("/")).unwrap();
-            c.send_end(&Headers::new()).unwrap();
+            c.send_end().unwrap();
             Merged::new(c)
         };
         let whole = feed_cut(client(), &noise, &[]);
@@ -293,9 +294,9 @@ proptest! {
             wire.extend_from_slice(b"\r\n");
         }
         wire.extend_from_slice(b"\r\n");
-        let mut s = ServerConn::new(Limits::default());
+        let mut s = Server::new(Default::default());
         s.handle_input(Instant::ZERO, &wire);
-        let accepted = matches!(s.poll_event(), Some(ServerEvent::Request(_)));
+        let accepted = matches!(s.poll_event(), Some(ServerEvent::Request { .. }));
         let oracle = lines.iter().all(|l| oracle::field_line(l));
         prop_assert_eq!(accepted, oracle, "{:?}", String::from_utf8_lossy(&wire));
     }
@@ -458,10 +459,12 @@ proptest! {
         max_headers in 1usize..6,
         bare_lf in any::<bool>(),
     ) {
-        let limits = Limits {
-            allow_bare_lf: bare_lf, max_head: 96, max_request_line: 40, max_headers,
-            ..Limits::default()
-        };
+        let limits = limits(|l| {
+            l.allow_bare_lf = bare_lf;
+            l.max_head = 96;
+            l.max_request_line = 40;
+            l.max_headers = max_headers;
+        });
         let mut wire = prefix.to_vec();
         for (name, sep, value, end) in &fields {
             wire.extend_from_slice(name.as_bytes());
@@ -512,10 +515,7 @@ mod oracle {
 /// then reports the same error.
 #[test]
 fn fold_on_a_faulty_line_gives_the_same_error_both_ways() {
-    let limits = Limits {
-        allow_bare_lf: true,
-        ..Limits::default()
-    };
+    let limits = limits(|l| l.allow_bare_lf = true);
     let wire = b"HTTP/1.0 404 No\r\nContent-Length:\tclose\n Expect:\tchunked\r\n\n";
     assert!(matches!(
         sliced(wire, &limits, true),

@@ -86,6 +86,30 @@ fn curl_keeps_the_connection_alive_across_two_urls() {
     );
 }
 
+/// A file larger than one chunk is streamed by the handler through `on_send_ready`
+/// (64 KiB at a time, paced by `wants_body`), and curl gets every byte.
+#[test]
+fn curl_gets_a_large_file_streamed_a_chunk_at_a_time() {
+    if !require_peer("curl") {
+        return;
+    }
+    let dir = site();
+    let big: Vec<u8> = (0..3 * 1024 * 1024 + 17)
+        .map(|i: u32| (i % 253) as u8)
+        .collect();
+    std::fs::write(dir.path().join("big.bin"), &big).unwrap();
+    let (_server, addr) = file_server(dir.path());
+    let out = run(Command::new("curl").args([
+        "-s",
+        "--http1.1",
+        &format!("http://{addr}/big.bin"),
+        &format!("http://{addr}/a.txt"),
+    ]));
+    assert_eq!(out.stdout.len(), big.len() + 7);
+    assert!(out.stdout[..big.len()] == big[..], "the body differs");
+    assert_eq!(&out.stdout[big.len()..], b"file a\n");
+}
+
 #[test]
 fn curl_head_gets_the_length_and_no_body() {
     if !require_peer("curl") {

@@ -1,15 +1,22 @@
 //! HTTP handler code shared by the example programs and the demo: the file server's
-//! event handler, the fixed-body responder, and the `http_get` fetch.
+//! handler (files streamed a chunk at a time through `on_send_ready`), the fixed-body
+//! responder, and the `http_get` fetch.
 
-use super::std_io;
+use super::{std_io, Handler};
 use bytes::Bytes;
-use std::io::{self, Write};
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use wirestate::http::{
-    ClientConn, ClientEvent, Headers, Limits, Method, RequestHead, ResponseHead, ServerConn,
+    Client, ClientConfig, ClientEvent, Method, RequestHead, ResponseHead, Server, ServerConfig,
     ServerEvent, StatusCode,
 };
+use wirestate::Machine;
+
+/// Bytes of a file sent per `send_data`: at most this much of a body is in memory.
+pub const FILE_CHUNK: usize = 64 * 1024;
 
 /// Bytes per read: large enough that a typical request arrives in one.
 pub const READ_SIZE: usize = 64 * 1024;
@@ -20,9 +27,9 @@ pub const HELLO: &[u8] = b"Hello, World!\n";
 /// Answers every request as soon as its head arrives: `GET /` or `HEAD /` with
 /// [`HELLO`], anything else 404. Stateless, so one handler serves every connection of
 /// the mio event loop; request bodies are read and dropped by the machine.
-pub fn fixed_body(conn: &mut ServerConn, event: ServerEvent) {
+pub fn fixed_body(conn: &mut Server, event: ServerEvent) {
     match event {
-        ServerEvent::Request(req) => {
+        ServerEvent::Request { head: req, .. } => {
             let found =
                 req.target.as_bytes() == b"/" && matches!(req.method, Method::Get | Method::Head);
             let (status, body) = if found {
@@ -38,15 +45,32 @@ pub fn fixed_body(conn: &mut ServerConn, event: ServerEvent) {
                 eprintln!("respond: {e}");
             }
         }
+        // Request bodies are read and dropped: let the client send them.
+        ServerEvent::Continue(d) => {
+            if let Err(e) = conn.send_continue(d) {
+                eprintln!("continue: {e}");
+            }
+        }
         ServerEvent::Error(e) => eprintln!("request error: {e}"),
         _ => {}
     }
 }
 
-/// Per-connection state of the file server.
+/// What a request is answered with.
+pub enum Answer {
+    /// A file, streamed: its open handle, its length, its content type.
+    File(File, u64, &'static str),
+    /// A small fixed response.
+    Fixed(ResponseHead, Bytes),
+}
+
+/// Per-connection state of the file server: the requests read and not yet answered, in
+/// order, and the file being streamed.
 pub struct FileServer {
     root: PathBuf,
     request: Option<RequestHead>,
+    queue: VecDeque<RequestHead>,
+    sending: Option<File>,
 }
 
 impl FileServer {
@@ -54,45 +78,60 @@ impl FileServer {
         FileServer {
             root: root.to_path_buf(),
             request: None,
+            queue: VecDeque::new(),
+            sending: None,
         }
     }
 
-    /// The event handler: answers once a request is complete (its body, if any, is
-    /// drained first), in order, so pipelined requests get their answers in turn.
-    pub fn on_event(&mut self, conn: &mut ServerConn, event: ServerEvent) {
-        match event {
-            ServerEvent::Request(req) => self.request = Some(req),
-            ServerEvent::EndOfMessage(_) => {
-                if let Some(req) = self.request.take() {
-                    let (head, body) = self.answer(&req);
-                    if let Err(e) = conn.respond(head, body) {
-                        eprintln!("respond: {e}");
+    /// Starts answering the oldest complete request, unless a body is still streaming.
+    fn start_next(&mut self, conn: &mut Server) {
+        while self.sending.is_none() {
+            let Some(req) = self.queue.pop_front() else {
+                return;
+            };
+            let result = match self.answer(&req) {
+                Answer::Fixed(head, body) => conn.respond(head, body),
+                Answer::File(file, len, kind) => {
+                    let mut head = ResponseHead::new(StatusCode::OK);
+                    head.headers.append("Content-Type", kind).expect("static");
+                    head.headers
+                        .append("Content-Length", len.to_string())
+                        .expect("digits");
+                    let r = conn.send_response(head);
+                    // A HEAD response has no body: the machine ended it already.
+                    if r.is_ok() && conn.wants_body() {
+                        self.sending = Some(file);
                     }
+                    r
                 }
+            };
+            if let Err(e) = result {
+                eprintln!("respond: {e}");
+                return;
             }
-            ServerEvent::Error(e) => eprintln!("request error: {e}"),
-            _ => {}
         }
     }
 
     /// The response to one request: the file, 404, or 405 with `Allow`.
-    pub fn answer(&self, req: &RequestHead) -> (ResponseHead, Bytes) {
+    pub fn answer(&self, req: &RequestHead) -> Answer {
         if !matches!(req.method, Method::Get | Method::Head) {
             let mut head = ResponseHead::new(StatusCode::METHOD_NOT_ALLOWED);
             head.headers.append("Allow", "GET, HEAD").expect("static");
-            return (head, Bytes::from_static(b"method not allowed\n"));
+            return Answer::Fixed(head, Bytes::from_static(b"method not allowed\n"));
         }
         let Some(path) = self.resolve(req.target.as_bytes()) else {
             return not_found();
         };
-        match std::fs::read(&path) {
-            Ok(data) => {
-                let mut head = ResponseHead::new(StatusCode::OK);
-                head.headers
-                    .append("Content-Type", content_type(&path))
-                    .expect("static");
-                (head, Bytes::from(data))
+        let opened = File::open(&path).and_then(|f| {
+            let meta = f.metadata()?;
+            if meta.is_file() {
+                Ok((f, meta.len()))
+            } else {
+                Err(io::Error::other("not a file"))
             }
+        });
+        match opened {
+            Ok((file, len)) => Answer::File(file, len, content_type(&path)),
             Err(_) => not_found(),
         }
     }
@@ -116,12 +155,67 @@ impl FileServer {
     }
 }
 
-fn not_found() -> (ResponseHead, Bytes) {
+/// The file server's side of a connection: requests are answered once complete (a
+/// body, if any, is drained first), in order, so pipelined requests get their answers
+/// in turn; a file goes out one [`FILE_CHUNK`] per `on_send_ready`.
+impl Handler<Server> for FileServer {
+    fn on_event(&mut self, conn: &mut Server, event: ServerEvent) {
+        match event {
+            ServerEvent::Request { head: req, .. } => self.request = Some(req),
+            // Bodies of GET and HEAD are read and dropped; others get 405 at their end.
+            ServerEvent::Continue(d) => {
+                if let Err(e) = conn.send_continue(d) {
+                    eprintln!("continue: {e}");
+                }
+            }
+            ServerEvent::End { .. } => {
+                if let Some(req) = self.request.take() {
+                    self.queue.push_back(req);
+                }
+                self.start_next(conn);
+            }
+            ServerEvent::Error(e) => eprintln!("request error: {e}"),
+            _ => {}
+        }
+    }
+
+    fn on_send_ready(&mut self, conn: &mut Server) {
+        let Some(file) = self.sending.as_mut() else {
+            return;
+        };
+        let mut chunk = vec![0u8; FILE_CHUNK];
+        let result = match file.read(&mut chunk) {
+            Ok(0) => {
+                self.sending = None;
+                conn.send_end()
+            }
+            Ok(n) => {
+                chunk.truncate(n);
+                conn.send_data(Bytes::from(chunk))
+            }
+            Err(e) => {
+                // The length is already promised: all that is left is to stop.
+                eprintln!("read: {e}");
+                self.sending = None;
+                return;
+            }
+        };
+        if let Err(e) = result {
+            eprintln!("send: {e}");
+            self.sending = None;
+        }
+        if self.sending.is_none() {
+            self.start_next(conn);
+        }
+    }
+}
+
+fn not_found() -> Answer {
     let mut head = ResponseHead::new(StatusCode::NOT_FOUND);
     head.headers
         .append("Content-Type", "text/plain; charset=utf-8")
         .expect("static");
-    (head, Bytes::from_static(b"not found\n"))
+    Answer::Fixed(head, Bytes::from_static(b"not found\n"))
 }
 
 fn percent_decode(b: &[u8]) -> Option<String> {
@@ -157,11 +251,7 @@ fn content_type(path: &Path) -> &'static str {
 /// Serves files from `root` on `listener`, one thread per connection.
 pub fn serve_files(listener: std::net::TcpListener, root: PathBuf) -> io::Result<()> {
     std_io::serve(listener, READ_SIZE, move |_peer| {
-        let mut files = FileServer::new(&root);
-        (
-            ServerConn::new(Limits::default()),
-            super::events(move |conn: &mut ServerConn, event| files.on_event(conn, event)),
-        )
+        (Server::new(ServerConfig::default()), FileServer::new(&root))
     })
 }
 
@@ -189,7 +279,7 @@ pub struct Fetched {
 /// bytes written to `body` as they arrive. The response head is returned.
 pub fn fetch(addr: &str, host: &str, path: &str, body: &mut dyn Write) -> io::Result<Fetched> {
     let mut stream = TcpStream::connect(addr)?;
-    let mut conn = ClientConn::new(Limits::default());
+    let mut conn = Client::new(ClientConfig::default());
     let mut req = RequestHead::new(Method::Get, path).map_err(invalid)?;
     req.headers.append("Host", host).map_err(invalid)?;
     req.headers
@@ -198,7 +288,7 @@ pub fn fetch(addr: &str, host: &str, path: &str, body: &mut dyn Write) -> io::Re
     req.headers.append("Accept", "*/*").map_err(invalid)?;
     req.headers.append("Connection", "close").map_err(invalid)?;
     conn.send_request(req).map_err(invalid)?;
-    conn.send_end(&Headers::new()).map_err(invalid)?;
+    conn.send_end().map_err(invalid)?;
     let mut head = None;
     let mut body_len = 0u64;
     let mut done = false;
@@ -215,7 +305,7 @@ pub fn fetch(addr: &str, host: &str, path: &str, body: &mut dyn Write) -> io::Re
                     failure.get_or_insert(e);
                 }
             }
-            ClientEvent::EndOfMessage(_) => done = true,
+            ClientEvent::End { .. } => done = true,
             ClientEvent::Error(e) => {
                 failure.get_or_insert(io::Error::new(io::ErrorKind::InvalidData, e.to_string()));
             }

@@ -4,7 +4,7 @@
 #![no_main]
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
-use wirestate::http::{Limits, ResponseHead, ServerConn, ServerEvent, StatusCode};
+use wirestate::http::{Limits, ResponseHead, Server, ServerConfig, ServerEvent, StatusCode};
 use wirestate::{Instant, Machine};
 
 #[derive(Debug, PartialEq)]
@@ -15,21 +15,27 @@ enum Ev {
 }
 
 fn run(input: &[u8], cut: usize, limits: Limits) -> (Vec<Ev>, Vec<u8>) {
-    let mut s = ServerConn::new(limits);
+    let mut config = ServerConfig::default();
+    config.limits = limits;
+    let mut s = Server::new(config);
     let mut evs: Vec<Ev> = Vec::new();
     let mut out = Vec::new();
     let cut = cut.min(input.len());
-    let pump = |s: &mut ServerConn, evs: &mut Vec<Ev>, out: &mut Vec<u8>| {
+    let pump = |s: &mut Server, evs: &mut Vec<Ev>, out: &mut Vec<u8>| {
         while let Some(e) = s.poll_event() {
             match e {
-                ServerEvent::Request(r) => {
+                ServerEvent::Request { head: r, .. } => {
                     evs.push(Ev::Head(r.target.as_bytes().to_vec(), r.headers.len()))
                 }
                 ServerEvent::Data(d) | ServerEvent::Tunnel(d) => match evs.last_mut() {
                     Some(Ev::Data(acc)) => acc.extend_from_slice(&d),
                     _ => evs.push(Ev::Data(d.to_vec())),
                 },
-                ServerEvent::EndOfMessage(t) => {
+                ServerEvent::Continue(d) => {
+                    s.send_continue(d).unwrap();
+                    evs.push(Ev::Other("continue".into()));
+                }
+                ServerEvent::End { trailers: t } => {
                     let _ = s.respond(ResponseHead::new(StatusCode::OK), Bytes::from_static(b"ok"));
                     evs.push(Ev::Other(format!("end {t:?}")));
                 }
@@ -53,13 +59,11 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 2 {
         return;
     }
-    let limits = Limits {
-        allow_bare_lf: data[0] & 1 == 1,
-        max_head: 64 + data[0] as usize * 8,
-        max_headers: 4 + (data[0] >> 4) as usize,
-        max_chunk_ext: 8 + data[1] as usize % 64,
-        ..Limits::default()
-    };
+    let mut limits = Limits::default();
+    limits.allow_bare_lf = data[0] & 1 == 1;
+    limits.max_head = 64 + data[0] as usize * 8;
+    limits.max_headers = 4 + (data[0] >> 4) as usize;
+    limits.max_chunk_ext = 8 + data[1] as usize % 64;
     let input = &data[2..];
     let whole = run(input, input.len(), limits);
     let cut = data[1] as usize * input.len() / 256;

@@ -2,22 +2,24 @@
 //! events (data merged) do not depend on the cut.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use wirestate::http::{ClientConn, ClientEvent, Headers, Limits, Method, RequestHead};
+use wirestate::http::{Client, ClientConfig, ClientEvent, Limits, Method, RequestHead};
 use wirestate::{Instant, Machine};
 
 fn run(input: &[u8], cut: usize, head: bool, limits: Limits) -> Vec<String> {
-    let mut c = ClientConn::new(limits);
+    let mut config = ClientConfig::default();
+    config.limits = limits;
+    let mut c = Client::new(config);
     for _ in 0..2 {
         let method = if head { Method::Head } else { Method::Get };
         let mut r = RequestHead::new(method, "/").unwrap();
         r.headers.append("Host", "a").unwrap();
         c.send_request(r).unwrap();
-        c.send_end(&Headers::new()).unwrap();
+        c.send_end().unwrap();
     }
     let mut evs: Vec<String> = Vec::new();
     let mut data = Vec::new();
     let cut = cut.min(input.len());
-    let pump = |c: &mut ClientConn, evs: &mut Vec<String>, data: &mut Vec<u8>| {
+    let pump = |c: &mut Client, evs: &mut Vec<String>, data: &mut Vec<u8>| {
         while let Some(e) = c.poll_event() {
             match e {
                 ClientEvent::Data(d) | ClientEvent::Tunnel(d) => data.extend_from_slice(&d),
@@ -46,11 +48,9 @@ fuzz_target!(|data: &[u8]| {
     if data.len() < 2 {
         return;
     }
-    let limits = Limits {
-        allow_bare_lf: data[0] & 1 == 1,
-        max_head: 64 + data[0] as usize * 8,
-        ..Limits::default()
-    };
+    let mut limits = Limits::default();
+    limits.allow_bare_lf = data[0] & 1 == 1;
+    limits.max_head = 64 + data[0] as usize * 8;
     let head = data[0] & 2 == 2;
     let input = &data[2..];
     let whole = run(input, input.len(), head, limits);

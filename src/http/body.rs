@@ -2,11 +2,14 @@
 //! close-delimited readers, and the encoder that refuses to send more or fewer bytes
 //! than the head declared.
 
-use super::error::{ErrorKind, HttpError, SendError};
-use super::head::Headers;
-use super::parse::{parse_fields, HeadScanner, Scan};
-use super::Limits;
+use super::config::Limits;
+use super::error::rules::{self, invalid};
+use super::error::{Error, ErrorKind};
+use super::grammar::parse_fields;
+use super::headers::Headers;
+use super::scan::{HeadScanner, Scan};
 use crate::buffer::RecvBuffer;
+use crate::SendError;
 use alloc::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 use memchr::memchr;
@@ -20,6 +23,7 @@ use memchr::memchr;
 /// ```
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum BodyEvent {
     /// Body bytes, a zero-copy slice of the receive buffer.
     Data(Bytes),
@@ -107,10 +111,11 @@ impl ChunkedDecoder {
     /// let err = ChunkedDecoder::new(&Limits::default()).decode(&mut buf).unwrap().unwrap_err();
     /// assert_eq!(err.kind, ErrorKind::InvalidChunkSize);
     /// ```
-    pub fn decode(&mut self, buf: &mut RecvBuffer) -> Option<Result<BodyEvent, HttpError>> {
+    #[must_use = "decoded bytes are consumed from the buffer: handle them"]
+    pub fn decode(&mut self, buf: &mut RecvBuffer) -> Option<Result<BodyEvent, Error>> {
         let base = buf.consumed();
         let fail = |(kind, at): (ErrorKind, usize)| {
-            Some(Err(HttpError {
+            Some(Err(Error {
                 kind,
                 offset: base + at as u64,
             }))
@@ -373,7 +378,7 @@ impl BodyDecoder {
         &mut self,
         buf: &mut RecvBuffer,
         eof: bool,
-    ) -> Option<Result<BodyEvent, HttpError>> {
+    ) -> Option<Result<BodyEvent, Error>> {
         match self {
             BodyDecoder::Length(0) => Some(Ok(BodyEvent::End(Headers::new()))),
             BodyDecoder::Length(left) => {
@@ -399,8 +404,8 @@ impl BodyDecoder {
     }
 }
 
-fn incomplete(buf: &RecvBuffer) -> HttpError {
-    HttpError {
+fn incomplete(buf: &RecvBuffer) -> Error {
+    Error {
         kind: ErrorKind::IncompleteMessage,
         offset: buf.consumed() + buf.len() as u64,
     }
@@ -421,13 +426,16 @@ enum Enc {
 /// ```
 /// use std::collections::VecDeque;
 /// use bytes::Bytes;
-/// use wirestate::http::{BodyEncoder, Headers, SendError};
+/// use wirestate::http::{BodyEncoder, Headers};
+/// use wirestate::SendError;
 ///
 /// let mut out = VecDeque::new();
 /// let mut enc = BodyEncoder::length(5);
 /// enc.encode(Bytes::from_static(b"hel"), &mut out).unwrap();
-/// assert_eq!(enc.finish(&Headers::new(), &mut out), Err(SendError::TooLittleData));
-/// assert_eq!(enc.encode(Bytes::from_static(b"lo!"), &mut out), Err(SendError::TooMuchData));
+/// let Err(SendError::Invalid(e)) = enc.finish(&Headers::new(), &mut out) else { panic!() };
+/// assert_eq!(e.rule, "RFC 9112 6.3: less content than the Content-Length declares");
+/// let Err(SendError::Invalid(e)) = enc.encode(Bytes::from_static(b"lo!"), &mut out) else { panic!() };
+/// assert_eq!((e.rule, e.offset), ("RFC 9112 6.3: more content than the Content-Length declares", 2));
 /// enc.encode(Bytes::from_static(b"lo"), &mut out).unwrap();
 /// enc.finish(&Headers::new(), &mut out).unwrap();
 ///
@@ -513,10 +521,12 @@ impl BodyEncoder {
             return Ok(());
         }
         match &mut self.0 {
-            Enc::Empty => return Err(SendError::TooMuchData),
+            Enc::Empty => return Err(invalid(rules::NO_CONTENT, 0)),
             Enc::Length(left) => {
                 if data.len() as u64 > *left {
-                    return Err(SendError::TooMuchData);
+                    // The offset is the first byte past the declared length.
+                    let at = usize::try_from(*left).unwrap_or(usize::MAX);
+                    return Err(invalid(rules::MORE_THAN_DECLARED, at));
                 }
                 *left -= data.len() as u64;
                 out.push_back(data);
@@ -556,7 +566,7 @@ impl BodyEncoder {
                         || n.eq_ignore_ascii_case(b"transfer-encoding")
                 });
                 if framing {
-                    return Err(SendError::BadFraming);
+                    return Err(invalid(rules::FRAMING_TRAILER, 0));
                 }
                 let mut b = BytesMut::with_capacity(5 + trailers.len() * 32);
                 b.extend_from_slice(b"0\r\n");
@@ -564,8 +574,8 @@ impl BodyEncoder {
                 b.extend_from_slice(b"\r\n");
                 out.push_back(b.freeze());
             }
-            _ if !trailers.is_empty() => return Err(SendError::BadFraming),
-            Enc::Length(n) if n > 0 => return Err(SendError::TooLittleData),
+            _ if !trailers.is_empty() => return Err(invalid(rules::TRAILERS_NEED_CHUNKED, 0)),
+            Enc::Length(n) if n > 0 => return Err(invalid(rules::LESS_THAN_DECLARED, 0)),
             _ => {}
         }
         Ok(())

@@ -1,73 +1,28 @@
 //! The client role: writes requests, reads their responses, in order.
 
-use super::body::{BodyDecoder, BodyEncoder, BodyEvent, ChunkedDecoder};
+use super::body::{BodyEncoder, BodyEvent};
+use super::config::ClientConfig;
+use super::conn::{Core, Lead, Recv, Send};
 use super::encode;
-use super::error::{ErrorKind, HttpError, SendError};
-use super::head::{Headers, Method, RequestHead, ResponseHead, TargetForm, Version};
-use super::headers::Span;
-use super::parse::{self, BodyKind, HeadScanner, Scan};
-use super::raw;
-use super::Limits;
-use crate::buffer::RecvBuffer;
-use crate::{Instant, Machine};
+use super::error::rules::{self, invalid};
+use super::error::{Error, ErrorKind};
+use super::event::ClientEvent;
+use super::fast::fast_response;
+use super::framing::{info_of, response_body, BodyKind};
+use super::grammar::{build_response, parse_response};
+use super::head::{Method, RequestHead, TargetForm};
+use super::headers::Headers;
+use super::scan::{HeadScanner, Scan};
+use crate::{CloseReason, Instant, Machine, SendError};
 use alloc::collections::VecDeque;
 use bytes::Bytes;
-
-/// What the server said, decoded.
-///
-/// ```
-/// use wirestate::http::{ClientConn, ClientEvent, Limits, Method, RequestHead};
-/// use wirestate::{Instant, Machine};
-/// let mut c = ClientConn::new(Limits::default());
-/// let mut req = RequestHead::new(Method::Get, "/").unwrap();
-/// req.headers.append("Host", "a").unwrap();
-/// c.send_request(req).unwrap();
-/// c.handle_input(Instant::ZERO, b"HTTP/1.1 204 No Content\r\n\r\n");
-/// assert!(matches!(c.poll_event(), Some(ClientEvent::Response(r)) if r.status.as_u16() == 204));
-/// assert!(matches!(c.poll_event(), Some(ClientEvent::EndOfMessage(_))));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClientEvent {
-    /// An interim 1xx response (other than 101); the final one follows.
-    Informational(ResponseHead),
-    /// `Expect: 100-continue` was sent and no 100 came within
-    /// [`Limits::expect_timeout`]: send the body now (RFC 9110 10.1.1).
-    ExpectTimeout,
-    /// The final response head. Its body follows as `Data`, then `EndOfMessage`.
-    Response(ResponseHead),
-    /// Response body bytes (a zero-copy slice of the receive buffer).
-    Data(Bytes),
-    /// Chunk extensions of the next chunk, when present.
-    ChunkExtension(Bytes),
-    /// The response is complete, with its trailer section (usually empty).
-    EndOfMessage(Headers),
-    /// After a `101` or a 2xx to `CONNECT`: raw bytes from the server, no longer HTTP.
-    /// The first one carries what was already buffered past the head.
-    Tunnel(Bytes),
-    /// A fatal framing error; the connection closes.
-    Error(HttpError),
-}
 
 #[derive(Clone, Debug)]
 struct Sent {
     method: Method,
     keep_alive: bool,
-}
-
-#[derive(Debug)]
-enum Recv {
-    Head(HeadScanner),
-    Body(BodyDecoder),
-    End,
-    Tunnel,
-    Closed,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Send {
-    Idle,
-    Body(BodyEncoder),
-    Tunnel,
+    /// The request carried `Upgrade`: only then may a `101` answer it (RFC 9110 7.8).
+    upgrade: bool,
 }
 
 /// A client connection: serializes requests, parses their responses.
@@ -77,16 +32,27 @@ enum Send {
 /// knows a response to HEAD has no body. A response with neither Content-Length nor
 /// chunked runs to the end of the connection.
 ///
-/// ```
-/// use wirestate::http::{ClientConn, ClientEvent, Limits, Method, RequestHead};
-/// use wirestate::{Instant, Machine};
+/// Flow control: [`wants_body`](Machine::wants_body) is true from a request head with a
+/// body until [`send_end`](Client::send_end), except while a request with
+/// `Expect: 100-continue` waits for `100 Continue` (at most
+/// [`Timeouts::expect_continue`](super::Timeouts::expect_continue)); in a tunnel it stays
+/// true. [`wants_input`](Machine::wants_input) is false once nothing more is read. No
+/// TLS switch: `wants_tls` is false.
 ///
-/// let mut c = ClientConn::new(Limits::default());
+/// Timers: the wait for `100 Continue`, and the wait for a response head once a request
+/// has been sent whole ([`Timeouts::reply`](super::Timeouts::reply)); when that runs out
+/// the connection closes with `Closed(CloseReason::Timeout)`.
+///
+/// ```
+/// use wirestate::http::{Client, ClientEvent, Method, RequestHead};
+/// use wirestate::{CloseReason, Instant, Machine};
+///
+/// let mut c = Client::new(Default::default());
 /// let mut req = RequestHead::new(Method::Get, "/").unwrap();
 /// req.headers.append("Host", "example.com").unwrap();
 /// req.headers.append("Connection", "close").unwrap();
 /// c.send_request(req).unwrap();
-/// c.send_end(&Default::default()).unwrap();
+/// c.send_end().unwrap();
 /// let wire: Vec<u8> = std::iter::from_fn(|| c.poll_transmit()).flatten().collect();
 /// assert_eq!(wire, b"GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n");
 ///
@@ -94,58 +60,83 @@ enum Send {
 /// c.handle_eof(Instant::ZERO);
 /// let events: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
 /// assert_eq!(events[1], ClientEvent::Data(bytes::Bytes::from_static(b"all of it")));
-/// assert!(matches!(events[2], ClientEvent::EndOfMessage(_)));
+/// assert!(matches!(events[2], ClientEvent::End { .. }));
+/// assert_eq!(events[3], ClientEvent::Closed(CloseReason::Done));
 /// assert!(c.is_closed());
 /// ```
 #[derive(Debug)]
-pub struct ClientConn {
-    limits: Limits,
-    buf: RecvBuffer,
-    recv: Recv,
+pub struct Client {
+    config: ClientConfig,
+    core: Core,
     pending: VecDeque<Sent>,
-    send: Send,
-    out: VecDeque<Bytes>,
-    eof: bool,
-    overflow: Option<HttpError>,
     /// No more requests: one said `Connection: close`, or a response ended the connection.
     closing: bool,
     dead: bool,
     /// Whether the connection may carry another exchange after the current response.
     reuse: bool,
-    now: Instant,
+    /// The request body waits for `100 Continue` (RFC 9110 10.1.1).
+    expect_waiting: bool,
     expect_deadline: Option<Instant>,
-    /// Field offsets of the head being parsed, reused (cleared, capacity kept).
-    spans: alloc::vec::Vec<Span>,
+    /// When the wait for the next response head started.
+    reply_since: Option<Instant>,
 }
 
-/// Most field offsets preallocated per connection (16 bytes each): a head within
-/// `max_headers` (default 100) never makes the reused list grow.
-const SPANS_CAPACITY: usize = 128;
-
-impl ClientConn {
-    /// A client connection with `limits`.
+impl Client {
+    /// A client connection configured by `config`.
     ///
     /// ```
     /// use wirestate::Machine;
-    /// assert!(!wirestate::http::ClientConn::new(Default::default()).is_closed());
+    /// assert!(!wirestate::http::Client::new(Default::default()).is_closed());
     /// ```
-    pub fn new(limits: Limits) -> ClientConn {
-        ClientConn {
-            limits,
-            buf: RecvBuffer::new(limits.max_buffer),
-            recv: Recv::Head(HeadScanner::default()),
-            spans: alloc::vec::Vec::with_capacity(limits.max_headers.min(SPANS_CAPACITY)),
+    #[must_use]
+    pub fn new(config: ClientConfig) -> Client {
+        Client {
+            config,
+            core: Core::new(config.limits),
             pending: VecDeque::with_capacity(4),
-            send: Send::Idle,
-            out: VecDeque::with_capacity(4),
-            eof: false,
-            overflow: None,
             closing: false,
             dead: false,
             reuse: true,
-            now: Instant::ZERO,
+            expect_waiting: false,
             expect_deadline: None,
+            reply_since: None,
         }
+    }
+
+    /// The configuration in force.
+    ///
+    /// ```
+    /// let c = wirestate::http::Client::new(Default::default());
+    /// assert_eq!(c.config().limits.max_head, 64 * 1024);
+    /// ```
+    #[must_use]
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    /// Bytes the server sent that the machine will never read, because it decided to
+    /// read no more: after the last response of a connection that is not kept alive,
+    /// after a fatal error or a timeout. Zero while the connection is read.
+    ///
+    /// ```
+    /// use wirestate::http::{Client, Method, RequestHead};
+    /// use wirestate::{Instant, Machine};
+    /// let mut c = Client::new(Default::default());
+    /// let mut req = RequestHead::new(Method::Get, "/").unwrap();
+    /// req.headers.append("Host", "a").unwrap();
+    /// c.send_request(req).unwrap();
+    /// c.send_end().unwrap();
+    /// c.handle_input(Instant::ZERO, b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\nextra");
+    /// while c.poll_event().is_some() {}
+    /// assert_eq!(c.unread(), 5);
+    /// ```
+    #[must_use]
+    pub fn unread(&self) -> u64 {
+        self.core.unread()
+    }
+
+    fn now(&self) -> Instant {
+        self.core.now.unwrap_or(Instant::ZERO)
     }
 
     /// Queues a request head. Its framing comes from the head: `Content-Length`,
@@ -158,39 +149,58 @@ impl ClientConn {
     /// machine has been idle.
     ///
     /// ```
-    /// use wirestate::http::{ClientConn, Method, RequestHead, SendError};
-    /// let mut c = ClientConn::new(Default::default());
+    /// use wirestate::http::{Client, Method, RequestHead};
+    /// use wirestate::SendError;
+    /// let mut c = Client::new(Default::default());
     /// let req = RequestHead::new(Method::Get, "/").unwrap(); // no Host
-    /// assert_eq!(c.send_request(req), Err(SendError::BadFraming));
+    /// let Err(SendError::Invalid(e)) = c.send_request(req) else { panic!() };
+    /// assert!(e.rule.starts_with("RFC 9112 3.2"));
     /// ```
     pub fn send_request(&mut self, req: RequestHead) -> Result<(), SendError> {
-        if self.dead || self.closing || self.eof {
+        if self.dead || self.closing || self.core.eof {
             return Err(SendError::Closed);
         }
-        if self.send != Send::Idle {
-            return Err(SendError::OutOfTurn);
+        if self.core.send != Send::Idle {
+            return Err(SendError::OutOfTurn(
+                "the previous request's body is not ended",
+            ));
         }
         // `Method::Other` can be built directly, so its token is checked here.
         if let Method::Other(m) = &req.method {
             Method::from_bytes(m)?;
         }
-        let info = parse::info_of(&req.headers).map_err(|_| SendError::BadFraming)?;
+        let info = info_of(&req.headers).map_err(|_| invalid(rules::BAD_CONTENT_LENGTH, 0))?;
         let hosts = info.host_count;
         let form_ok = match req.target.form() {
             TargetForm::Authority => req.method == Method::Connect,
             TargetForm::Asterisk => req.method == Method::Options,
             _ => req.method != Method::Connect,
         };
-        let bad = hosts > 1
-            || (req.version == Version::Http11 && hosts == 0)
-            || !form_ok
-            || (info.te_present
-                && (info.content_length.is_some()
-                    || req.version == Version::Http10
-                    || info.te_chunked_count != 1
-                    || !info.te_last_chunked));
-        if bad {
-            return Err(SendError::BadFraming);
+        if hosts > 1 || (!req.version.is_http10() && hosts == 0) {
+            return Err(invalid(rules::HOST, 0));
+        }
+        if !form_ok {
+            return Err(invalid(rules::TARGET_FORM, 0));
+        }
+        // RFC 9110 9.3.6: a CONNECT request message does not have content.
+        if req.method == Method::Connect
+            && (info.te_present || info.content_length.is_some_and(|n| n > 0))
+        {
+            return Err(invalid(rules::CONNECT_NO_CONTENT, 0));
+        }
+        if info.te_present {
+            if info.content_length.is_some() {
+                return Err(invalid(rules::CL_WITH_TE, 0));
+            }
+            if req.version.is_http10() {
+                return Err(invalid(rules::TE_TO_HTTP10, 0));
+            }
+            if info.te_chunked_count > 1 {
+                return Err(invalid(rules::CHUNKED_TWICE, 0));
+            }
+            if !info.te_last_chunked {
+                return Err(invalid(rules::REQUEST_NOT_CHUNKED, 0));
+            }
         }
         let encoder = if info.te_present {
             BodyEncoder::chunked()
@@ -201,80 +211,142 @@ impl ClientConn {
             }
         };
         let keep_alive = info.keep_alive(req.version);
+        let now = self.now();
         if info.expect_continue && encoder != BodyEncoder::empty() {
-            self.expect_deadline = Some(self.now + self.limits.expect_timeout);
+            self.expect_waiting = true;
+            self.expect_deadline = self.config.timeouts.expect_continue.map(|d| now + d);
         }
-        self.out.push_back(encode::request_head(&req, &[]));
+        self.core.out.push_back(encode::request_head(&req, &[]));
         self.pending.push_back(Sent {
             method: req.method,
             keep_alive,
+            upgrade: info.upgrade,
         });
         if !keep_alive {
             self.closing = true;
         }
-        self.send = Send::Body(encoder);
+        self.core.send = Send::Body(encoder);
+        if encoder == BodyEncoder::empty() {
+            // Nothing to send after the head: the request is whole.
+            self.request_sent();
+        }
         Ok(())
     }
 
-    /// Queues request body bytes (no copy), framed as the head declared. In a tunnel,
-    /// sends raw bytes.
+    /// Queues request body bytes (no copy), framed as the head declared; in a tunnel,
+    /// raw bytes. Pace it with [`wants_body`](Machine::wants_body); sending while it
+    /// waits for `100 Continue` sends the body without waiting (RFC 9110 10.1.1 allows
+    /// that).
     ///
     /// ```
-    /// use wirestate::http::{ClientConn, SendError};
-    /// let mut c = ClientConn::new(Default::default());
-    /// assert_eq!(c.send_data(bytes::Bytes::from_static(b"x")), Err(SendError::OutOfTurn));
+    /// use wirestate::http::Client;
+    /// use wirestate::SendError;
+    /// let mut c = Client::new(Default::default());
+    /// assert!(matches!(c.send_data(bytes::Bytes::from_static(b"x")), Err(SendError::OutOfTurn(_))));
     /// ```
     pub fn send_data(&mut self, data: Bytes) -> Result<(), SendError> {
-        match &mut self.send {
-            Send::Body(enc) => {
-                enc.encode(data, &mut self.out)?;
-                self.expect_deadline = None;
-                Ok(())
-            }
-            Send::Tunnel => {
-                if !data.is_empty() {
-                    self.out.push_back(data);
-                }
-                Ok(())
-            }
-            Send::Idle => Err(SendError::OutOfTurn),
+        if self.dead {
+            return Err(SendError::Closed);
         }
+        self.core
+            .send_data(data, SendError::OutOfTurn("no request body is being sent"))?;
+        self.expect_waiting = false;
+        self.expect_deadline = None;
+        Ok(())
     }
 
-    /// Ends the request body, with trailers (chunked only).
+    /// Ends the request body.
     ///
     /// ```
-    /// use wirestate::http::{ClientConn, Headers, SendError};
-    /// let mut c = ClientConn::new(Default::default());
-    /// assert_eq!(c.send_end(&Headers::new()), Err(SendError::OutOfTurn));
+    /// use wirestate::http::{Client, Method, RequestHead};
+    /// let mut c = Client::new(Default::default());
+    /// let mut req = RequestHead::new(Method::Post, "/").unwrap();
+    /// req.headers.append("Host", "a").unwrap();
+    /// req.headers.append("Transfer-Encoding", "chunked").unwrap();
+    /// c.send_request(req).unwrap();
+    /// c.send_end().unwrap();
+    /// assert!(c.send_end().is_err());
     /// ```
-    pub fn send_end(&mut self, trailers: &Headers) -> Result<(), SendError> {
-        match &mut self.send {
-            Send::Body(enc) => {
-                enc.finish(trailers, &mut self.out)?;
-                self.send = Send::Idle;
-                Ok(())
-            }
-            _ => Err(SendError::OutOfTurn),
+    pub fn send_end(&mut self) -> Result<(), SendError> {
+        self.send_end_with_trailers(&Headers::new())
+    }
+
+    /// Ends the request body with a trailer section (chunked only; no framing fields,
+    /// RFC 9110 6.5.1).
+    ///
+    /// ```
+    /// use wirestate::http::{Client, Headers};
+    /// use wirestate::SendError;
+    /// let mut c = Client::new(Default::default());
+    /// assert!(matches!(c.send_end_with_trailers(&Headers::new()), Err(SendError::OutOfTurn(_))));
+    /// ```
+    pub fn send_end_with_trailers(&mut self, trailers: &Headers) -> Result<(), SendError> {
+        if self.dead {
+            return Err(SendError::Closed);
+        }
+        self.core.send_end(trailers)?;
+        self.expect_waiting = false;
+        self.expect_deadline = None;
+        self.request_sent();
+        Ok(())
+    }
+
+    /// The request is on its way whole: the wait for its response head starts, unless
+    /// an earlier response is still being read.
+    fn request_sent(&mut self) {
+        if matches!(self.core.recv, Recv::Head(_)) && self.reply_since.is_none() {
+            self.reply_since = Some(self.now());
         }
     }
 
     fn fail(&mut self, kind: ErrorKind, offset: u64) -> Option<ClientEvent> {
-        self.recv = Recv::Closed;
+        self.core.recv = Recv::Closed;
+        self.core.close_with(CloseReason::Error);
         self.dead = true;
         self.pending.clear();
-        Some(ClientEvent::Error(HttpError { kind, offset }))
+        Some(ClientEvent::Error(Error { kind, offset }))
     }
 
     fn poll_head(&mut self) -> Option<ClientEvent> {
-        let Recv::Head(scanner) = &mut self.recv else {
+        let core = &mut self.core;
+        let Recv::Head(scanner) = &mut core.recv else {
             return None;
         };
-        let base = self.buf.consumed();
-        if self.buf.is_empty() {
-            if self.eof {
+        // Servers send a stray CRLF after a body, a 304 or a 100 (aiohttp does). A status
+        // line cannot start with CR or LF, so skipping them is unambiguous (RFC 9112 2.2
+        // allows it before a request-line; the same reasoning holds here).
+        if *scanner == HeadScanner::default() {
+            match core.skip_empty_lines() {
+                Lead::Start => {}
+                Lead::More if core.eof => {
+                    if self.pending.is_empty() {
+                        core.recv = Recv::Closed;
+                        core.close_with(CloseReason::PeerClosed { unterminated: 1 });
+                        return None;
+                    }
+                    let end = core.end_offset();
+                    return self.fail(ErrorKind::IncompleteMessage, end);
+                }
+                Lead::More => return None,
+                Lead::TooLong(e) => return self.fail(e.kind, e.offset),
+            }
+        }
+        let adjusted = core.head_limits();
+        let Recv::Head(scanner) = &mut core.recv else {
+            return None;
+        };
+        let limits = adjusted.as_ref().unwrap_or(&core.limits);
+        let real = core.limits.max_head;
+        let real_limit = |kind: ErrorKind| match kind {
+            ErrorKind::HeadTooLarge { .. } => ErrorKind::HeadTooLarge { limit: real },
+            other => other,
+        };
+        let base = core.buf.consumed();
+        if core.buf.is_empty() {
+            if core.eof {
                 if self.pending.is_empty() {
-                    self.recv = Recv::Closed;
+                    core.recv = Recv::Closed;
+                    core.close_with(CloseReason::PeerClosed { unterminated: 0 });
                     return None;
                 }
                 return self.fail(ErrorKind::IncompleteMessage, base);
@@ -288,64 +360,70 @@ impl ClientConn {
         // The one-pass parse first; a partial head, an error or a limit goes to the
         // resumable scan, which gives the exact error.
         let fast = if *scanner == HeadScanner::default() {
-            raw::fast_response(self.buf.as_slice(), &self.limits, &mut self.spans)
+            fast_response(core.buf.as_slice(), limits, &mut core.spans)
         } else {
             None
         };
         let (resp, info) = if let Some((sl, info, len)) = fast {
-            let head = self.buf.take(len);
-            (parse::build_response(head, &sl, self.spans.clone()), info)
+            let head = core.buf.take(len);
+            (build_response(head, &sl, core.spans.clone()), info)
         } else {
-            let (len, lines) = match scanner.scan(self.buf.as_slice(), &self.limits, None) {
+            let (len, lines) = match scanner.scan(core.buf.as_slice(), limits, None) {
                 Ok(Scan::Complete { len, lines }) => (len, lines),
-                Ok(Scan::Partial) if self.eof => {
-                    let end = base + self.buf.len() as u64;
+                Ok(Scan::Partial) if core.eof => {
+                    let end = core.end_offset();
                     return self.fail(ErrorKind::IncompleteMessage, end);
                 }
                 Ok(Scan::Partial) => return None,
-                Err((kind, at)) => return self.fail(kind, base + at as u64),
+                Err((kind, at)) => return self.fail(real_limit(kind), base + at as u64),
             };
-            let head = self.buf.take(len);
-            match parse::parse_response(head, lines, &self.limits) {
+            let head = core.buf.take(len);
+            match parse_response(head, lines, limits) {
                 Ok(v) => v,
-                Err((kind, at)) => return self.fail(kind, base + at as u64),
+                Err((kind, at)) => return self.fail(real_limit(kind), base + at as u64),
             }
         };
         let Some(sent) = self.pending.front() else {
             return self.fail(ErrorKind::UnexpectedResponse, base);
         };
-        let (kind, reuse) =
-            match parse::response_body(resp.version, resp.status, &info, &sent.method) {
-                Ok(v) => v,
-                Err((kind, at)) => return self.fail(kind, base + at as u64),
-            };
+        let (kind, reuse) = match response_body(resp.version, resp.status, &info, &sent.method) {
+            Ok(v) => v,
+            Err((kind, at)) => return self.fail(kind, base + at as u64),
+        };
+        self.core.skipped = 0;
         let code = resp.status.as_u16();
+        // RFC 9110 7.8 / 15.2.2: a 101 the request did not ask for would turn the rest of
+        // the connection into bytes nobody agreed on.
+        if code == 101 && !sent.upgrade {
+            return self.fail(ErrorKind::UnrequestedUpgrade, base);
+        }
         if resp.status.is_informational() && code != 101 {
-            self.recv = Recv::Head(HeadScanner::default());
+            self.core.recv = Recv::Head(HeadScanner::default());
             if code == 100 {
+                self.expect_waiting = false;
                 self.expect_deadline = None;
+            }
+            // An interim response restarts the wait for the final one.
+            if self.reply_since.is_some() {
+                self.reply_since = self.core.now;
             }
             return Some(ClientEvent::Informational(resp));
         }
+        self.expect_waiting = false;
         self.expect_deadline = None;
+        self.reply_since = None;
         // The connection survives this exchange only if both ends and the framing allow
         // it (RFC 9112 9.3), and the request body was sent whole.
         self.reuse = reuse
             && sent.keep_alive
             && info.keep_alive(resp.version)
-            && (self.send == Send::Idle || self.pending.len() > 1);
-        self.recv = match kind {
-            BodyKind::Tunnel => {
-                self.send = Send::Tunnel;
-                self.pending.clear();
-                Recv::Tunnel
-            }
-            BodyKind::Empty => Recv::End,
-            BodyKind::Length(n) => Recv::Body(BodyDecoder::Length(n)),
-            BodyKind::Chunked => {
-                Recv::Body(BodyDecoder::Chunked(ChunkedDecoder::new(&self.limits)))
-            }
-            BodyKind::CloseDelimited => Recv::Body(BodyDecoder::Close),
+            && (self.core.send == Send::Idle || self.pending.len() > 1);
+        self.core.recv = if kind == BodyKind::Tunnel {
+            self.core.switch_to_tunnel();
+            self.pending.clear();
+            Recv::Tunnel
+        } else {
+            self.core.body_reader(kind)
         };
         Some(ClientEvent::Response(resp))
     }
@@ -353,55 +431,65 @@ impl ClientConn {
     fn end_of_response(&mut self, trailers: Headers) -> Option<ClientEvent> {
         self.pending.pop_front();
         if self.reuse {
-            self.recv = Recv::Head(HeadScanner::default());
+            self.core.recv = Recv::Head(HeadScanner::default());
+            // A pipelined request already sent whole now waits for its response.
+            if !self.pending.is_empty() && (self.pending.len() > 1 || self.core.send == Send::Idle)
+            {
+                self.reply_since = self.core.now;
+            }
         } else {
-            self.recv = Recv::Closed;
+            self.core.recv = Recv::Closed;
+            self.core.close_with(CloseReason::Done);
             self.closing = true;
             self.pending.clear();
         }
-        Some(ClientEvent::EndOfMessage(trailers))
+        Some(ClientEvent::End { trailers })
+    }
+
+    fn reply_deadline(&self) -> Option<Instant> {
+        if !matches!(self.core.recv, Recv::Head(_)) || self.pending.is_empty() {
+            return None;
+        }
+        let reply = self.config.timeouts.reply?;
+        self.reply_since.map(|t| t + reply)
     }
 }
 
-impl Machine for ClientConn {
+impl Machine for Client {
     type Event = ClientEvent;
 
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
-        self.now = self.now.max(now);
-        if self.overflow.is_some() || matches!(self.recv, Recv::Closed) {
-            return;
-        }
-        if let Err(o) = self.buf.push(bytes) {
-            self.overflow = Some(HttpError {
-                kind: ErrorKind::BufferFull { limit: o.limit },
-                offset: self.buf.consumed() + self.buf.len() as u64,
-            });
-        }
+        self.core.tick(now);
+        self.core.input(bytes);
     }
 
     fn handle_eof(&mut self, now: Instant) {
-        self.now = self.now.max(now);
-        self.eof = true;
+        self.core.tick(now);
+        self.core.eof = true;
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        self.now = self.now.max(now);
+        let now = self.core.tick(now);
+        if self.expect_deadline.is_some_and(|d| now >= d) {
+            // RFC 9110 10.1.1: no 100 in time: send the body anyway.
+            self.expect_deadline = None;
+            self.expect_waiting = false;
+        }
+        if self.reply_deadline().is_some_and(|d| now >= d) {
+            self.reply_since = None;
+            self.core.recv = Recv::Closed;
+            self.core.close_with(CloseReason::Timeout);
+            self.dead = true;
+            self.pending.clear();
+        }
     }
 
     fn poll_event(&mut self) -> Option<ClientEvent> {
-        if self.expect_deadline.is_some_and(|d| self.now >= d) {
-            self.expect_deadline = None;
-            return Some(ClientEvent::ExpectTimeout);
-        }
-        let event = match &mut self.recv {
-            Recv::Closed => None,
-            Recv::Tunnel => {
-                let n = self.buf.len();
-                (n > 0).then(|| ClientEvent::Tunnel(self.buf.take(n)))
-            }
-            Recv::End => self.end_of_response(Headers::new()),
+        let event = match &mut self.core.recv {
+            Recv::Closed | Recv::Paused => None,
+            Recv::Tunnel => self.core.tunnel_data().map(ClientEvent::Tunnel),
             Recv::Head(_) => self.poll_head(),
-            Recv::Body(dec) => match dec.decode(&mut self.buf, self.eof) {
+            Recv::Body(_) | Recv::End => match self.core.decode_body() {
                 None => None,
                 Some(Ok(BodyEvent::Data(d))) => Some(ClientEvent::Data(d)),
                 Some(Ok(BodyEvent::Extension(x))) => Some(ClientEvent::ChunkExtension(x)),
@@ -412,25 +500,48 @@ impl Machine for ClientConn {
         if event.is_some() {
             return event;
         }
-        if let Some(e) = self.overflow.take() {
+        if let Some(e) = self.core.overflow.take() {
             return self.fail(e.kind, e.offset);
         }
-        None
+        if matches!(self.core.recv, Recv::Tunnel) && self.core.eof {
+            self.core
+                .close_with(CloseReason::PeerClosed { unterminated: 0 });
+        }
+        let closed = self.is_closed();
+        self.core.closed_event(closed).map(ClientEvent::Closed)
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        super::encode::coalesce(&mut self.out)
+        encode::coalesce(&mut self.core.out)
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.expect_deadline
+        match (self.expect_deadline, self.reply_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn is_closed(&self) -> bool {
-        match self.recv {
-            Recv::Closed => self.dead || self.send == Send::Idle,
-            Recv::Tunnel => self.eof && self.buf.is_empty(),
+        match self.core.recv {
+            Recv::Closed => self.dead || self.core.send == Send::Idle,
+            Recv::Tunnel => self.core.eof && self.core.buf.is_empty(),
             _ => false,
         }
+    }
+
+    /// False once nothing more is read (closed, or the peer has closed), and after an
+    /// overflow.
+    fn wants_input(&self) -> bool {
+        !self.is_closed()
+            && !self.core.eof
+            && self.core.overflow.is_none()
+            && !matches!(self.core.recv, Recv::Closed)
+    }
+
+    /// True from a request head with a body (or a tunnel) until its end, except while
+    /// the body waits for `100 Continue`.
+    fn wants_body(&self) -> bool {
+        !self.dead && self.core.sending() && !self.expect_waiting
     }
 }

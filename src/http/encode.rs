@@ -1,7 +1,8 @@
 //! Head serialization (RFC 9112 sections 3, 4 and 5). Every part was validated when it
 //! was built, so writing cannot fail; the framing checks live with the machines.
 
-use super::head::{Headers, RequestHead, ResponseHead};
+use super::head::{RequestHead, ResponseHead};
+use super::headers::Headers;
 use alloc::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 

@@ -1,6 +1,7 @@
-//! Peer errors (which rule broke, where, and what to answer) and local send errors.
+//! Peer errors: which rule broke, where, and what a server answers. Local misuse is the
+//! crate-wide [`SendError`](crate::SendError); the rules it cites for HTTP are here too.
 
-use super::head::{InvalidHead, StatusCode};
+use super::head::StatusCode;
 use core::fmt;
 
 /// Which framing or syntax rule a peer broke. Every kind names its RFC section
@@ -51,7 +52,7 @@ pub enum ErrorKind {
     /// A field line starting with SP or HTAB: line folding (obs-fold) in a request
     /// (RFC 9112 5.2), or whitespace before the first field line of any head (RFC 9112
     /// 2.2). In a response a fold inside a field value is not an error: the buffered
-    /// parser and [`ClientConn`](super::ClientConn) replace it with SP, and only the
+    /// parser and [`Client`](super::Client) replace it with SP, and only the
     /// read-only [`HeadParser::parse_response_bytes`](super::HeadParser::parse_response_bytes)
     /// reports it.
     ObsFold,
@@ -95,19 +96,66 @@ pub enum ErrorKind {
     ForbiddenTrailer,
     /// The connection ended inside a message.
     IncompleteMessage,
-    /// More than [`Limits::max_buffer`](super::Limits::max_buffer) undecoded bytes: the
+    /// More than [`Limits::max_buffered`](super::Limits::max_buffered) undecoded bytes: the
     /// caller is not draining `poll_event`.
     BufferFull {
         /// The limit.
         limit: usize,
     },
-    /// No complete head within [`Limits::head_timeout`](super::Limits::head_timeout).
-    Timeout,
     /// A response arrived with no request outstanding.
     UnexpectedResponse,
+    /// A CONNECT request with Transfer-Encoding or a non-zero Content-Length: it has no
+    /// content (RFC 9110 9.3.6), so where its tunnel starts would be in doubt.
+    FramingInConnect,
+    /// A `101 Switching Protocols` to a request that did not ask to upgrade.
+    UnrequestedUpgrade,
 }
 
 impl ErrorKind {
+    /// Every kind, once (limits shown as 0), so a test can check each has a conformance
+    /// row.
+    ///
+    /// ```
+    /// use wirestate::http::ErrorKind;
+    /// assert!(ErrorKind::ALL.contains(&ErrorKind::BareCr));
+    /// assert!(ErrorKind::ALL.iter().all(|k| k.rule().starts_with("RFC ") || k.rule().starts_with("receive")));
+    /// ```
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::HeadTooLarge { limit: 0 },
+        ErrorKind::RequestLineTooLong { limit: 0 },
+        ErrorKind::TooManyHeaders { limit: 0 },
+        ErrorKind::BareCr,
+        ErrorKind::BareLf,
+        ErrorKind::InvalidRequestLine,
+        ErrorKind::InvalidTarget,
+        ErrorKind::InvalidVersion,
+        ErrorKind::UnsupportedVersion,
+        ErrorKind::InvalidStatusLine,
+        ErrorKind::InvalidHeaderName,
+        ErrorKind::WhitespaceBeforeColon,
+        ErrorKind::ObsFold,
+        ErrorKind::InvalidHeaderValue,
+        ErrorKind::ContentLengthWithTransferEncoding,
+        ErrorKind::InvalidContentLength,
+        ErrorKind::ConflictingContentLength,
+        ErrorKind::TransferEncodingNotChunked,
+        ErrorKind::ChunkedTwice,
+        ErrorKind::TransferEncodingInHttp10,
+        ErrorKind::BadHost,
+        ErrorKind::InvalidChunkSize,
+        ErrorKind::ChunkSizeTooLong { limit: 0 },
+        ErrorKind::ChunkSizeOverflow,
+        ErrorKind::InvalidChunkExtension,
+        ErrorKind::ChunkExtensionTooLong { limit: 0 },
+        ErrorKind::MissingChunkCrlf,
+        ErrorKind::ForbiddenTrailer,
+        ErrorKind::IncompleteMessage,
+        ErrorKind::BufferFull { limit: 0 },
+        ErrorKind::UnexpectedResponse,
+        ErrorKind::FramingInConnect,
+        ErrorKind::UnrequestedUpgrade,
+    ];
+
     /// The status code a server answers this error with.
     ///
     /// ```
@@ -123,7 +171,6 @@ impl ErrorKind {
             ErrorKind::RequestLineTooLong { .. } => StatusCode::URI_TOO_LONG,
             ErrorKind::UnsupportedVersion => StatusCode::VERSION_NOT_SUPPORTED,
             ErrorKind::BufferFull { .. } => StatusCode::CONTENT_TOO_LARGE,
-            ErrorKind::Timeout => StatusCode::REQUEST_TIMEOUT,
             _ => StatusCode::BAD_REQUEST,
         }
     }
@@ -185,91 +232,168 @@ impl ErrorKind {
             ErrorKind::ForbiddenTrailer => "RFC 9110 6.5.1: framing field in trailers",
             ErrorKind::IncompleteMessage => "RFC 9112 8: connection closed inside a message",
             ErrorKind::BufferFull { .. } => "receive buffer limit exceeded",
-            ErrorKind::Timeout => "RFC 9110 15.5.9: head not received in time",
             ErrorKind::UnexpectedResponse => "RFC 9112 9.3: response without a request",
+            ErrorKind::FramingInConnect => {
+                "RFC 9110 9.3.6: a CONNECT request message does not have content"
+            }
+            ErrorKind::UnrequestedUpgrade => {
+                "RFC 9110 7.8: a server MUST NOT switch protocols unless the request has Upgrade"
+            }
         }
     }
 }
 
+/// A rule broken at an offset relative to the start of what was being parsed.
+pub(crate) type Fail = (ErrorKind, usize);
+
 /// A fatal peer error: the rule broken and the stream offset of the offending byte.
 ///
 /// ```
-/// use wirestate::http::{ErrorKind, HttpError};
-/// let e = HttpError { kind: ErrorKind::BareCr, offset: 17 };
+/// use wirestate::http::{ErrorKind, Error};
+/// let e = Error { kind: ErrorKind::BareCr, offset: 17 };
 /// assert_eq!(e.to_string(), "RFC 9112 2.2: a bare CR is invalid, at byte 17");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct HttpError {
+pub struct Error {
     /// What was wrong.
     pub kind: ErrorKind,
     /// Offset in the received stream (from the first byte of the connection).
     pub offset: u64,
 }
 
-impl HttpError {
+impl Error {
     /// The status a server answers this error with.
     ///
     /// ```
-    /// use wirestate::http::{ErrorKind, HttpError};
-    /// assert_eq!(HttpError { kind: ErrorKind::ObsFold, offset: 0 }.status().as_u16(), 400);
+    /// use wirestate::http::{ErrorKind, Error};
+    /// assert_eq!(Error { kind: ErrorKind::ObsFold, offset: 0 }.status().as_u16(), 400);
     /// ```
     pub fn status(&self) -> StatusCode {
         self.kind.status()
     }
 }
 
-impl fmt::Display for HttpError {
+impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}, at byte {}", self.kind.rule(), self.offset)
     }
 }
 
 #[cfg(feature = "std")]
-impl std::error::Error for HttpError {}
+impl std::error::Error for Error {}
 
-/// Local misuse of a machine. Nothing was queued.
-///
-/// ```
-/// use wirestate::http::{Limits, ServerConn, ResponseHead, StatusCode, SendError};
-/// let mut server = ServerConn::new(Limits::default());
-/// // No request has arrived yet: there is nothing to respond to.
-/// assert_eq!(server.send_response(ResponseHead::new(StatusCode::OK)), Err(SendError::OutOfTurn));
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SendError {
-    /// Not this message's turn (no request to answer, a body before its head, ...).
-    OutOfTurn,
-    /// More body bytes than the declared Content-Length, or a body where none is allowed.
-    TooMuchData,
-    /// `send_end` before the declared Content-Length was sent.
-    TooLittleData,
-    /// The head breaks a framing rule (Content-Length with Transfer-Encoding, a
-    /// transfer coding other than chunked last, a missing Host, a framing trailer, ...).
-    BadFraming,
-    /// A field in the head failed validation.
-    Invalid(InvalidHead),
-    /// The connection is closed or closing.
-    Closed,
-}
+/// The rules a locally built message can break, as [`SendError::Invalid`] cites them.
+pub(crate) mod rules {
+    use crate::{SendError, SyntaxError};
 
-impl From<InvalidHead> for SendError {
-    fn from(e: InvalidHead) -> SendError {
-        SendError::Invalid(e)
+    /// `SendError::Invalid` for `rule`, at `offset`.
+    pub(crate) const fn invalid(rule: &'static str, offset: usize) -> SendError {
+        SendError::Invalid(SyntaxError { rule, offset })
     }
+
+    pub(crate) const MORE_THAN_DECLARED: &str =
+        "RFC 9112 6.3: more content than the Content-Length declares";
+    pub(crate) const LESS_THAN_DECLARED: &str =
+        "RFC 9112 6.3: less content than the Content-Length declares";
+    pub(crate) const NO_CONTENT: &str =
+        "RFC 9112 6.3: this message has no content (HEAD, 1xx, 204, 304, no framing fields)";
+    pub(crate) const CL_WITH_TE: &str =
+        "RFC 9112 6.2: a sender MUST NOT send Content-Length with Transfer-Encoding";
+    pub(crate) const TE_TO_HTTP10: &str =
+        "RFC 9112 6.1: no Transfer-Encoding to or from an HTTP/1.0 peer";
+    pub(crate) const CHUNKED_TWICE: &str = "RFC 9112 6.1: chunked MUST NOT be applied twice";
+    pub(crate) const REQUEST_NOT_CHUNKED: &str =
+        "RFC 9112 6.1: a request's final transfer coding MUST be chunked";
+    pub(crate) const HOST: &str = "RFC 9112 3.2: exactly one Host in an HTTP/1.1 request";
+    pub(crate) const TARGET_FORM: &str =
+        "RFC 9112 3.2: authority form only with CONNECT, asterisk only with OPTIONS";
+    pub(crate) const BAD_CONTENT_LENGTH: &str =
+        "RFC 9110 8.6: Content-Length = 1*DIGIT, all values equal";
+    pub(crate) const LENGTH_IN_1XX_204: &str =
+        "RFC 9110 8.6: no Content-Length or Transfer-Encoding in a 1xx or 204";
+    pub(crate) const FRAMING_IN_CONNECT_2XX: &str =
+        "RFC 9110 9.3.6: no Content-Length or Transfer-Encoding in a 2xx to CONNECT";
+    pub(crate) const FRAMING_TRAILER: &str =
+        "RFC 9110 6.5.1: no Content-Length or Transfer-Encoding in trailers";
+    pub(crate) const TRAILERS_NEED_CHUNKED: &str =
+        "RFC 9110 6.5: trailers only with the chunked transfer coding";
+    pub(crate) const CONNECT_NO_CONTENT: &str =
+        "RFC 9110 9.3.6: a CONNECT request message does not have content";
+    pub(crate) const REASON: &str = "RFC 9112 4: reason-phrase = *( HTAB / SP / VCHAR / obs-text )";
+
+    /// Every rule above, so a test can check each one has a row.
+    #[allow(dead_code)]
+    pub(crate) const ALL: &[&str] = &[
+        MORE_THAN_DECLARED,
+        LESS_THAN_DECLARED,
+        NO_CONTENT,
+        CL_WITH_TE,
+        TE_TO_HTTP10,
+        CHUNKED_TWICE,
+        REQUEST_NOT_CHUNKED,
+        HOST,
+        TARGET_FORM,
+        BAD_CONTENT_LENGTH,
+        LENGTH_IN_1XX_204,
+        FRAMING_IN_CONNECT_2XX,
+        FRAMING_TRAILER,
+        TRAILERS_NEED_CHUNKED,
+        REASON,
+        CONNECT_NO_CONTENT,
+    ];
 }
 
-impl fmt::Display for SendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SendError::OutOfTurn => f.write_str("not this message's turn"),
-            SendError::TooMuchData => f.write_str("more body bytes than declared"),
-            SendError::TooLittleData => f.write_str("fewer body bytes than declared"),
-            SendError::BadFraming => f.write_str("head breaks a framing rule"),
-            SendError::Invalid(e) => write!(f, "{e}"),
-            SendError::Closed => f.write_str("connection closed"),
+#[cfg(test)]
+mod tests {
+    use super::ErrorKind;
+
+    /// `ErrorKind::ALL` lists every variant: this match breaks the build when a kind is
+    /// added, and the count check fails until `ALL` has it.
+    #[test]
+    fn all_lists_every_kind() {
+        fn index(k: ErrorKind) -> usize {
+            match k {
+                ErrorKind::HeadTooLarge { .. } => 0,
+                ErrorKind::RequestLineTooLong { .. } => 1,
+                ErrorKind::TooManyHeaders { .. } => 2,
+                ErrorKind::BareCr => 3,
+                ErrorKind::BareLf => 4,
+                ErrorKind::InvalidRequestLine => 5,
+                ErrorKind::InvalidTarget => 6,
+                ErrorKind::InvalidVersion => 7,
+                ErrorKind::UnsupportedVersion => 8,
+                ErrorKind::InvalidStatusLine => 9,
+                ErrorKind::InvalidHeaderName => 10,
+                ErrorKind::WhitespaceBeforeColon => 11,
+                ErrorKind::ObsFold => 12,
+                ErrorKind::InvalidHeaderValue => 13,
+                ErrorKind::ContentLengthWithTransferEncoding => 14,
+                ErrorKind::InvalidContentLength => 15,
+                ErrorKind::ConflictingContentLength => 16,
+                ErrorKind::TransferEncodingNotChunked => 17,
+                ErrorKind::ChunkedTwice => 18,
+                ErrorKind::TransferEncodingInHttp10 => 19,
+                ErrorKind::BadHost => 20,
+                ErrorKind::InvalidChunkSize => 21,
+                ErrorKind::ChunkSizeTooLong { .. } => 22,
+                ErrorKind::ChunkSizeOverflow => 23,
+                ErrorKind::InvalidChunkExtension => 24,
+                ErrorKind::ChunkExtensionTooLong { .. } => 25,
+                ErrorKind::MissingChunkCrlf => 26,
+                ErrorKind::ForbiddenTrailer => 27,
+                ErrorKind::IncompleteMessage => 28,
+                ErrorKind::BufferFull { .. } => 29,
+                ErrorKind::UnexpectedResponse => 30,
+                ErrorKind::FramingInConnect => 31,
+                ErrorKind::UnrequestedUpgrade => 32,
+            }
+        }
+        const COUNT: usize = 33;
+        assert_eq!(ErrorKind::ALL.len(), COUNT);
+        let mut seen = [false; COUNT];
+        for &k in ErrorKind::ALL {
+            assert!(!seen[index(k)], "{k:?} twice in ALL");
+            seen[index(k)] = true;
         }
     }
 }
-
-#[cfg(feature = "std")]
-impl std::error::Error for SendError {}

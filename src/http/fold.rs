@@ -3,7 +3,7 @@
 //! rejects every fold, so the common head without one never runs this code.
 
 use super::chars::{first_invalid_value_byte, is_token};
-use super::Limits;
+use super::config::Limits;
 
 /// Replaces, in place, the line ending of every obs-fold inside a field value with SP,
 /// for the field lines of a complete head starting at `pos`; returns how many it

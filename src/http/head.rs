@@ -1,44 +1,9 @@
 //! Message head types: methods, versions, request targets, status codes, and header
 //! fields validated on construction (RFC 9110 section 5, RFC 9112 sections 3 and 4).
 
-use super::chars::{is_token, is_value_byte};
+use super::field::{check_token, InvalidHead};
+use super::headers::Headers;
 use bytes::Bytes;
-
-pub use super::headers::Headers;
-use core::fmt;
-
-/// A value that failed validation when building a head locally.
-///
-/// ```
-/// use wirestate::http::HeaderValue;
-/// assert!(HeaderValue::from_bytes(b"a\r\nb").is_err());
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InvalidHead {
-    /// What was being built.
-    pub what: &'static str,
-    /// Index of the first offending byte within the value.
-    pub at: usize,
-}
-
-impl fmt::Display for InvalidHead {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid {} (byte {})", self.what, self.at)
-    }
-}
-
-#[cfg(feature = "std")]
-impl std::error::Error for InvalidHead {}
-
-fn check_token(b: &[u8], what: &'static str) -> Result<(), InvalidHead> {
-    if b.is_empty() {
-        return Err(InvalidHead { what, at: 0 });
-    }
-    match b.iter().position(|&c| !is_token(c)) {
-        Some(at) => Err(InvalidHead { what, at }),
-        None => Ok(()),
-    }
-}
 
 /// A request method (RFC 9110 section 9): the registered ones by name, any other token
 /// kept as its bytes. Methods are case-sensitive.
@@ -50,6 +15,7 @@ fn check_token(b: &[u8], what: &'static str) -> Result<(), InvalidHead> {
 /// assert!(Method::from_bytes(b"G T").is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Method {
     /// `GET`
     Get,
@@ -125,33 +91,98 @@ impl Method {
     }
 }
 
-/// The protocol version of a message. Only HTTP/1.0 and HTTP/1.1 are spoken; a request
-/// with a higher 1.x minor version is read as 1.1 (RFC 9110 section 2.5).
+/// The protocol version of a message: `HTTP/1.` and its minor digit, as received. The
+/// machines speak HTTP/1.0 and HTTP/1.1; a message with a higher 1.x minor version is
+/// treated as 1.1 (RFC 9110 2.5: "as if it were in the highest minor version within
+/// that major version to which the recipient is conformant"), but the digit itself is
+/// kept, as a proxy must see it.
 ///
 /// ```
 /// use wirestate::http::Version;
-/// assert_eq!(Version::Http11.as_bytes(), b"HTTP/1.1");
+/// assert_eq!(Version::HTTP_11.as_bytes(), b"HTTP/1.1");
+/// let v = Version::http1(2).unwrap();
+/// assert_eq!((v.minor(), v.as_bytes()), (2, &b"HTTP/1.2"[..]));
+/// assert!(!v.is_http10());
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum Version {
-    /// `HTTP/1.0`: connections close after each message unless `keep-alive` is asked for.
-    Http10,
-    /// `HTTP/1.1`: persistent by default (RFC 9112 section 9.3).
-    #[default]
-    Http11,
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Version {
+    minor: u8,
+}
+
+impl Default for Version {
+    fn default() -> Self {
+        Version::HTTP_11
+    }
 }
 
 impl Version {
+    /// `HTTP/1.0`: connections close after each message unless `keep-alive` is asked for.
+    ///
+    /// ```
+    /// assert!(wirestate::http::Version::HTTP_10.is_http10());
+    /// ```
+    pub const HTTP_10: Version = Version { minor: 0 };
+    /// `HTTP/1.1`: persistent by default (RFC 9112 section 9.3).
+    ///
+    /// ```
+    /// assert_eq!(wirestate::http::Version::HTTP_11, Default::default());
+    /// ```
+    pub const HTTP_11: Version = Version { minor: 1 };
+
+    /// `HTTP/1.minor`, for a minor version digit 0 to 9 (RFC 9112 2.3: one DIGIT).
+    ///
+    /// ```
+    /// assert!(wirestate::http::Version::http1(10).is_none());
+    /// ```
+    #[must_use]
+    pub const fn http1(minor: u8) -> Option<Version> {
+        if minor <= 9 {
+            Some(Version { minor })
+        } else {
+            None
+        }
+    }
+
+    /// The minor version digit as received.
+    ///
+    /// ```
+    /// assert_eq!(wirestate::http::Version::HTTP_10.minor(), 0);
+    /// ```
+    #[must_use]
+    pub const fn minor(self) -> u8 {
+        self.minor
+    }
+
+    /// Whether HTTP/1.0 rules apply; every later 1.x minor follows HTTP/1.1's.
+    ///
+    /// ```
+    /// assert!(wirestate::http::Version::HTTP_10.is_http10());
+    /// ```
+    #[must_use]
+    pub const fn is_http10(self) -> bool {
+        self.minor == 0
+    }
+
     /// The version as written in a start line.
     ///
     /// ```
-    /// assert_eq!(wirestate::http::Version::Http10.as_bytes(), b"HTTP/1.0");
+    /// assert_eq!(wirestate::http::Version::HTTP_10.as_bytes(), b"HTTP/1.0");
     /// ```
+    #[must_use]
     pub fn as_bytes(self) -> &'static [u8] {
-        match self {
-            Version::Http10 => b"HTTP/1.0",
-            Version::Http11 => b"HTTP/1.1",
-        }
+        const NAMES: [&[u8]; 10] = [
+            b"HTTP/1.0",
+            b"HTTP/1.1",
+            b"HTTP/1.2",
+            b"HTTP/1.3",
+            b"HTTP/1.4",
+            b"HTTP/1.5",
+            b"HTTP/1.6",
+            b"HTTP/1.7",
+            b"HTTP/1.8",
+            b"HTTP/1.9",
+        ];
+        NAMES[usize::from(self.minor.min(9))]
     }
 }
 
@@ -403,129 +434,6 @@ impl StatusCode {
     }
 }
 
-/// A field name: a non-empty token (RFC 9110 section 5.1), original case kept.
-///
-/// ```
-/// use wirestate::http::HeaderName;
-/// let n = HeaderName::from_bytes(b"X-Trace").unwrap();
-/// assert_eq!(n.as_bytes(), b"X-Trace");
-/// assert!(HeaderName::from_bytes(b"Bad Name").is_err());
-/// assert!(HeaderName::from_bytes(b"").is_err());
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct HeaderName(pub(crate) Bytes);
-
-impl HeaderName {
-    /// Validates a field name, copying it.
-    ///
-    /// ```
-    /// assert!(wirestate::http::HeaderName::from_bytes(b"a:b").is_err());
-    /// ```
-    pub fn from_bytes(b: &[u8]) -> Result<HeaderName, InvalidHead> {
-        check_token(b, "header name")?;
-        Ok(HeaderName(Bytes::copy_from_slice(b)))
-    }
-
-    /// Validates a static field name without copying.
-    ///
-    /// ```
-    /// assert!(wirestate::http::HeaderName::from_static("Host").is_ok());
-    /// ```
-    pub fn from_static(s: &'static str) -> Result<HeaderName, InvalidHead> {
-        check_token(s.as_bytes(), "header name")?;
-        Ok(HeaderName(Bytes::from_static(s.as_bytes())))
-    }
-
-    /// The name's bytes.
-    ///
-    /// ```
-    /// assert_eq!(wirestate::http::HeaderName::from_static("A").unwrap().as_bytes(), b"A");
-    /// ```
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-/// A field value: no CR, LF, NUL or other control except HTAB (RFC 9110 section 5.5),
-/// and no leading or trailing whitespace, so what is sent is what the peer reads.
-///
-/// ```
-/// use wirestate::http::HeaderValue;
-/// assert_eq!(HeaderValue::from_bytes(b"text/html").unwrap().as_bytes(), b"text/html");
-/// assert!(HeaderValue::from_bytes(b"a\0b").is_err());
-/// assert!(HeaderValue::from_bytes(b" padded").is_err());
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct HeaderValue(pub(crate) Bytes);
-
-impl HeaderValue {
-    /// Validates a field value, copying it.
-    ///
-    /// ```
-    /// assert!(wirestate::http::HeaderValue::from_bytes(b"").is_ok());
-    /// ```
-    pub fn from_bytes(b: &[u8]) -> Result<HeaderValue, InvalidHead> {
-        check_value(b)?;
-        Ok(HeaderValue(Bytes::copy_from_slice(b)))
-    }
-
-    /// Validates a static field value without copying.
-    ///
-    /// ```
-    /// assert!(wirestate::http::HeaderValue::from_static("close").is_ok());
-    /// ```
-    pub fn from_static(s: &'static str) -> Result<HeaderValue, InvalidHead> {
-        check_value(s.as_bytes())?;
-        Ok(HeaderValue(Bytes::from_static(s.as_bytes())))
-    }
-
-    /// A decimal number, e.g. for `Content-Length`.
-    ///
-    /// ```
-    /// assert_eq!(wirestate::http::HeaderValue::from_u64(42).as_bytes(), b"42");
-    /// ```
-    pub fn from_u64(n: u64) -> HeaderValue {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = n;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        HeaderValue(Bytes::copy_from_slice(&digits[i..]))
-    }
-
-    /// The value's bytes.
-    ///
-    /// ```
-    /// assert_eq!(wirestate::http::HeaderValue::from_static("x").unwrap().as_bytes(), b"x");
-    /// ```
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-fn check_value(b: &[u8]) -> Result<(), InvalidHead> {
-    let what = "header value";
-    if let Some(at) = b.iter().position(|&c| !is_value_byte(c)) {
-        return Err(InvalidHead { what, at });
-    }
-    if matches!(b.first(), Some(b' ' | b'\t')) {
-        return Err(InvalidHead { what, at: 0 });
-    }
-    if matches!(b.last(), Some(b' ' | b'\t')) {
-        return Err(InvalidHead {
-            what,
-            at: b.len() - 1,
-        });
-    }
-    Ok(())
-}
-
 /// A request head: request line and header section.
 ///
 /// ```
@@ -535,6 +443,7 @@ fn check_value(b: &[u8]) -> Result<(), InvalidHead> {
 /// assert_eq!(req.target.as_bytes(), b"/index.html");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RequestHead {
     /// The method.
     pub method: Method,
@@ -557,7 +466,7 @@ impl RequestHead {
         Ok(RequestHead {
             method,
             target: RequestTarget::new(target.as_ref())?,
-            version: Version::Http11,
+            version: Version::HTTP_11,
             headers: Headers::new(),
         })
     }
@@ -571,6 +480,7 @@ impl RequestHead {
 /// assert_eq!(&resp.reason[..], b"Not Found");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ResponseHead {
     /// The version.
     pub version: Version,
@@ -591,7 +501,7 @@ impl ResponseHead {
     /// ```
     pub fn new(status: StatusCode) -> ResponseHead {
         ResponseHead {
-            version: Version::Http11,
+            version: Version::HTTP_11,
             status,
             reason: Bytes::from_static(status.reason().as_bytes()),
             headers: Headers::new(),

@@ -1,6 +1,6 @@
 //! The header (and trailer) section: field lines as offsets into one frozen buffer.
 
-use super::head::{HeaderName, HeaderValue, InvalidHead};
+use super::field::{HeaderName, HeaderValue, InvalidHead};
 use bytes::{Bytes, BytesMut};
 use core::fmt;
 

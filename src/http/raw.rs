@@ -1,150 +1,15 @@
-//! Head parsing straight from a byte slice into offsets, and the one-pass fast path the
-//! buffered parser and the machines try first.
-//!
-//! The fast path parses a head in a single pass over its bytes, finding the empty line
-//! as it goes instead of scanning for it first. It answers only when the head is
-//! complete and within every limit; anything else (a partial head, an error, a limit
-//! reached) goes to the resumable scanner path, which gives the exact error and offset.
-//! So the result never differs from the scanner path, and a slow head is still looked at
-//! once per read, not once per byte.
+//! Head parsing straight from a byte slice into offsets ([`RawRequest`],
+//! [`RawResponse`]), with nothing copied or allocated per head.
 
-use super::chars::{first_invalid_value_byte, first_non_vchar, is_token};
-use super::error::HttpError;
+use super::error::{Error, Fail};
+use super::fast::{fast_request, fast_response};
 use super::fold::unfold_fields;
-use super::head::classify_form;
-use super::head::{StatusCode, TargetForm, Version};
-use super::headers::Span;
-use super::parse::{
-    check_host, fields_into, request_body, request_line, response_body, status_line, BodyKind,
-    Fail, HeadInfo, HeadParser, HeadScanner, RequestLine, Scan, StatusLine,
-};
-use super::{Limits, Method};
-use alloc::vec::Vec;
+use super::framing::{check_host, request_body, response_body, BodyKind, HeadInfo};
+use super::grammar::{fields_into, request_line, status_line, RequestLine, StatusLine};
+use super::head::{Method, StatusCode, TargetForm, Version};
+use super::parser::HeadParser;
+use super::scan::{HeadScanner, Scan};
 use core::ops::Range;
-
-/// The request line read straight through, without first searching for its end:
-/// accepts exactly what [`request_line`] accepts, and gives up (`None`) on anything
-/// else, leaving the error to it.
-#[inline]
-fn fast_request_line(h: &[u8], limits: &Limits) -> Option<RequestLine> {
-    // method = token, then one SP (RFC 9112 3).
-    let sp1 = h.iter().position(|&c| !is_token(c))?;
-    if sp1 == 0 || h[sp1] != b' ' {
-        return None;
-    }
-    // request-target: VCHARs up to the second SP (RFC 9112 3.2).
-    let t = sp1 + 1;
-    let sp2 = t + first_non_vchar(h.get(t..)?)?;
-    if sp2 == t || h[sp2] != b' ' {
-        return None;
-    }
-    let form = classify_form(&h[t..sp2]).ok()?;
-    let end = sp2 + 9;
-    let version = match h.get(sp2 + 1..end)? {
-        b"HTTP/1.1" => Version::Http11,
-        b"HTTP/1.0" => Version::Http10,
-        _ => return None,
-    };
-    let next = match h.get(end..end + 2)? {
-        b"\r\n" => end + 2,
-        [b'\n', _] if limits.allow_bare_lf => end + 1,
-        _ => return None,
-    };
-    // The authority form belongs to CONNECT and only to it (3.2.3); the asterisk form
-    // only to OPTIONS (3.2.4).
-    let method = &h[..sp1];
-    let form_ok = match form {
-        TargetForm::Authority => method == b"CONNECT",
-        TargetForm::Asterisk => method == b"OPTIONS",
-        _ => method != b"CONNECT",
-    };
-    form_ok.then_some(RequestLine {
-        sp1,
-        sp2,
-        form,
-        version,
-        end,
-        next,
-    })
-}
-
-/// One pass over `h`: a complete request head within every limit, or `None`.
-#[inline]
-pub(crate) fn fast_request(
-    h: &[u8],
-    limits: &Limits,
-    spans: &mut Vec<Span>,
-) -> Option<(RequestLine, HeadInfo, usize)> {
-    let rl = fast_request_line(h, limits)?;
-    if rl.end > limits.max_request_line {
-        return None;
-    }
-    let mut info = HeadInfo::default();
-    let len = fields_into(h, rl.next, limits, spans, &mut info).ok()?;
-    if len > limits.max_head || spans.len() > limits.max_headers {
-        return None;
-    }
-    check_host(rl.version, &info).ok()?;
-    Some((rl, info, len))
-}
-
-/// The status line read straight through; like [`fast_request_line`], it accepts
-/// exactly what [`status_line`] accepts or gives up.
-#[inline]
-fn fast_status_line(h: &[u8], limits: &Limits) -> Option<StatusLine> {
-    // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 4).
-    let (version, code) = match h.get(..12)? {
-        [b'H', b'T', b'T', b'P', b'/', b'1', b'.', minor, b' ', d1, d2, d3] => {
-            let version = match minor {
-                b'1' => Version::Http11,
-                b'0' => Version::Http10,
-                _ => return None,
-            };
-            if !(d1.is_ascii_digit() && d2.is_ascii_digit() && d3.is_ascii_digit()) {
-                return None;
-            }
-            let code = u16::from(d1 - b'0') * 100 + u16::from(d2 - b'0') * 10;
-            (version, code + u16::from(d3 - b'0'))
-        }
-        _ => return None,
-    };
-    let status = StatusCode::new(code).ok()?;
-    // The SP before an empty reason may be missing: then the line ends right here.
-    let reason = match h.get(12)? {
-        b' ' => 13,
-        b'\r' | b'\n' => 12,
-        _ => return None,
-    };
-    let end = reason + first_invalid_value_byte(h.get(reason..)?)?;
-    let next = match h.get(end..end + 2)? {
-        b"\r\n" => end + 2,
-        [b'\n', _] if limits.allow_bare_lf => end + 1,
-        _ => return None,
-    };
-    Some(StatusLine {
-        version,
-        status,
-        reason,
-        end,
-        next,
-    })
-}
-
-/// One pass over `h`: a complete response head within every limit, or `None`.
-#[inline]
-pub(crate) fn fast_response(
-    h: &[u8],
-    limits: &Limits,
-    spans: &mut Vec<Span>,
-) -> Option<(StatusLine, HeadInfo, usize)> {
-    let sl = fast_status_line(h, limits)?;
-    let mut info = HeadInfo::default();
-    let len = fields_into(h, sl.next, limits, spans, &mut info).ok()?;
-    if len > limits.max_head || spans.len() > limits.max_headers {
-        return None;
-    }
-    Some((sl, info, len))
-}
 
 /// A request head parsed from a byte slice: offsets into that slice, no copies.
 /// Field offsets are read with [`HeadParser::fields`].
@@ -156,9 +21,10 @@ pub(crate) fn fast_response(
 /// let req = parser.parse_request_bytes(input).unwrap().unwrap();
 /// assert_eq!(&input[req.method.clone()], b"GET");
 /// assert_eq!(&input[req.target.clone()], b"/a");
-/// assert_eq!((req.version, req.body, req.len), (Version::Http11, BodyKind::Empty, input.len()));
+/// assert_eq!((req.version, req.body, req.len), (Version::HTTP_11, BodyKind::Empty, input.len()));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RawRequest {
     /// Length of the head, empty line included: the body starts here.
     pub len: usize,
@@ -190,6 +56,7 @@ pub struct RawRequest {
 /// assert_eq!(&input[resp.len..], b"no!");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RawResponse {
     /// Length of the head, empty line included: the body starts here.
     pub len: usize,
@@ -205,8 +72,8 @@ pub struct RawResponse {
     pub reusable: bool,
 }
 
-fn err((kind, at): Fail) -> HttpError {
-    HttpError {
+fn err((kind, at): Fail) -> Error {
+    Error {
         kind,
         offset: at as u64,
     }
@@ -214,8 +81,8 @@ fn err((kind, at): Fail) -> HttpError {
 
 /// The public result of a parsed request head: its framing decided.
 #[inline]
-fn raw_request(rl: &RequestLine, info: &HeadInfo, len: usize) -> Result<RawRequest, HttpError> {
-    request_body(rl.version, info)
+fn raw_request(rl: &RequestLine, info: &HeadInfo, len: usize) -> Result<RawRequest, Error> {
+    request_body(rl.version, info, rl.form == TargetForm::Authority)
         .map(|body| RawRequest {
             len,
             method: 0..rl.sp1,
@@ -235,7 +102,7 @@ fn raw_response(
     info: &HeadInfo,
     len: usize,
     method: &Method,
-) -> Result<RawResponse, HttpError> {
+) -> Result<RawResponse, Error> {
     response_body(sl.version, sl.status, info, method)
         .map(|(body, reusable)| RawResponse {
             len,
@@ -267,8 +134,9 @@ impl HeadParser {
     /// let e = parser.parse_request_bytes(bad).unwrap().unwrap_err();
     /// assert_eq!(e.kind, ErrorKind::BadHost);
     /// ```
+    #[must_use = "the parse result says where the head ends"]
     #[inline]
-    pub fn parse_request_bytes(&mut self, input: &[u8]) -> Option<Result<RawRequest, HttpError>> {
+    pub fn parse_request_bytes(&mut self, input: &[u8]) -> Option<Result<RawRequest, Error>> {
         // Inlined into the caller so the result is built in its frame: returned through
         // memory, the head's fields cost store-forwarding stalls comparable to parsing
         // a short head.
@@ -282,7 +150,7 @@ impl HeadParser {
 
     #[cold]
     #[inline(never)]
-    fn request_bytes_resumable(&mut self, input: &[u8]) -> Option<Result<RawRequest, HttpError>> {
+    fn request_bytes_resumable(&mut self, input: &[u8]) -> Option<Result<RawRequest, Error>> {
         let limit = Some(self.limits.max_request_line);
         let len = match self.scanner.scan(input, &self.limits, limit) {
             Ok(Scan::Complete { len, .. }) => len,
@@ -314,7 +182,7 @@ impl HeadParser {
     /// it is interpreted (RFC 9112 5.2), which means rewriting bytes this method only
     /// reads: such a head gives [`ErrorKind::ObsFold`](super::ErrorKind::ObsFold) at the
     /// continuation line. [`HeadParser::parse_response_bytes_mut`] unfolds it in place
-    /// instead, as the buffered parser and [`ClientConn`](super::ClientConn) do.
+    /// instead, as the buffered parser and [`Client`](super::Client) do.
     ///
     /// ```
     /// use wirestate::http::{BodyKind, HeadParser, Limits, Method};
@@ -325,12 +193,13 @@ impl HeadParser {
     /// let (name, value) = parser.fields().next().unwrap();
     /// assert_eq!((&input[name], &input[value]), (&b"X"[..], &b"1"[..]));
     /// ```
+    #[must_use = "the parse result says where the head ends"]
     #[inline]
     pub fn parse_response_bytes(
         &mut self,
         input: &[u8],
         method: &Method,
-    ) -> Option<Result<RawResponse, HttpError>> {
+    ) -> Option<Result<RawResponse, Error>> {
         // Inlined for the same reason as `parse_request_bytes`.
         if self.scanner_is_fresh() {
             if let Some((sl, info, len)) = fast_response(input, &self.limits, &mut self.spans) {
@@ -361,11 +230,12 @@ impl HeadParser {
     /// let values: Vec<_> = parser.fields().map(|(_, v)| &input[v]).collect();
     /// assert_eq!(values, [&b"a   b"[..], &b"2"[..]]);
     /// ```
+    #[must_use = "the parse result says where the head ends"]
     pub fn parse_response_bytes_mut(
         &mut self,
         input: &mut [u8],
         method: &Method,
-    ) -> Option<Result<RawResponse, HttpError>> {
+    ) -> Option<Result<RawResponse, Error>> {
         let e = match self.parse_response_bytes(input, method)? {
             Err(e) => e,
             ok => return Some(ok),
@@ -394,7 +264,7 @@ impl HeadParser {
         &mut self,
         input: &[u8],
         method: &Method,
-    ) -> Option<Result<RawResponse, HttpError>> {
+    ) -> Option<Result<RawResponse, Error>> {
         let len = match self.scanner.scan(input, &self.limits, None) {
             Ok(Scan::Complete { len, .. }) => len,
             Ok(Scan::Partial) => return None,

@@ -1,48 +1,30 @@
 //! The server role: reads requests, writes responses, in order, over one connection.
 
-use super::body::{BodyDecoder, BodyEncoder, BodyEvent, ChunkedDecoder};
+use super::body::{BodyEncoder, BodyEvent};
+use super::config::ServerConfig;
+use super::conn::{Core, Lead, Recv, Send};
 use super::encode;
-use super::error::{ErrorKind, HttpError, SendError};
-use super::head::{Headers, Method, RequestHead, ResponseHead, StatusCode, Version};
-use super::headers::Span;
-use super::parse::{self, BodyKind, HeadScanner, Scan};
-use super::raw;
-use super::Limits;
-use crate::buffer::RecvBuffer;
-use crate::{Instant, Machine};
+use super::error::rules::{self, invalid};
+use super::error::{Error, ErrorKind};
+use super::event::{Connection, Continue, ServerEvent};
+use super::fast::fast_request;
+use super::field::{HeaderName, HeaderValue};
+use super::framing::{info_of, request_body, BodyKind};
+use super::grammar::{build_request, parse_request};
+use super::head::{Method, ResponseHead, StatusCode, Version};
+use super::headers::Headers;
+use super::scan::{HeadScanner, Scan};
+use crate::{CloseReason, Decision, Instant, Machine, SendError};
 use alloc::collections::VecDeque;
 use bytes::Bytes;
-
-/// What the client said, decoded.
-///
-/// ```
-/// use wirestate::http::{Limits, ServerConn, ServerEvent};
-/// use wirestate::{Instant, Machine};
-/// let mut s = ServerConn::new(Limits::default());
-/// s.handle_input(Instant::ZERO, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-/// assert!(matches!(s.poll_event(), Some(ServerEvent::Request(_))));
-/// assert!(matches!(s.poll_event(), Some(ServerEvent::EndOfMessage(t)) if t.is_empty()));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ServerEvent {
-    /// A request head. Its body follows as `Data`, then `EndOfMessage`.
-    Request(RequestHead),
-    /// Request body bytes (a zero-copy slice of the receive buffer).
-    Data(Bytes),
-    /// Chunk extensions of the next chunk (`;name=value...`), when present.
-    ChunkExtension(Bytes),
-    /// The request is complete, with its trailer section (usually empty).
-    EndOfMessage(Headers),
-    /// After a `101` or a 2xx to `CONNECT`: raw bytes from the client, no longer HTTP.
-    Tunnel(Bytes),
-    /// A fatal framing error; the reply (if any) is queued and the connection closes.
-    Error(HttpError),
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Expect {
     No,
+    /// Asked for, not yet decided.
     Waiting,
+    /// The caller holds the decision with this id.
+    Asked(u64),
     Sent,
     Skipped,
 }
@@ -59,52 +41,41 @@ struct Pending {
     body_done: bool,
 }
 
-#[derive(Debug)]
-enum Recv {
-    Head(HeadScanner),
-    Body(BodyDecoder),
-    /// A bodyless request: `EndOfMessage` is next.
-    End,
-    /// Waiting for the final response to an upgrade or CONNECT request, or for room in
-    /// the pipeline.
-    Paused,
-    Tunnel,
-    Closed,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Send {
-    Idle,
-    Body(BodyEncoder),
-    Tunnel,
-}
-
 /// A server connection: parses requests, serializes responses.
 ///
 /// Requests are read ahead of their responses (pipelining, up to
-/// [`Limits::max_pipeline`]) and must be answered in order: every `send_response` is for
-/// the oldest unanswered request. After a request that asks to switch protocols
-/// (`Upgrade`) or `CONNECT`, reading pauses until it is answered.
+/// [`Limits::max_pipeline`](super::Limits::max_pipeline)) and must be answered in order:
+/// every `send_response` is for the oldest unanswered request. After a request that asks
+/// to switch protocols (`Upgrade`) or `CONNECT`, reading pauses until it is answered.
 ///
-/// `Expect: 100-continue`: if the caller answers the `Request` event with a final
-/// response, no `100 Continue` is sent and the connection closes after the response;
-/// otherwise the machine sends `100 Continue` when the body is first polled.
+/// `Expect: 100-continue` with a body: the [`ServerEvent::Continue`] decision, answered
+/// with [`send_continue`](Server::send_continue); or a final response, after which the
+/// connection closes (the client may or may not send the body). With
+/// [`ServerConfig::auto_continue`] the machine sends `100 Continue` itself when the body
+/// is first polled.
+///
+/// Flow control: [`wants_input`](Machine::wants_input) is false while `max_pipeline`
+/// requests wait for their responses, while an upgrade or CONNECT waits for its answer,
+/// while a `Continue` decision is outstanding, and once closed.
+/// [`wants_body`](Machine::wants_body) is true from a response head with a body (or a
+/// tunnel) until [`send_end`](Server::send_end). No TLS switch: `wants_tls` is false
+/// (HTTPS is TLS from the first byte, outside this machine).
 ///
 /// Timers: once the first `handle_*` call gives it a clock reading, the machine wants a
-/// complete head within [`Limits::head_timeout`] of starting to wait for it (idle
-/// keep-alive time included); an idle connection then closes quietly, a partial head gets
-/// `408`.
+/// complete head within [`Timeouts::idle`](super::Timeouts::idle) of starting to wait
+/// for it (idle keep-alive time included); an idle connection then closes quietly, a
+/// partial head gets `408`, and the last event is `Closed(CloseReason::Timeout)`.
 ///
 /// ```
 /// use bytes::Bytes;
-/// use wirestate::http::{Limits, ResponseHead, ServerConn, ServerEvent, StatusCode};
+/// use wirestate::http::{ResponseHead, Server, ServerEvent, StatusCode};
 /// use wirestate::{Instant, Machine};
 ///
-/// let mut s = ServerConn::new(Limits::default());
+/// let mut s = Server::new(Default::default());
 /// s.handle_input(Instant::ZERO, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n");
 /// let mut wire = Vec::new();
 /// while let Some(e) = s.poll_event() {
-///     if let ServerEvent::Request(r) = e {
+///     if let ServerEvent::Request { head: r, .. } = e {
 ///         let body = Bytes::copy_from_slice(r.target.as_bytes());
 ///         s.respond(ResponseHead::new(StatusCode::OK), body).unwrap();
 ///     }
@@ -115,78 +86,115 @@ enum Send {
 /// assert!(!s.is_closed());
 /// ```
 #[derive(Debug)]
-pub struct ServerConn {
-    limits: Limits,
-    buf: RecvBuffer,
-    recv: Recv,
+pub struct Server {
+    config: ServerConfig,
+    core: Core,
     pending: VecDeque<Pending>,
-    send: Send,
-    out: VecDeque<Bytes>,
-    eof: bool,
-    /// A buffer overflow seen in `handle_input`, reported after what was buffered.
-    overflow: Option<HttpError>,
-    /// An event produced outside `poll_event` (a timeout), returned by it next.
-    stashed: Option<ServerEvent>,
     /// A status to answer once earlier requests are answered, then close.
     error_reply: Option<StatusCode>,
     /// Nothing more is sent: a response was cut short by a fatal error.
     dead: bool,
-    now: Option<Instant>,
     head_since: Option<Instant>,
-    /// Field offsets of the head being parsed, reused (cleared, capacity kept).
-    spans: alloc::vec::Vec<Span>,
+    /// Decisions handed out so far: the next one's id.
+    decisions: u64,
 }
 
-/// Most field offsets preallocated per connection (16 bytes each): a head within
-/// `max_headers` (default 100) never makes the reused list grow.
-const SPANS_CAPACITY: usize = 128;
+const NO_REQUEST: SendError = SendError::OutOfTurn("no request is waiting for a response");
 
-impl ServerConn {
-    /// A server connection with `limits`.
+impl Server {
+    /// A server connection configured by `config`.
     ///
     /// ```
     /// use wirestate::Machine;
-    /// let s = wirestate::http::ServerConn::new(wirestate::http::Limits::default());
+    /// let s = wirestate::http::Server::new(Default::default());
     /// assert!(!s.is_closed());
     /// ```
-    pub fn new(limits: Limits) -> ServerConn {
-        ServerConn {
-            limits,
-            buf: RecvBuffer::new(limits.max_buffer),
-            recv: Recv::Head(HeadScanner::default()),
-            spans: alloc::vec::Vec::with_capacity(limits.max_headers.min(SPANS_CAPACITY)),
-            // Allocated once here so the per-message path does not.
-            pending: VecDeque::with_capacity(limits.max_pipeline.clamp(1, 4)),
-            send: Send::Idle,
-            out: VecDeque::with_capacity(4),
-            eof: false,
-            overflow: None,
-            stashed: None,
+    #[must_use]
+    pub fn new(config: ServerConfig) -> Server {
+        Server {
+            config,
+            core: Core::new(config.limits),
+            pending: VecDeque::with_capacity(config.limits.max_pipeline.clamp(1, 4)),
             error_reply: None,
             dead: false,
-            now: None,
             head_since: None,
+            decisions: 0,
         }
     }
 
-    /// The limits in force.
+    /// The configuration in force.
     ///
     /// ```
-    /// let s = wirestate::http::ServerConn::new(Default::default());
-    /// assert_eq!(s.limits().max_head, 64 * 1024);
+    /// let s = wirestate::http::Server::new(Default::default());
+    /// assert_eq!(s.config().limits.max_head, 64 * 1024);
     /// ```
-    pub fn limits(&self) -> &Limits {
-        &self.limits
+    #[must_use]
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Bytes the client sent that the machine will never read, because it decided to
+    /// read no more: after the last request of a connection that is not kept alive,
+    /// after a fatal error or a timeout. A proxy learns from it that a client sent more
+    /// after `Connection: close`. Zero while the connection is read.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use wirestate::http::{ResponseHead, Server, StatusCode};
+    /// use wirestate::{Instant, Machine};
+    /// let mut s = Server::new(Default::default());
+    /// s.handle_input(Instant::ZERO, b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\nGET /more");
+    /// while s.poll_event().is_some() {}
+    /// s.respond(ResponseHead::new(StatusCode::OK), Bytes::new()).unwrap();
+    /// assert_eq!(s.unread(), 9);
+    /// s.handle_input(Instant::ZERO, b" HTTP/1.1\r\n");
+    /// assert_eq!(s.unread(), 20);
+    /// ```
+    #[must_use]
+    pub fn unread(&self) -> u64 {
+        self.core.unread()
     }
 
     fn tick(&mut self, now: Instant) {
-        let now = self.now.map_or(now, |t| t.max(now));
-        self.now = Some(now);
+        let now = self.core.tick(now);
         if self.head_since.is_none()
-            && matches!(self.recv, Recv::Head(_))
+            && matches!(self.core.recv, Recv::Head(_))
             && self.pending.is_empty()
         {
             self.head_since = Some(now);
+        }
+    }
+
+    /// Answers a [`ServerEvent::Continue`]: queues `100 Continue`, and the body is read.
+    /// A decision already answered (or by a final response) is
+    /// [`SendError::OutOfTurn`].
+    ///
+    /// ```
+    /// use wirestate::http::{Server, ServerEvent};
+    /// use wirestate::{Instant, Machine};
+    /// let mut s = Server::new(Default::default());
+    /// s.handle_input(Instant::ZERO, b"PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n");
+    /// assert!(matches!(s.poll_event(), Some(ServerEvent::Request { .. })));
+    /// let Some(ServerEvent::Continue(d)) = s.poll_event() else { panic!() };
+    /// assert_eq!(s.poll_event(), None); // nothing more until answered
+    /// s.send_continue(d).unwrap();
+    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"HTTP/1.1 100 Continue\r\n\r\n");
+    /// ```
+    pub fn send_continue(&mut self, decision: Decision<Continue>) -> Result<(), SendError> {
+        if self.dead {
+            return Err(SendError::Closed);
+        }
+        match self.pending.back_mut() {
+            Some(p) if p.expect == Expect::Asked(decision.id()) => {
+                p.expect = Expect::Sent;
+                self.core
+                    .out
+                    .push_back(Bytes::from_static(b"HTTP/1.1 100 Continue\r\n\r\n"));
+                Ok(())
+            }
+            _ => Err(SendError::OutOfTurn(
+                "this 100-continue decision was already answered",
+            )),
         }
     }
 
@@ -198,51 +206,58 @@ impl ServerConn {
     /// still follows. Nothing is queued on error.
     ///
     /// ```
-    /// use wirestate::http::{Limits, ResponseHead, SendError, ServerConn, StatusCode};
-    /// use wirestate::{Instant, Machine};
-    /// let mut s = ServerConn::new(Limits::default());
+    /// use wirestate::http::{ResponseHead, Server, StatusCode};
+    /// use wirestate::{Instant, Machine, SendError};
+    /// let mut s = Server::new(Default::default());
     /// s.handle_input(Instant::ZERO, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
     /// while s.poll_event().is_some() {}
     /// let mut bad = ResponseHead::new(StatusCode::OK);
     /// bad.headers.append("Content-Length", "1").unwrap();
     /// bad.headers.append("Transfer-Encoding", "chunked").unwrap();
-    /// assert_eq!(s.send_response(bad), Err(SendError::BadFraming));
+    /// let Err(SendError::Invalid(e)) = s.send_response(bad) else { panic!() };
+    /// assert!(e.rule.starts_with("RFC 9112 6.2"));
     /// assert!(s.poll_transmit().is_none());
     /// ```
     pub fn send_response(&mut self, resp: ResponseHead) -> Result<(), SendError> {
-        if self.dead || self.send == Send::Tunnel {
+        if self.dead || self.core.send == Send::Tunnel {
             return Err(SendError::Closed);
         }
-        if self.send != Send::Idle {
-            return Err(SendError::OutOfTurn);
+        if self.core.send != Send::Idle {
+            return Err(SendError::OutOfTurn(
+                "the previous response's body is not ended",
+            ));
         }
         let Some(front) = self.pending.front() else {
-            return Err(SendError::OutOfTurn);
+            return Err(NO_REQUEST);
         };
         if let Some(at) = resp
             .reason
             .iter()
             .position(|&c| c != b'\t' && (c < 0x20 || c == 0x7f))
         {
-            return Err(SendError::Invalid(super::head::InvalidHead {
-                what: "reason phrase",
-                at,
-            }));
+            return Err(invalid(rules::REASON, at));
         }
-        let info = parse::info_of(&resp.headers).map_err(|_| SendError::BadFraming)?;
+        let info = info_of(&resp.headers).map_err(|_| invalid(rules::BAD_CONTENT_LENGTH, 0))?;
         let code = resp.status.as_u16();
         if resp.status.is_informational() {
             // RFC 9110 15.2: no 1xx to an HTTP/1.0 client; 101 only to an Upgrade request.
-            if front.version == Version::Http10 || (code == 101 && !front.upgrade) {
-                return Err(SendError::OutOfTurn);
+            if front.version.is_http10() {
+                return Err(SendError::OutOfTurn(
+                    "RFC 9110 15.2: no 1xx to an HTTP/1.0 client",
+                ));
+            }
+            if code == 101 && !front.upgrade {
+                return Err(SendError::OutOfTurn(
+                    "RFC 9110 15.2.2: 101 only to a request with Upgrade",
+                ));
             }
             if info.te_present || info.content_length.is_some() {
-                return Err(SendError::BadFraming);
+                return Err(invalid(rules::LENGTH_IN_1XX_204, 0));
             }
-            self.out.push_back(encode::response_head(&resp, &[]));
+            self.core.out.push_back(encode::response_head(&resp, &[]));
             if code == 100 {
                 if let Some(f) = self.pending.front_mut() {
-                    if f.expect == Expect::Waiting {
+                    if matches!(f.expect, Expect::Waiting | Expect::Asked(_)) {
                         f.expect = Expect::Sent;
                     }
                 }
@@ -254,21 +269,25 @@ impl ServerConn {
         }
         // RFC 9112 6.2: a sender MUST NOT send Content-Length with Transfer-Encoding;
         // 6.1: no Transfer-Encoding to an HTTP/1.0 client, and chunked only once.
-        if info.te_present
-            && (info.content_length.is_some()
-                || front.version == Version::Http10
-                || info.te_chunked_count > 1)
-        {
-            return Err(SendError::BadFraming);
+        if info.te_present {
+            if info.content_length.is_some() {
+                return Err(invalid(rules::CL_WITH_TE, 0));
+            }
+            if front.version.is_http10() {
+                return Err(invalid(rules::TE_TO_HTTP10, 0));
+            }
+            if info.te_chunked_count > 1 {
+                return Err(invalid(rules::CHUNKED_TWICE, 0));
+            }
         }
         // RFC 9110 8.6: no Content-Length (nor body) in a 204.
         if code == 204 && (info.te_present || info.content_length.is_some()) {
-            return Err(SendError::BadFraming);
+            return Err(invalid(rules::LENGTH_IN_1XX_204, 0));
         }
         let tunnel = front.connect && resp.status.is_success();
         // RFC 9110 9.3.6: no Content-Length or Transfer-Encoding in a 2xx to CONNECT.
         if tunnel && (info.te_present || info.content_length.is_some()) {
-            return Err(SendError::BadFraming);
+            return Err(invalid(rules::FRAMING_IN_CONNECT_2XX, 0));
         }
         let bodyless = front.head || code == 204 || code == 304 || tunnel;
         let mut extra: [(&[u8], &[u8]); 2] = [(b"", b""); 2];
@@ -285,7 +304,7 @@ impl ServerConn {
             }
         } else if let Some(n) = info.content_length {
             BodyEncoder::length(n)
-        } else if front.version == Version::Http11 {
+        } else if !front.version.is_http10() {
             extra[n_extra] = (b"Transfer-Encoding", b"chunked");
             n_extra += 1;
             BodyEncoder::chunked()
@@ -295,7 +314,7 @@ impl ServerConn {
         };
         // RFC 9110 10.1.1: a final response instead of 100 Continue; the client may or
         // may not send the body, so the connection cannot be reused.
-        if front.expect == Expect::Waiting && !front.body_done {
+        if matches!(front.expect, Expect::Waiting | Expect::Asked(_)) && !front.body_done {
             keep_alive = false;
         }
         if tunnel {
@@ -303,17 +322,19 @@ impl ServerConn {
         } else if !keep_alive && !info.conn_close {
             extra[n_extra] = (b"Connection", b"close");
             n_extra += 1;
-        } else if keep_alive && front.version == Version::Http10 && !info.conn_keep_alive {
+        } else if keep_alive && front.version.is_http10() && !info.conn_keep_alive {
             // RFC 9112 9.3 / Appendix C.2.2: an HTTP/1.0 client keeps the connection
             // only if the response says keep-alive.
             extra[n_extra] = (b"Connection", b"keep-alive");
             n_extra += 1;
         }
-        self.out
+        self.core
+            .out
             .push_back(encode::response_head(&resp, &extra[..n_extra]));
         if let Some(f) = self.pending.front_mut() {
             f.keep_alive = keep_alive;
-            if f.expect == Expect::Waiting {
+            if matches!(f.expect, Expect::Waiting | Expect::Asked(_)) {
+                // The final response answers the decision: its token is now stale.
                 f.expect = Expect::Skipped;
             }
         }
@@ -321,50 +342,58 @@ impl ServerConn {
             self.switch_to_tunnel();
             return Ok(());
         }
-        self.send = Send::Body(encoder);
+        self.core.send = Send::Body(encoder);
         if encoder == BodyEncoder::empty() {
             self.complete_response();
         }
         Ok(())
     }
 
-    /// Queues response body bytes (no copy), framed as the head declared.
+    /// Queues response body bytes (no copy), framed as the head declared; in a tunnel,
+    /// raw bytes. Pace it with [`wants_body`](Machine::wants_body).
     ///
     /// ```
-    /// use wirestate::http::{SendError, ServerConn};
-    /// let mut s = ServerConn::new(Default::default());
-    /// assert_eq!(s.send_data(bytes::Bytes::from_static(b"x")), Err(SendError::OutOfTurn));
+    /// use wirestate::http::Server;
+    /// use wirestate::SendError;
+    /// let mut s = Server::new(Default::default());
+    /// assert!(matches!(s.send_data(bytes::Bytes::from_static(b"x")), Err(SendError::OutOfTurn(_))));
     /// ```
     pub fn send_data(&mut self, data: Bytes) -> Result<(), SendError> {
-        match &mut self.send {
-            Send::Body(enc) => enc.encode(data, &mut self.out),
-            Send::Tunnel => {
-                if !data.is_empty() {
-                    self.out.push_back(data);
-                }
-                Ok(())
-            }
-            Send::Idle if self.dead => Err(SendError::Closed),
-            Send::Idle => Err(SendError::OutOfTurn),
+        if self.dead {
+            return Err(SendError::Closed);
         }
+        self.core
+            .send_data(data, SendError::OutOfTurn("no response body is being sent"))
     }
 
-    /// Ends the response body, with trailers (chunked only).
+    /// Ends the response body.
     ///
     /// ```
-    /// use wirestate::http::{Headers, SendError, ServerConn};
-    /// let mut s = ServerConn::new(Default::default());
-    /// assert_eq!(s.send_end(&Headers::new()), Err(SendError::OutOfTurn));
+    /// use wirestate::http::Server;
+    /// use wirestate::SendError;
+    /// let mut s = Server::new(Default::default());
+    /// assert!(matches!(s.send_end(), Err(SendError::OutOfTurn(_))));
     /// ```
-    pub fn send_end(&mut self, trailers: &Headers) -> Result<(), SendError> {
-        match &mut self.send {
-            Send::Body(enc) => {
-                enc.finish(trailers, &mut self.out)?;
-                self.complete_response();
-                Ok(())
-            }
-            _ => Err(SendError::OutOfTurn),
+    pub fn send_end(&mut self) -> Result<(), SendError> {
+        self.send_end_with_trailers(&Headers::new())
+    }
+
+    /// Ends the response body with a trailer section (chunked only; no framing fields,
+    /// RFC 9110 6.5.1).
+    ///
+    /// ```
+    /// use wirestate::http::{Headers, Server};
+    /// use wirestate::SendError;
+    /// let mut s = Server::new(Default::default());
+    /// assert!(matches!(s.send_end_with_trailers(&Headers::new()), Err(SendError::OutOfTurn(_))));
+    /// ```
+    pub fn send_end_with_trailers(&mut self, trailers: &Headers) -> Result<(), SendError> {
+        if self.dead {
+            return Err(SendError::Closed);
         }
+        self.core.send_end(trailers)?;
+        self.complete_response();
+        Ok(())
     }
 
     /// A whole response with a `Content-Length` body in one call (the length field is
@@ -373,9 +402,9 @@ impl ServerConn {
     ///
     /// ```
     /// use bytes::Bytes;
-    /// use wirestate::http::{ResponseHead, ServerConn, StatusCode};
+    /// use wirestate::http::{ResponseHead, Server, StatusCode};
     /// use wirestate::{Instant, Machine};
-    /// let mut s = ServerConn::new(Default::default());
+    /// let mut s = Server::new(Default::default());
     /// s.handle_input(Instant::ZERO, b"HEAD / HTTP/1.1\r\nHost: a\r\n\r\n");
     /// while s.poll_event().is_some() {}
     /// s.respond(ResponseHead::new(StatusCode::OK), Bytes::from_static(b"abc")).unwrap();
@@ -395,29 +424,28 @@ impl ServerConn {
             && resp.headers.get(b"transfer-encoding").is_none()
         {
             resp.headers.append_typed(
-                &super::head::HeaderName::from_static("Content-Length")?,
-                &super::head::HeaderValue::from_u64(body.len() as u64),
+                &HeaderName::from_static("Content-Length")?,
+                &HeaderValue::from_u64(body.len() as u64),
             );
         }
         let head_only = self.pending.front().is_some_and(|p| p.head);
         self.send_response(resp)?;
-        if let Send::Body(_) = self.send {
+        if let Send::Body(_) = self.core.send {
             if !head_only {
                 self.send_data(body)?;
             }
-            self.send_end(&Headers::new())?;
+            self.send_end()?;
         }
         Ok(())
     }
 
     fn switch_to_tunnel(&mut self) {
-        self.send = Send::Tunnel;
-        self.recv = Recv::Tunnel;
+        self.core.switch_to_tunnel();
         self.pending.clear();
     }
 
     fn complete_response(&mut self) {
-        self.send = Send::Idle;
+        self.core.send = Send::Idle;
         let Some(done) = self.pending.pop_front() else {
             return;
         };
@@ -425,39 +453,41 @@ impl ServerConn {
             // The connection ends with this response: requests read ahead are dropped
             // unanswered, as RFC 9112 9.3.1 lets a client retry them.
             self.pending.clear();
-            self.recv = Recv::Closed;
+            self.core.recv = Recv::Closed;
+            self.core.close_with(CloseReason::Done);
             self.error_reply = None;
             return;
         }
-        if matches!(self.recv, Recv::Paused) {
-            self.recv = Recv::Head(HeadScanner::default());
+        if matches!(self.core.recv, Recv::Paused) {
+            self.core.recv = Recv::Head(HeadScanner::default());
         }
         if self.pending.is_empty() {
             if let Some(status) = self.error_reply.take() {
-                self.out.push_back(error_response(status));
-                self.recv = Recv::Closed;
-            } else if matches!(self.recv, Recv::Head(_)) {
-                self.head_since = self.now;
+                self.core.out.push_back(error_response(status));
+                self.core.recv = Recv::Closed;
+            } else if matches!(self.core.recv, Recv::Head(_)) {
+                self.head_since = self.core.now;
             }
         }
     }
 
-    fn fail(&mut self, e: HttpError, reply: bool) -> Option<ServerEvent> {
+    fn fail(&mut self, e: Error, reply: bool) -> Option<ServerEvent> {
         // The request whose body broke is not answered; one being answered is cut short.
-        if matches!(self.recv, Recv::Body(_) | Recv::End) {
-            if self.pending.len() == 1 && self.send != Send::Idle {
+        if matches!(self.core.recv, Recv::Body(_) | Recv::End) {
+            if self.pending.len() == 1 && self.core.send != Send::Idle {
                 self.dead = true;
             }
             if !self.dead {
                 self.pending.pop_back();
             }
         }
-        self.recv = Recv::Closed;
+        self.core.recv = Recv::Closed;
+        self.core.close_with(CloseReason::Error);
         if self.dead {
             self.pending.clear();
         } else if reply {
             if self.pending.is_empty() {
-                self.out.push_back(error_response(e.status()));
+                self.core.out.push_back(error_response(e.status()));
             } else {
                 self.error_reply = Some(e.status());
             }
@@ -466,56 +496,63 @@ impl ServerConn {
     }
 
     fn poll_head(&mut self) -> Option<ServerEvent> {
-        if self.pending.len() >= self.limits.max_pipeline {
+        if self.pending.len() >= self.core.limits.max_pipeline {
             return None;
         }
-        let Recv::Head(scanner) = &mut self.recv else {
+        let core = &mut self.core;
+        let Recv::Head(scanner) = &mut core.recv else {
             return None;
         };
         // RFC 9112 2.2: a server SHOULD ignore empty lines received before the request-line.
         if *scanner == HeadScanner::default() {
-            loop {
-                match self.buf.as_slice() {
-                    [b'\r', b'\n', ..] => self.buf.discard(2),
-                    [b'\n', ..] if self.limits.allow_bare_lf => self.buf.discard(1),
-                    [b'\r'] => return self.eof_in_head(),
-                    _ => break,
-                }
+            match core.skip_empty_lines() {
+                Lead::Start => {}
+                Lead::More => return self.eof_in_head(),
+                Lead::TooLong(e) => return self.fail(e, true),
             }
         }
-        let base = self.buf.consumed();
-        let at = |(kind, at): (ErrorKind, usize)| HttpError {
-            kind,
+        let adjusted = core.head_limits();
+        let Recv::Head(scanner) = &mut core.recv else {
+            return None;
+        };
+        let limits = adjusted.as_ref().unwrap_or(&core.limits);
+        let base = core.buf.consumed();
+        let real = core.limits.max_head;
+        let at = |(kind, at): (ErrorKind, usize)| Error {
+            kind: match kind {
+                ErrorKind::HeadTooLarge { .. } => ErrorKind::HeadTooLarge { limit: real },
+                other => other,
+            },
             offset: base + at as u64,
         };
         // The one-pass parse first; a partial head, an error or a limit goes to the
         // resumable scan, which gives the exact error.
         let fast = if *scanner == HeadScanner::default() {
-            raw::fast_request(self.buf.as_slice(), &self.limits, &mut self.spans)
+            fast_request(core.buf.as_slice(), limits, &mut core.spans)
         } else {
             None
         };
         let (req, info) = if let Some((rl, info, len)) = fast {
-            let head = self.buf.take(len);
-            (parse::build_request(head, &rl, self.spans.clone()), info)
+            let head = core.buf.take(len);
+            (build_request(head, &rl, core.spans.clone()), info)
         } else {
             let scan = scanner.scan(
-                self.buf.as_slice(),
-                &self.limits,
-                Some(self.limits.max_request_line),
+                core.buf.as_slice(),
+                limits,
+                Some(core.limits.max_request_line),
             );
             let (len, lines) = match scan {
                 Ok(Scan::Complete { len, lines }) => (len, lines),
                 Ok(Scan::Partial) => return self.eof_in_head(),
                 Err(e) => return self.fail(at(e), true),
             };
-            let head = self.buf.take(len);
-            match parse::parse_request(head, lines, &self.limits) {
+            let head = core.buf.take(len);
+            match parse_request(head, lines, limits) {
                 Ok(v) => v,
                 Err(e) => return self.fail(at(e), true),
             }
         };
-        let kind = match parse::request_body(req.version, &info) {
+        let kind = match request_body(req.version, &info, req.method == Method::Connect) {
             Ok(k) => k,
             Err(e) => return self.fail(at(e), true),
         };
@@ -526,44 +563,42 @@ impl ServerConn {
             version: req.version,
             keep_alive: info.keep_alive(req.version),
             upgrade: info.upgrade && info.conn_upgrade,
-            expect: if info.expect_continue
-                && req.version == Version::Http11
-                && kind != BodyKind::Empty
-            {
+            expect: if info.expect_continue && !req.version.is_http10() && kind != BodyKind::Empty {
                 Expect::Waiting
             } else {
                 Expect::No
             },
             body_done: false,
         });
-        self.head_since = None;
-        self.recv = match kind {
-            BodyKind::Length(n) => Recv::Body(BodyDecoder::Length(n)),
-            BodyKind::Chunked => {
-                Recv::Body(BodyDecoder::Chunked(ChunkedDecoder::new(&self.limits)))
-            }
-            _ => Recv::End,
+        let pending = self.pending.back();
+        let connection = match pending {
+            Some(p) if p.connect => Connection::Tunnel,
+            Some(p) if !p.keep_alive => Connection::Close,
+            Some(p) if p.upgrade => Connection::Upgrade,
+            _ => Connection::KeepAlive,
         };
-        Some(ServerEvent::Request(req))
+        self.head_since = None;
+        self.core.skipped = 0;
+        self.core.recv = self.core.body_reader(kind);
+        Some(ServerEvent::Request {
+            head: req,
+            body: kind,
+            connection,
+        })
     }
 
     /// More input is needed for a head: unless the peer has gone.
     fn eof_in_head(&mut self) -> Option<ServerEvent> {
-        if !self.eof {
+        if !self.core.eof {
             return None;
         }
-        if self.buf.is_empty() {
-            self.recv = Recv::Closed;
-            return None;
-        }
-        let offset = self.buf.consumed() + self.buf.len() as u64;
-        self.fail(
-            HttpError {
-                kind: ErrorKind::IncompleteMessage,
-                offset,
-            },
-            false,
-        )
+        // Nothing of a request was lost if nothing was buffered; otherwise the partial
+        // head is dropped unanswered (there is no one left to read an answer).
+        let unterminated = self.core.unterminated();
+        self.core.recv = Recv::Closed;
+        self.core
+            .close_with(CloseReason::PeerClosed { unterminated });
+        None
     }
 
     fn end_of_request(&mut self, trailers: Headers) -> Option<ServerEvent> {
@@ -577,10 +612,50 @@ impl ServerConn {
             }
         }
         if matches!(next, Recv::Head(_)) && self.pending.is_empty() {
-            self.head_since = self.now;
+            self.head_since = self.core.now;
         }
-        self.recv = next;
-        Some(ServerEvent::EndOfMessage(trailers))
+        self.core.recv = next;
+        Some(ServerEvent::End { trailers })
+    }
+
+    fn poll_body(&mut self) -> Option<ServerEvent> {
+        let only = self.pending.len() == 1 && self.core.send == Send::Idle;
+        if let Some(p) = self.pending.back_mut() {
+            match p.expect {
+                Expect::Waiting if only && self.config.auto_continue => {
+                    // RFC 9110 10.1.1: the caller is reading the body, so ask for it.
+                    self.core
+                        .out
+                        .push_back(Bytes::from_static(b"HTTP/1.1 100 Continue\r\n\r\n"));
+                    p.expect = Expect::Sent;
+                }
+                Expect::Waiting if only => {
+                    let id = self.decisions;
+                    self.decisions += 1;
+                    p.expect = Expect::Asked(id);
+                    return Some(ServerEvent::Continue(Decision::new(id)));
+                }
+                // The body is not read until the caller has decided.
+                Expect::Asked(_) => return None,
+                _ => {}
+            }
+        }
+        match self.core.decode_body()? {
+            Ok(BodyEvent::Data(d)) => Some(ServerEvent::Data(d)),
+            Ok(BodyEvent::Extension(x)) => Some(ServerEvent::ChunkExtension(x)),
+            Ok(BodyEvent::End(t)) => self.end_of_request(t),
+            Err(e) => {
+                let reply = e.kind != ErrorKind::IncompleteMessage;
+                self.fail(e, reply)
+            }
+        }
+    }
+
+    fn deciding(&self) -> bool {
+        self.pending
+            .back()
+            .is_some_and(|p| matches!(p.expect, Expect::Asked(_)))
+            && matches!(self.core.recv, Recv::Body(_))
     }
 }
 
@@ -593,25 +668,17 @@ fn error_response(status: StatusCode) -> Bytes {
     )
 }
 
-impl Machine for ServerConn {
+impl Machine for Server {
     type Event = ServerEvent;
 
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
         self.tick(now);
-        if self.overflow.is_some() || matches!(self.recv, Recv::Closed) {
-            return;
-        }
-        if let Err(o) = self.buf.push(bytes) {
-            self.overflow = Some(HttpError {
-                kind: ErrorKind::BufferFull { limit: o.limit },
-                offset: self.buf.consumed() + self.buf.len() as u64,
-            });
-        }
+        self.core.input(bytes);
     }
 
     fn handle_eof(&mut self, now: Instant) {
         self.tick(now);
-        self.eof = true;
+        self.core.eof = true;
     }
 
     fn handle_timeout(&mut self, now: Instant) {
@@ -619,91 +686,84 @@ impl Machine for ServerConn {
         let Some(deadline) = self.poll_timeout() else {
             return;
         };
-        if self.now.is_some_and(|n| n >= deadline) {
+        if self.core.now.is_some_and(|n| n >= deadline) {
             self.head_since = None;
-            if self.buf.is_empty() {
-                self.recv = Recv::Closed;
-            } else {
-                let offset = self.buf.consumed();
-                self.stashed = self.fail(
-                    HttpError {
-                        kind: ErrorKind::Timeout,
-                        offset,
-                    },
-                    true,
-                );
+            // RFC 9110 15.5.9: 408 for a head that did not arrive in time; an idle
+            // keep-alive connection is closed without a word (RFC 9112 9.5).
+            if !self.core.buf.is_empty() {
+                self.core
+                    .out
+                    .push_back(error_response(StatusCode::REQUEST_TIMEOUT));
             }
+            self.core.recv = Recv::Closed;
+            self.core.close_with(CloseReason::Timeout);
         }
     }
 
     fn poll_event(&mut self) -> Option<ServerEvent> {
-        if let Some(e) = self.stashed.take() {
-            return Some(e);
-        }
-        let event = match &mut self.recv {
+        let event = match &mut self.core.recv {
             Recv::Closed | Recv::Paused => None,
-            Recv::Tunnel => {
-                let n = self.buf.len();
-                (n > 0).then(|| ServerEvent::Tunnel(self.buf.take(n)))
-            }
-            Recv::End => self.end_of_request(Headers::new()),
+            Recv::Tunnel => self.core.tunnel_data().map(ServerEvent::Tunnel),
             Recv::Head(_) => self.poll_head(),
-            Recv::Body(dec) => {
-                let waiting = self.pending.len() == 1
-                    && self.send == Send::Idle
-                    && self
-                        .pending
-                        .back()
-                        .is_some_and(|p| p.expect == Expect::Waiting);
-                if waiting {
-                    // RFC 9110 10.1.1: the caller is reading the body, so ask for it.
-                    self.out
-                        .push_back(Bytes::from_static(b"HTTP/1.1 100 Continue\r\n\r\n"));
-                    if let Some(p) = self.pending.back_mut() {
-                        p.expect = Expect::Sent;
-                    }
-                }
-                match dec.decode(&mut self.buf, self.eof) {
-                    None => None,
-                    Some(Ok(BodyEvent::Data(d))) => Some(ServerEvent::Data(d)),
-                    Some(Ok(BodyEvent::Extension(x))) => Some(ServerEvent::ChunkExtension(x)),
-                    Some(Ok(BodyEvent::End(t))) => self.end_of_request(t),
-                    Some(Err(e)) => {
-                        let reply = e.kind != ErrorKind::IncompleteMessage;
-                        self.fail(e, reply)
-                    }
-                }
-            }
+            Recv::Body(_) | Recv::End => self.poll_body(),
         };
         if event.is_some() {
             return event;
         }
         // Input that overflowed is reported once everything before it is decoded.
-        if let Some(e) = self.overflow.take() {
-            return self.fail(e, true);
+        if !self.deciding() {
+            if let Some(e) = self.core.overflow.take() {
+                return self.fail(e, true);
+            }
         }
-        None
+        if matches!(self.core.recv, Recv::Tunnel) && self.core.eof {
+            self.core
+                .close_with(CloseReason::PeerClosed { unterminated: 0 });
+        }
+        let closed = self.is_closed();
+        self.core.closed_event(closed).map(ServerEvent::Closed)
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        super::encode::coalesce(&mut self.out)
+        encode::coalesce(&mut self.core.out)
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        if !matches!(self.recv, Recv::Head(_)) || !self.pending.is_empty() {
+        if !matches!(self.core.recv, Recv::Head(_)) || !self.pending.is_empty() {
             return None;
         }
-        self.head_since.map(|t| t + self.limits.head_timeout)
+        let idle = self.config.timeouts.idle?;
+        self.head_since.map(|t| t + idle)
     }
 
     fn is_closed(&self) -> bool {
         if self.dead {
             return true;
         }
-        match self.recv {
-            Recv::Closed => self.pending.is_empty() && self.send == Send::Idle,
-            Recv::Tunnel => self.eof && self.buf.is_empty(),
+        match self.core.recv {
+            Recv::Closed => self.pending.is_empty() && self.core.send == Send::Idle,
+            Recv::Tunnel => self.core.eof && self.core.buf.is_empty(),
             _ => false,
         }
+    }
+
+    /// False while `max_pipeline` requests wait for responses, while an upgrade or
+    /// CONNECT waits for its answer, while a `Continue` decision is outstanding, after
+    /// an overflow, and once nothing more is read.
+    fn wants_input(&self) -> bool {
+        if self.is_closed() || self.core.overflow.is_some() || self.core.eof {
+            return false;
+        }
+        match self.core.recv {
+            Recv::Closed | Recv::Paused => false,
+            Recv::Head(_) => self.pending.len() < self.core.limits.max_pipeline,
+            Recv::Body(_) | Recv::End => !self.deciding(),
+            Recv::Tunnel => true,
+        }
+    }
+
+    /// True from a response head with a body (or a tunnel) until its end.
+    fn wants_body(&self) -> bool {
+        !self.dead && self.core.sending()
     }
 }

@@ -1,77 +1,47 @@
-//! Helpers shared by the HTTP test files: the transcript reader, an echo server machine
-//! and a client machine whose events merge adjacent body data, so that event lists can
-//! be compared however the input was split.
+//! Helpers shared by the HTTP test files: an echo server machine and a client machine
+//! whose events merge adjacent body data, so that event lists can be compared however
+//! the input was split. Transcripts are read with `common::Transcript`.
 #![allow(dead_code)]
 
+use crate::common::Row;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use wirestate::http::{
-    ClientConn, ClientEvent, Headers, HttpError, Limits, RequestHead, ResponseHead, ServerConn,
-    ServerEvent, StatusCode,
+    Client, ClientConfig, ClientEvent, Error, Headers, Limits, RequestHead, ResponseHead, Server,
+    ServerConfig, ServerEvent, StatusCode,
 };
-use wirestate::{Instant, Machine};
+use wirestate::{CloseReason, Instant, Machine};
 
-/// One write of a transcript: who sent it and the bytes.
-pub type Segment = (char, Vec<u8>);
-
-/// Reads a transcript: `C: x` / `S: x` is x CRLF, `c: x` / `s: x` is x alone; lines of
-/// one side in a row form one write; `#` lines are comments.
-pub fn transcript(text: &str) -> Vec<Segment> {
-    let mut out: Vec<Segment> = Vec::new();
-    for line in text.lines() {
-        if line.starts_with('#') || line.is_empty() {
-            continue;
-        }
-        let (tag, rest) = line.split_at(2);
-        let who = tag.chars().next().unwrap();
-        let mut bytes = rest.strip_prefix(' ').unwrap_or(rest).as_bytes().to_vec();
-        if who.is_ascii_uppercase() {
-            bytes.extend_from_slice(b"\r\n");
-        }
-        let who = who.to_ascii_uppercase();
-        match out.last_mut() {
-            Some((w, b)) if *w == who => b.extend_from_slice(&bytes),
-            _ => out.push((who, bytes)),
-        }
-    }
-    out
+/// A server config with these limits.
+pub fn server_config(limits: Limits) -> ServerConfig {
+    let mut c = ServerConfig::default();
+    c.limits = limits;
+    c
 }
 
-/// All bytes one side sent.
-pub fn side(segments: &[Segment], who: char) -> Vec<u8> {
-    segments
-        .iter()
-        .filter(|(w, _)| *w == who)
-        .flat_map(|(_, b)| b.clone())
-        .collect()
+/// A client config with these limits.
+pub fn client_config(limits: Limits) -> ClientConfig {
+    let mut c = ClientConfig::default();
+    c.limits = limits;
+    c
 }
 
-pub const TRANSCRIPTS: &[(&str, &str)] = &[
-    (
-        "pipelined_keep_alive",
-        include_str!("../transcripts/http/pipelined_keep_alive.txt"),
-    ),
-    (
-        "chunked_upload",
-        include_str!("../transcripts/http/chunked_upload.txt"),
-    ),
-    (
-        "expect_continue",
-        include_str!("../transcripts/http/expect_continue.txt"),
-    ),
-    (
-        "expect_rejected",
-        include_str!("../transcripts/http/expect_rejected.txt"),
-    ),
-    (
-        "http10_and_head",
-        include_str!("../transcripts/http/http10_and_head.txt"),
-    ),
-    (
-        "smuggling_cl_te",
-        include_str!("../transcripts/http/smuggling_cl_te.txt"),
-    ),
-];
+/// A server with these limits.
+pub fn server(limits: Limits) -> Server {
+    Server::new(server_config(limits))
+}
+
+/// A client with these limits.
+pub fn client(limits: Limits) -> Client {
+    Client::new(client_config(limits))
+}
+
+/// The default limits, changed by `f` (`Limits` is `#[non_exhaustive]`).
+pub fn limits(f: impl FnOnce(&mut Limits)) -> Limits {
+    let mut l = Limits::default();
+    f(&mut l);
+    l
+}
 
 /// Server events with adjacent `Data` merged into one.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,15 +51,17 @@ pub enum Ev {
     Ext(Bytes),
     End(Headers),
     Tunnel(Vec<u8>),
-    Error(HttpError),
+    Error(Error),
+    Closed(CloseReason),
 }
 
 /// The echo application: answers each request with `200 OK` and the body
 /// `METHOD TARGET\r\n`, then `ext X\r\n` per chunk extension and `trailer N: V\r\n` per
 /// trailer, then the request body. A request with `Expect: 100-continue` whose target
-/// contains `reject` gets `417` at once.
+/// contains `reject` gets `417` at once; any other is answered `100 Continue` when the
+/// machine asks.
 pub struct Echo {
-    pub conn: ServerConn,
+    pub conn: Server,
     req: Option<RequestHead>,
     notes: Vec<u8>,
     body: Vec<u8>,
@@ -103,7 +75,7 @@ pub struct Echo {
 impl Echo {
     pub fn new(limits: Limits) -> Echo {
         Echo {
-            conn: ServerConn::new(limits),
+            conn: server(limits),
             req: None,
             notes: Vec::new(),
             body: Vec::new(),
@@ -116,7 +88,7 @@ impl Echo {
 
     fn act(&mut self, e: ServerEvent) -> Option<Ev> {
         match e {
-            ServerEvent::Request(r) => {
+            ServerEvent::Request { head: r, .. } => {
                 let reject = r.headers.get(b"expect").is_some()
                     && r.target.as_bytes().windows(6).any(|w| w == b"reject");
                 if reject {
@@ -132,6 +104,10 @@ impl Echo {
                 self.body.clear();
                 Some(Ev::Request(r))
             }
+            ServerEvent::Continue(d) => {
+                self.conn.send_continue(d).unwrap();
+                None
+            }
             ServerEvent::Data(d) => {
                 self.body.extend_from_slice(&d);
                 self.acc.extend_from_slice(&d);
@@ -143,7 +119,7 @@ impl Echo {
                 self.notes.extend_from_slice(b"\r\n");
                 Some(Ev::Ext(x))
             }
-            ServerEvent::EndOfMessage(t) => {
+            ServerEvent::End { trailers: t } => {
                 let req = self.req.take().expect("end without request");
                 let mut reply = Vec::new();
                 reply.extend_from_slice(req.method.as_bytes());
@@ -168,6 +144,8 @@ impl Echo {
             }
             ServerEvent::Tunnel(b) => Some(Ev::Tunnel(b.to_vec())),
             ServerEvent::Error(e) => Some(Ev::Error(e)),
+            ServerEvent::Closed(r) => Some(Ev::Closed(r)),
+            other => panic!("unexpected {other:?}"),
         }
     }
 }
@@ -219,6 +197,12 @@ impl Machine for Echo {
     fn is_closed(&self) -> bool {
         self.conn.is_closed()
     }
+    fn wants_input(&self) -> bool {
+        self.conn.wants_input()
+    }
+    fn wants_body(&self) -> bool {
+        self.conn.wants_body()
+    }
 }
 
 /// Client events with adjacent `Data` merged.
@@ -230,13 +214,13 @@ pub enum Cv {
     Ext(Bytes),
     End(Headers),
     Tunnel(Vec<u8>),
-    Error(HttpError),
-    ExpectTimeout,
+    Error(Error),
+    Closed(CloseReason),
 }
 
 /// A client connection whose events merge adjacent data and tunnel bytes.
 pub struct Merged {
-    pub conn: ClientConn,
+    pub conn: Client,
     acc: Vec<u8>,
     tunnel: bool,
     held: Option<Cv>,
@@ -244,7 +228,7 @@ pub struct Merged {
 }
 
 impl Merged {
-    pub fn new(conn: ClientConn) -> Merged {
+    pub fn new(conn: Client) -> Merged {
         Merged {
             conn,
             acc: Vec::new(),
@@ -299,9 +283,10 @@ impl Machine for Merged {
                 Some(ClientEvent::Informational(r)) => Cv::Info(r),
                 Some(ClientEvent::Response(r)) => Cv::Response(r),
                 Some(ClientEvent::ChunkExtension(x)) => Cv::Ext(x),
-                Some(ClientEvent::EndOfMessage(t)) => Cv::End(t),
+                Some(ClientEvent::End { trailers }) => Cv::End(trailers),
                 Some(ClientEvent::Error(e)) => Cv::Error(e),
-                Some(ClientEvent::ExpectTimeout) => Cv::ExpectTimeout,
+                Some(ClientEvent::Closed(r)) => Cv::Closed(r),
+                Some(other) => panic!("unexpected {other:?}"),
             };
             if self.acc.is_empty() {
                 return Some(ev);
@@ -319,6 +304,12 @@ impl Machine for Merged {
     fn is_closed(&self) -> bool {
         self.conn.is_closed()
     }
+    fn wants_input(&self) -> bool {
+        self.conn.wants_input()
+    }
+    fn wants_body(&self) -> bool {
+        self.conn.wants_body()
+    }
 }
 
 /// A request head with Host set, for tests.
@@ -326,4 +317,23 @@ pub fn get(target: &str) -> RequestHead {
     let mut r = RequestHead::new(wirestate::http::Method::Get, target).unwrap();
     r.headers.append("Host", "example.com").unwrap();
     r
+}
+
+/// A row from the tables' compact form: `"9112 6.1"` is RFC 9112 section 6.1. The input
+/// lives for the whole test run.
+pub fn row<E>(cite: &'static str, rule: &'static str, input: String, expect: E) -> Row<E> {
+    let (rfc, section) = cite.split_once(' ').expect("RFC number, then section");
+    let rfc = match rfc {
+        "9112" => "RFC 9112",
+        "9110" => "RFC 9110",
+        "6585" => "RFC 6585",
+        other => panic!("unknown RFC {other}"),
+    };
+    Row {
+        rfc,
+        section,
+        rule,
+        input: Box::leak(input.into_bytes().into_boxed_slice()),
+        expect,
+    }
 }
