@@ -38,9 +38,10 @@ impl Maildir {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
         let host = hostname();
-        // time.M<usec>P<pid>Q<counter>.host: unique per delivery (maildir(5)).
+        // time.M<usec>P<pid>Q<counter>.host: unique per delivery (maildir(5)). The
+        // microseconds are zero-padded so that names sort in delivery order.
         let name = format!(
-            "{}.M{}P{}Q{}.{}",
+            "{}.M{:06}P{}Q{}.{}",
             now.as_secs(),
             now.subsec_micros(),
             std::process::id(),
