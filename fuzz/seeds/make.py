@@ -10,17 +10,24 @@ SEEDS = ROOT / "fuzz" / "seeds"
 
 
 def sides(path):
+    """Each side's lines as bytes, in the one transcript format of tests/common:
+    `C: x` / `S: x` is x with CRLF, `c: x` / `s: x` is x with no terminator."""
     client, server = [], []
     for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("C: ") or line == "C:":
-            client.append(line[3:])
-        elif line.startswith("S: ") or line == "S:":
-            server.append(line[3:])
+        if not line or line.startswith("#"):
+            continue
+        tag, _, rest = line.partition(":")
+        rest = rest[1:] if rest.startswith(" ") else rest
+        text = rest.encode() + (b"\r\n" if tag in ("C", "S") else b"")
+        if tag in ("C", "c"):
+            client.append(text)
+        elif tag in ("S", "s"):
+            server.append(text)
     return client, server
 
 
 def crlf(lines):
-    return "".join(l + "\r\n" for l in lines).encode()
+    return b"".join(lines)
 
 
 def write(target, name, data):
@@ -35,16 +42,16 @@ for t in sorted((ROOT / "tests/transcripts/smtp").glob("*.txt")):
     write("smtp_client", t.stem, b"\0" + crlf(s))
     write("smtp_reply", t.stem, b"\0" + crlf(s))
     for i, line in enumerate(c[:12]):
-        write("smtp_command", f"{t.stem}-{i}", line.encode())
+        write("smtp_command", f"{t.stem}-{i}", line.rstrip(b"\r\n"))
 
 for t in sorted((ROOT / "tests/transcripts/pop3").glob("*.txt")):
     c, s = sides(t)
     write("pop3_server", t.stem, b"\0" + crlf(c))
     write("pop3_client", t.stem, b"\0" + crlf(s))
     for i, line in enumerate(c):
-        write("pop3_command", f"{t.stem}-{i}", line.encode())
-    for i, line in enumerate(l for l in s if l.startswith(("+OK", "-ERR"))):
-        write("pop3_response", f"{t.stem}-{i}", line.encode())
+        write("pop3_command", f"{t.stem}-{i}", line.rstrip(b"\r\n"))
+    for i, line in enumerate(l for l in s if l.startswith((b"+OK", b"-ERR"))):
+        write("pop3_response", f"{t.stem}-{i}", line.rstrip(b"\r\n"))
 
 for t in sorted((ROOT / "tests/transcripts/http").glob("*.txt")):
     c, s = sides(t)
@@ -55,6 +62,6 @@ write("http_chunked", "extensions-trailers",
 
 for t in sorted((ROOT / "tests/transcripts/greeting").glob("*.txt")):
     c, _ = sides(t)
-    write("greeting_server", t.stem, b"\0" + "\n".join(c).encode() + b"\n")
+    write("greeting_server", t.stem, b"\0" + b"".join(m + b"\n" for m in c))
 write("line", "mixed", b"\x20\0HELO a\r\nbare\nc\rr\r\n")
 write("dot", "stuffed", b"\0Hi\r\n..dot\r\n.\r\n")
