@@ -152,6 +152,7 @@ fn pop3_fetch_against_dovecot() {
             "tester",
             "--pass",
             "secret",
+            "--allow-plaintext-auth",
         ])
         .arg("--out")
         .arg(&out_dir)
