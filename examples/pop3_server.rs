@@ -55,6 +55,7 @@ fn main() -> std::io::Result<()> {
         stls: tls && !cli.server.implicit_tls,
         // Without a certificate there is no TLS to wait for.
         plaintext_auth: cli.allow_plaintext_auth || !tls,
+        proxy_protocol: cli.server.proxy_protocol,
     };
     ensure_maildir(&settings.maildir)?;
     let addr = cli.server.addr_or("127.0.0.1:1110");

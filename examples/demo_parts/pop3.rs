@@ -32,6 +32,7 @@ pub fn run(work_dir: &Path) -> io::Result<()> {
         server_name: "localhost".into(),
         stls: false,
         plaintext_auth: true,
+        proxy_protocol: false,
     };
     // The server thread runs until the demo process exits.
     std::thread::spawn(move || serve(listener, settings));

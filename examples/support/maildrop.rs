@@ -207,6 +207,8 @@ pub struct Settings {
     /// allowed) only when TLS is configured: without a certificate there is nothing to
     /// wait for.
     pub plaintext_auth: bool,
+    /// Connections start with a PROXY header (`--proxy-protocol`).
+    pub proxy_protocol: bool,
 }
 
 impl Settings {
@@ -243,6 +245,18 @@ pub struct Session {
     /// The message file being streamed, if any.
     sending: Option<fs::File>,
     buf: Vec<u8>,
+    /// The POP3 machine reported `Closed`; a session dropped without it never reached
+    /// POP3 (the PROXY layer refused it, or the driver failed and said why).
+    closed: bool,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if !self.closed && self.settings.proxy_protocol {
+            // The PROXY layer refuses silently, as the specification asks; the log is ours.
+            eprintln!("pop3: {}: refused: no valid PROXY header", self.peer);
+        }
+    }
 }
 
 impl Session {
@@ -254,6 +268,7 @@ impl Session {
             lock: None,
             sending: None,
             buf: vec![0u8; PIECE],
+            closed: false,
         }
     }
 
@@ -384,11 +399,10 @@ impl Handler<Served<Server>> for Session {
                 let _ = m.finish_update(decision, all);
             }
             ServerEvent::Closed(reason) => {
+                self.closed = true;
                 self.lock = None;
                 self.sending = None;
-                if let Some(e) = m.error() {
-                    eprintln!("pop3: {}: refused: {e}", self.peer);
-                } else if let Some(e) = (**m).error() {
+                if let Some(e) = (**m).error() {
                     eprintln!("pop3: {}: {e}", self.client(m));
                 } else if reason != CloseReason::Done {
                     eprintln!("pop3: {}: session ended: {reason}", self.client(m));
