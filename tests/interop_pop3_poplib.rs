@@ -429,3 +429,68 @@ fn pop3_fetch_against_pop3_server_downloads_and_deletes() {
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&out_dir);
 }
+
+/// Issue 14: a message file removed, rewritten or made unreadable after the listing gets
+/// `-ERR [SYS/TEMP]`; the session goes on, and nothing is deleted.
+#[test]
+fn vanished_or_unreadable_message_gets_err_and_the_session_goes_on() {
+    if !require_peer("python3") {
+        return;
+    }
+    for driver in ["std", "mio", "tokio"] {
+        let dir = maildir(&format!("vanish-{driver}"));
+        let (_server, port) = start(&dir, driver);
+        let script = format!(
+            r#"
+import os, shutil
+p = conn()
+p.user('alice'); p.pass_('s3cret')
+d = {dir:?}
+os.remove(os.path.join(d, {m1:?}))
+os.remove(os.path.join(d, {m2:?})); os.mkdir(os.path.join(d, {m2:?}))
+with open(os.path.join(d, {m3:?}), 'ab') as f: f.write(b'grown\n')
+for i in (1, 2, 3):
+    try:
+        p.retr(i); print('no error')
+    except poplib.error_proto as e:
+        print('error', e)
+print(p.stat())
+try:
+    p.top(3, 0); print('no error')
+except poplib.error_proto as e:
+    print('error', e)
+os.rmdir(os.path.join(d, {m2:?}))
+print(p.quit())
+"#,
+            dir = dir.to_str().unwrap(),
+            m1 = MESSAGES[0].0,
+            m2 = MESSAGES[1].0,
+            m3 = MESSAGES[2].0,
+        );
+        let out = python(&script, port);
+        let got: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            got[0], "error b'-ERR [SYS/TEMP] message is no longer there'",
+            "{driver}\n{out}"
+        );
+        assert_eq!(
+            got[1], "error b'-ERR [SYS/TEMP] message cannot be read now'",
+            "{driver}\n{out}"
+        );
+        assert_eq!(
+            got[2], "error b'-ERR [SYS/TEMP] message cannot be read now'",
+            "{driver}: a rewritten file is not sent under its old size\n{out}"
+        );
+        assert!(got[3].starts_with("(3, "), "{driver}\n{out}");
+        assert_eq!(
+            got[4], "error b'-ERR [SYS/TEMP] message cannot be read now'",
+            "{driver}\n{out}"
+        );
+        assert!(
+            got[5].starts_with("b'+OK dewey POP3 server signing off"),
+            "{driver}\n{out}"
+        );
+        assert!(dir.join(MESSAGES[2].0).exists(), "nothing deleted");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -31,6 +31,9 @@ pub struct MailFile {
     pub uid: Uid,
     /// Size as sent: CRLF line ends (RFC 1939 section 11), a final CRLF if missing.
     pub octets: u64,
+    /// Size on disk when listed: a file rewritten since then would not match its
+    /// listed size, so it is refused rather than sent under a false octet count.
+    pub disk_len: u64,
 }
 
 /// The unique id of a Maildir file name: the part before the `:2,` flags, so a message
@@ -95,13 +98,14 @@ pub fn scan(maildir: &Path) -> io::Result<Vec<MailFile>> {
             }
             let path = entry.path();
             // A file a reader moved or another session removed meanwhile is skipped.
-            let Ok(octets) = wire_size(&path) else {
+            let (Ok(octets), Ok(meta)) = (wire_size(&path), fs::metadata(&path)) else {
                 continue;
             };
             files.push(MailFile {
                 uid: uid_for(&name),
                 path,
                 octets,
+                disk_len: meta.len(),
             });
         }
     }
@@ -244,6 +248,8 @@ pub struct Session {
     lock: Option<MaildropLock>,
     /// The message file being streamed, if any.
     sending: Option<fs::File>,
+    /// Its first piece, read before the `+OK` so that an unreadable file still gets `-ERR`.
+    first: Option<Bytes>,
     buf: Vec<u8>,
     /// The POP3 machine reported `Closed`; a session dropped without it never reached
     /// POP3 (the PROXY layer refused it, or the driver failed and said why).
@@ -267,9 +273,25 @@ impl Session {
             files: Vec::new(),
             lock: None,
             sending: None,
+            first: None,
             buf: vec![0u8; PIECE],
             closed: false,
         }
+    }
+
+    /// Opens a listed message and reads its first piece, checking it is the file that was
+    /// listed (same size on disk).
+    fn open(&mut self, f: &MailFile) -> io::Result<(fs::File, Bytes)> {
+        let mut file = fs::File::open(&f.path)?;
+        let len = file.metadata()?.len();
+        if len != f.disk_len {
+            return Err(io::Error::other(format!(
+                "changed since it was listed ({} bytes, now {len})",
+                f.disk_len
+            )));
+        }
+        let n = file.read(&mut self.buf)?;
+        Ok((file, Bytes::copy_from_slice(&self.buf[..n])))
     }
 
     /// The client's address: the one the PROXY header names, else the TCP peer's.
@@ -369,17 +391,29 @@ impl Handler<Served<Server>> for Session {
             ServerEvent::Retrieve { msg, decision } | ServerEvent::Top { msg, decision, .. } => {
                 // A TOP the machine cut short leaves its file here; this one replaces it.
                 self.sending = None;
-                match self.files.get(msg.index()).map(|f| fs::File::open(&f.path)) {
-                    Some(Ok(file)) => {
+                self.first = None;
+                let Some(f) = self.files.get(msg.index()).cloned() else {
+                    let _ = m.message_unavailable(decision, None, text("no such message"));
+                    return;
+                };
+                match self.open(&f) {
+                    Ok((file, first)) => {
                         self.sending = Some(file);
+                        self.first = Some(first);
                         let _ = m.start_message(decision);
                     }
-                    // Removed by a mail reader meanwhile (RFC 3206: SYS/TEMP).
-                    _ => {
+                    // Removed, rewritten or unreadable meanwhile: RFC 3206 section 4's
+                    // SYS/TEMP ("a transient error"), and the session goes on.
+                    Err(e) => {
+                        eprintln!("pop3: {}: {}: {e}", self.client(m), f.path.display());
                         let _ = m.message_unavailable(
                             decision,
                             Some(ResponseCode::SysTemp),
-                            text("message is no longer there"),
+                            text(if e.kind() == io::ErrorKind::NotFound {
+                                "message is no longer there"
+                            } else {
+                                "message cannot be read now"
+                            }),
                         );
                     }
                 }
@@ -402,6 +436,7 @@ impl Handler<Served<Server>> for Session {
                 self.closed = true;
                 self.lock = None;
                 self.sending = None;
+                self.first = None;
                 if let Some(e) = (**m).error() {
                     eprintln!("pop3: {}: {e}", self.client(m));
                 } else if reason != CloseReason::Done {
@@ -415,6 +450,10 @@ impl Handler<Served<Server>> for Session {
 
     /// The machine wants the next piece of the message: one read of the file.
     fn on_send_ready(&mut self, m: &mut Served<Server>) {
+        if let Some(first) = self.first.take().filter(|b| !b.is_empty()) {
+            let _ = m.send_data(first);
+            return;
+        }
         let Some(file) = &mut self.sending else {
             return;
         };
