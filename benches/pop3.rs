@@ -95,6 +95,7 @@ fn start_server(n: usize) -> (String, std::path::PathBuf) {
         stls: false,
         plaintext_auth: true,
         proxy_protocol: false,
+        verbose: false,
     };
     std::thread::spawn(move || support::maildrop::serve(listener, settings));
     (addr, dir)

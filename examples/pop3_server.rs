@@ -56,6 +56,7 @@ fn main() -> std::io::Result<()> {
         // Without a certificate there is no TLS to wait for.
         plaintext_auth: cli.allow_plaintext_auth || !tls,
         proxy_protocol: cli.server.proxy_protocol,
+        verbose: cli.server.verbose,
     };
     ensure_maildir(&settings.maildir)?;
     let addr = cli.server.addr_or("127.0.0.1:1110");

@@ -33,6 +33,7 @@ pub fn run(work_dir: &Path) -> io::Result<()> {
         stls: false,
         plaintext_auth: true,
         proxy_protocol: false,
+        verbose: false,
     };
     // The server thread runs until the demo process exits.
     std::thread::spawn(move || serve(listener, settings));

@@ -213,6 +213,8 @@ pub struct Settings {
     pub plaintext_auth: bool,
     /// Connections start with a PROXY header (`--proxy-protocol`).
     pub proxy_protocol: bool,
+    /// Log every event (`--verbose`); credentials are `Secret`s and print redacted.
+    pub verbose: bool,
 }
 
 impl Settings {
@@ -383,6 +385,9 @@ impl Session {
 
 impl Handler<Served<Server>> for Session {
     fn on_event(&mut self, m: &mut Served<Server>, event: ServerEvent) {
+        if self.settings.verbose {
+            eprintln!("pop3: {}: {event:?}", self.client(m));
+        }
         match event {
             ServerEvent::Login {
                 credentials,
