@@ -553,5 +553,22 @@ fn pop3_fetch_stls_require_fails_when_not_offered() {
         String::from_utf8_lossy(&out.stderr).contains("does not offer STLS"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    ); // Opportunistic: no STLS, so no TLS, so the password stays home.
+    let out = pop3_fetch(
+        &[
+            "--addr",
+            &format!("localhost:{}", addr.port()),
+            "--stls",
+            "opportunistic",
+            "--ca",
+            &fx.ca(),
+        ],
+        &fx.root.join("out"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("in the clear"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
