@@ -92,6 +92,10 @@ fn start_server(n: usize) -> (String, std::path::PathBuf) {
         user: "bench".into(),
         pass: "bench".into(),
         server_name: "localhost".into(),
+        stls: false,
+        plaintext_auth: true,
+        proxy_protocol: false,
+        verbose: false,
     };
     std::thread::spawn(move || support::maildrop::serve(listener, settings));
     (addr, dir)

@@ -1,31 +1,64 @@
 //! POP3 server for one Maildir:
-//! `cargo run --example pop3_server -- --addr 127.0.0.1:1110 --maildir DIR --user U --pass P`
+//! `cargo run --example pop3_server -- --maildir DIR --user U --pass P [--addr 127.0.0.1:1110]
+//! [--driver std|mio|tokio] [--tls-cert FILE --tls-key FILE [--implicit-tls]]
+//! [--proxy-protocol]`
 //!
-//! Thread per connection; unique ids stay the same across sessions (the Maildir file name
-//! before `:2,`); deletions happen only at QUIT; one session per maildrop (`-ERR [IN-USE]`).
+//! Unique ids stay the same across sessions (the Maildir file name before `:2,`);
+//! deletions happen only at QUIT; one session per maildrop (`-ERR [IN-USE]`). With a
+//! certificate, STLS is offered in CAPA (RFC 2595) or, with `--implicit-tls`, the whole
+//! connection is TLS (POP3S, RFC 8314); logins then need TLS unless
+//! `--allow-plaintext-auth`.
 
 mod support;
 
-use support::maildrop::{ensure_maildir, serve, Settings};
-use support::{std_io, Args};
+use clap::Parser;
+use std::path::PathBuf;
+use support::cli::ServerArgs;
+use support::maildrop::{ensure_maildir, serve_with, Settings};
+use wirestate::Secret;
+
+/// POP3 server for one Maildir and one user.
+#[derive(Parser, Debug)]
+#[command(name = "pop3_server")]
+struct Cli {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// The Maildir to serve (tmp/, new/, cur/ are created if missing).
+    #[arg(long, value_name = "DIR")]
+    maildir: PathBuf,
+    /// The one user name accepted.
+    #[arg(long, value_name = "NAME")]
+    user: String,
+    /// Its password.
+    #[arg(long, value_name = "PASSWORD", value_parser = secret)]
+    pass: Secret,
+    /// Host name in the sign-off line.
+    #[arg(long, value_name = "HOST", default_value = "localhost")]
+    name: String,
+    /// Take USER/PASS and AUTH PLAIN before STLS even though TLS is configured.
+    #[arg(long)]
+    allow_plaintext_auth: bool,
+}
+
+fn secret(s: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::from(s))
+}
 
 fn main() -> std::io::Result<()> {
-    let args = Args::parse(&[]);
-    let need = |name: &str| {
-        args.get(name).map(str::to_string).unwrap_or_else(|| {
-            eprintln!(
-                "usage: pop3_server --addr HOST:PORT --maildir DIR --user U --pass P [--name HOST]"
-            );
-            std::process::exit(2)
-        })
-    };
+    let cli = Cli::parse();
+    let tls = cli.server.tls_cert.is_some();
     let settings = Settings {
-        maildir: need("maildir").into(),
-        user: need("user"),
-        pass: need("pass"),
-        server_name: args.get("name").unwrap_or("localhost").to_string(),
+        maildir: cli.maildir,
+        user: cli.user,
+        pass: cli.pass,
+        server_name: cli.name,
+        stls: tls && !cli.server.implicit_tls,
+        // Without a certificate there is no TLS to wait for.
+        plaintext_auth: cli.allow_plaintext_auth || !tls,
+        proxy_protocol: cli.server.proxy_protocol,
+        verbose: cli.server.verbose,
     };
     ensure_maildir(&settings.maildir)?;
-    let listener = std_io::bind(&args.addr("127.0.0.1:1110"))?;
-    serve(listener, settings)
+    let addr = cli.server.addr_or("127.0.0.1:1110");
+    serve_with(&cli.server, &addr, settings)
 }

@@ -50,8 +50,30 @@ fn crlf(m: &[u8]) -> Vec<u8> {
     out
 }
 
-fn write_config(root: &Path, port: u16, uid: u32, gid: u32) -> std::path::PathBuf {
+/// `tls`: the certificate and key for `ssl = required` with a POP3S listener on
+/// `pop3s_port`; otherwise plaintext with plaintext logins allowed.
+fn write_config(
+    root: &Path,
+    port: u16,
+    uid: u32,
+    gid: u32,
+    tls: Option<(&Path, &Path, u16)>,
+) -> std::path::PathBuf {
     let r = root.display();
+    let (ssl, pop3s) = match tls {
+        None => (
+            "ssl = no\ndisable_plaintext_auth = no\n".to_string(),
+            String::new(),
+        ),
+        Some((cert, key, pop3s_port)) => (
+            format!(
+                "ssl = required\nssl_cert = <{}\nssl_key = <{}\ndisable_plaintext_auth = yes\n",
+                cert.display(),
+                key.display()
+            ),
+            format!("  inet_listener pop3s {{\n    port = {pop3s_port}\n    ssl = yes\n  }}\n"),
+        ),
+    };
     // Dovecot 2.3 (`dovecot --version`): `disable_plaintext_auth`; 2.4 renamed it
     // `auth_allow_cleartext`, which this file would then need instead.
     let conf = format!(
@@ -61,10 +83,9 @@ fn write_config(root: &Path, port: u16, uid: u32, gid: u32) -> std::path::PathBu
          log_path = {r}/dovecot.log\n\
          info_log_path = {r}/dovecot.log\n\
          protocols = pop3\n\
-         ssl = no\n\
-         disable_plaintext_auth = no\n\
+         {ssl}\
          auth_mechanisms = plain\n\
-         service pop3-login {{\n  chroot =\n  inet_listener pop3 {{\n    port = {port}\n  }}\n}}\n\
+         service pop3-login {{\n  chroot =\n  inet_listener pop3 {{\n    port = {port}\n  }}\n{pop3s}}}\n\
          service anvil {{\n  chroot =\n}}\n\
          passdb {{\n  driver = passwd-file\n  args = {r}/passwd\n}}\n\
          userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={r}/home\n}}\n\
@@ -75,14 +96,35 @@ fn write_config(root: &Path, port: u16, uid: u32, gid: u32) -> std::path::PathBu
     path
 }
 
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 #[test]
 fn pop3_fetch_against_dovecot() {
+    fetch_from_dovecot(false, "plain")
+}
+
+/// Dovecot with `ssl = required`: `pop3_fetch --stls require` on the POP3 port, and
+/// `--tls` on the POP3S port, both verifying a certificate generated here.
+#[test]
+fn pop3_fetch_stls_require_and_tls_against_dovecot_ssl_required() {
+    fetch_from_dovecot(true, "stls");
+    fetch_from_dovecot(true, "tls");
+}
+
+fn fetch_from_dovecot(tls: bool, mode: &str) {
     if !require_peer("dovecot") {
         return;
     }
     let version = Command::new("dovecot").arg("--version").output().unwrap();
     let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
-    let root = std::env::temp_dir().join(format!("wirestate-dovecot-{}", std::process::id()));
+    let root =
+        std::env::temp_dir().join(format!("wirestate-dovecot-{mode}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let maildir = root.join("home/Maildir");
     for sub in ["tmp", "new", "cur"] {
@@ -119,12 +161,21 @@ fn pop3_fetch_against_dovecot() {
             std::os::unix::fs::chown(maildir.join("new").join(name), Some(uid), Some(gid)).unwrap();
         }
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let conf = write_config(&root, port, uid, gid);
+    let port = free_port();
+    let pop3s_port = free_port();
+    let (cert, key) = (root.join("cert.pem"), root.join("key.pem"));
+    if tls {
+        let c = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+        std::fs::write(&cert, c.cert.pem()).unwrap();
+        std::fs::write(&key, c.signing_key.serialize_pem()).unwrap();
+    }
+    let conf = write_config(
+        &root,
+        port,
+        uid,
+        gid,
+        tls.then_some((cert.as_path(), key.as_path(), pop3s_port)),
+    );
     let child = Command::new("dovecot")
         .args(["-F", "-c"])
         .arg(&conf)
@@ -134,7 +185,10 @@ fn pop3_fetch_against_dovecot() {
         .unwrap();
     let _dovecot = Dovecot(child);
     let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+    let last = if tls { pop3s_port } else { port };
+    while TcpStream::connect(("127.0.0.1", port)).is_err()
+        || TcpStream::connect(("127.0.0.1", last)).is_err()
+    {
         assert!(
             Instant::now() < deadline,
             "dovecot {version} did not listen on {port}; its log:\n{}",
@@ -144,15 +198,33 @@ fn pop3_fetch_against_dovecot() {
     }
 
     let out_dir = root.join("fetched");
-    let out = Command::new(example_bin("pop3_fetch"))
-        .args([
+    let mut cmd = Command::new(example_bin("pop3_fetch"));
+    cmd.args(["--user", "tester", "--pass", "secret"]);
+    match mode {
+        "stls" => cmd
+            .args([
+                "--addr",
+                &format!("localhost:{port}"),
+                "--stls",
+                "require",
+                "--ca",
+            ])
+            .arg(&cert),
+        "tls" => cmd
+            .args([
+                "--addr",
+                &format!("localhost:{pop3s_port}"),
+                "--tls",
+                "--ca",
+            ])
+            .arg(&cert),
+        _ => cmd.args([
             "--addr",
             &format!("127.0.0.1:{port}"),
-            "--user",
-            "tester",
-            "--pass",
-            "secret",
-        ])
+            "--allow-plaintext-auth",
+        ]),
+    };
+    let out = cmd
         .arg("--out")
         .arg(&out_dir)
         .args(["--delete", "--verbose"])
@@ -166,6 +238,12 @@ fn pop3_fetch_against_dovecot() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("S: +OK Dovecot"), "{stdout}");
+    if mode == "stls" {
+        assert!(stdout.contains("C: STLS"), "{stdout}");
+        // Dovecot lists USER and SASL only once TLS is on; the second CAPA shows it.
+        let after = stdout.split("C: STLS").nth(1).unwrap();
+        assert!(after.contains("S: USER"), "{stdout}");
+    }
     assert!(stdout.contains("fetched 2 messages"), "{stdout}");
     // Dovecot's unique ids are its own; the messages are matched by content, in order.
     let mut files: Vec<_> = std::fs::read_dir(&out_dir)

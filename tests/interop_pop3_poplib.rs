@@ -69,7 +69,7 @@ fn python(script: &str, port: u16) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn start(dir: &Path) -> (common::ChildGuard, u16) {
+fn start(dir: &Path, driver: &str) -> (common::ChildGuard, u16) {
     let bin = example_bin("pop3_server");
     let dir = dir.to_str().unwrap();
     let (child, addr) = spawn_server(
@@ -83,18 +83,36 @@ fn start(dir: &Path) -> (common::ChildGuard, u16) {
             "s3cret",
             "--name",
             "dewey",
+            "--driver",
+            driver,
         ],
     );
     (child, addr.port())
 }
 
 #[test]
-fn poplib_session_against_pop3_server() {
+fn poplib_session_against_pop3_server_std() {
+    session("std")
+}
+
+#[test]
+fn poplib_session_against_pop3_server_mio() {
+    session("mio")
+}
+
+#[test]
+fn poplib_session_against_pop3_server_tokio() {
+    session("tokio")
+}
+
+/// The same session on every driver: the handler streams files from `on_send_ready`,
+/// which each driver calls on its own terms.
+fn session(driver: &str) {
     if !require_peer("python3") {
         return;
     }
-    let dir = maildir("session");
-    let (_server, port) = start(&dir);
+    let dir = maildir(&format!("session-{driver}"));
+    let (_server, port) = start(&dir, driver);
     let out = python(
         r#"
 p = conn()
@@ -226,12 +244,26 @@ print(p.quit())
 }
 
 #[test]
-fn poplib_error_cases_lock_and_crash_safety() {
+fn poplib_error_cases_lock_and_crash_safety_std() {
+    error_cases("std")
+}
+
+#[test]
+fn poplib_error_cases_lock_and_crash_safety_mio() {
+    error_cases("mio")
+}
+
+#[test]
+fn poplib_error_cases_lock_and_crash_safety_tokio() {
+    error_cases("tokio")
+}
+
+fn error_cases(driver: &str) {
     if !require_peer("python3") {
         return;
     }
-    let dir = maildir("errors");
-    let (server, port) = start(&dir);
+    let dir = maildir(&format!("errors-{driver}"));
+    let (server, port) = start(&dir, driver);
     let out = python(
         r#"
 p = conn()
@@ -317,7 +349,7 @@ print(r.dele(1))
         dir.join(".pop3.lock").exists(),
         "its lock file is left behind"
     );
-    let (_server, port) = start(&dir);
+    let (_server, port) = start(&dir, driver);
     let out = python(
         "p = conn(); p.user('alice'); print(p.pass_('s3cret')); print(p.stat()[0]); p.quit()",
         port,
@@ -330,9 +362,37 @@ print(r.dele(1))
 }
 
 #[test]
+fn command_lines_help_and_unknown_options() {
+    for bin in ["pop3_server", "pop3_fetch"] {
+        let bin = example_bin(bin);
+        let help = Command::new(&bin).arg("--help").output().unwrap();
+        assert_eq!(help.status.code(), Some(0), "{}", bin.display());
+        assert!(String::from_utf8_lossy(&help.stdout).contains("--user"));
+        let bad = Command::new(&bin).arg("--no-such-flag").output().unwrap();
+        assert_eq!(bad.status.code(), Some(2), "{}", bin.display());
+    }
+    // Without TLS, pop3_fetch refuses to send the password unless told it may.
+    let dir = maildir("cleartext");
+    let (_server, port) = start(&dir, "std");
+    let out = Command::new(example_bin("pop3_fetch"))
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .args(["--user", "alice", "--pass", "s3cret", "--out"])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("in the clear"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn pop3_fetch_against_pop3_server_downloads_and_deletes() {
     let dir = maildir("fetch");
-    let (_server, port) = start(&dir);
+    let (_server, port) = start(&dir, "std");
     let out_dir = dir.with_extension("out");
     let _ = std::fs::remove_dir_all(&out_dir);
     let out = Command::new(example_bin("pop3_fetch"))
@@ -343,6 +403,8 @@ fn pop3_fetch_against_pop3_server_downloads_and_deletes() {
             "alice",
             "--pass",
             "s3cret",
+            // Loopback to a server without a certificate: the password may go in the clear.
+            "--allow-plaintext-auth",
         ])
         .args(["--out", out_dir.to_str().unwrap(), "--delete"])
         .output()
@@ -366,4 +428,69 @@ fn pop3_fetch_against_pop3_server_downloads_and_deletes() {
     }
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+/// Issue 14: a message file removed, rewritten or made unreadable after the listing gets
+/// `-ERR [SYS/TEMP]`; the session goes on, and nothing is deleted.
+#[test]
+fn vanished_or_unreadable_message_gets_err_and_the_session_goes_on() {
+    if !require_peer("python3") {
+        return;
+    }
+    for driver in ["std", "mio", "tokio"] {
+        let dir = maildir(&format!("vanish-{driver}"));
+        let (_server, port) = start(&dir, driver);
+        let script = format!(
+            r#"
+import os, shutil
+p = conn()
+p.user('alice'); p.pass_('s3cret')
+d = {dir:?}
+os.remove(os.path.join(d, {m1:?}))
+os.remove(os.path.join(d, {m2:?})); os.mkdir(os.path.join(d, {m2:?}))
+with open(os.path.join(d, {m3:?}), 'ab') as f: f.write(b'grown\n')
+for i in (1, 2, 3):
+    try:
+        p.retr(i); print('no error')
+    except poplib.error_proto as e:
+        print('error', e)
+print(p.stat())
+try:
+    p.top(3, 0); print('no error')
+except poplib.error_proto as e:
+    print('error', e)
+os.rmdir(os.path.join(d, {m2:?}))
+print(p.quit())
+"#,
+            dir = dir.to_str().unwrap(),
+            m1 = MESSAGES[0].0,
+            m2 = MESSAGES[1].0,
+            m3 = MESSAGES[2].0,
+        );
+        let out = python(&script, port);
+        let got: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            got[0], "error b'-ERR [SYS/TEMP] message is no longer there'",
+            "{driver}\n{out}"
+        );
+        assert_eq!(
+            got[1], "error b'-ERR [SYS/TEMP] message cannot be read now'",
+            "{driver}\n{out}"
+        );
+        assert_eq!(
+            got[2], "error b'-ERR [SYS/TEMP] message cannot be read now'",
+            "{driver}: a rewritten file is not sent under its old size\n{out}"
+        );
+        assert!(got[3].starts_with("(3, "), "{driver}\n{out}");
+        assert_eq!(
+            got[4], "error b'-ERR [SYS/TEMP] message cannot be read now'",
+            "{driver}\n{out}"
+        );
+        assert!(
+            got[5].starts_with("b'+OK dewey POP3 server signing off"),
+            "{driver}\n{out}"
+        );
+        assert!(dir.join(MESSAGES[2].0).exists(), "nothing deleted");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -30,6 +30,10 @@ pub fn run(work_dir: &Path) -> io::Result<()> {
         user: "demo".into(),
         pass: "demo".into(),
         server_name: "localhost".into(),
+        stls: false,
+        plaintext_auth: true,
+        proxy_protocol: false,
+        verbose: false,
     };
     // The server thread runs until the demo process exits.
     std::thread::spawn(move || serve(listener, settings));
@@ -40,7 +44,10 @@ pub fn run(work_dir: &Path) -> io::Result<()> {
         &addr,
         &FetchOptions {
             user: "demo",
-            pass: "demo",
+            pass: &"demo".into(),
+            tls: crate::support::pop3_client::TlsMode::None,
+            // The demo talks to its own server on loopback.
+            allow_plaintext_auth: true,
             out_dir: &out_dir,
             delete: false,
             verbose: true,

@@ -1,25 +1,28 @@
 //! A Maildir served as a POP3 maildrop: the listing with stable unique ids, the
 //! exclusive lock RFC 1939 section 8 asks for, and the [`Session`] handler that answers
 //! `wirestate::pop3::Server`'s decisions and streams message files through it from
-//! `on_send_ready`, run by the generic std driver.
+//! `on_send_ready`, run by any of the generic drivers behind the optional PROXY and TLS
+//! layers (`cli::Served<pop3::Server>`).
 //!
 //! Crash safety: nothing is changed on disk until QUIT in TRANSACTION (RFC 1939 section 6),
 //! and then only the marked files are unlinked, one by one. A server killed at any moment
 //! leaves every undeleted message where it was; its lock file names a dead process and the
 //! next session takes it over.
 
-use super::{std_io, Handler};
+use super::cli::{self, Served, ServerArgs};
+use super::Handler;
 use bytes::Bytes;
 use std::collections::HashSet;
 use std::fs;
 use std::io::{self, Read, Write};
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use wirestate::pop3::{
     Capability, CloseReason, Credentials, MessageInfo, ResponseCode, Server, ServerConfig,
     ServerEvent, Text, Uid,
 };
+use wirestate::Secret;
 
 /// One message file of the Maildir.
 #[derive(Clone, Debug)]
@@ -28,6 +31,9 @@ pub struct MailFile {
     pub uid: Uid,
     /// Size as sent: CRLF line ends (RFC 1939 section 11), a final CRLF if missing.
     pub octets: u64,
+    /// Size on disk when listed: a file rewritten since then would not match its
+    /// listed size, so it is refused rather than sent under a false octet count.
+    pub disk_len: u64,
 }
 
 /// The unique id of a Maildir file name: the part before the `:2,` flags, so a message
@@ -92,13 +98,14 @@ pub fn scan(maildir: &Path) -> io::Result<Vec<MailFile>> {
             }
             let path = entry.path();
             // A file a reader moved or another session removed meanwhile is skipped.
-            let Ok(octets) = wire_size(&path) else {
+            let (Ok(octets), Ok(meta)) = (wire_size(&path), fs::metadata(&path)) else {
                 continue;
             };
             files.push(MailFile {
                 uid: uid_for(&name),
                 path,
                 octets,
+                disk_len: meta.len(),
             });
         }
     }
@@ -196,8 +203,18 @@ impl Drop for MaildropLock {
 pub struct Settings {
     pub maildir: PathBuf,
     pub user: String,
-    pub pass: String,
+    pub pass: Secret,
     pub server_name: String,
+    /// Offer STLS (a certificate was given and TLS is not implicit).
+    pub stls: bool,
+    /// Take USER/PASS and AUTH PLAIN over a connection that is not TLS. Needed (and
+    /// allowed) only when TLS is configured: without a certificate there is nothing to
+    /// wait for.
+    pub plaintext_auth: bool,
+    /// Connections start with a PROXY header (`--proxy-protocol`).
+    pub proxy_protocol: bool,
+    /// Log every event (`--verbose`); credentials are `Secret`s and print redacted.
+    pub verbose: bool,
 }
 
 impl Settings {
@@ -208,6 +225,7 @@ impl Settings {
             eprintln!("pop3: --name is not valid status text; using localhost");
             Text::new("localhost").expect("valid text")
         });
+        c.stls = self.stls;
         c.extra_capabilities =
             vec![Capability::new("IMPLEMENTATION", &["wirestate"]).expect("valid capability")];
         c
@@ -226,39 +244,88 @@ const PIECE: usize = 64 * 1024;
 /// TRANSACTION, streams files when the machine wants body, unlinks at UPDATE.
 pub struct Session {
     settings: Arc<Settings>,
+    /// The TCP peer; the PROXY header's source replaces it in log lines when present.
+    peer: SocketAddr,
     files: Vec<MailFile>,
     lock: Option<MaildropLock>,
     /// The message file being streamed, if any.
     sending: Option<fs::File>,
+    /// Its first piece, read before the `+OK` so that an unreadable file still gets `-ERR`.
+    first: Option<Bytes>,
     buf: Vec<u8>,
+    /// The POP3 machine reported `Closed`; a session dropped without it never reached
+    /// POP3 (the PROXY layer refused it, or the driver failed and said why).
+    closed: bool,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if !self.closed && self.settings.proxy_protocol {
+            // The PROXY layer refuses silently, as the specification asks; the log is ours.
+            eprintln!("pop3: {}: refused: no valid PROXY header", self.peer);
+        }
+    }
 }
 
 impl Session {
-    pub fn new(settings: Arc<Settings>) -> Session {
+    pub fn new(settings: Arc<Settings>, peer: SocketAddr) -> Session {
         Session {
             settings,
+            peer,
             files: Vec::new(),
             lock: None,
             sending: None,
+            first: None,
             buf: vec![0u8; PIECE],
+            closed: false,
         }
+    }
+
+    /// Opens a listed message and reads its first piece, checking it is the file that was
+    /// listed (same size on disk).
+    fn open(&mut self, f: &MailFile) -> io::Result<(fs::File, Bytes)> {
+        let mut file = fs::File::open(&f.path)?;
+        let len = file.metadata()?.len();
+        if len != f.disk_len {
+            return Err(io::Error::other(format!(
+                "changed since it was listed ({} bytes, now {len})",
+                f.disk_len
+            )));
+        }
+        let n = file.read(&mut self.buf)?;
+        Ok((file, Bytes::copy_from_slice(&self.buf[..n])))
+    }
+
+    /// The client's address: the one the PROXY header names, else the TCP peer's.
+    fn client(&self, m: &Served<Server>) -> SocketAddr {
+        m.header().and_then(|h| h.source).unwrap_or(self.peer)
     }
 
     fn login(
         &mut self,
-        m: &mut Server,
+        m: &mut Served<Server>,
         c: Credentials,
         d: wirestate::Decision<wirestate::pop3::Login>,
     ) {
+        // RFC 2595 section 2.2: a server must be able to refuse plaintext passwords on a
+        // connection that is not encrypted.
+        if !self.settings.plaintext_auth && !m.is_secure() {
+            let _ = m.reject_login(
+                d,
+                Some(ResponseCode::Auth),
+                text("plaintext authentication disallowed without TLS; use STLS"),
+            );
+            return;
+        }
         let ok = match &c {
             Credentials::User { name, password } => {
                 name.as_bytes() == self.settings.user.as_bytes()
-                    && password.expose() == self.settings.pass.as_bytes()
+                    && password.expose() == self.settings.pass.expose()
             }
             Credentials::Plain(p) => {
                 (p.authzid.is_empty() || p.authzid == p.authcid)
                     && &p.authcid[..] == self.settings.user.as_bytes()
-                    && p.password.expose() == self.settings.pass.as_bytes()
+                    && p.password.expose() == self.settings.pass.expose()
             }
             _ => false,
         };
@@ -296,6 +363,15 @@ impl Session {
                     .collect();
                 self.files = files;
                 self.lock = Some(lock);
+                eprintln!(
+                    "pop3: {} logged in as {}{}",
+                    self.client(m),
+                    self.settings.user,
+                    match m.info() {
+                        Some(i) => format!(" over {} {}", i.version, i.cipher),
+                        None => String::new(),
+                    }
+                );
                 let _ = m.accept_login(d, listing);
             }
             Err(e) => {
@@ -307,8 +383,11 @@ impl Session {
     }
 }
 
-impl Handler<Server> for Session {
-    fn on_event(&mut self, m: &mut Server, event: ServerEvent) {
+impl Handler<Served<Server>> for Session {
+    fn on_event(&mut self, m: &mut Served<Server>, event: ServerEvent) {
+        if self.settings.verbose {
+            eprintln!("pop3: {}: {event:?}", self.client(m));
+        }
         match event {
             ServerEvent::Login {
                 credentials,
@@ -317,17 +396,29 @@ impl Handler<Server> for Session {
             ServerEvent::Retrieve { msg, decision } | ServerEvent::Top { msg, decision, .. } => {
                 // A TOP the machine cut short leaves its file here; this one replaces it.
                 self.sending = None;
-                match self.files.get(msg.index()).map(|f| fs::File::open(&f.path)) {
-                    Some(Ok(file)) => {
+                self.first = None;
+                let Some(f) = self.files.get(msg.index()).cloned() else {
+                    let _ = m.message_unavailable(decision, None, text("no such message"));
+                    return;
+                };
+                match self.open(&f) {
+                    Ok((file, first)) => {
                         self.sending = Some(file);
+                        self.first = Some(first);
                         let _ = m.start_message(decision);
                     }
-                    // Removed by a mail reader meanwhile (RFC 3206: SYS/TEMP).
-                    _ => {
+                    // Removed, rewritten or unreadable meanwhile: RFC 3206 section 4's
+                    // SYS/TEMP ("a transient error"), and the session goes on.
+                    Err(e) => {
+                        eprintln!("pop3: {}: {}: {e}", self.client(m), f.path.display());
                         let _ = m.message_unavailable(
                             decision,
                             Some(ResponseCode::SysTemp),
-                            text("message is no longer there"),
+                            text(if e.kind() == io::ErrorKind::NotFound {
+                                "message is no longer there"
+                            } else {
+                                "message cannot be read now"
+                            }),
                         );
                     }
                 }
@@ -347,19 +438,27 @@ impl Handler<Server> for Session {
                 let _ = m.finish_update(decision, all);
             }
             ServerEvent::Closed(reason) => {
+                self.closed = true;
                 self.lock = None;
                 self.sending = None;
-                if reason != CloseReason::Done {
-                    eprintln!("pop3: session ended: {reason}");
+                self.first = None;
+                if let Some(e) = (**m).error() {
+                    eprintln!("pop3: {}: {e}", self.client(m));
+                } else if reason != CloseReason::Done {
+                    eprintln!("pop3: {}: session ended: {reason}", self.client(m));
                 }
             }
-            ServerEvent::Error(e) => eprintln!("pop3: client error: {e}"),
+            ServerEvent::Error(e) => eprintln!("pop3: {}: client error: {e}", self.client(m)),
             _ => {}
         }
     }
 
     /// The machine wants the next piece of the message: one read of the file.
-    fn on_send_ready(&mut self, m: &mut Server) {
+    fn on_send_ready(&mut self, m: &mut Served<Server>) {
+        if let Some(first) = self.first.take().filter(|b| !b.is_empty()) {
+            let _ = m.send_data(first);
+            return;
+        }
         let Some(file) = &mut self.sending else {
             return;
         };
@@ -381,12 +480,27 @@ impl Handler<Server> for Session {
     }
 }
 
-/// Accepts connections forever, one thread each, through the generic std driver.
+/// Accepts connections forever on `addr` with the driver, TLS and PROXY settings `args`
+/// names.
+pub fn serve_with(args: &ServerArgs, addr: &str, settings: Settings) -> io::Result<()> {
+    let tls = args.tls_config()?;
+    let settings = Arc::new(settings);
+    let config = settings.server_config();
+    let args = args.clone();
+    cli::serve(args.driver, addr, 16 * 1024, move |peer| {
+        let machine = args.wrap(Server::new(config.clone()), &tls);
+        (machine, Session::new(settings.clone(), peer))
+    })
+}
+
+/// Accepts connections forever on a bound listener, plaintext, one thread each (the demo).
 pub fn serve(listener: TcpListener, settings: Settings) -> io::Result<()> {
     let settings = Arc::new(settings);
     let config = settings.server_config();
-    std_io::serve(listener, 16 * 1024, move |_peer| {
-        (Server::new(config.clone()), Session::new(settings.clone()))
+    let args = ServerArgs::default();
+    super::std_io::serve(listener, 16 * 1024, move |peer| {
+        let machine = args.wrap(Server::new(config.clone()), &None);
+        (machine, Session::new(settings.clone(), peer))
     })
 }
 

@@ -1,27 +1,54 @@
 //! The POP3 fetch loop shared by `pop3_fetch` and the demo: log in, list, retrieve
 //! every message (optionally deleting it), quit, the way a `poplib` script does, run by
 //! the generic std driver, printing the dialogue if asked.
+//!
+//! TLS policy: implicit TLS (POP3S, RFC 8314), or STLS (RFC 2595) required or used when
+//! offered, with the server's certificate verified; credentials go in the clear only
+//! when the caller explicitly allows it.
 
 use super::{std_io, Handler};
+use rustls::pki_types::ServerName;
 use std::fs;
 use std::io::{self, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 use wirestate::pop3::{
     Client, ClientConfig, ClientEvent, CommandKind, MessageNumber, Response, SendError,
 };
+use wirestate::tls::{Start, Tls};
 use wirestate::CloseReason;
+use wirestate::Secret;
 
 /// What to fetch and how.
 pub struct FetchOptions<'a> {
     pub user: &'a str,
-    pub pass: &'a str,
+    pub pass: &'a Secret,
+    pub tls: TlsMode,
+    /// Send USER/PASS over a connection that is not TLS.
+    pub allow_plaintext_auth: bool,
     /// Where each message is written, as `<unique-id>.eml` (or `<n>.eml` without UIDL).
     pub out_dir: &'a Path,
     pub delete: bool,
     /// Print the dialogue as `C:`/`S:` lines, message bodies abbreviated.
     pub verbose: bool,
+}
+
+/// How the connection is protected.
+#[derive(Clone)]
+pub enum TlsMode {
+    /// Plaintext throughout.
+    None,
+    /// TLS from the first byte (POP3S, port 995).
+    Implicit(Arc<rustls::ClientConfig>, ServerName<'static>),
+    /// STLS: `required` fails the session (before any credential) if the server does not
+    /// offer it or it fails; otherwise it is used when offered.
+    Stls {
+        config: Arc<rustls::ClientConfig>,
+        name: ServerName<'static>,
+        required: bool,
+    },
 }
 
 /// One fetched message.
@@ -50,6 +77,10 @@ struct State {
     next: usize,
     error: Option<String>,
     done: bool,
+    /// The server listed STLS in its last CAPA answer.
+    offers_stls: bool,
+    /// The last CAPA was answered with a listing (not `-ERR`).
+    capa_ok: bool,
 }
 
 /// The application side of the fetch, as the generic driver calls it.
@@ -66,7 +97,16 @@ pub fn fetch_all(addr: &str, opts: &FetchOptions) -> io::Result<Vec<Fetched>> {
     // A server silent for a minute while an answer is due is taken for dead.
     let mut config = ClientConfig::default();
     config.timeouts.reply = Some(Duration::from_secs(60));
-    let mut c = Client::new(config);
+    let c = Client::new(config);
+    let mut c = match &opts.tls {
+        TlsMode::None => Tls::plaintext(c),
+        TlsMode::Implicit(config, name) => {
+            Tls::client(c, config.clone(), name.clone(), Start::Implicit)
+        }
+        TlsMode::Stls { config, name, .. } => {
+            Tls::client(c, config.clone(), name.clone(), Start::WhenAsked)
+        }
+    };
     let mut fetch = Fetch {
         opts,
         st: State {
@@ -77,10 +117,15 @@ pub fn fetch_all(addr: &str, opts: &FetchOptions) -> io::Result<Vec<Fetched>> {
             next: 0,
             error: None,
             done: false,
+            offers_stls: false,
+            capa_ok: false,
         },
     };
     std_io::drive(&mut sock, &mut c, 64 * 1024, &mut fetch)?;
     let st = fetch.st;
+    if let Some(e) = c.error() {
+        return Err(io::Error::other(e.to_string()));
+    }
     if let Some(e) = st.error {
         return Err(io::Error::other(e));
     }
@@ -92,8 +137,8 @@ pub fn fetch_all(addr: &str, opts: &FetchOptions) -> io::Result<Vec<Fetched>> {
     Ok(st.fetched)
 }
 
-impl Handler<Client> for &mut Fetch<'_, '_> {
-    fn on_event(&mut self, c: &mut Client, ev: ClientEvent) {
+impl Handler<Tls<Client>> for &mut Fetch<'_, '_> {
+    fn on_event(&mut self, c: &mut Tls<Client>, ev: ClientEvent) {
         if let Err(e) = on_event(c, &mut self.st, ev, self.opts) {
             self.st.error.get_or_insert(e.to_string());
             // Nothing sensible is left to say to the server: drop the session.
@@ -110,7 +155,7 @@ fn said(opts: &FetchOptions, line: &str) {
 }
 
 fn on_event(
-    c: &mut Client,
+    c: &mut Tls<Client>,
     st: &mut State,
     ev: ClientEvent,
     opts: &FetchOptions,
@@ -162,7 +207,30 @@ fn on_event(
                     ));
                 }
                 CommandKind::Quit => st.done = true,
+                CommandKind::Stls => {
+                    // RFC 2595 section 4: "the client MUST discard cached information
+                    // about server capabilities and SHOULD re-issue the CAPA command";
+                    // the machine holds it until the handshake is done.
+                    st.offers_stls = false;
+                    said(opts, "CAPA");
+                    c.capa().map_err(send_err)?;
+                }
                 _ => {}
+            }
+        }
+        ClientEvent::Err {
+            command: CommandKind::Stls,
+            response,
+        } => {
+            if opts.verbose {
+                show_response(&response);
+            }
+            if matches!(opts.tls, TlsMode::Stls { required: true, .. }) {
+                st.error = Some("the server refused STLS; credentials not sent".into());
+                said(opts, "QUIT");
+                let _ = c.quit();
+            } else {
+                login(c, st, opts).map_err(send_err)?;
             }
         }
         ClientEvent::Err { command, response } => {
@@ -171,6 +239,7 @@ fn on_event(
             }
             match command {
                 CommandKind::Capa | CommandKind::Uidl => {
+                    st.capa_ok = false;
                     next_step(c, st, command, opts).map_err(send_err)?
                 }
                 CommandKind::Quit => st.done = true,
@@ -186,7 +255,14 @@ fn on_event(
                 }
             }
         }
-        ClientEvent::Capability(cap) if opts.verbose => show("S:", cap.as_bytes()),
+        ClientEvent::Capability(cap) => {
+            if opts.verbose {
+                show("S:", cap.as_bytes());
+            }
+            if cap.tag().eq_ignore_ascii_case(b"STLS") {
+                st.offers_stls = true;
+            }
+        }
         ClientEvent::Listing(l) => {
             if opts.verbose {
                 println!("S: {} {}", l.msg, l.octets);
@@ -208,6 +284,7 @@ fn on_event(
             }
         }
         ClientEvent::End { command } => {
+            st.capa_ok = command == CommandKind::Capa;
             if command == CommandKind::Retr {
                 if let Some((mut file, f, head)) = st.current.take() {
                     file.flush()?;
@@ -239,19 +316,56 @@ fn on_event(
     Ok(())
 }
 
+/// Whether the CAPA answer was a listing (it is an `-ERR` when `error` is not yet set and
+/// nothing was listed; a listing without STLS is a clear "not offered").
+fn finished_ok(st: &State) -> bool {
+    st.capa_ok
+}
+
+/// USER and PASS, unless that would send them in the clear without permission.
+fn login(c: &mut Tls<Client>, st: &mut State, opts: &FetchOptions) -> Result<(), SendError> {
+    if !c.is_secure() && !opts.allow_plaintext_auth {
+        st.error = Some(
+            "refusing to send the password in the clear: use --tls or --stls require \
+             (or --allow-plaintext-auth)"
+                .into(),
+        );
+        said(opts, "QUIT");
+        return c.quit();
+    }
+    said(opts, &format!("USER {}", opts.user));
+    c.user(opts.user)?;
+    said(opts, "PASS ********");
+    c.pass(opts.pass.clone())
+}
+
 /// What to send once the answer to `finished` is complete.
 fn next_step(
-    c: &mut Client,
+    c: &mut Tls<Client>,
     st: &mut State,
     finished: CommandKind,
     opts: &FetchOptions,
 ) -> Result<(), SendError> {
     match finished {
         CommandKind::Capa => {
-            said(opts, &format!("USER {}", opts.user));
-            c.user(opts.user)?;
-            said(opts, "PASS ********");
-            c.pass(opts.pass)?;
+            let stls = match &opts.tls {
+                TlsMode::Stls { required, .. } if !c.is_secure() => Some(*required),
+                _ => None,
+            };
+            match stls {
+                // A required STLS is tried even if CAPA failed or did not list it: the
+                // server's -ERR then ends the session before any credential is sent.
+                Some(true) if !st.offers_stls && finished_ok(st) => {
+                    st.error = Some("the server does not offer STLS; credentials not sent".into());
+                    said(opts, "QUIT");
+                    c.quit()?;
+                }
+                Some(_) if st.offers_stls || stls == Some(true) => {
+                    said(opts, "STLS");
+                    c.stls()?;
+                }
+                _ => login(c, st, opts)?,
+            }
         }
         CommandKind::Uidl => {
             said(opts, "LIST");
