@@ -690,3 +690,88 @@ fn verbose_server_never_prints_passwords() {
         assert!(!all.contains(secret), "{secret} printed:\n{all}");
     }
 }
+
+const PROXIED: &str = r#"
+import socket, sys
+port = int(sys.argv[1])
+s = socket.create_connection(('127.0.0.1', port))
+# A trusted load balancer's PROXY v1 header, then the client's own dialogue.
+s.sendall(b'PROXY TCP4 203.0.113.7 127.0.0.1 40000 25\r\n')
+f = s.makefile('rb')
+def reply():
+    while True:
+        l = f.readline()
+        if l[3:4] != b'-':
+            return l.decode().rstrip()
+reply()
+for cmd in [b'EHLO far.example', b'MAIL FROM:<a@example.org>', b'RCPT TO:<b@example.org>', b'DATA']:
+    s.sendall(cmd + b'\r\n'); reply()
+s.sendall(b'Subject: proxied\r\n\r\nx\r\n.\r\n'); print(reply()[:3])
+# Bare LF inside DATA: the server closes, and says so with 421 (RFC 5321 3.8).
+for cmd in [b'MAIL FROM:<a@example.org>', b'RCPT TO:<b@example.org>', b'DATA']:
+    s.sendall(cmd + b'\r\n'); reply()
+s.sendall(b'Subject: bare\r\n\r\nbare\nlf\r\n.\r\n')
+print(reply()[:9])
+print(repr(f.read()))
+"#;
+
+const CHECK_TRACE: &str = r#"
+import email, email.utils, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read())
+rcvd = m['Received']
+stamp, date = rcvd.rsplit(';', 1)
+d = email.utils.parsedate_to_datetime(date.strip())
+assert d.utcoffset().total_seconds() == 0, date
+print(m['Return-Path'], m['Delivered-To'], ' '.join(stamp.split()))
+"#;
+
+/// Behind a PROXY header the `Received:` line names the real client; its date parses as
+/// RFC 5322 with Python's `email`; a bare LF in DATA is answered `421` and the close.
+#[test]
+fn proxied_client_in_received_and_421_on_bare_lf() {
+    if !require_peer("python3") {
+        return;
+    }
+    for driver in DRIVERS {
+        let dir = scratch(&format!("proxied-{driver}"));
+        let (_guard, addr) = our_server(
+            &dir,
+            &[
+                "--driver",
+                driver,
+                "--proxy-protocol",
+                "--hostname",
+                "mx.example",
+            ],
+        );
+        let out = python(PROXIED, &[&addr.port().to_string()]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "250\n421 4.5.2\nb''\n",
+            "{driver}"
+        );
+        let msgs = delivered(&dir, 1);
+        assert_eq!(
+            msgs.len(),
+            1,
+            "{driver}: the broken message must not be delivered"
+        );
+        let path = std::fs::read_dir(dir.join("new"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let out = python(CHECK_TRACE, &[path.to_str().unwrap()]);
+        let line = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            line.starts_with(
+                "<a@example.org> b@example.org from far.example ([203.0.113.7]) \
+                 by mx.example (wirestate) with ESMTP id "
+            ),
+            "{driver}: {line}"
+        );
+        assert!(line.trim_end().ends_with("for <b@example.org>"), "{line}");
+        assert_eq!(count(&dir.join("tmp")), 0, "{driver}");
+    }
+}
