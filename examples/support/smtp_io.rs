@@ -198,7 +198,11 @@ impl MaildirHandler {
             (_, Some(e)) => Err(e),
             (None, None) => Err(io::Error::other("no message file")),
         };
-        let n = self.recipients.len().max(1);
+        if self.recipients.is_empty() {
+            // Never a 250 for a message that went nowhere.
+            return vec![Err(io::Error::other("no accepted recipient"))];
+        }
+        let n = self.recipients.len();
         let (spool, maildir) = match (spool, self.maildir.as_ref()) {
             (Ok(s), Some(m)) => (s, m.clone()),
             (Err(e), _) => {
