@@ -1,20 +1,99 @@
 //! Sends one message, like Python's `smtplib.sendmail`, printing each server reply.
 //!
 //! `cargo run --example smtp_send -- --addr HOST:PORT --from A --to B [--to C] [FILE]
-//!  [--helo NAME] [--no-pipelining] [--no-chunking] [--auth USER:PASSWORD] [--quiet]`
+//!  [--helo NAME] [--lmtp] [--no-pipelining] [--no-chunking] [--auth USER:PASSWORD]
+//!  [--tls implicit | --starttls require|opportunistic | --no-tls] [--ca FILE]
+//!  [--allow-plaintext-auth] [--quiet]`
+//!
+//! TLS: the default is `--starttls opportunistic` (STARTTLS whenever the server offers
+//! it, RFC 3207); `--starttls require` sends no credential and no mail unless STARTTLS
+//! succeeds; `--tls implicit` is TLS from the first byte (RFC 8314, port 465);
+//! `--no-tls` never asks. The server's certificate is always verified, against the
+//! system roots or `--ca FILE`, with the host name of `--addr` (or `--tls-name`):
+//! a certificate that fails verification ends the connection, it is never used
+//! unverified. AUTH is never sent on a plaintext connection unless
+//! `--allow-plaintext-auth`.
 //!
 //! The message (FILE, or stdin) is sent as it is: bare LF and CR become CRLF on the wire
 //! and lines starting with '.' are dot-stuffed, streamed in constant memory. A message
 //! with 8-bit octets is declared `BODY=8BITMIME`; if the server does not offer it, that
 //! is an error before anything is sent. The exit status is 0 only if the message was
-//! accepted for every recipient given.
+//! accepted for every recipient given (in LMTP: delivered for every recipient).
 
 mod support;
 
+use clap::{Parser, ValueEnum};
 use std::io::{Read, Seek};
-use support::smtp_io::{scan, send_messages, Dir};
-use support::Args;
+use std::path::PathBuf;
+use support::cli::ClientTlsArgs;
+use support::smtp_io::{scan, send_messages_tls, ClientTls, Dir, TlsPolicy};
 use wirestate::smtp::{Body, ClientConfig, Credentials, Envelope, ForwardPath, Host, ReversePath};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Implicit {
+    /// TLS from the first byte (SMTPS, port 465).
+    Implicit,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum StartTls {
+    /// Fail, before any credential or mail is sent, unless STARTTLS succeeds.
+    Require,
+    /// Use STARTTLS when offered, plaintext otherwise.
+    Opportunistic,
+}
+
+/// Sends one message over SMTP or LMTP, printing each server reply.
+#[derive(Parser, Debug)]
+#[command(name = "smtp_send", version)]
+struct Cli {
+    /// Server to connect to.
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:25")]
+    addr: String,
+    /// Envelope sender, bare (`a@example.org`); empty for the null path `<>`.
+    #[arg(long, value_name = "ADDRESS")]
+    from: String,
+    /// Envelope recipient, bare; repeat for more.
+    #[arg(long, value_name = "ADDRESS", required = true)]
+    to: Vec<String>,
+    /// The message; stdin if not given.
+    file: Option<PathBuf>,
+    /// Name to send with EHLO/LHLO.
+    #[arg(long, value_name = "NAME", default_value = "localhost")]
+    helo: String,
+    /// Speak LMTP (RFC 2033): LHLO, and one reply per recipient after the data.
+    #[arg(long)]
+    lmtp: bool,
+    /// Do not pipeline even if PIPELINING is offered.
+    #[arg(long)]
+    no_pipelining: bool,
+    /// Do not use BDAT even if CHUNKING is offered.
+    #[arg(long)]
+    no_chunking: bool,
+    /// Log in with AUTH PLAIN (or LOGIN) after EHLO.
+    #[arg(long, value_name = "USER:PASSWORD")]
+    auth: Option<String>,
+    /// Send --auth credentials even on a connection without TLS.
+    #[arg(long, requires = "auth")]
+    allow_plaintext_auth: bool,
+    /// `implicit`: TLS from the first byte.
+    #[arg(long, value_enum, conflicts_with_all = ["starttls", "no_tls"])]
+    tls: Option<Implicit>,
+    /// STARTTLS policy [default: opportunistic].
+    #[arg(long, value_enum, conflicts_with = "no_tls")]
+    starttls: Option<StartTls>,
+    /// Never use TLS.
+    #[arg(long)]
+    no_tls: bool,
+    /// Name to verify the server's certificate against [default: the host of --addr].
+    #[arg(long, value_name = "NAME")]
+    tls_name: Option<String>,
+    #[command(flatten)]
+    ca: ClientTlsArgs,
+    /// Print nothing but errors.
+    #[arg(long)]
+    quiet: bool,
+}
 
 fn fail(msg: impl std::fmt::Display) -> ! {
     eprintln!("smtp_send: {msg}");
@@ -22,15 +101,9 @@ fn fail(msg: impl std::fmt::Display) -> ! {
 }
 
 fn main() {
-    let args = Args::parse(&["no-pipelining", "no-chunking", "quiet"]);
-    let addr = args.addr("127.0.0.1:25");
-    let from = args
-        .get("from")
-        .unwrap_or_else(|| fail("--from is required"));
-    let to = args.get_all("to");
-    if to.is_empty() {
-        fail("at least one --to is required");
-    }
+    let args = Cli::parse();
+    let from = &args.from;
+    let to = &args.to;
     // Addresses are given bare, as to sendmail; UTF-8 is allowed and then needs SMTPUTF8.
     let from = if from.is_empty() {
         ReversePath::Null
@@ -50,11 +123,12 @@ fn main() {
 
     // A file is scanned for 8-bit octets first and then streamed; stdin is read into
     // memory because it cannot be read twice.
-    let (body, (eight_bit, size)): (Box<dyn Read>, (bool, u64)) = match args.positional.first() {
+    let (body, (eight_bit, size)): (Box<dyn Read>, (bool, u64)) = match &args.file {
         Some(path) => {
-            let mut f = std::fs::File::open(path).unwrap_or_else(|e| fail(format!("{path}: {e}")));
-            let found = scan(&mut f).unwrap_or_else(|e| fail(format!("{path}: {e}")));
-            f.rewind().unwrap_or_else(|e| fail(format!("{path}: {e}")));
+            let shown = path.display();
+            let mut f = std::fs::File::open(path).unwrap_or_else(|e| fail(format!("{shown}: {e}")));
+            let found = scan(&mut f).unwrap_or_else(|e| fail(format!("{shown}: {e}")));
+            f.rewind().unwrap_or_else(|e| fail(format!("{shown}: {e}")));
             (Box::new(std::io::BufReader::new(f)), found)
         }
         None => {
@@ -73,28 +147,47 @@ fn main() {
     // Sent only if the server offers SIZE; one over its limit fails before sending.
     env.params.size = Some(size);
 
-    let helo = Host::parse(args.get("helo").unwrap_or("localhost"), false)
-        .unwrap_or_else(|e| fail(format!("--helo: {e}")));
+    let helo = Host::parse(&args.helo, false).unwrap_or_else(|e| fail(format!("--helo: {e}")));
     let mut cfg = ClientConfig::with_hello(helo);
-    cfg.pipelining = !args.has("no-pipelining");
-    cfg.chunking = !args.has("no-chunking");
-    if let Some(a) = args.get("auth") {
+    cfg.lmtp = args.lmtp;
+    cfg.pipelining = !args.no_pipelining;
+    cfg.chunking = !args.no_chunking;
+    if let Some(a) = &args.auth {
         let (u, p) = a
             .split_once(':')
             .unwrap_or_else(|| fail("--auth needs USER:PASSWORD"));
         cfg.credentials = Some(Credentials::new(u, p));
-        cfg.auth_without_tls = true;
+        cfg.auth_without_tls = args.allow_plaintext_auth;
     }
-    let quiet = args.has("quiet");
-    let mut stream = std::net::TcpStream::connect(&addr)
-        .unwrap_or_else(|e| fail(format!("connect {addr}: {e}")));
+    let policy = match (args.tls, args.starttls, args.no_tls) {
+        (Some(Implicit::Implicit), _, _) => TlsPolicy::Implicit,
+        (_, _, true) => TlsPolicy::None,
+        (_, Some(StartTls::Require), _) => TlsPolicy::Require,
+        (_, Some(StartTls::Opportunistic), _) | (None, None, false) => TlsPolicy::Opportunistic,
+    };
+    let tls = if policy == TlsPolicy::None {
+        None
+    } else {
+        let config = args.ca.config().unwrap_or_else(|e| fail(e));
+        let name = ClientTlsArgs::server_name(args.tls_name.as_deref().unwrap_or(&args.addr))
+            .unwrap_or_else(|e| fail(format!("TLS name: {e}")));
+        Some(ClientTls {
+            policy,
+            config,
+            name,
+        })
+    };
+    let quiet = args.quiet;
+    let addr = &args.addr;
+    let mut stream =
+        std::net::TcpStream::connect(addr).unwrap_or_else(|e| fail(format!("connect {addr}: {e}")));
     let mut print = |dir: Dir, line: &str| {
         if dir == Dir::Server && !quiet {
             println!("{line}");
         }
     };
     // The body streams through the generic driver, paced by the machine's wants_body.
-    let reports = send_messages(&mut stream, cfg, vec![(env, body)], Some(&mut print))
+    let reports = send_messages_tls(&mut stream, cfg, tls, vec![(env, body)], Some(&mut print))
         .unwrap_or_else(|e| fail(e));
     let report = reports
         .into_iter()
@@ -106,6 +199,7 @@ fn main() {
     let refused: Vec<String> = report
         .recipients
         .iter()
+        .chain(report.deliveries.iter())
         .filter(|(_, r)| !r.code().is_positive())
         .map(|(i, r)| format!("{}: {r}", to[*i]))
         .collect();

@@ -1,44 +1,85 @@
-//! An SMTP server delivering every accepted message into a Maildir.
+//! An SMTP (or LMTP) server delivering every accepted message into a Maildir.
 //!
 //! `cargo run --example smtp_server -- --addr 127.0.0.1:2525 --maildir DIR
-//!  [--hostname NAME] [--max-size OCTETS] [--no-pipelining] [--no-chunking]
-//!  [--auth USER:PASSWORD] [--verbose]`
+//!  [--driver std|mio|tokio] [--hostname NAME] [--max-size OCTETS] [--no-pipelining]
+//!  [--no-chunking] [--lmtp] [--auth USER:PASSWORD] [--allow-plaintext-auth]
+//!  [--tls-cert FILE --tls-key FILE [--implicit-tls]] [--proxy-protocol] [--verbose]`
 //!
-//! One thread per connection (the std driver). A message is written to `DIR/tmp/`,
-//! fsynced and renamed into `DIR/new/` before the 250; a client that disconnects
-//! mid-DATA leaves nothing behind. `--verbose` prints every event; passwords show as
-//! `<redacted>`.
+//! Any of the three generic drivers runs the connections. With a certificate the server
+//! offers STARTTLS (RFC 3207), or with `--implicit-tls` speaks TLS from the first byte
+//! (RFC 8314, port 465). AUTH is offered only once the connection is TLS unless
+//! `--allow-plaintext-auth` is given. Each message is spooled in `DIR/tmp/`; then one
+//! copy per recipient, starting with its trace fields (`Return-Path`, `Delivered-To`,
+//! `Received`: RFC 5321 4.4), is written to `DIR/tmp/`, fsynced and renamed into
+//! `DIR/new/` before the 250; a client that disconnects mid-DATA leaves nothing behind.
+//! `--verbose` prints every event; passwords show as `<redacted>`.
 
 mod support;
 
+use clap::Parser;
+use support::cli::{self, ServerArgs};
 use support::smtp_io::{server_setup, ServerOptions};
-use support::{std_io, Args};
+use wirestate::smtp::{Credentials, Domain};
+
+/// An SMTP or LMTP server delivering every accepted message into a Maildir.
+#[derive(Parser, Debug)]
+#[command(name = "smtp_server", version)]
+struct Cli {
+    #[command(flatten)]
+    net: ServerArgs,
+    /// Maildir to deliver into (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "Maildir")]
+    maildir: std::path::PathBuf,
+    /// The server's name in the greeting and in `Received:` lines.
+    #[arg(long, value_name = "NAME", value_parser = parse_domain)]
+    hostname: Option<Domain>,
+    /// SIZE limit in octets (RFC 1870).
+    #[arg(long, value_name = "OCTETS", default_value_t = 64 << 20)]
+    max_size: u64,
+    /// Do not offer PIPELINING (RFC 2920).
+    #[arg(long)]
+    no_pipelining: bool,
+    /// Do not offer CHUNKING/BDAT (RFC 3030).
+    #[arg(long)]
+    no_chunking: bool,
+    /// Speak LMTP (RFC 2033): LHLO, and one reply per recipient after the data.
+    #[arg(long)]
+    lmtp: bool,
+    /// Accept these credentials with AUTH PLAIN and LOGIN (RFC 4954).
+    #[arg(long, value_name = "USER:PASSWORD", value_parser = parse_credentials)]
+    auth: Option<Credentials>,
+    /// Offer AUTH on connections without TLS too (passwords in the clear: loopback
+    /// tests only).
+    #[arg(long, requires = "auth")]
+    allow_plaintext_auth: bool,
+}
+
+fn parse_domain(s: &str) -> Result<Domain, String> {
+    Domain::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_credentials(s: &str) -> Result<Credentials, String> {
+    let (u, p) = s.split_once(':').ok_or("needs USER:PASSWORD")?;
+    Ok(Credentials::new(u, p))
+}
 
 fn main() -> std::io::Result<()> {
-    let args = Args::parse(&["no-pipelining", "no-chunking", "verbose"]);
-    let maildir = args.get("maildir").unwrap_or("Maildir");
-    let mut opts = ServerOptions::new(maildir);
-    if let Some(h) = args.get("hostname") {
-        opts.hostname = wirestate::smtp::Domain::parse(h)
-            .map_err(|e| std::io::Error::other(format!("--hostname: {e}")))?;
+    let args = Cli::parse();
+    let mut opts = ServerOptions::new(&args.maildir);
+    if let Some(h) = args.hostname {
+        opts.hostname = h;
     }
-    if let Some(n) = args.get("max-size") {
-        opts.max_size = Some(
-            n.parse()
-                .map_err(|_| std::io::Error::other("--max-size needs a number"))?,
-        );
-    }
-    opts.pipelining = !args.has("no-pipelining");
-    opts.chunking = !args.has("no-chunking");
-    opts.verbose = args.has("verbose");
-    if let Some(a) = args.get("auth") {
-        let (u, p) = a
-            .split_once(':')
-            .ok_or_else(|| std::io::Error::other("--auth needs USER:PASSWORD"))?;
-        opts.auth = Some(wirestate::smtp::Credentials::new(u, p));
-    }
+    opts.max_size = Some(args.max_size);
+    opts.pipelining = !args.no_pipelining;
+    opts.chunking = !args.no_chunking;
+    opts.lmtp = args.lmtp;
+    opts.verbose = args.net.verbose;
+    opts.auth = args.auth;
+    opts.auth_without_tls = args.allow_plaintext_auth;
+    opts.tls = args.net.tls_config()?;
+    opts.net = args.net.clone();
     // Fail early on an unwritable Maildir rather than per connection.
     support::maildir::Maildir::create(&opts.maildir)?;
-    let listener = std_io::bind(&args.addr("127.0.0.1:2525"))?;
-    std_io::serve(listener, 64 * 1024, server_setup(opts))
+    let addr = args.net.addr_or("127.0.0.1:2525");
+    cli::serve(args.net.driver, &addr, 64 * 1024, server_setup(opts))
 }

@@ -1,7 +1,7 @@
 //! Interop with real, independent SMTP peers on 127.0.0.1:
 //! Python's smtplib and raw-socket pipelining/BDAT -> `smtp_server`; swaks ->
-//! `smtp_server`; `smtp_send` -> Postfix's smtp-sink (each extension switched off in
-//! turn) and -> aiosmtpd.
+//! `smtp_server` (each on the std, mio and tokio drivers); `smtp_send` -> Postfix's
+//! smtp-sink (each extension switched off in turn) and -> aiosmtpd.
 
 mod common;
 
@@ -40,6 +40,37 @@ fn delivered(maildir: &Path, n: usize) -> Vec<Vec<u8>> {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The drivers every server test runs on.
+const DRIVERS: [&str; 3] = ["std", "mio", "tokio"];
+
+/// A delivered file without the trace fields the server prepends (`Return-Path`,
+/// `Delivered-To`, `Received` and its continuation lines).
+fn body(msg: &[u8]) -> Vec<u8> {
+    let mut rest = msg;
+    loop {
+        let line_end = rest
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(rest.len(), |i| i + 1);
+        let line = &rest[..line_end];
+        let trace = line.starts_with(b"Return-Path:")
+            || line.starts_with(b"Delivered-To:")
+            || line.starts_with(b"Received:")
+            || line.starts_with(b"\t");
+        if !trace || line.is_empty() {
+            return rest.to_vec();
+        }
+        rest = &rest[line_end..];
+    }
+}
+
+/// The bodies of `msgs`, sorted (file names do not sort in delivery order).
+fn bodies(msgs: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut b: Vec<Vec<u8>> = msgs.iter().map(|m| body(m)).collect();
+    b.sort();
+    b
 }
 
 fn count(dir: &Path) -> usize {
@@ -88,27 +119,33 @@ fn python_smtplib_with_and_without_pipelining() {
     if !require_peer("python3") {
         return;
     }
-    for flags in [&[][..], &["--no-pipelining"][..]] {
-        let dir = scratch(if flags.is_empty() {
-            "smtplib-pipe"
-        } else {
-            "smtplib-nopipe"
-        });
-        let (_guard, addr) = our_server(&dir, flags);
-        let out = python(SMTPLIB, &[&addr.port().to_string()]);
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let offered = if flags.is_empty() {
-            "pipelining"
-        } else {
-            "no-pipelining"
-        };
-        assert!(stdout.lines().next() == Some(offered), "{stdout}");
-        let msgs = delivered(&dir, 3);
-        assert_eq!(msgs.len(), 3, "{flags:?}");
-        assert_eq!(msgs[0], b"Subject: one\n\nline\n.leading dot\n");
-        assert_eq!(msgs[1], "Subject: zwei\n\nGrüße\n".as_bytes());
-        assert_eq!(msgs[2], b"Subject: three\n\nx\n");
-        assert_eq!(count(&dir.join("tmp")), 0);
+    for driver in DRIVERS {
+        for flags in [&[][..], &["--no-pipelining"][..]] {
+            let dir = scratch(&format!("smtplib-{driver}-{}", flags.len()));
+            let mut args = vec!["--driver", driver];
+            args.extend_from_slice(flags);
+            let (_guard, addr) = our_server(&dir, &args);
+            let out = python(SMTPLIB, &[&addr.port().to_string()]);
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let offered = if flags.is_empty() {
+                "pipelining"
+            } else {
+                "no-pipelining"
+            };
+            assert!(stdout.lines().next() == Some(offered), "{stdout}");
+            // The first message had two recipients: one copy each.
+            let msgs = delivered(&dir, 4);
+            assert_eq!(msgs.len(), 4, "{driver} {flags:?}");
+            let mut want: Vec<Vec<u8>> = vec![
+                b"Subject: one\n\nline\n.leading dot\n".to_vec(),
+                b"Subject: one\n\nline\n.leading dot\n".to_vec(),
+                "Subject: zwei\n\nGr\u{fc}\u{df}e\n".as_bytes().to_vec(),
+                b"Subject: three\n\nx\n".to_vec(),
+            ];
+            want.sort();
+            assert_eq!(bodies(&msgs), want, "{driver} {flags:?}");
+            assert_eq!(count(&dir.join("tmp")), 0);
+        }
     }
 }
 
@@ -140,9 +177,10 @@ fn python_smtplib_20_mb_message() {
     let msgs = delivered(&dir, 1);
     assert_eq!(msgs.len(), 1);
     // Stored with LF line ends: one octet less per line.
-    assert_eq!(msgs[0].len(), sent - lines);
-    assert!(msgs[0].starts_with(b"Subject: big\n\n0123456789"));
-    assert!(msgs[0].ends_with(b".,;:!?-_\n"));
+    let msg = body(&msgs[0]);
+    assert_eq!(msg.len(), sent - lines);
+    assert!(msg.starts_with(b"Subject: big\n\n0123456789"));
+    assert!(msg.ends_with(b".,;:!?-_\n"));
 }
 
 const RAW: &str = r#"
@@ -187,40 +225,48 @@ fn raw_pipelining_bdat_and_drop_mid_data() {
     if !require_peer("python3") {
         return;
     }
-    let dir = scratch("raw");
-    let (_guard, addr) = our_server(&dir, &[]);
-    let port = addr.port().to_string();
-    let out = python(RAW, &[&port, "pipelined"]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "['250', '250', '501', '354']\n250 221\n"
-    );
-    let out = python(RAW, &[&port, "bdat"]);
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "['250', '250', '250', '250']\n"
-    );
-    python(RAW, &[&port, "drop"]);
-    std::thread::sleep(Duration::from_millis(300));
-    let msgs = delivered(&dir, 2);
-    assert_eq!(msgs.len(), 2, "the dropped message must not be delivered");
-    let all: Vec<String> = msgs
-        .iter()
-        .map(|m| String::from_utf8_lossy(m).into_owned())
-        .collect();
-    assert!(
-        all.contains(&"Subject: piped\n\nhello\n".to_string()),
-        "{all:?}"
-    );
-    assert!(
-        all.contains(&"Subject: chunked\n\na\n.\nMAIL FROM:<evil@x>\n".to_string()),
-        "{all:?}"
-    );
-    assert_eq!(
-        count(&dir.join("tmp")),
-        0,
-        "a dropped DATA left a file in tmp/"
-    );
+    for driver in DRIVERS {
+        let dir = scratch(&format!("raw-{driver}"));
+        let (_guard, addr) = our_server(&dir, &["--driver", driver]);
+        let port = addr.port().to_string();
+        let out = python(RAW, &[&port, "pipelined"]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "['250', '250', '501', '354']\n250 221\n",
+            "{driver}"
+        );
+        let out = python(RAW, &[&port, "bdat"]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "['250', '250', '250', '250']\n",
+            "{driver}"
+        );
+        python(RAW, &[&port, "drop"]);
+        std::thread::sleep(Duration::from_millis(300));
+        let msgs = delivered(&dir, 2);
+        assert_eq!(
+            msgs.len(),
+            2,
+            "{driver}: the dropped message must not be delivered"
+        );
+        let all: Vec<String> = bodies(&msgs)
+            .iter()
+            .map(|m| String::from_utf8_lossy(m).into_owned())
+            .collect();
+        assert!(
+            all.contains(&"Subject: piped\n\nhello\n".to_string()),
+            "{all:?}"
+        );
+        assert!(
+            all.contains(&"Subject: chunked\n\na\n.\nMAIL FROM:<evil@x>\n".to_string()),
+            "{all:?}"
+        );
+        assert_eq!(
+            count(&dir.join("tmp")),
+            0,
+            "{driver}: a dropped DATA left a file in tmp/"
+        );
+    }
 }
 
 fn swaks(addr: SocketAddr, extra: &[&str]) -> Output {
@@ -252,8 +298,23 @@ fn swaks_pipelining_and_auth() {
     if !require_peer("swaks") {
         return;
     }
-    let dir = scratch("swaks");
-    let (_guard, addr) = our_server(&dir, &["--auth", "user:secret"]);
+    for driver in DRIVERS {
+        swaks_on(driver);
+    }
+}
+
+fn swaks_on(driver: &str) {
+    let dir = scratch(&format!("swaks-{driver}"));
+    let (_guard, addr) = our_server(
+        &dir,
+        &[
+            "--driver",
+            driver,
+            "--auth",
+            "user:secret",
+            "--allow-plaintext-auth",
+        ],
+    );
     let runs: [&[&str]; 4] = [
         &["--pipeline"],
         &[
@@ -315,6 +376,8 @@ fn swaks_pipelining_and_auth() {
     assert_eq!(msgs.len(), 4);
     for m in msgs {
         let m = String::from_utf8_lossy(&m);
+        // Authenticated submissions say so (RFC 3848): two of the four.
+        assert!(m.starts_with("Return-Path: <a@example.org>\n"), "{m}");
         // swaks ends the body with blank lines of its own; the dot line arrives unstuffed.
         assert!(
             m.contains("Subject: from swaks\n") && m.contains("\n\nhello from swaks\n.dot line\n"),
@@ -387,11 +450,24 @@ fn smtp_send_to_smtp_sink_with_extensions_switched_off() {
         ("-e", &seven, &[], true, "no ESMTP: HELO fallback"),
         ("-E", &seven, &[], true, "no ENHANCEDSTATUSCODES"),
         ("-N", &seven, &[], true, "no DSN"),
-        ("", &seven, &["--auth", "u:p"], true, "AUTH offered"),
+        (
+            "",
+            &seven,
+            &["--auth", "u:p", "--allow-plaintext-auth"],
+            true,
+            "AUTH offered",
+        ),
+        (
+            "",
+            &seven,
+            &["--auth", "u:p"],
+            false,
+            "AUTH offered, but not without TLS: local error",
+        ),
         (
             "-a",
             &seven,
-            &["--auth", "u:p"],
+            &["--auth", "u:p", "--allow-plaintext-auth"],
             false,
             "no AUTH with credentials: local error",
         ),
@@ -428,7 +504,7 @@ fn smtp_send_to_smtp_sink_with_extensions_switched_off() {
         } else {
             let why = match *flag {
                 "-8" => "8BITMIME",
-                "-a" => "AUTH",
+                _ if extra.contains(&"--auth") => "AUTH",
                 _ => "SMTPUTF8",
             };
             assert!(stderr.contains(why), "{what}: {stderr}");
@@ -543,7 +619,12 @@ fn verbose_server_never_prints_passwords() {
     let dir = scratch("verbose");
     let password = "pw-Zq8xK3vL";
     let child = Command::new(example_bin("smtp_server"))
-        .args(["--maildir", dir.to_str().unwrap(), "--verbose"])
+        .args([
+            "--maildir",
+            dir.to_str().unwrap(),
+            "--verbose",
+            "--allow-plaintext-auth",
+        ])
         .args([
             "--auth",
             &format!("user:{password}"),
@@ -607,5 +688,90 @@ fn verbose_server_never_prints_passwords() {
     let login = wirestate::base64::encode(password.as_bytes());
     for secret in [password, plain.as_str(), login.as_str()] {
         assert!(!all.contains(secret), "{secret} printed:\n{all}");
+    }
+}
+
+const PROXIED: &str = r#"
+import socket, sys
+port = int(sys.argv[1])
+s = socket.create_connection(('127.0.0.1', port))
+# A trusted load balancer's PROXY v1 header, then the client's own dialogue.
+s.sendall(b'PROXY TCP4 203.0.113.7 127.0.0.1 40000 25\r\n')
+f = s.makefile('rb')
+def reply():
+    while True:
+        l = f.readline()
+        if l[3:4] != b'-':
+            return l.decode().rstrip()
+reply()
+for cmd in [b'EHLO far.example', b'MAIL FROM:<a@example.org>', b'RCPT TO:<b@example.org>', b'DATA']:
+    s.sendall(cmd + b'\r\n'); reply()
+s.sendall(b'Subject: proxied\r\n\r\nx\r\n.\r\n'); print(reply()[:3])
+# Bare LF inside DATA: the server closes, and says so with 421 (RFC 5321 3.8).
+for cmd in [b'MAIL FROM:<a@example.org>', b'RCPT TO:<b@example.org>', b'DATA']:
+    s.sendall(cmd + b'\r\n'); reply()
+s.sendall(b'Subject: bare\r\n\r\nbare\nlf\r\n.\r\n')
+print(reply()[:9])
+print(repr(f.read()))
+"#;
+
+const CHECK_TRACE: &str = r#"
+import email, email.utils, sys
+m = email.message_from_bytes(open(sys.argv[1], 'rb').read())
+rcvd = m['Received']
+stamp, date = rcvd.rsplit(';', 1)
+d = email.utils.parsedate_to_datetime(date.strip())
+assert d.utcoffset().total_seconds() == 0, date
+print(m['Return-Path'], m['Delivered-To'], ' '.join(stamp.split()))
+"#;
+
+/// Behind a PROXY header the `Received:` line names the real client; its date parses as
+/// RFC 5322 with Python's `email`; a bare LF in DATA is answered `421` and the close.
+#[test]
+fn proxied_client_in_received_and_421_on_bare_lf() {
+    if !require_peer("python3") {
+        return;
+    }
+    for driver in DRIVERS {
+        let dir = scratch(&format!("proxied-{driver}"));
+        let (_guard, addr) = our_server(
+            &dir,
+            &[
+                "--driver",
+                driver,
+                "--proxy-protocol",
+                "--hostname",
+                "mx.example",
+            ],
+        );
+        let out = python(PROXIED, &[&addr.port().to_string()]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "250\n421 4.5.2\nb''\n",
+            "{driver}"
+        );
+        let msgs = delivered(&dir, 1);
+        assert_eq!(
+            msgs.len(),
+            1,
+            "{driver}: the broken message must not be delivered"
+        );
+        let path = std::fs::read_dir(dir.join("new"))
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
+        let out = python(CHECK_TRACE, &[path.to_str().unwrap()]);
+        let line = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            line.starts_with(
+                "<a@example.org> b@example.org from far.example ([203.0.113.7]) \
+                 by mx.example (wirestate) with ESMTP id "
+            ),
+            "{driver}: {line}"
+        );
+        assert!(line.trim_end().ends_with("for <b@example.org>"), "{line}");
+        assert_eq!(count(&dir.join("tmp")), 0, "{driver}");
     }
 }

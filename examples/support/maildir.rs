@@ -122,6 +122,41 @@ impl Delivery {
         Ok(())
     }
 
+    /// Appends bytes as they are, with no line-end conversion: trace header fields
+    /// already written with LF ends, or the content of a spool file.
+    pub fn write_raw(&mut self, data: &[u8]) -> io::Result<()> {
+        let Some(f) = self.file.as_mut() else {
+            return Err(io::Error::other("delivery already finished"));
+        };
+        f.write_all(data)
+    }
+
+    /// Copies a whole reader (a spool file) in as it is.
+    pub fn copy_from(&mut self, reader: &mut dyn io::Read) -> io::Result<u64> {
+        let Some(f) = self.file.as_mut() else {
+            return Err(io::Error::other("delivery already finished"));
+        };
+        io::copy(reader, f)
+    }
+
+    /// Ends this file as a spool rather than a message: flushed (not fsynced, since
+    /// only the copies made from it must survive a crash) and left in `tmp/`, where it
+    /// is removed when the [`Spool`] is dropped. It never reaches `new/`.
+    pub fn into_spool(mut self) -> io::Result<Spool> {
+        let mut w = self
+            .file
+            .take()
+            .ok_or_else(|| io::Error::other("delivery already finished"))?;
+        if self.pending_cr {
+            w.write_all(b"\r")?;
+        }
+        w.flush()?;
+        drop(w);
+        Ok(Spool {
+            path: std::mem::take(&mut self.tmp),
+        })
+    }
+
     /// Octets received so far (before line-end conversion).
     pub fn size(&self) -> u64 {
         self.size
@@ -163,5 +198,25 @@ impl Delivery {
 impl Drop for Delivery {
     fn drop(&mut self) {
         self.discard();
+    }
+}
+
+/// A received message kept in `tmp/` while one copy per recipient is written from it;
+/// removed when dropped.
+#[derive(Debug)]
+pub struct Spool {
+    path: PathBuf,
+}
+
+impl Spool {
+    /// Opens the spooled message for reading from its start.
+    pub fn open(&self) -> io::Result<File> {
+        File::open(&self.path)
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.path);
     }
 }

@@ -4,13 +4,18 @@
 //! `std_io` driver: the client's body goes out through `Handler::on_send_ready`, paced
 //! by `wants_body`.
 
+use super::cli::{Served, ServerArgs};
 use super::maildir::{Delivery, Maildir};
 use super::{std_io, Handler};
 use bytes::Bytes;
 use std::io::{self, ErrorKind, Read};
 use std::net::{SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 use wirestate::line::Canonicalizer;
 use wirestate::smtp::*;
+use wirestate::tls::{Start, Tls};
 use wirestate::{Instant, Machine};
 
 /// Server options the example programs expose.
@@ -21,11 +26,19 @@ pub struct ServerOptions {
     pub max_size: Option<u64>,
     pub pipelining: bool,
     pub chunking: bool,
-    /// `user:password` accepted by AUTH PLAIN and LOGIN (offered without TLS, since the
-    /// examples do not do TLS; for tests on loopback only).
+    /// Speak LMTP (RFC 2033): LHLO, and one reply per recipient after the data.
+    pub lmtp: bool,
+    /// `user:password` accepted by AUTH PLAIN and LOGIN, offered once the connection is
+    /// TLS (RFC 4954 4, RFC 8314 3), or also without TLS with `auth_without_tls`.
     pub auth: Option<Credentials>,
+    /// Offer AUTH on a plaintext connection too (for tests on loopback only).
+    pub auth_without_tls: bool,
     /// Print each event to stderr (passwords show as `<redacted>`).
     pub verbose: bool,
+    /// The shared server flags: TLS start, PROXY protocol.
+    pub net: ServerArgs,
+    /// The TLS configuration from `--tls-cert`/`--tls-key`, if given.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl ServerOptions {
@@ -36,21 +49,29 @@ impl ServerOptions {
             max_size: Some(64 << 20),
             pipelining: true,
             chunking: true,
+            lmtp: false,
             auth: None,
+            auth_without_tls: false,
             verbose: false,
+            net: ServerArgs::default(),
+            tls: None,
         }
     }
 
     pub fn config(&self) -> ServerConfig {
         let mut c = ServerConfig::with_hostname(self.hostname.clone());
+        c.lmtp = self.lmtp;
         c.max_message_size = self.max_size;
         c.pipelining = self.pipelining;
         c.chunking = self.chunking;
+        // STARTTLS only with a certificate, and not on a connection that is TLS from
+        // the first byte (RFC 3207 4.2: not offered again after TLS).
+        c.starttls = self.tls.is_some() && !self.net.implicit_tls;
         // Any greeting is fine here; MAIL, RCPT and the data are answered below.
         c.auto_accept_hello = true;
         if self.auth.is_some() {
             c.auth = vec![AuthMechanism::Plain, AuthMechanism::Login];
-            c.auth_without_tls = true;
+            c.auth_without_tls = self.auth_without_tls;
         }
         c
     }
@@ -65,12 +86,21 @@ fn local_error() -> Reply {
     .unwrap()
 }
 
+static QUEUE_ID: AtomicU64 = AtomicU64::new(0);
+
 /// The per-connection state of the Maildir-delivering server.
 pub struct MaildirHandler {
     maildir: Option<Maildir>,
     auth: Option<Credentials>,
     verbose: bool,
     peer: SocketAddr,
+    hostname: Domain,
+    lmtp: bool,
+    /// The last HELO/EHLO/LHLO: its verb and the name the client gave.
+    hello: Option<(HelloVerb, String)>,
+    authenticated: bool,
+    from: Option<ReversePath>,
+    recipients: Vec<ForwardPath>,
     delivery: Option<Delivery>,
     failed: Option<io::Error>,
 }
@@ -85,27 +115,197 @@ impl MaildirHandler {
             auth: opts.auth.clone(),
             verbose: opts.verbose,
             peer,
+            hostname: opts.hostname.clone(),
+            lmtp: opts.lmtp,
+            hello: None,
+            authenticated: false,
+            from: None,
+            recipients: Vec::new(),
             delivery: None,
             failed: None,
         }
     }
+
+    /// The trace fields every copy starts with, for one recipient (RFC 5321 4.4):
+    /// `Return-Path` (this is the final delivery), `Delivered-To` (as Postfix's local
+    /// delivery writes it) and the `Received:` stamp with its single `for` path.
+    fn trace(&self, server: &Served<Server>, id: &str, rcpt: &ForwardPath, date: &str) -> String {
+        let from = self
+            .from
+            .as_ref()
+            .map_or_else(|| "<>".to_string(), |f| f.to_string());
+        // The client is the PROXY header's source when a trusted proxy sent one.
+        let client = server
+            .header()
+            .and_then(|h| h.source)
+            .unwrap_or(self.peer)
+            .ip();
+        let literal = match client {
+            std::net::IpAddr::V4(a) => format!("[{a}]"),
+            std::net::IpAddr::V6(a) => match a.to_ipv4_mapped() {
+                Some(v4) => format!("[{v4}]"),
+                None => format!("[IPv6:{a}]"),
+            },
+        };
+        let (verb, helo) = self
+            .hello
+            .as_ref()
+            .map_or((HelloVerb::Ehlo, literal.as_str()), |(v, h)| {
+                (*v, h.as_str())
+            });
+        let tls = server.info();
+        // RFC 3848 2: ESMTP, ESMTPA, ESMTPS, ESMTPSA, LMTP, LMTPA, LMTPS, LMTPSA.
+        let mut with = if self.lmtp || verb == HelloVerb::Lhlo {
+            "LMTP".to_string()
+        } else if verb == HelloVerb::Helo {
+            "SMTP".to_string()
+        } else {
+            "ESMTP".to_string()
+        };
+        if with != "SMTP" {
+            if tls.is_some() {
+                with.push('S');
+            }
+            if self.authenticated {
+                with.push('A');
+            }
+        }
+        let mut out = String::new();
+        out.push_str(&format!("Return-Path: {from}\n"));
+        let bare = rcpt.to_string();
+        let bare = bare.trim_start_matches('<').trim_end_matches('>');
+        out.push_str(&format!("Delivered-To: {bare}\n"));
+        out.push_str(&format!("Received: from {helo} ({literal})\n"));
+        if let Some(t) = &tls {
+            out.push_str(&format!(
+                "\t(using {} with cipher {})\n",
+                t.version, t.cipher
+            ));
+        }
+        out.push_str(&format!(
+            "\tby {} (wirestate) with {with} id {id}\n",
+            self.hostname
+        ));
+        out.push_str(&format!("\tfor {rcpt}; {date}\n"));
+        out
+    }
+
+    /// Writes one durable copy per recipient from the spool: `tmp/`, fsync, rename into
+    /// `new/`, fsync the folder, each before any reply says so. One result per recipient.
+    fn deliver(&mut self, server: &Served<Server>) -> Vec<io::Result<std::path::PathBuf>> {
+        let spool = match (self.delivery.take(), self.failed.take()) {
+            (Some(d), None) => d.into_spool(),
+            (_, Some(e)) => Err(e),
+            (None, None) => Err(io::Error::other("no message file")),
+        };
+        if self.recipients.is_empty() {
+            // Never a 250 for a message that went nowhere.
+            return vec![Err(io::Error::other("no accepted recipient"))];
+        }
+        let n = self.recipients.len();
+        let (spool, maildir) = match (spool, self.maildir.as_ref()) {
+            (Ok(s), Some(m)) => (s, m.clone()),
+            (Err(e), _) => {
+                let e = e.to_string();
+                return (0..n).map(|_| Err(io::Error::other(e.clone()))).collect();
+            }
+            (_, None) => {
+                return (0..n)
+                    .map(|_| Err(io::Error::other("no maildir")))
+                    .collect()
+            }
+        };
+        let secs = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let id = format!(
+            "{secs:X}{:05X}",
+            QUEUE_ID.fetch_add(1, Ordering::Relaxed) & 0xFFFFF
+        );
+        let date = rfc5322_date(secs);
+        let recipients = self.recipients.clone();
+        recipients
+            .iter()
+            .map(|rcpt| {
+                let mut d = maildir.begin()?;
+                d.write_raw(self.trace(server, &id, rcpt, &date).as_bytes())?;
+                d.copy_from(&mut spool.open()?)?;
+                d.commit()
+            })
+            .collect()
+    }
 }
 
-impl Handler<Server> for MaildirHandler {
-    /// Acts on one server event: data goes to `tmp/`, and the 250 after the data is
-    /// only sent once the file is fsynced and renamed into `new/`.
-    fn on_event(&mut self, server: &mut Server, ev: ServerEvent) {
+/// An RFC 5322 3.3 date-time in UTC: `Tue, 1 Dec 2026 21:00:00 +0000`.
+pub fn rfc5322_date(secs: u64) -> String {
+    let days = (secs / 86_400) as i64;
+    let rem = secs % 86_400;
+    // Civil from days (H. Hinnant's algorithm), days since 1970-01-01.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    const WEEK: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{}, {day} {} {year} {:02}:{:02}:{:02} +0000",
+        WEEK[days.rem_euclid(7) as usize],
+        MONTHS[(month - 1) as usize],
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+fn ok_reply(text: &str) -> Reply {
+    Reply::enhanced(250, EnhancedCode::new(2, 0, 0).unwrap(), text).unwrap()
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+impl Handler<Served<Server>> for MaildirHandler {
+    /// Acts on one server event: data goes to a spool in `tmp/`, and the 250 after the
+    /// data is only sent once every recipient's copy is fsynced and renamed into `new/`.
+    fn on_event(&mut self, server: &mut Served<Server>, ev: ServerEvent) {
         if self.verbose && !matches!(ev, ServerEvent::Data(_)) {
             // Credentials hold their password as a Secret: this never prints it.
             eprintln!("{}: {ev:?}", self.peer);
         }
         let answered = match ev {
-            ServerEvent::Mail { decision, .. } => server.accept(decision),
-            ServerEvent::Rcpt { decision, .. } => server.accept(decision),
-            ServerEvent::Verify { decision, .. } => server.accept(decision),
-            ServerEvent::StartTls { decision } => {
-                server.reject(decision, Reply::new(454, "TLS not available").unwrap())
+            ServerEvent::Hello { verb, host, .. } => {
+                // Answered by the machine (auto_accept_hello); a new hello resets.
+                self.hello = Some((verb, host.to_string()));
+                self.from = None;
+                self.recipients.clear();
+                Ok(())
             }
+            ServerEvent::Mail { from, decision, .. } => {
+                self.from = Some(from);
+                self.recipients.clear();
+                server.accept(decision)
+            }
+            ServerEvent::Rcpt { to, decision, .. } => {
+                let r = server.accept(decision);
+                if r.is_ok() {
+                    self.recipients.push(to);
+                }
+                r
+            }
+            ServerEvent::Verify { decision, .. } => server.accept(decision),
+            // Offered only with a certificate, so the TLS layer is there to switch.
+            ServerEvent::StartTls { decision } => server.accept(decision),
             ServerEvent::DataStart { decision, .. } => {
                 self.failed = None;
                 match self.maildir.as_ref().map(Maildir::begin) {
@@ -131,33 +331,61 @@ impl Handler<Server> for MaildirHandler {
             ServerEvent::End { decision, .. } => {
                 // Durability first (tmp/, fsync, rename into new/, fsync the folder),
                 // and only then the 250.
-                let result = match (self.delivery.take(), self.failed.take()) {
-                    (Some(d), None) => d.commit(),
-                    (_, Some(e)) => Err(e),
-                    (None, None) => Err(io::Error::other("no message file")),
-                };
-                match result {
-                    Ok(path) => {
-                        let name = path
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default();
-                        let text = format!("Ok: queued as {name}");
-                        let ok = Reply::enhanced(250, EnhancedCode::new(2, 0, 0).unwrap(), &text)
-                            .unwrap();
-                        server.accept_with(decision, ok)
-                    }
-                    Err(e) => {
-                        eprintln!("{}: delivery failed: {e}", self.peer);
-                        server.reject(decision, local_error())
-                    }
+                let results = self.deliver(server);
+                for r in results.iter().filter_map(|r| r.as_ref().err()) {
+                    eprintln!("{}: delivery failed: {r}", self.peer);
+                }
+                self.from = None;
+                self.recipients.clear();
+                if self.lmtp {
+                    // RFC 2033 4.2: one reply per accepted recipient, in RCPT order.
+                    let replies: Vec<Reply> = results
+                        .iter()
+                        .map(|r| match r {
+                            Ok(p) => ok_reply(&format!("Ok: delivered as {}", file_name(p))),
+                            Err(_) => local_error(),
+                        })
+                        .collect();
+                    server.reply_per_recipient(decision, &replies)
+                } else if results.iter().all(Result::is_ok) {
+                    let names: Vec<String> = results
+                        .iter()
+                        .filter_map(|r| r.as_ref().ok())
+                        .map(|p| file_name(p))
+                        .collect();
+                    let text = format!("Ok: queued as {}", names.join(" "));
+                    server.accept_with(decision, ok_reply(&text))
+                } else {
+                    server.reject(decision, local_error())
                 }
             }
-            ServerEvent::Aborted(_) | ServerEvent::Closed(_) | ServerEvent::Reset => {
+            ServerEvent::Closed(_) => {
+                // Why the layers below closed, if they did: a refused PROXY header, a
+                // failed TLS handshake.
+                if let Some(e) = server.error() {
+                    eprintln!("{}: {e}", self.peer);
+                }
+                if let Some(e) = (**server).error() {
+                    eprintln!("{}: {e}", self.peer);
+                }
+                if let Some(d) = self.delivery.take() {
+                    d.abort();
+                }
+                Ok(())
+            }
+            ServerEvent::Aborted(_) => {
                 // Nothing of an unfinished message may stay behind in tmp/.
                 if let Some(d) = self.delivery.take() {
                     d.abort();
                 }
+                Ok(())
+            }
+            ServerEvent::Reset => {
+                if let Some(d) = self.delivery.take() {
+                    d.abort();
+                }
+                self.from = None;
+                self.recipients.clear();
                 Ok(())
             }
             ServerEvent::Auth {
@@ -169,7 +397,9 @@ impl Handler<Server> for MaildirHandler {
                     a.matches(&credentials.username, credentials.password.expose())
                 });
                 if ok {
-                    server.accept(decision)
+                    let r = server.accept(decision);
+                    self.authenticated = r.is_ok();
+                    r
                 } else {
                     let no = Reply::enhanced(
                         535,
@@ -196,11 +426,15 @@ impl Drop for MaildirHandler {
     }
 }
 
-/// The `setup` function for `std_io::serve`: one machine and handler per connection.
+/// The `setup` function for `cli::serve`: one machine and handler per connection, the
+/// machine wrapped in TLS and the PROXY layer as the flags say.
 pub fn server_setup(
     opts: ServerOptions,
-) -> impl Fn(SocketAddr) -> (Server, MaildirHandler) + Send + Sync + 'static {
-    move |peer| (Server::new(opts.config()), MaildirHandler::new(&opts, peer))
+) -> impl Fn(SocketAddr) -> (Served<Server>, MaildirHandler) + Send + Sync + 'static {
+    move |peer| {
+        let machine = opts.net.wrap(Server::new(opts.config()), &opts.tls);
+        (machine, MaildirHandler::new(&opts, peer))
+    }
 }
 
 /// Receives each line of the dialogue.
@@ -314,6 +548,8 @@ impl<M: Machine> Machine for Logged<'_, M> {
 pub struct SendReport {
     /// Per-recipient RCPT replies.
     pub recipients: Vec<(usize, Reply)>,
+    /// LMTP: the reply after the data for each accepted recipient (RFC 2033 4.2).
+    pub deliveries: Vec<(usize, Reply)>,
     /// The final reply after the data, if the message was accepted.
     pub sent: Option<Reply>,
     /// The reply that failed the transaction, if it failed.
@@ -334,6 +570,8 @@ struct Sender<'a> {
     buf: Vec<u8>,
     number: usize,
     error: Option<io::Error>,
+    /// `--starttls require`: no mail unless the channel is TLS.
+    require_tls: bool,
 }
 
 impl<'a> Sender<'a> {
@@ -356,20 +594,28 @@ impl<'a> Sender<'a> {
         Ok((n > 0).then(|| Bytes::copy_from_slice(&self.buf[..n])))
     }
 
-    fn give_up(&mut self, client: &mut Logged<'_, Client>, e: io::Error) {
+    fn give_up(&mut self, client: &mut Tls<Logged<'_, Client>>, e: io::Error) {
         self.error.get_or_insert(e);
         client.abort();
     }
 }
 
-impl Handler<Logged<'_, Client>> for Sender<'_> {
-    fn on_event(&mut self, client: &mut Logged<'_, Client>, ev: ClientEvent) {
+impl Handler<Tls<Logged<'_, Client>>> for Sender<'_> {
+    fn on_event(&mut self, client: &mut Tls<Logged<'_, Client>>, ev: ClientEvent) {
         match ev {
             ClientEvent::Ready => {
                 if let Some((r, _)) = self.current.take() {
                     self.reports.push(r);
                 }
                 self.held = None;
+                if self.require_tls && !client.inner.is_tls() {
+                    // RFC 3207 4: a client that requires TLS must not go on without it.
+                    self.error.get_or_insert(io::Error::other(
+                        "STARTTLS is required but the server did not offer it",
+                    ));
+                    let _ = client.inner.quit();
+                    return;
+                }
                 match self.messages.next() {
                     Some((env, body)) => {
                         self.number += 1;
@@ -390,6 +636,11 @@ impl Handler<Logged<'_, Client>> for Sender<'_> {
             ClientEvent::Recipient { index, reply } => {
                 if let Some((r, _)) = self.current.as_mut() {
                     r.recipients.push((index, reply));
+                }
+            }
+            ClientEvent::Delivery { index, reply } => {
+                if let Some((r, _)) = self.current.as_mut() {
+                    r.deliveries.push((index, reply));
                 }
             }
             ClientEvent::Sent { reply, .. } => {
@@ -417,7 +668,7 @@ impl Handler<Logged<'_, Client>> for Sender<'_> {
         }
     }
 
-    fn on_send_ready(&mut self, client: &mut Logged<'_, Client>) {
+    fn on_send_ready(&mut self, client: &mut Tls<Logged<'_, Client>>) {
         let held = match self.held.take() {
             Some(h) => Some(h),
             None => match self.read() {
@@ -446,6 +697,29 @@ impl Handler<Logged<'_, Client>> for Sender<'_> {
     }
 }
 
+/// How the client protects the connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TlsPolicy {
+    /// Plaintext throughout; STARTTLS is never asked for.
+    #[default]
+    None,
+    /// STARTTLS when the server offers it, plaintext otherwise (RFC 3207 4.1).
+    Opportunistic,
+    /// STARTTLS or nothing: no credential and no mail without it.
+    Require,
+    /// TLS from the first byte (RFC 8314 3.3, port 465).
+    Implicit,
+}
+
+/// The client's TLS: the policy, and the configuration and name to verify against
+/// (unused with [`TlsPolicy::None`]).
+#[derive(Clone, Debug)]
+pub struct ClientTls {
+    pub policy: TlsPolicy,
+    pub config: Arc<rustls::ClientConfig>,
+    pub name: rustls::pki_types::ServerName<'static>,
+}
+
 /// Sends the messages in order over one connection with the client machine under the
 /// generic std driver, streaming each body from its reader in 64 KiB pieces, then QUIT.
 /// `log`, if given, sees every line on the wire, body lines included.
@@ -455,7 +729,35 @@ pub fn send_messages<'a>(
     messages: Vec<Message<'a>>,
     log: Option<Log<'_>>,
 ) -> io::Result<Vec<SendReport>> {
-    let mut client = Logged::new(Client::new(config), log);
+    send_messages_tls(stream, config, None, messages, log)
+}
+
+/// [`send_messages`] with TLS as `tls` says (`None`: plaintext). The log sees the
+/// plaintext inside TLS. With [`TlsPolicy::Require`] nothing but EHLO and STARTTLS is
+/// sent unless the channel became TLS; credentials are never sent on a plaintext
+/// channel unless `config.auth_without_tls` (which is ignored under `Require`).
+pub fn send_messages_tls<'a>(
+    stream: &mut TcpStream,
+    mut config: ClientConfig,
+    tls: Option<ClientTls>,
+    messages: Vec<Message<'a>>,
+    log: Option<Log<'_>>,
+) -> io::Result<Vec<SendReport>> {
+    let policy = tls.as_ref().map_or(TlsPolicy::None, |t| t.policy);
+    config.starttls = matches!(policy, TlsPolicy::Opportunistic | TlsPolicy::Require);
+    if policy == TlsPolicy::Require {
+        config.auth_without_tls = false;
+    }
+    let logged = Logged::new(Client::new(config), log);
+    let mut client = match tls {
+        Some(t) if policy == TlsPolicy::Implicit => {
+            Tls::client(logged, t.config, t.name, Start::Implicit)
+        }
+        Some(t) if policy != TlsPolicy::None => {
+            Tls::client(logged, t.config, t.name, Start::WhenAsked)
+        }
+        _ => Tls::plaintext(logged),
+    };
     let mut sender = Sender {
         messages: messages.into_iter(),
         current: None,
@@ -464,14 +766,22 @@ pub fn send_messages<'a>(
         buf: vec![0u8; 64 * 1024],
         number: 0,
         error: None,
+        require_tls: policy == TlsPolicy::Require,
     };
-    std_io::drive(stream, &mut client, 64 * 1024, Lent(&mut sender))?;
-    if client.inner.wants_tls() {
-        return Err(io::Error::other(
-            "STARTTLS is not supported by this program",
-        ));
+    let driven = std_io::drive(stream, &mut client, 64 * 1024, Lent(&mut sender));
+    // A TLS failure says more than what it did to the dialogue (the peer "closed").
+    if let Some(e) = client.error() {
+        return Err(io::Error::other(e.to_string()));
     }
+    driven?;
     if let Some(e) = sender.error {
+        if policy == TlsPolicy::Require && !client.inner.is_tls() {
+            // Whatever stopped it (STARTTLS not offered or refused, AUTH held back),
+            // the cause is the missing TLS.
+            return Err(io::Error::other(format!(
+                "STARTTLS is required but the connection is not TLS: {e}"
+            )));
+        }
         return Err(e);
     }
     Ok(sender.reports)

@@ -9,7 +9,7 @@ use core::fmt;
 ///
 /// ```
 /// use wirestate::smtp::ErrorKind;
-/// assert_eq!(ErrorKind::DataSmuggling.reply_code(), Some(500));
+/// assert_eq!(ErrorKind::DataSmuggling.reply_code(), Some(421));
 /// assert!(ErrorKind::DataSmuggling.rule().contains("RFC 5321"));
 /// assert!(ErrorKind::ALL.contains(&ErrorKind::TlsInjection));
 /// ```
@@ -21,12 +21,15 @@ pub enum ErrorKind {
     /// Both: more undecoded input than `Limits::max_buffered`; a server sends
     /// `421 4.7.0`.
     InputOverflow,
-    /// Server: a bare LF in message data (DATA); `500 5.5.2` sent.
+    /// Server: a bare LF in message data (DATA); `421 4.5.2` sent and the connection
+    /// closed (RFC 5321 3.8: a closing server says 421).
     DataBareLf,
-    /// Server: a bare CR in message data (DATA); `500 5.5.2` sent.
+    /// Server: a bare CR in message data (DATA); `421 4.5.2` sent and the connection
+    /// closed.
     DataBareCr,
     /// Server: `<LF>.<CR><LF>`, `<LF>.<LF>` or `<CR><LF>.<LF>` in message data, an end
-    /// some parsers would see and others not (SMTP smuggling); `500 5.5.2` sent.
+    /// some parsers would see and others not (SMTP smuggling); `421 4.5.2` sent and the
+    /// connection closed.
     DataSmuggling,
     /// Client: the greeting was not `220` (the server's reply is in [`Error::reply`]).
     GreetingRefused,
@@ -129,8 +132,11 @@ impl ErrorKind {
     #[must_use]
     pub fn reply_code(self) -> Option<u16> {
         match self {
-            ErrorKind::TooManyErrors | ErrorKind::InputOverflow => Some(421),
-            ErrorKind::DataBareLf | ErrorKind::DataBareCr | ErrorKind::DataSmuggling => Some(500),
+            ErrorKind::TooManyErrors
+            | ErrorKind::InputOverflow
+            | ErrorKind::DataBareLf
+            | ErrorKind::DataBareCr
+            | ErrorKind::DataSmuggling => Some(421),
             _ => None,
         }
     }

@@ -794,11 +794,15 @@ impl Server {
                         (ErrorKind::DataSmuggling, "ambiguous end-of-data sequence")
                     }
                 };
+                // RFC 5321 3.8 and 4.2.4: a server closes only after QUIT or with a
+                // 421, so the client learns that the channel is going away (a 500 and
+                // a close reads as a dropped connection). The enhanced code stays the
+                // syntax error of RFC 3463 3.6, in the class of the reply.
                 let text = format!(
-                    "Error: {what} received in message data at byte {}",
-                    e.offset
+                    "{} Error: {what} received in message data at byte {}; closing connection",
+                    self.config.hostname, e.offset
                 );
-                let r = self.r(500, (5, 5, 2), &text);
+                let r = self.r(421, (4, 5, 2), &text);
                 self.fail(kind, e.offset, r);
             }
         }

@@ -1,0 +1,324 @@
+//! A private Postfix instance (Debian `postfix`) on loopback, with a certificate
+//! generated at test time: `smtp_send --starttls require` -> Postfix smtpd with
+//! `smtpd_tls_security_level = encrypt`; then Postfix's own `smtp` client (with
+//! `smtp_tls_security_level = verify` against the test CA) relays the message to
+//! `smtp_server`, and Postfix's `lmtp` client delivers to `smtp_server --lmtp`.
+
+mod common;
+
+use common::{example_bin, require_peer, spawn_server};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "wirestate-interop-postfix-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// CA, and a `localhost` / 127.0.0.1 leaf signed by it.
+fn pki(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{
+        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,
+        KeyUsagePurpose,
+    };
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca_params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    ca_params
+        .distinguished_name
+        .push(DnType::CommonName, "wirestate test CA");
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let mut leaf =
+        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+    leaf.distinguished_name
+        .push(DnType::CommonName, "localhost");
+    leaf.use_authority_key_identifier_extension = true;
+    let key = KeyPair::generate().unwrap();
+    let cert = leaf.signed_by(&key, &ca).unwrap();
+    let paths = (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    );
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
+}
+
+/// A Postfix instance with its own configuration and queue; stopped when dropped.
+struct Postfix {
+    conf: PathBuf,
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let _ = Command::new("/usr/sbin/postfix")
+            .arg("-c")
+            .arg(&self.conf)
+            .arg("stop")
+            .output();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts Postfix listening on `port`, handing every message to `transport`.
+fn postfix(root: &Path, port: u16, transport: &str) -> Postfix {
+    let (ca, cert, key) = (
+        root.join("ca.pem"),
+        root.join("cert.pem"),
+        root.join("key.pem"),
+    );
+    let conf = root.join("conf");
+    std::fs::create_dir_all(&conf).unwrap();
+    std::fs::create_dir_all(root.join("queue")).unwrap();
+    std::fs::create_dir_all(root.join("data")).unwrap();
+    let _ = Command::new("chown")
+        .arg("postfix")
+        .arg(root.join("data"))
+        .status();
+    let r = root.display();
+    let main = format!(
+        "compatibility_level = 3.6\n\
+         queue_directory = {r}/queue\n\
+         data_directory = {r}/data\n\
+         mail_owner = postfix\n\
+         setgid_group = postdrop\n\
+         myhostname = relay.example\n\
+         mydestination =\n\
+         inet_interfaces = 127.0.0.1\n\
+         inet_protocols = ipv4\n\
+         mynetworks = 127.0.0.0/8\n\
+         smtpd_relay_restrictions = permit_mynetworks, reject\n\
+         default_transport = {transport}\n\
+         relay_transport = {transport}\n\
+         smtpd_tls_security_level = encrypt\n\
+         smtpd_tls_cert_file = {cert}\n\
+         smtpd_tls_key_file = {key}\n\
+         smtp_tls_security_level = verify\n\
+         smtp_tls_CAfile = {ca}\n\
+         smtp_tls_policy_maps = inline:{{ {{ {transport_host} = verify match=localhost }} }}\n\
+         lmtp_tls_security_level = none\n\
+         smtp_host_lookup = native\n\
+         smtp_dns_support_level = disabled\n\
+         lmtp_host_lookup = native\n\
+         maillog_file_prefixes = {r}\n\
+         maillog_file = {r}/maillog\n\
+         syslog_name = wirestate-test\n",
+        cert = cert.display(),
+        key = key.display(),
+        ca = ca.display(),
+        transport_host = transport.trim_start_matches("smtp:"),
+    );
+    std::fs::write(conf.join("main.cf"), main).unwrap();
+    let master = std::fs::read_to_string("/etc/postfix/master.cf").unwrap();
+    let master: String = master
+        .lines()
+        .map(|l| {
+            if l.starts_with("smtp      inet") {
+                format!("127.0.0.1:{port} inet n - n - - smtpd\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(conf.join("master.cf"), master).unwrap();
+    let out = Command::new("/usr/sbin/postfix")
+        .arg("-c")
+        .arg(&conf)
+        .arg("start")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "postfix start: {}", text(&out));
+    let pf = Postfix { conf };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "postfix never listened");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    pf
+}
+
+fn delivered(maildir: &Path, n: usize, log: &Path) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let names: Vec<PathBuf> = std::fs::read_dir(maildir.join("new"))
+            .map(|d| d.map(|e| e.unwrap().path()).collect())
+            .unwrap_or_default();
+        if names.len() >= n {
+            let mut all: Vec<String> = names
+                .iter()
+                .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned())
+                .collect();
+            all.sort();
+            return all;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing delivered; postfix log:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn available() -> bool {
+    if !require_peer("/usr/sbin/postfix") {
+        return false;
+    }
+    // Postfix's master needs root to bind and to drop to its own user.
+    if !is_root() {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "the Postfix tests need root under CI=true"
+        );
+        eprintln!("skipping: a private Postfix instance needs root");
+        return false;
+    }
+    true
+}
+
+fn send(port: u16, ca: &Path, msg: &Path, extra: &[&str]) -> Output {
+    Command::new(example_bin("smtp_send"))
+        .args(["--addr", &format!("localhost:{port}")])
+        .args(["--from", "a@example.org", "--to", "b@example.org"])
+        .arg("--ca")
+        .arg(ca)
+        .args(extra)
+        .arg(msg)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn smtp_send_starttls_to_postfix_then_postfix_relays_over_tls_to_smtp_server() {
+    if !available() {
+        return;
+    }
+    let root = scratch("relay");
+    let (ca, cert, key) = pki(&root);
+    let maildir = root.join("Maildir");
+    let (_ours, ours) = spawn_server(
+        &example_bin("smtp_server"),
+        &[
+            "--maildir",
+            maildir.to_str().unwrap(),
+            "--hostname",
+            "mx.example",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    let port = free_port();
+    // The next hop by address (Postfix's smtp client runs chrooted, without
+    // /etc/hosts); its TLS policy verifies the certificate's name `localhost`.
+    let _pf = postfix(&root, port, &format!("smtp:[127.0.0.1]:{}", ours.port()));
+    let msg = root.join("m.txt");
+    std::fs::write(&msg, "Subject: via postfix\n\n.dot\nhello\n").unwrap();
+
+    // Postfix refuses mail in the clear (encrypt): smtp_send --no-tls fails, and
+    // --starttls require goes through.
+    let out = send(port, &ca, &msg, &["--no-tls"]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("530 5.7.0"), "{}", text(&out));
+    let out = send(port, &ca, &msg, &["--starttls", "require"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains("220 2.0.0 Ready to start TLS"),
+        "{}",
+        text(&out)
+    );
+
+    let got = delivered(&maildir, 1, &root.join("maillog"));
+    let m = &got[0];
+    assert!(m.starts_with("Return-Path: <a@example.org>\n"), "{m}");
+    assert!(m.contains("Delivered-To: b@example.org\n"), "{m}");
+    // Our stamp: from Postfix (its HELO name), over TLS, with ESMTPS.
+    assert!(
+        m.contains("Received: from relay.example ([127.0.0.1])\n"),
+        "{m}"
+    );
+    assert!(m.contains("\t(using TLSv1.3 with cipher TLS13_"), "{m}");
+    assert!(
+        m.contains("\tby mx.example (wirestate) with ESMTPS id "),
+        "{m}"
+    );
+    // Postfix's own stamp below ours, for the hop from smtp_send, also over TLS.
+    assert!(
+        m.contains("by relay.example (Postfix) with ESMTPS id"),
+        "{m}"
+    );
+    // Postfix adds Message-Id, Date and From of its own to the header.
+    assert!(m.contains("\nSubject: via postfix\n"), "{m}");
+    assert!(m.ends_with("\n\n.dot\nhello\n"), "{m}");
+}
+
+#[test]
+fn postfix_lmtp_client_delivers_to_smtp_server_lmtp() {
+    if !available() {
+        return;
+    }
+    let root = scratch("lmtp");
+    let (ca, _, _) = pki(&root);
+    let maildir = root.join("Maildir");
+    let (_ours, ours) = spawn_server(
+        &example_bin("smtp_server"),
+        &["--lmtp", "--maildir", maildir.to_str().unwrap()],
+    );
+    let port = free_port();
+    let _pf = postfix(&root, port, &format!("lmtp:inet:127.0.0.1:{}", ours.port()));
+    let msg = root.join("m.txt");
+    std::fs::write(&msg, "Subject: via postfix lmtp\n\nhello\n").unwrap();
+    let out = Command::new(example_bin("smtp_send"))
+        .args(["--addr", &format!("localhost:{port}")])
+        .args(["--from", "a@example.org", "--to", "b@example.org"])
+        .args(["--to", "c@example.org", "--starttls", "require", "--ca"])
+        .arg(&ca)
+        .arg(&msg)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    let got = delivered(&maildir, 2, &root.join("maillog"));
+    for (m, rcpt) in got.iter().zip(["b@example.org", "c@example.org"]) {
+        assert!(m.contains(&format!("Delivered-To: {rcpt}\n")), "{m}");
+        assert!(m.contains(" with LMTP id "), "{m}");
+        assert!(m.contains("\nSubject: via postfix lmtp\n"), "{m}");
+        assert!(m.ends_with("\n\nhello\n"), "{m}");
+    }
+}
