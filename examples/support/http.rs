@@ -423,6 +423,17 @@ pub struct ServedConn {
     files: Option<FileServer>,
 }
 
+impl FileServer {
+    /// This file server as the handler of a wrapped (`ServerArgs::wrap`) connection.
+    pub fn served(self) -> ServedConn {
+        ServedConn {
+            peer: SocketAddr::from(([0, 0, 0, 0], 0)),
+            verbose: false,
+            files: Some(self),
+        }
+    }
+}
+
 impl Handler<cli::Served<Server>> for ServedConn {
     fn on_event(&mut self, conn: &mut cli::Served<Server>, event: ServerEvent) {
         let client = super::greeting::client_addr(conn, self.peer);
