@@ -4,7 +4,7 @@
 //! through `greeting::Server` under chunk and line framing, from pre-built input, no I/O.
 //!
 //! `WIRESTATE_LOAD=1 cargo bench --bench greeting` adds the loopback load run: it builds
-//! and starts `greeting_mio_server` (release), a minimal C epoll server
+//! and starts `greeting_mio_server` (release) on its mio and on its tokio driver, a minimal C epoll server
 //! (`benches/peers/epoll_greeting.c`, compiled with `cc -O2`) and the classic Python
 //! threaded server (`tests/fixtures/greeting_server.py`), drives each with N lockstep
 //! connections from a single-threaded compiled load generator, and prints messages/s,
@@ -99,7 +99,7 @@ fn machine(c: &mut Criterion) {
     group.finish();
 }
 
-use servers::{OURS, PYTHON};
+use servers::{OURS, OURS_TOKIO, PYTHON};
 
 /// The longest one timed run may take; a server that has not answered everything by then
 /// is measured on what it did answer, and marked.
@@ -461,16 +461,22 @@ fn load_run() {
     println!("\nRatios (messages/s: higher is better for ours; cpu/msg: lower is better for ours)");
     for &conns in &counts {
         let find = |label: &str| rows.iter().find(|r| r.conns == conns && r.label == label);
-        let Some(ours) = find(OURS) else {
-            continue;
-        };
-        for other in programs.iter().map(|p| p.label).filter(|l| *l != OURS) {
-            if let Some(o) = find(other) {
-                println!(
-                    "{conns:>6} conns  ours/{other:<10} messages/s {:>7.2}x   cpu/msg {:>7.3}x",
-                    ours.msgs_per_sec / o.msgs_per_sec,
-                    ours.cpu_us_per_msg / o.cpu_us_per_msg
-                );
+        for mine in [OURS, OURS_TOKIO] {
+            let Some(ours) = find(mine) else {
+                continue;
+            };
+            for other in programs
+                .iter()
+                .map(|p| p.label)
+                .filter(|l| *l != OURS && *l != OURS_TOKIO)
+            {
+                if let Some(o) = find(other) {
+                    println!(
+                        "{conns:>6} conns  {mine:<11}/{other:<10} messages/s {:>7.2}x   cpu/msg {:>7.3}x",
+                        ours.msgs_per_sec / o.msgs_per_sec,
+                        ours.cpu_us_per_msg / o.cpu_us_per_msg
+                    );
+                }
             }
         }
     }
@@ -488,8 +494,8 @@ fn main() {
         load_run();
     } else {
         println!(
-            "loopback load run against greeting_mio_server, a C epoll server and the Python \
-             server skipped: set WIRESTATE_LOAD=1 to run it"
+            "loopback load run against greeting_mio_server (mio and tokio drivers), a C epoll \
+             server and the Python server skipped: set WIRESTATE_LOAD=1 to run it"
         );
     }
 }

@@ -4,16 +4,23 @@
 //! [--reply-timeout SECONDS] [NAME...]`
 mod support;
 
+use clap::Parser;
 use std::net::ToSocketAddrs;
+use support::greeting::{self, ClientCli};
 
-fn main() -> std::io::Result<()> {
-    let args = support::Args::parse(&[]);
-    let config = support::greeting::client_config(&args);
-    let addr = args
-        .addr("127.0.0.1:9999")
-        .to_socket_addrs()?
-        .next()
-        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))?;
-    let names = support::greeting::names(&args);
-    support::greeting::run_client(addr, config, &names, &mut std::io::stdout().lock())
+fn main() {
+    let cli = ClientCli::parse();
+    let run = || -> std::io::Result<()> {
+        let addr = cli
+            .addr
+            .to_socket_addrs()?
+            .next()
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no address"))?;
+        let names = greeting::names(&cli.names);
+        greeting::run_client(addr, cli.config(), &names, &mut std::io::stdout().lock())
+    };
+    if let Err(e) = run() {
+        eprintln!("greeting_client: {e}");
+        std::process::exit(1);
+    }
 }

@@ -1,16 +1,18 @@
-//! The greeting server on one `mio` event loop, for many concurrent connections.
+//! The greeting server, the same program as `greeting_server` but on one `mio` event
+//! loop by default, for many concurrent connections (`--driver` still chooses).
 //!
-//! `cargo run --example greeting_mio_server -- [--addr 127.0.0.1:9999] [--framing chunk|line]`
+//! `cargo run --example greeting_mio_server -- [--addr 127.0.0.1:9999] [--framing chunk|line]
+//! [--driver std|mio|tokio] [--tls-cert FILE --tls-key FILE [--implicit-tls]]
+//! [--proxy-protocol] [--verbose]`
 mod support;
 
-use wirestate::greeting::{Server, ServerConfig};
+use support::cli::Driver;
+use support::greeting::{self, ServerCli};
 
-fn main() -> std::io::Result<()> {
-    let args = support::Args::parse(&[]);
-    let framing = support::greeting::framing(&args);
-    let listener = support::mio_io::bind(&args.addr("127.0.0.1:9999"))?;
-    support::mio_io::serve(listener, support::greeting::READ_SIZE, move |_peer| {
-        let handler = support::events(support::greeting::log_errors);
-        (Server::new(ServerConfig::new(framing)), handler)
-    })
+fn main() {
+    let cli: ServerCli = greeting::parse_with_driver(Driver::Mio);
+    if let Err(e) = greeting::run_server(&cli) {
+        eprintln!("greeting_mio_server: {e}");
+        std::process::exit(1);
+    }
 }

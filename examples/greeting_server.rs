@@ -1,11 +1,18 @@
-//! The greeting server over `std::net`, one thread per connection.
+//! The greeting server over TCP, on any driver (default: `std::net`, one thread per
+//! connection).
 //!
-//! `cargo run --example greeting_server -- [--addr 127.0.0.1:9999] [--framing chunk|line]`
+//! `cargo run --example greeting_server -- [--addr 127.0.0.1:9999] [--framing chunk|line]
+//! [--driver std|mio|tokio] [--tls-cert FILE --tls-key FILE [--implicit-tls]]
+//! [--proxy-protocol] [--verbose]`
 mod support;
 
-fn main() -> std::io::Result<()> {
-    let args = support::Args::parse(&[]);
-    let framing = support::greeting::framing(&args);
-    let listener = support::std_io::bind(&args.addr("127.0.0.1:9999"))?;
-    support::greeting::serve_tcp(listener, framing)
+use support::cli::Driver;
+use support::greeting::{self, ServerCli};
+
+fn main() {
+    let cli: ServerCli = greeting::parse_with_driver(Driver::Std);
+    if let Err(e) = greeting::run_server(&cli) {
+        eprintln!("greeting_server: {e}");
+        std::process::exit(1);
+    }
 }

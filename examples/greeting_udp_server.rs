@@ -3,8 +3,14 @@
 //! `cargo run --example greeting_udp_server -- [--addr 127.0.0.1:9999]`
 mod support;
 
-fn main() -> std::io::Result<()> {
-    let args = support::Args::parse(&[]);
-    let socket = support::greeting::bind_udp(&args.addr("127.0.0.1:9999"))?;
-    support::greeting::serve_udp(&socket)
+use clap::Parser;
+use support::greeting::{self, UdpServerCli};
+
+fn main() {
+    let cli = UdpServerCli::parse();
+    let run = || greeting::serve_udp(&greeting::bind_udp(&cli.addr)?);
+    if let Err(e) = run() {
+        eprintln!("greeting_udp_server: {e}");
+        std::process::exit(1);
+    }
 }

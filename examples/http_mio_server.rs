@@ -1,28 +1,15 @@
 //! The load target: `cargo run --release --example http_mio_server [-- --addr ADDR]`.
-//! One mio event loop answers `GET /` with a small fixed body, keep-alive and pipelining
-//! included.
+//! The same server as `http_server`, defaulting to one mio event loop and to answering
+//! `GET /` with a small fixed body (`--respond files --root DIR` serves files instead);
+//! keep-alive and pipelining included, every `http_server` flag accepted.
 mod support;
 
-use support::{http, mio_io, Args};
-use wirestate::http::{Server, ServerConfig};
+use support::cli::Driver;
+use support::http::{self, Respond, ServerCli};
 
 fn main() {
-    let args = Args::parse(&[]);
-    let addr = args.addr("127.0.0.1:8080");
-    let run = || -> std::io::Result<()> {
-        let addr: std::net::SocketAddr = addr
-            .parse()
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        let listener = mio::net::TcpListener::bind(addr)?;
-        eprintln!("listening on {}", listener.local_addr()?);
-        mio_io::serve(listener, http::READ_SIZE, |_peer| {
-            (
-                Server::new(ServerConfig::default()),
-                support::events(http::fixed_body),
-            )
-        })
-    };
-    if let Err(e) = run() {
+    let cli = ServerCli::parse_with(Driver::Mio, Respond::Hello);
+    if let Err(e) = http::run_server(&cli) {
         eprintln!("http_mio_server: {e}");
         std::process::exit(1);
     }

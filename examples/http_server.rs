@@ -1,20 +1,16 @@
-//! A static file server: `cargo run --example http_server -- --root DIR [--addr ADDR]`.
-//! std, one thread per connection; GET and HEAD, 404, 405 with `Allow`, keep-alive and
-//! pipelining come from the machine.
+//! A static file server on any driver (default: `std::net`, one thread per connection):
+//! `cargo run --example http_server -- --root DIR [--addr ADDR] [--driver std|mio|tokio]
+//! [--tls-cert FILE --tls-key FILE --implicit-tls] [--proxy-protocol] [--verbose]`.
+//! GET and HEAD, 404, 405 with `Allow`, keep-alive and pipelining come from the machine;
+//! with a certificate and `--implicit-tls` it is HTTPS.
 mod support;
 
-use support::{http, std_io, Args};
+use support::cli::Driver;
+use support::http::{self, Respond, ServerCli};
 
 fn main() {
-    let args = Args::parse(&[]);
-    let root = std::path::PathBuf::from(args.get("root").unwrap_or("."));
-    if !root.is_dir() {
-        eprintln!("--root {} is not a directory", root.display());
-        std::process::exit(2);
-    }
-    let result = std_io::bind(&args.addr("127.0.0.1:8080"))
-        .and_then(|listener| http::serve_files(listener, root));
-    if let Err(e) = result {
+    let cli = ServerCli::parse_with(Driver::Std, Respond::Files);
+    if let Err(e) = http::run_server(&cli) {
         eprintln!("http_server: {e}");
         std::process::exit(1);
     }

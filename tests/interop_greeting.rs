@@ -1,6 +1,7 @@
 //! The greeting examples against the classic Python peers (tests/fixtures/*.py), in all
-//! four directions, byte-exact; line framing across TCP splits; 200 concurrent clients
-//! against the mio server.
+//! four directions, byte-exact, with our TCP server on each of its three drivers (std,
+//! mio, tokio); line framing across TCP splits; 200 concurrent clients and a 4 MB
+//! pipelined flood against the mio and tokio drivers.
 
 mod common;
 
@@ -11,6 +12,9 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
+
+/// Every driver `--driver` names.
+const DRIVERS: [&str; 3] = ["std", "mio", "tokio"];
 
 const NAMES: [&str; 5] = ["Michael", "Tracy", "Sarah", "Zoë", "Mary Ann"];
 
@@ -70,16 +74,23 @@ fn our_tcp_client_against_python_server() {
 }
 
 #[test]
-fn python_tcp_client_against_our_std_server() {
+fn python_tcp_client_against_our_server_on_every_driver() {
     if !require_peer("python3") {
         return;
     }
-    let (_server, addr) = spawn_server(&example_bin("greeting_server"), &[]);
-    assert_eq!(python_client("greeting_client.py", addr), expected_output());
+    for driver in DRIVERS {
+        let (_server, addr) = spawn_server(&example_bin("greeting_server"), &["--driver", driver]);
+        assert_eq!(
+            python_client("greeting_client.py", addr),
+            expected_output(),
+            "--driver {driver}"
+        );
+    }
 }
 
+/// `greeting_mio_server` is the same server with mio as its default driver.
 #[test]
-fn python_tcp_client_against_our_mio_server() {
+fn python_tcp_client_against_greeting_mio_server() {
     if !require_peer("python3") {
         return;
     }
@@ -125,8 +136,11 @@ fn read_exact_or_eof(stream: &mut TcpStream, want: usize) -> Vec<u8> {
 /// every line a byte at a time, give the same bytes back, on both servers.
 #[test]
 fn line_framing_survives_any_segmentation() {
-    for server in ["greeting_server", "greeting_mio_server"] {
-        let (_guard, addr) = spawn_server(&example_bin(server), &["--framing", "line"]);
+    for server in DRIVERS {
+        let (_guard, addr) = spawn_server(
+            &example_bin("greeting_server"),
+            &["--framing", "line", "--driver", server],
+        );
         let input: String = NAMES.iter().map(|n| format!("{n}\r\n")).collect::<String>() + "exit\n";
         let want = "Welcome!\n".to_string()
             + &NAMES
@@ -157,8 +171,18 @@ fn line_framing_survives_any_segmentation() {
 /// 200 clients connected at once, each greeted in lockstep by the one-thread mio server.
 #[test]
 fn mio_server_handles_200_concurrent_clients() {
+    concurrent_clients("mio");
+}
+
+/// The same 200 clients on the tokio driver, one task each.
+#[test]
+fn tokio_server_handles_200_concurrent_clients() {
+    concurrent_clients("tokio");
+}
+
+fn concurrent_clients(driver: &str) {
     const CLIENTS: usize = 200;
-    let (_guard, addr) = spawn_server(&example_bin("greeting_mio_server"), &[]);
+    let (_guard, addr) = spawn_server(&example_bin("greeting_server"), &["--driver", driver]);
     let barrier = Arc::new(Barrier::new(CLIENTS));
     let handles: Vec<_> = (0..CLIENTS)
         .map(|i| {
@@ -193,8 +217,22 @@ fn mio_server_handles_200_concurrent_clients() {
 /// the whole burst into the machine first and fail with "more than 65536 undecoded bytes".
 #[test]
 fn mio_server_survives_a_pipelined_flood() {
+    pipelined_flood("mio");
+}
+
+/// The same flood on the tokio driver, which stops reading while more than its
+/// `MAX_PENDING` bytes of replies wait for the peer.
+#[test]
+fn tokio_server_survives_a_pipelined_flood() {
+    pipelined_flood("tokio");
+}
+
+fn pipelined_flood(driver: &str) {
     const LINES: usize = 4000;
-    let (_guard, addr) = spawn_server(&example_bin("greeting_mio_server"), &["--framing", "line"]);
+    let (_guard, addr) = spawn_server(
+        &example_bin("greeting_server"),
+        &["--framing", "line", "--driver", driver],
+    );
     let name = "x".repeat(1000);
     let mut s = TcpStream::connect(addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();

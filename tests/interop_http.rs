@@ -1,5 +1,5 @@
 //! The HTTP examples against real, independent peers on 127.0.0.1: curl and Python's
-//! `http.client` against `http_server`; `http_get` against `python3 -m http.server` and
+//! `http.client` against `http_server` on each of its drivers (std, mio, tokio); `http_get` against `python3 -m http.server` and
 //! against Python servers sending chunked and close-delimited responses; `http.client`
 //! parsing `http_mio_server`'s answers to pipelined requests.
 
@@ -54,10 +54,13 @@ fn run(cmd: &mut Command) -> Output {
     out
 }
 
-fn file_server(root: &std::path::Path) -> (ChildGuard, SocketAddr) {
+/// Every driver `--driver` names.
+const DRIVERS: [&str; 3] = ["std", "mio", "tokio"];
+
+fn file_server(root: &std::path::Path, driver: &str) -> (ChildGuard, SocketAddr) {
     spawn_server(
         &example_bin("http_server"),
-        &["--root", root.to_str().unwrap()],
+        &["--root", root.to_str().unwrap(), "--driver", driver],
     )
 }
 
@@ -66,24 +69,26 @@ fn curl_keeps_the_connection_alive_across_two_urls() {
     if !require_peer("curl") {
         return;
     }
-    let dir = site();
-    let (_server, addr) = file_server(dir.path());
-    let out = run(Command::new("curl").args([
-        "-sv",
-        "--http1.1",
-        &format!("http://{addr}/a.txt"),
-        &format!("http://{addr}/"),
-    ]));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "file a\n<h1>index</h1>\n"
-    );
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(log.contains("Re-using existing connection"), "{log}");
-    assert!(
-        log.contains("< Content-Type: text/html; charset=utf-8"),
-        "{log}"
-    );
+    for driver in DRIVERS {
+        let dir = site();
+        let (_server, addr) = file_server(dir.path(), driver);
+        let out = run(Command::new("curl").args([
+            "-sv",
+            "--http1.1",
+            &format!("http://{addr}/a.txt"),
+            &format!("http://{addr}/"),
+        ]));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "file a\n<h1>index</h1>\n"
+        );
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(log.contains("Re-using existing connection"), "{log}");
+        assert!(
+            log.contains("< Content-Type: text/html; charset=utf-8"),
+            "{log}"
+        );
+    }
 }
 
 /// A file larger than one chunk is streamed by the handler through `on_send_ready`
@@ -93,21 +98,23 @@ fn curl_gets_a_large_file_streamed_a_chunk_at_a_time() {
     if !require_peer("curl") {
         return;
     }
-    let dir = site();
-    let big: Vec<u8> = (0..3 * 1024 * 1024 + 17)
-        .map(|i: u32| (i % 253) as u8)
-        .collect();
-    std::fs::write(dir.path().join("big.bin"), &big).unwrap();
-    let (_server, addr) = file_server(dir.path());
-    let out = run(Command::new("curl").args([
-        "-s",
-        "--http1.1",
-        &format!("http://{addr}/big.bin"),
-        &format!("http://{addr}/a.txt"),
-    ]));
-    assert_eq!(out.stdout.len(), big.len() + 7);
-    assert!(out.stdout[..big.len()] == big[..], "the body differs");
-    assert_eq!(&out.stdout[big.len()..], b"file a\n");
+    for driver in DRIVERS {
+        let dir = site();
+        let big: Vec<u8> = (0..3 * 1024 * 1024 + 17)
+            .map(|i: u32| (i % 253) as u8)
+            .collect();
+        std::fs::write(dir.path().join("big.bin"), &big).unwrap();
+        let (_server, addr) = file_server(dir.path(), driver);
+        let out = run(Command::new("curl").args([
+            "-s",
+            "--http1.1",
+            &format!("http://{addr}/big.bin"),
+            &format!("http://{addr}/a.txt"),
+        ]));
+        assert_eq!(out.stdout.len(), big.len() + 7);
+        assert!(out.stdout[..big.len()] == big[..], "the body differs");
+        assert_eq!(&out.stdout[big.len()..], b"file a\n");
+    }
 }
 
 #[test]
@@ -115,21 +122,23 @@ fn curl_head_gets_the_length_and_no_body() {
     if !require_peer("curl") {
         return;
     }
-    let dir = site();
-    let (_server, addr) = file_server(dir.path());
-    let out = run(Command::new("curl").args([
-        "-s",
-        "--http1.1",
-        "--head",
-        &format!("http://{addr}/a.txt"),
-    ]));
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
-    assert!(text.contains("Content-Length: 7\r\n"), "{text}");
-    assert!(
-        text.ends_with("\r\n\r\n"),
-        "no body after a HEAD head: {text:?}"
-    );
+    for driver in DRIVERS {
+        let dir = site();
+        let (_server, addr) = file_server(dir.path(), driver);
+        let out = run(Command::new("curl").args([
+            "-s",
+            "--http1.1",
+            "--head",
+            &format!("http://{addr}/a.txt"),
+        ]));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+        assert!(text.contains("Content-Length: 7\r\n"), "{text}");
+        assert!(
+            text.ends_with("\r\n\r\n"),
+            "no body after a HEAD head: {text:?}"
+        );
+    }
 }
 
 #[test]
@@ -137,29 +146,31 @@ fn curl_chunked_upload_is_drained_and_the_connection_reused() {
     if !require_peer("curl") {
         return;
     }
-    let dir = site();
-    let (_server, addr) = file_server(dir.path());
-    let upload = dir.path().join("upload.bin");
-    std::fs::write(&upload, vec![b'x'; 100_000]).unwrap();
-    let out = run(Command::new("curl").args([
-        "-sv",
-        "--http1.1",
-        "-T",
-        upload.to_str().unwrap(),
-        "-H",
-        "Transfer-Encoding: chunked",
-        &format!("http://{addr}/upload"),
-        "--next",
-        "--http1.1",
-        &format!("http://{addr}/a.txt"),
-    ]));
-    let log = String::from_utf8_lossy(&out.stderr);
-    // curl asks for 100-continue; the machine sends it when the handler reads the body.
-    assert!(log.contains("< HTTP/1.1 100 Continue"), "{log}");
-    assert!(log.contains("< HTTP/1.1 405 Method Not Allowed"), "{log}");
-    assert!(log.contains("< Allow: GET, HEAD"), "{log}");
-    assert!(log.contains("Re-using existing connection"), "{log}");
-    assert!(String::from_utf8_lossy(&out.stdout).ends_with("file a\n"));
+    for driver in DRIVERS {
+        let dir = site();
+        let (_server, addr) = file_server(dir.path(), driver);
+        let upload = dir.path().join("upload.bin");
+        std::fs::write(&upload, vec![b'x'; 100_000]).unwrap();
+        let out = run(Command::new("curl").args([
+            "-sv",
+            "--http1.1",
+            "-T",
+            upload.to_str().unwrap(),
+            "-H",
+            "Transfer-Encoding: chunked",
+            &format!("http://{addr}/upload"),
+            "--next",
+            "--http1.1",
+            &format!("http://{addr}/a.txt"),
+        ]));
+        let log = String::from_utf8_lossy(&out.stderr);
+        // curl asks for 100-continue; the machine sends it when the handler reads the body.
+        assert!(log.contains("< HTTP/1.1 100 Continue"), "{log}");
+        assert!(log.contains("< HTTP/1.1 405 Method Not Allowed"), "{log}");
+        assert!(log.contains("< Allow: GET, HEAD"), "{log}");
+        assert!(log.contains("Re-using existing connection"), "{log}");
+        assert!(String::from_utf8_lossy(&out.stdout).ends_with("file a\n"));
+    }
 }
 
 const PY_CLIENT: &str = r#"
@@ -182,30 +193,32 @@ fn python_http_client_against_the_file_server() {
     if !require_peer("python3") {
         return;
     }
-    let dir = site();
-    let (_server, addr) = file_server(dir.path());
-    let out = run(Command::new("python3").args([
-        "-c",
-        PY_CLIENT,
-        &addr.ip().to_string(),
-        &addr.port().to_string(),
-    ]));
-    let text = String::from_utf8_lossy(&out.stdout);
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines[0], "GET /a.txt 200 7 b'file a\\n' allow=None");
-    assert_eq!(lines[2], "HEAD /a.txt 200 7 b'' allow=None");
-    assert_eq!(lines[4], "GET /missing 404 10 b'not found\\n' allow=None");
-    assert_eq!(
-        lines[6],
-        "POST /a.txt 405 19 b'method not allowed\\n' allow=GET, HEAD"
-    );
-    assert_eq!(lines[8], "GET / 200 15 b'<h1>index</h1>\\n' allow=None");
-    let socks: std::collections::HashSet<&&str> = lines.iter().skip(1).step_by(2).collect();
-    assert_eq!(
-        socks.len(),
-        1,
-        "keep-alive: one socket for every request: {text}"
-    );
+    for driver in DRIVERS {
+        let dir = site();
+        let (_server, addr) = file_server(dir.path(), driver);
+        let out = run(Command::new("python3").args([
+            "-c",
+            PY_CLIENT,
+            &addr.ip().to_string(),
+            &addr.port().to_string(),
+        ]));
+        let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "GET /a.txt 200 7 b'file a\\n' allow=None");
+        assert_eq!(lines[2], "HEAD /a.txt 200 7 b'' allow=None");
+        assert_eq!(lines[4], "GET /missing 404 10 b'not found\\n' allow=None");
+        assert_eq!(
+            lines[6],
+            "POST /a.txt 405 19 b'method not allowed\\n' allow=GET, HEAD"
+        );
+        assert_eq!(lines[8], "GET / 200 15 b'<h1>index</h1>\\n' allow=None");
+        let socks: std::collections::HashSet<&&str> = lines.iter().skip(1).step_by(2).collect();
+        assert_eq!(
+            socks.len(),
+            1,
+            "keep-alive: one socket for every request: {text}"
+        );
+    }
 }
 
 fn free_port() -> u16 {
@@ -324,18 +337,23 @@ fn python_http_client_parses_pipelined_answers_from_the_mio_server() {
     if !require_peer("python3") {
         return;
     }
-    let (_server, addr) = spawn_server(&example_bin("http_mio_server"), &[]);
-    let out = run(Command::new("python3").args([
-        "-c",
-        PY_PIPELINED,
-        &addr.ip().to_string(),
-        &addr.port().to_string(),
-    ]));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout),
-        "200 14 b'Hello, World!\\n' False\n\
-         404 10 b'not found\\n' False\n\
-         200 14 b'' False\n\
-         200 14 b'Hello, World!\\n' False\n"
-    );
+    // `http_mio_server` defaults to mio; the same fixed-body server on every driver.
+    for driver in [None, Some("std"), Some("mio"), Some("tokio")] {
+        let args: Vec<&str> = driver.map(|d| vec!["--driver", d]).unwrap_or_default();
+        let (_server, addr) = spawn_server(&example_bin("http_mio_server"), &args);
+        let out = run(Command::new("python3").args([
+            "-c",
+            PY_PIPELINED,
+            &addr.ip().to_string(),
+            &addr.port().to_string(),
+        ]));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "200 14 b'Hello, World!\\n' False\n\
+             404 10 b'not found\\n' False\n\
+             200 14 b'' False\n\
+             200 14 b'Hello, World!\\n' False\n",
+            "--driver {driver:?}"
+        );
+    }
 }

@@ -1,4 +1,5 @@
-//! The three greeting servers the load run compares, built and started as child
+//! The greeting servers the load run compares (ours on the mio and on the tokio driver,
+//! a C epoll server, the classic Python server), built and started as child
 //! processes, and the `/proc` figures read from them: CPU time and resident memory.
 
 use std::io::{BufRead, BufReader};
@@ -8,8 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-/// Labels of the three servers.
+/// Labels of the servers.
 pub const OURS: &str = "mio (ours)";
+pub const OURS_TOKIO: &str = "tokio(ours)";
 pub const C_EPOLL: &str = "C epoll";
 pub const PYTHON: &str = "Python";
 
@@ -143,7 +145,7 @@ fn release_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds (or confirms up to date) the three servers and says how to start each.
+/// Builds (or confirms up to date) the servers and says how to start each.
 pub fn programs() -> Vec<Program> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = release_dir();
@@ -168,6 +170,16 @@ pub fn programs() -> Vec<Program> {
             label: OURS,
             cmd: dir.join("examples/greeting_mio_server"),
             args: vec!["--framing".into(), "chunk".into()],
+        },
+        Program {
+            label: OURS_TOKIO,
+            cmd: dir.join("examples/greeting_mio_server"),
+            args: vec![
+                "--framing".into(),
+                "chunk".into(),
+                "--driver".into(),
+                "tokio".into(),
+            ],
         },
         Program {
             label: C_EPOLL,

@@ -1,7 +1,9 @@
-//! Greeting-protocol glue shared by the example programs and the demo.
+//! Greeting-protocol glue shared by the example programs and the demo: the command lines
+//! (clap), the TCP server on any driver, the clients and the UDP pair.
 
+use super::cli::{self, Driver, Served, ServerArgs};
 use super::std_io;
-use super::Args;
+use clap::{CommandFactory, Parser, ValueEnum};
 use std::io::{self, Write};
 use std::net::{SocketAddr, TcpStream, UdpSocket};
 use std::time::Duration;
@@ -14,38 +16,156 @@ use wirestate::CloseReason;
 /// message, so our drivers read the same amount.
 pub const READ_SIZE: usize = 1024;
 
-/// `--framing chunk|line` (default chunk, the classic behaviour).
-pub fn framing(args: &Args) -> Framing {
-    match args.get("framing").unwrap_or("chunk") {
-        "chunk" => Framing::Chunk,
-        "line" => Framing::Line,
-        other => {
-            eprintln!("--framing must be chunk or line, not {other:?}");
-            std::process::exit(2)
+/// The default address of every greeting program.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:9999";
+
+/// `--framing chunk|line`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum FramingArg {
+    /// One read is one message, as the classic Python peers do it.
+    #[default]
+    Chunk,
+    /// Messages end at LF (CRLF accepted), however TCP cuts the stream.
+    Line,
+}
+
+impl From<FramingArg> for Framing {
+    fn from(f: FramingArg) -> Framing {
+        match f {
+            FramingArg::Chunk => Framing::Chunk,
+            FramingArg::Line => Framing::Line,
         }
     }
 }
 
-/// The client's config: `--framing`, and `--reply-timeout SECONDS` (default none: wait
-/// forever for each reply, as the classic client does).
-pub fn client_config(args: &Args) -> ClientConfig {
-    let mut config = ClientConfig::new(framing(args));
-    if let Some(secs) = args.get("reply-timeout") {
-        let secs: f64 = secs.parse().unwrap_or_else(|_| {
-            eprintln!("--reply-timeout must be a number of seconds, not {secs:?}");
-            std::process::exit(2)
-        });
-        config.timeouts.reply = Some(Duration::from_secs_f64(secs));
-    }
-    config
+/// The greeting server over TCP: `Welcome!`, then `Hello, NAME!` per message until `exit`.
+#[derive(Parser, Debug)]
+pub struct ServerCli {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// How messages are delimited.
+    #[arg(long, value_enum, default_value_t = FramingArg::Chunk)]
+    pub framing: FramingArg,
 }
 
-/// The names to greet: the positional arguments, or the classic three.
-pub fn names(args: &Args) -> Vec<String> {
-    if args.positional.is_empty() {
+/// The greeting client: prints the welcome and each reply, one per line.
+#[derive(Parser, Debug)]
+pub struct ClientCli {
+    /// Server address (HOST:PORT).
+    #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_ADDR)]
+    pub addr: String,
+    /// How messages are delimited.
+    #[arg(long, value_enum, default_value_t = FramingArg::Chunk)]
+    pub framing: FramingArg,
+    /// Give up on a reply after this many seconds (default: wait forever, as the classic
+    /// client does).
+    #[arg(long, value_name = "SECONDS")]
+    pub reply_timeout: Option<f64>,
+    /// The names to greet (default: Michael Tracy Sarah).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+/// The UDP server: one datagram in, `Hello, <datagram>!` out.
+#[derive(Parser, Debug)]
+pub struct UdpServerCli {
+    /// Address to listen on (HOST:PORT).
+    #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_ADDR)]
+    pub addr: String,
+}
+
+/// The UDP client: each name as a datagram, each reply on its own line.
+#[derive(Parser, Debug)]
+pub struct UdpClientCli {
+    /// Server address (HOST:PORT).
+    #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_ADDR)]
+    pub addr: String,
+    /// The names to greet (default: Michael Tracy Sarah).
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+}
+
+/// Parses a program's command line with `driver` as the default of `--driver`, so the
+/// mio and std programs are one server with different defaults.
+pub fn parse_with_driver<T: Parser>(driver: Driver) -> T {
+    let name = match driver {
+        Driver::Std => "std",
+        Driver::Mio => "mio",
+        Driver::Tokio => "tokio",
+    };
+    let matches = T::command()
+        .mut_arg("driver", |a| a.default_value(name))
+        .get_matches();
+    T::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+impl ClientCli {
+    /// The client machine's config from `--framing` and `--reply-timeout`.
+    pub fn config(&self) -> ClientConfig {
+        let mut config = ClientConfig::new(self.framing.into());
+        if let Some(secs) = self.reply_timeout {
+            match Duration::try_from_secs_f64(secs) {
+                Ok(d) => config.timeouts.reply = Some(d),
+                Err(_) => ClientCli::command()
+                    .error(
+                        clap::error::ErrorKind::InvalidValue,
+                        format!("--reply-timeout must be a number of seconds, not {secs}"),
+                    )
+                    .exit(),
+            }
+        }
+        config
+    }
+}
+
+/// The names to greet: those given, or the classic three.
+pub fn names(given: &[String]) -> Vec<String> {
+    if given.is_empty() {
         ["Michael", "Tracy", "Sarah"].map(String::from).to_vec()
     } else {
-        args.positional.clone()
+        given.to_vec()
+    }
+}
+
+/// Runs the TCP server the flags describe, until killed.
+pub fn run_server(cli: &ServerCli) -> io::Result<()> {
+    let tls = cli.server.tls_config()?;
+    let framing: Framing = cli.framing.into();
+    let args = cli.server.clone();
+    let verbose = args.verbose;
+    cli::serve(
+        args.driver,
+        &args.addr_or(DEFAULT_ADDR),
+        READ_SIZE,
+        move |peer| {
+            let machine = args.wrap(Server::new(ServerConfig::new(framing)), &tls);
+            (machine, super::events(logger(peer, verbose)))
+        },
+    )
+}
+
+/// The client's address as the log shows it: from the PROXY header when there is one,
+/// else the socket's peer.
+pub fn client_addr<M: wirestate::Machine>(m: &Served<M>, peer: SocketAddr) -> SocketAddr {
+    m.header().and_then(|h| h.source).unwrap_or(peer)
+}
+
+/// The server's handler for one connection: the machine answers by itself, so errors are
+/// logged, and with `--verbose` each message, each with the client's address.
+pub fn logger(
+    peer: SocketAddr,
+    verbose: bool,
+) -> impl FnMut(&mut Served<Server>, ServerEvent) + Send + 'static {
+    move |m, event| {
+        let client = client_addr(m, peer);
+        match event {
+            ServerEvent::Error(e) => eprintln!("greeting: {client}: {e}"),
+            ServerEvent::Closed(reason) if verbose => {
+                eprintln!("greeting: {client}: closed ({reason:?})")
+            }
+            other if verbose => eprintln!("greeting: {client}: {other:?}"),
+            _ => {}
+        }
     }
 }
 
@@ -59,8 +179,8 @@ pub fn serve_tcp(listener: std::net::TcpListener, framing: Framing) -> io::Resul
     })
 }
 
-/// The server's handler in every example: the machine answers by itself, so only
-/// errors are worth a line on stderr.
+/// The plain server's handler: the machine answers by itself, so only errors are worth
+/// a line on stderr.
 pub fn log_errors(_: &mut Server, event: ServerEvent) {
     if let ServerEvent::Error(e) = event {
         eprintln!("greeting: {e}");

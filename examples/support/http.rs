@@ -2,17 +2,21 @@
 //! handler (files streamed a chunk at a time through `on_send_ready`), the fixed-body
 //! responder, and the `http_get` fetch.
 
+use super::cli::{self, ClientTlsArgs, Driver, ServerArgs};
 use super::{std_io, Handler};
 use bytes::Bytes;
+use clap::{CommandFactory, Parser, ValueEnum};
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::net::SocketAddr;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use wirestate::http::{
     Client, ClientConfig, ClientEvent, Method, RequestHead, ResponseHead, Server, ServerConfig,
     ServerEvent, StatusCode,
 };
+use wirestate::tls::{Start, Tls};
 use wirestate::Machine;
 
 /// Bytes of a file sent per `send_data`: at most this much of a body is in memory.
@@ -160,6 +164,16 @@ impl FileServer {
 /// in turn; a file goes out one [`FILE_CHUNK`] per `on_send_ready`.
 impl Handler<Server> for FileServer {
     fn on_event(&mut self, conn: &mut Server, event: ServerEvent) {
+        self.event(conn, event)
+    }
+
+    fn on_send_ready(&mut self, conn: &mut Server) {
+        self.send_ready(conn)
+    }
+}
+
+impl FileServer {
+    fn event(&mut self, conn: &mut Server, event: ServerEvent) {
         match event {
             ServerEvent::Request { head: req, .. } => self.request = Some(req),
             // Bodies of GET and HEAD are read and dropped; others get 405 at their end.
@@ -179,7 +193,7 @@ impl Handler<Server> for FileServer {
         }
     }
 
-    fn on_send_ready(&mut self, conn: &mut Server) {
+    fn send_ready(&mut self, conn: &mut Server) {
         let Some(file) = self.sending.as_mut() else {
             return;
         };
@@ -257,16 +271,7 @@ pub fn serve_files(listener: std::net::TcpListener, root: PathBuf) -> io::Result
 
 /// `http://host[:port]/path` split into (host, port, path).
 pub fn parse_url(url: &str) -> Option<(String, u16, String)> {
-    let rest = url.strip_prefix("http://")?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse().ok()?),
-        None => (authority, 80),
-    };
-    (!host.is_empty()).then(|| (host.to_string(), port, path.to_string()))
+    split_authority(url.strip_prefix("http://")?, 80)
 }
 
 /// A fetched response: its head and where its body went.
@@ -278,8 +283,19 @@ pub struct Fetched {
 /// The classic tutorial client: `GET path` with `Connection: close` to `addr`, body
 /// bytes written to `body` as they arrive. The response head is returned.
 pub fn fetch(addr: &str, host: &str, path: &str, body: &mut dyn Write) -> io::Result<Fetched> {
+    let machine = Tls::plaintext(Client::new(ClientConfig::default()));
+    fetch_on(addr, host, path, machine, body)
+}
+
+/// [`fetch`] with the client machine behind a TLS layer (plaintext or not).
+fn fetch_on(
+    addr: &str,
+    host: &str,
+    path: &str,
+    mut conn: Tls<Client>,
+    body: &mut dyn Write,
+) -> io::Result<Fetched> {
     let mut stream = TcpStream::connect(addr)?;
-    let mut conn = Client::new(ClientConfig::default());
     let mut req = RequestHead::new(Method::Get, path).map_err(invalid)?;
     req.headers.append("Host", host).map_err(invalid)?;
     req.headers
@@ -312,6 +328,12 @@ pub fn fetch(addr: &str, host: &str, path: &str, body: &mut dyn Write) -> io::Re
             _ => {}
         }),
     )?;
+    if let Some(e) = conn.error() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("TLS: {e}"),
+        ));
+    }
     if let Some(e) = failure {
         return Err(e);
     }
@@ -344,4 +366,213 @@ pub fn head_text(head: &ResponseHead) -> String {
         ));
     }
     s
+}
+
+/// The default address of the HTTP servers.
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+/// What the server answers with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Respond {
+    /// Files under `--root`: GET and HEAD, 404, 405 with `Allow`.
+    Files,
+    /// `GET /` with a fixed `Hello, World!`, anything else 404: the load target.
+    Hello,
+}
+
+/// An HTTP/1.1 server on any driver: keep-alive and pipelining come from the machine.
+#[derive(Parser, Debug)]
+pub struct ServerCli {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Directory served with `--respond files`.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub root: PathBuf,
+    /// What every request is answered with.
+    #[arg(long, value_enum, default_value_t = Respond::Files)]
+    pub respond: Respond,
+}
+
+impl ServerCli {
+    /// Parses the command line with the program's own defaults for `--driver` and
+    /// `--respond`: `http_server` and `http_mio_server` are one server.
+    pub fn parse_with(driver: Driver, respond: Respond) -> ServerCli {
+        let driver = match driver {
+            Driver::Std => "std",
+            Driver::Mio => "mio",
+            Driver::Tokio => "tokio",
+        };
+        let respond = match respond {
+            Respond::Files => "files",
+            Respond::Hello => "hello",
+        };
+        let matches = ServerCli::command()
+            .mut_arg("driver", |a| a.default_value(driver))
+            .mut_arg("respond", |a| a.default_value(respond))
+            .get_matches();
+        <ServerCli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
+/// One connection's handler in the server programs: the file server or the fixed body,
+/// errors logged (and with `--verbose` each request) with the client's address, from the
+/// PROXY header when there is one.
+pub struct ServedConn {
+    peer: SocketAddr,
+    verbose: bool,
+    files: Option<FileServer>,
+}
+
+impl FileServer {
+    /// This file server as the handler of a wrapped (`ServerArgs::wrap`) connection.
+    pub fn served(self) -> ServedConn {
+        ServedConn {
+            peer: SocketAddr::from(([0, 0, 0, 0], 0)),
+            verbose: false,
+            files: Some(self),
+        }
+    }
+}
+
+impl Handler<cli::Served<Server>> for ServedConn {
+    fn on_event(&mut self, conn: &mut cli::Served<Server>, event: ServerEvent) {
+        let client = super::greeting::client_addr(conn, self.peer);
+        match &event {
+            ServerEvent::Request { head, .. } if self.verbose => eprintln!(
+                "http: {client}: {} {}",
+                String::from_utf8_lossy(head.method.as_bytes()),
+                String::from_utf8_lossy(head.target.as_bytes())
+            ),
+            ServerEvent::Error(e) => eprintln!("http: {client}: {e}"),
+            _ => {}
+        }
+        let server: &mut Server = conn;
+        match &mut self.files {
+            Some(files) => files.event(server, event),
+            None => fixed_body(server, event),
+        }
+    }
+
+    fn on_send_ready(&mut self, conn: &mut cli::Served<Server>) {
+        if let Some(files) = &mut self.files {
+            files.send_ready(conn);
+        }
+    }
+}
+
+/// Runs the server the flags describe, until killed.
+pub fn run_server(cli: &ServerCli) -> io::Result<()> {
+    if cli.respond == Respond::Files && !cli.root.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("--root {} is not a directory", cli.root.display()),
+        ));
+    }
+    let tls = cli.server.tls_config()?;
+    let args = cli.server.clone();
+    let root = cli.root.clone();
+    let respond = cli.respond;
+    cli::serve(
+        args.driver,
+        &args.addr_or(DEFAULT_ADDR),
+        READ_SIZE,
+        move |peer| {
+            let machine = args.wrap(Server::new(ServerConfig::default()), &tls);
+            let files = (respond == Respond::Files).then(|| FileServer::new(&root));
+            let handler = ServedConn {
+                peer,
+                verbose: args.verbose,
+                files,
+            };
+            (machine, handler)
+        },
+    )
+}
+
+/// `http_get`'s command line.
+#[derive(Parser, Debug)]
+pub struct GetCli {
+    /// `http://HOST[:PORT]/PATH` or `https://...` (verified against the system roots or
+    /// `--ca`, the host name checked).
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+    /// Save the body to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Connect to HOST:PORT instead of the URL's host (the Host field and the TLS name
+    /// stay the URL's).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub addr: Option<String>,
+    #[command(flatten)]
+    pub tls: ClientTlsArgs,
+}
+
+/// A parsed URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Url {
+    pub https: bool,
+    pub host: String,
+    pub port: u16,
+    pub path: String,
+}
+
+impl Url {
+    /// `http://` or `https://`, host, optional port, path.
+    pub fn parse(url: &str) -> Option<Url> {
+        let (https, rest) = match url.strip_prefix("https://") {
+            Some(rest) => (true, rest),
+            None => (false, url.strip_prefix("http://")?),
+        };
+        let default = if https { 443 } else { 80 };
+        let (host, port, path) = split_authority(rest, default)?;
+        Some(Url {
+            https,
+            host,
+            port,
+            path,
+        })
+    }
+
+    /// The `Host` field: the port only when it is not the scheme's default.
+    pub fn host_field(&self) -> String {
+        let default = if self.https { 443 } else { 80 };
+        if self.port == default {
+            self.host.clone()
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+fn split_authority(rest: &str, default: u16) -> Option<(String, u16, String)> {
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (h, p.parse().ok()?),
+        _ => (authority, default),
+    };
+    (!host.is_empty()).then(|| (host.to_string(), port, path.to_string()))
+}
+
+/// Fetches `url` as `http_get` does, over TLS with `tls` for `https://`; `connect`
+/// overrides the address connected to.
+pub fn fetch_url(
+    url: &Url,
+    connect: Option<&str>,
+    tls: &ClientTlsArgs,
+    body: &mut dyn Write,
+) -> io::Result<Fetched> {
+    let addr = connect
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{}:{}", url.host, url.port));
+    let conn = Client::new(ClientConfig::default());
+    let machine = if url.https {
+        let name = ClientTlsArgs::server_name(&url.host)?;
+        Tls::client(conn, tls.config()?, name, Start::Implicit)
+    } else {
+        Tls::plaintext(conn)
+    };
+    fetch_on(&addr, &url.host_field(), &url.path, machine, body)
 }
