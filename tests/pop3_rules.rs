@@ -585,3 +585,50 @@ fn local_misuse_is_an_error_and_queues_nothing() {
         Err(SendError::Invalid(e)) if e.rule.starts_with("RFC 1939 section 7")
     ));
 }
+
+#[test]
+fn rfc2595_no_password_is_taken_or_advertised_before_tls_when_configured() {
+    // RFC 2595 section 2.2: a server SHOULD have a configuration that permits no
+    // plaintext password mechanism before STLS has been negotiated.
+    let mut config = s10_config();
+    config.stls = true;
+    config.login_requires_tls = true;
+    let mut s = Server::new(config);
+    let _ = drain_bytes(&mut s);
+    s.handle_input(
+        Instant::ZERO,
+        b"CAPA\r\nUSER mrose\r\nAUTH PLAIN AG1yb3NlAHRhbnN0YWFm\r\n",
+    );
+    while s.poll_event().is_some() {}
+    let out = String::from_utf8(drain_bytes(&mut s)).unwrap();
+    let capa: Vec<&str> = out.lines().take_while(|l| *l != ".").collect();
+    assert!(capa.contains(&"STLS"), "{out}");
+    assert!(
+        !capa.contains(&"USER") && !capa.contains(&"SASL PLAIN"),
+        "{out}"
+    );
+    let refusals = out
+        .lines()
+        .filter(|l| l.starts_with("-ERR [AUTH] plaintext authentication disallowed"))
+        .count();
+    assert_eq!(
+        refusals, 2,
+        "USER and AUTH PLAIN are both refused at once: {out}"
+    );
+    assert!(!out.contains("send PASS"), "{out}");
+    // After the switch the same commands are offered and taken.
+    s.handle_input(Instant::ZERO, b"STLS\r\n");
+    while s.poll_event().is_some() {}
+    assert!(drain_bytes(&mut s).starts_with(b"+OK"));
+    assert!(s.wants_tls());
+    s.handle_tls_established(Instant::ZERO);
+    s.handle_input(Instant::ZERO, b"CAPA\r\nUSER mrose\r\n");
+    while s.poll_event().is_some() {}
+    let out = String::from_utf8(drain_bytes(&mut s)).unwrap();
+    assert!(
+        out.lines().any(|l| l == "USER") && out.lines().any(|l| l == "SASL PLAIN"),
+        "{out}"
+    );
+    assert!(!out.lines().any(|l| l == "STLS"), "{out}");
+    assert!(out.ends_with("+OK send PASS\r\n"), "{out}");
+}

@@ -226,6 +226,8 @@ impl Settings {
             Text::new("localhost").expect("valid text")
         });
         c.stls = self.stls;
+        // With TLS configured, no password is taken (or advertised) before it.
+        c.login_requires_tls = self.stls && !self.plaintext_auth;
         c.extra_capabilities =
             vec![Capability::new("IMPLEMENTATION", &["wirestate"]).expect("valid capability")];
         c

@@ -498,6 +498,7 @@ impl Server {
         if let State::Transaction(_) = self.state {
             return self.transaction(cmd);
         }
+        let refuse_password = self.password_refused();
         let State::Authorization { user } = &mut self.state else {
             return ServerEvent::Answered(kind);
         };
@@ -512,6 +513,8 @@ impl Server {
             Command::User(name) => {
                 if !self.config.user_pass {
                     self.err("USER/PASS not offered here");
+                } else if refuse_password {
+                    self.refuse_plaintext();
                 } else {
                     *user = Some(name);
                     self.reply(true, None, b"send PASS");
@@ -556,6 +559,10 @@ impl Server {
                 if !self.config.sasl_plain || !mechanism.as_bytes().eq_ignore_ascii_case(b"PLAIN") {
                     // RFC 5034 section 4: an unsupported mechanism gets -ERR.
                     self.err("unsupported authentication mechanism");
+                } else if refuse_password {
+                    // An initial response already on this line has crossed the wire; it
+                    // is dropped unread, and nothing more is asked for in the clear.
+                    self.refuse_plaintext();
                 } else if let Some(r) = initial_response {
                     return self.plain(r.expose());
                 } else {
@@ -587,6 +594,21 @@ impl Server {
             }
         }
         ServerEvent::Answered(kind)
+    }
+
+    /// Whether a password must be refused now: `login_requires_tls` before TLS.
+    fn password_refused(&self) -> bool {
+        self.config.login_requires_tls && self.tls == Tls::Plain
+    }
+
+    /// RFC 2595 section 2.2: no plaintext password before TLS. `[AUTH]` (RFC 3206) says
+    /// the refusal is about authentication, as Dovecot answers it.
+    fn refuse_plaintext(&mut self) {
+        self.reply(
+            false,
+            Some(&ResponseCode::Auth),
+            b"plaintext authentication disallowed without TLS; use STLS",
+        );
     }
 
     fn capa(&mut self) {

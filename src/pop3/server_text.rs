@@ -78,10 +78,12 @@ pub(crate) fn capabilities(config: &ServerConfig, plain: bool, out: &mut BytesMu
     line(b"PIPELINING");
     // RFC 2449 section 6 lists USER and SASL in both states ("Announced states:
     // both"), like the IANA registry does for STLS (RFC 2595 section 4).
-    if config.user_pass {
+    // A password mechanism is announced only where it would be taken.
+    let passwords = !(config.login_requires_tls && plain);
+    if config.user_pass && passwords {
         line(b"USER");
     }
-    if config.sasl_plain {
+    if config.sasl_plain && passwords {
         line(b"SASL PLAIN");
     }
     if config.stls && plain {

@@ -35,6 +35,13 @@ pub struct ServerConfig {
     pub user_pass: bool,
     /// Offer AUTH PLAIN (CAPA `SASL PLAIN`). Default true.
     pub sasl_plain: bool,
+    /// Take a password (USER/PASS, AUTH PLAIN) only once the connection is secure (after
+    /// STLS, or on implicit TLS). Before that CAPA lists neither `USER` nor `SASL PLAIN`,
+    /// and `USER` or `AUTH PLAIN` get `-ERR [AUTH]` at once, so a password never crosses
+    /// the wire in the clear (RFC 2595 section 2.2: a server SHOULD have a configuration
+    /// that permits no plaintext password mechanism before TLS). APOP, which sends no
+    /// password, is unaffected. Default false.
+    pub login_requires_tls: bool,
     /// Offer STLS (RFC 2595 section 4): on `STLS` the server answers `+OK` and then asks
     /// for the switch through [`Machine::wants_tls`](crate::Machine::wants_tls).
     /// Default false.
@@ -57,6 +64,7 @@ impl Default for ServerConfig {
             server_name: Text::new("localhost").unwrap_or_default(),
             user_pass: true,
             sasl_plain: true,
+            login_requires_tls: false,
             stls: false,
             extra_capabilities: Vec::new(),
             limits: Limits::default(),
