@@ -38,41 +38,6 @@ fn text(out: &Output) -> String {
     )
 }
 
-/// CA, and a `localhost` / 127.0.0.1 leaf signed by it.
-fn pki(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
-    use rcgen::{
-        BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,
-        KeyUsagePurpose,
-    };
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    ca_params
-        .distinguished_name
-        .push(DnType::CommonName, "wirestate test CA");
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let mut leaf =
-        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
-    leaf.distinguished_name
-        .push(DnType::CommonName, "localhost");
-    leaf.use_authority_key_identifier_extension = true;
-    let key = KeyPair::generate().unwrap();
-    let cert = leaf.signed_by(&key, &ca).unwrap();
-    let paths = (
-        dir.join("ca.pem"),
-        dir.join("cert.pem"),
-        dir.join("key.pem"),
-    );
-    std::fs::write(&paths.0, ca.pem()).unwrap();
-    std::fs::write(&paths.1, cert.pem()).unwrap();
-    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
-    paths
-}
-
 /// A Postfix instance with its own configuration and queue; stopped when dropped.
 struct Postfix {
     conf: PathBuf,
@@ -230,7 +195,7 @@ fn smtp_send_starttls_to_postfix_then_postfix_relays_over_tls_to_smtp_server() {
         return;
     }
     let root = scratch("relay");
-    let (ca, cert, key) = pki(&root);
+    let common::Pki { ca, cert, key } = common::pki(&root);
     let maildir = root.join("Maildir");
     let (_ours, ours) = spawn_server(
         &example_bin("smtp_server"),
@@ -295,7 +260,7 @@ fn postfix_lmtp_client_delivers_to_smtp_server_lmtp() {
         return;
     }
     let root = scratch("lmtp");
-    let (ca, _, _) = pki(&root);
+    let ca = common::pki(&root).ca;
     let maildir = root.join("Maildir");
     let (_ours, ours) = spawn_server(
         &example_bin("smtp_server"),
