@@ -1,6 +1,6 @@
 //! Adapters shared by the example programs: the generic `std::net`, `mio` and `tokio`
-//! drivers and a small argument parser. Each driver is the loop from the `Machine` docs and nothing
-//! more, so every protocol reuses them unchanged.
+//! drivers, and (in `cli`) the command-line flags they share. Each driver is the loop from
+//! the `Machine` docs and nothing more, so every protocol reuses them unchanged.
 #![allow(dead_code)]
 
 pub mod cli;
@@ -93,78 +93,5 @@ impl Clock {
 impl Default for Clock {
     fn default() -> Self {
         Clock::new()
-    }
-}
-
-/// `--name value` options, `--flag` switches and positional arguments.
-#[derive(Debug, Default)]
-pub struct Args {
-    opts: Vec<(String, String)>,
-    flags: Vec<String>,
-    pub positional: Vec<String>,
-}
-
-impl Args {
-    /// Parses `std::env::args()`; names in `switches` take no value.
-    pub fn parse(switches: &[&str]) -> Args {
-        Args::parse_from(std::env::args().skip(1), switches)
-    }
-
-    pub fn parse_from(args: impl IntoIterator<Item = String>, switches: &[&str]) -> Args {
-        let mut out = Args::default();
-        let mut it = args.into_iter();
-        while let Some(arg) = it.next() {
-            if let Some(name) = arg.strip_prefix("--") {
-                if let Some((k, v)) = name.split_once('=') {
-                    out.opts.push((k.to_string(), v.to_string()));
-                } else if switches.contains(&name) {
-                    out.flags.push(name.to_string());
-                } else {
-                    let value = it.next().unwrap_or_else(|| {
-                        eprintln!("option --{name} needs a value");
-                        std::process::exit(2)
-                    });
-                    out.opts.push((name.to_string(), value));
-                }
-            } else if arg.len() > 1 && arg.starts_with('-') && !switches.contains(&&arg[1..]) {
-                // Short options (`-o FILE`) take a value, like curl's.
-                let value = it.next().unwrap_or_else(|| {
-                    eprintln!("option {arg} needs a value");
-                    std::process::exit(2)
-                });
-                out.opts.push((arg[1..].to_string(), value));
-            } else {
-                out.positional.push(arg);
-            }
-        }
-        out
-    }
-
-    /// The last value given for `--name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.opts
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// Every value given for `--name`, in order.
-    pub fn get_all(&self, name: &str) -> Vec<&str> {
-        self.opts
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .collect()
-    }
-
-    /// Whether `--name` was given.
-    pub fn has(&self, name: &str) -> bool {
-        self.flags.iter().any(|f| f == name)
-    }
-
-    /// `--addr`, or `default`.
-    pub fn addr(&self, default: &str) -> String {
-        self.get("addr").unwrap_or(default).to_string()
     }
 }
