@@ -623,3 +623,136 @@ fn server_plaintext_after_its_220_fails_smtp_send() {
         assert_eq!(seen, "EHLO STARTTLS", "{mode}: {}", text(&out));
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// A refused STARTTLS (RFC 3207 4: `454 TLS not available due to temporary reason`).
+
+/// A raw-socket server that offers STARTTLS and AUTH, answers STARTTLS with `454`, and
+/// takes one session otherwise as a plain server would. Returns its port and, when the
+/// session is over, every line the client sent (message lines included).
+fn refusing_starttls_server() -> (u16, std::thread::JoinHandle<Vec<String>>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (sock, _) = listener.accept().unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let mut w = sock.try_clone().unwrap();
+        let mut r = BufReader::new(sock);
+        let mut seen = Vec::new();
+        let mut in_data = false;
+        w.write_all(b"220 refuser.example ESMTP\r\n").unwrap();
+        let mut line = String::new();
+        while r.read_line(&mut line).unwrap_or(0) > 0 {
+            let l = line.trim_end_matches("\r\n").to_string();
+            line.clear();
+            seen.push(l.clone());
+            let reply: &[u8] = if in_data {
+                if l != "." {
+                    continue;
+                }
+                in_data = false;
+                b"250 2.0.0 queued in the clear\r\n"
+            } else {
+                match l
+                    .split(' ')
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_uppercase()
+                    .as_str()
+                {
+                    "EHLO" => b"250-refuser.example\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n",
+                    "STARTTLS" => b"454 4.7.0 TLS not available due to temporary reason\r\n",
+                    "AUTH" => b"235 2.7.0 ok\r\n",
+                    "DATA" => {
+                        in_data = true;
+                        b"354 go ahead\r\n"
+                    }
+                    "QUIT" => {
+                        let _ = w.write_all(b"221 bye\r\n");
+                        break;
+                    }
+                    _ => b"250 ok\r\n",
+                }
+            };
+            if w.write_all(reply).is_err() {
+                break;
+            }
+        }
+        seen
+    });
+    (port, server)
+}
+
+/// `--starttls opportunistic` (the default) goes on in plaintext after a `454` and the
+/// message is delivered; AUTH still stays home without `--allow-plaintext-auth`.
+/// `--starttls require` ends the session with a clear error and sends nothing.
+#[test]
+fn smtp_send_after_starttls_454_goes_on_only_when_opportunistic() {
+    let dir = scratch("starttls-454");
+    let pki = pki(&dir);
+    let msg = dir.join("m.txt");
+    std::fs::write(&msg, "Subject: clear\n\nplaintext body\n").unwrap();
+    let ca = ["--ca", s(&pki.ca)];
+    let run = |extra: &[&str]| {
+        let (port, server) = refusing_starttls_server();
+        let out = smtp_send(
+            &format!("localhost:{port}"),
+            &msg,
+            &[&ca[..], extra].concat(),
+        );
+        (out, server.join().unwrap())
+    };
+
+    for extra in [&["--starttls", "opportunistic"][..], &[][..]] {
+        let (out, seen) = run(extra);
+        assert!(out.status.success(), "{extra:?}: {}", text(&out));
+        assert!(
+            text(&out).contains("454 4.7.0 TLS not available"),
+            "{}",
+            text(&out)
+        );
+        assert_eq!(
+            seen,
+            [
+                "EHLO localhost",
+                "STARTTLS",
+                "MAIL FROM:<a@example.org>",
+                "RCPT TO:<b@example.org>",
+                "DATA",
+                "Subject: clear",
+                "",
+                "plaintext body",
+                ".",
+                "QUIT"
+            ],
+            "{extra:?}"
+        );
+    }
+
+    let (out, seen) = run(&["--starttls", "require"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("STARTTLS is required") && err.contains("454"),
+        "{err}"
+    );
+    assert_eq!(seen, ["EHLO localhost", "STARTTLS", "QUIT"]);
+
+    // Opportunistic with credentials: no AUTH and no mail in the clear, and it says why.
+    let (out, seen) = run(&["--auth", "u:p"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("refused STARTTLS") && err.contains("454"),
+        "{err}"
+    );
+    assert_eq!(seen, ["EHLO localhost", "STARTTLS", "QUIT"]);
+
+    // Unless plaintext AUTH is explicitly allowed.
+    let (out, seen) = run(&["--auth", "u:p", "--allow-plaintext-auth"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(seen[2].starts_with("AUTH PLAIN "), "{seen:?}");
+    assert!(seen.contains(&"plaintext body".to_string()), "{seen:?}");
+}

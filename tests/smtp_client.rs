@@ -225,6 +225,107 @@ fn client_starttls_refuses_injected_replies() {
     }
 }
 
+/// RFC 3207 4: after a `454` "the client must decide whether or not to continue".
+/// Without `continue_without_tls` the session ends (QUIT, `StartTlsRefused`); with it
+/// the refusal is an event, the transaction goes on in plaintext, STARTTLS is not asked
+/// again, and configured credentials are still held back without `auth_without_tls`.
+#[test]
+fn client_refused_starttls_ends_or_continues_as_configured() {
+    let offer = &b"220 mx\r\n250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n"[..];
+    let refusal = &b"454 4.7.0 TLS not available due to temporary reason\r\n"[..];
+    let mut cfg = ClientConfig::with_hello(Host::parse("c", false).unwrap());
+    cfg.starttls = true;
+
+    // Off (the default): the refusal ends the session, politely.
+    let mut c = Client::new(cfg.clone());
+    c.handle_input(Instant::ZERO, offer);
+    events(&mut c);
+    assert_eq!(drain_bytes(&mut c), b"EHLO c\r\nSTARTTLS\r\n");
+    c.handle_input(Instant::ZERO, refusal);
+    let ev = events(&mut c);
+    assert!(
+        matches!(ev.first(), Some(ClientEvent::Error(e)) if e.kind == ErrorKind::StartTlsRefused
+            && e.reply().map(|r| r.code().get()) == Some(454)),
+        "{ev:?}"
+    );
+    assert_eq!(ev.last(), Some(&ClientEvent::Closed(CloseReason::Error)));
+    assert_eq!(drain_bytes(&mut c), b"QUIT\r\n");
+    assert!(c.is_closed() && !c.wants_tls());
+
+    // On: the session goes on in plaintext and a message is sent.
+    cfg.continue_without_tls = true;
+    let mut c = Client::new(cfg.clone());
+    c.handle_input(Instant::ZERO, offer);
+    events(&mut c);
+    assert_eq!(drain_bytes(&mut c), b"EHLO c\r\nSTARTTLS\r\n");
+    c.handle_input(Instant::ZERO, refusal);
+    let ev = events(&mut c);
+    assert!(
+        matches!(&ev[..], [ClientEvent::StartTlsRefused(r), ClientEvent::Ready]
+            if r.code().get() == 454 && r.to_string().contains("TLS not available")),
+        "{ev:?}"
+    );
+    assert!(c.is_ready() && !c.is_tls() && !c.wants_tls() && c.wants_input());
+    assert!(
+        drain_bytes(&mut c).is_empty(),
+        "STARTTLS is not asked again"
+    );
+    let env = Envelope::new(
+        ReversePath::parse("<a@x.org>").unwrap(),
+        vec![ForwardPath::parse("<b@y.org>").unwrap()],
+    );
+    c.send_mail(env).unwrap();
+    assert_eq!(drain_bytes(&mut c), b"MAIL FROM:<a@x.org>\r\n");
+    c.handle_input(Instant::ZERO, b"250 ok\r\n");
+    events(&mut c);
+    assert_eq!(drain_bytes(&mut c), b"RCPT TO:<b@y.org>\r\n");
+    c.handle_input(Instant::ZERO, b"250 ok\r\n");
+    events(&mut c);
+    assert_eq!(drain_bytes(&mut c), b"DATA\r\n");
+    c.handle_input(Instant::ZERO, b"354 go\r\n");
+    events(&mut c);
+    assert!(c.wants_body());
+    c.send_last(Bytes::from_static(b"Subject: x\r\n\r\nhi\r\n"))
+        .unwrap();
+    assert_eq!(drain_bytes(&mut c), b"Subject: x\r\n\r\nhi\r\n.\r\n");
+    c.handle_input(Instant::ZERO, b"250 queued\r\n");
+    let ev = events(&mut c);
+    assert!(
+        matches!(ev.first(), Some(ClientEvent::Sent { .. })),
+        "{ev:?}"
+    );
+
+    // On, with credentials: AUTH is not sent in the clear; the client says QUIT.
+    cfg.credentials = Some(Credentials::new("tim", "secret"));
+    let mut c = Client::new(cfg.clone());
+    c.handle_input(Instant::ZERO, offer);
+    events(&mut c);
+    drain_bytes(&mut c);
+    c.handle_input(Instant::ZERO, refusal);
+    let ev = events(&mut c);
+    assert!(
+        matches!(ev.first(), Some(ClientEvent::StartTlsRefused(_))),
+        "{ev:?}"
+    );
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, ClientEvent::Error(e) if e.kind == ErrorKind::AuthNotOffered)),
+        "{ev:?}"
+    );
+    let sent = drain_bytes(&mut c);
+    assert_eq!(sent, b"QUIT\r\n");
+
+    // And with `auth_without_tls` too, AUTH follows the refusal in plaintext.
+    cfg.auth_without_tls = true;
+    let mut c = Client::new(cfg);
+    c.handle_input(Instant::ZERO, offer);
+    events(&mut c);
+    drain_bytes(&mut c);
+    c.handle_input(Instant::ZERO, refusal);
+    assert_eq!(events(&mut c).len(), 1);
+    assert!(drain_bytes(&mut c).starts_with(b"AUTH PLAIN "));
+}
+
 #[test]
 fn client_server_auth_pair() {
     for mech in [AuthMechanism::Plain, AuthMechanism::Login] {

@@ -572,6 +572,8 @@ struct Sender<'a> {
     error: Option<io::Error>,
     /// `--starttls require`: no mail unless the channel is TLS.
     require_tls: bool,
+    /// The server's refusal of STARTTLS, when the session went on without TLS.
+    starttls_refused: Option<Reply>,
 }
 
 impl<'a> Sender<'a> {
@@ -653,6 +655,7 @@ impl Handler<Tls<Logged<'_, Client>>> for Sender<'_> {
                     r.failed = Some(reply);
                 }
             }
+            ClientEvent::StartTlsRefused(reply) => self.starttls_refused = Some(reply),
             ClientEvent::Error(e) => {
                 self.error.get_or_insert(io::Error::other(e.to_string()));
             }
@@ -745,6 +748,9 @@ pub fn send_messages_tls<'a>(
 ) -> io::Result<Vec<SendReport>> {
     let policy = tls.as_ref().map_or(TlsPolicy::None, |t| t.policy);
     config.starttls = matches!(policy, TlsPolicy::Opportunistic | TlsPolicy::Require);
+    // RFC 3207 4: after a `454` the client decides; opportunistic goes on in plaintext
+    // (with AUTH still held back unless allowed), required ends the session.
+    config.continue_without_tls = policy == TlsPolicy::Opportunistic;
     if policy == TlsPolicy::Require {
         config.auth_without_tls = false;
     }
@@ -767,6 +773,7 @@ pub fn send_messages_tls<'a>(
         number: 0,
         error: None,
         require_tls: policy == TlsPolicy::Require,
+        starttls_refused: None,
     };
     let driven = std_io::drive(stream, &mut client, 64 * 1024, Lent(&mut sender));
     // A TLS failure says more than what it did to the dialogue (the peer "closed").
@@ -780,6 +787,12 @@ pub fn send_messages_tls<'a>(
             // the cause is the missing TLS.
             return Err(io::Error::other(format!(
                 "STARTTLS is required but the connection is not TLS: {e}"
+            )));
+        }
+        if let Some(r) = &sender.starttls_refused {
+            // Say why the connection was plaintext: most likely why it failed (AUTH held).
+            return Err(io::Error::other(format!(
+                "the server refused STARTTLS ({r}), so the connection stayed plaintext: {e}"
             )));
         }
         return Err(e);

@@ -78,7 +78,11 @@ struct Tx {
 ///   decoded [`wants_tls`](Machine::wants_tls) is true; after the handshake
 ///   [`handle_tls_established`](Machine::handle_tls_established) sends EHLO again.
 ///   Plaintext the server sent behind its `220` is [`ErrorKind::TlsInjection`].
-///   Called before the first byte, it marks implicit TLS (RFC 8314).
+///   Called before the first byte, it marks implicit TLS (RFC 8314). A refused
+///   STARTTLS ends the session ([`ErrorKind::StartTlsRefused`]) unless
+///   [`ClientConfig::continue_without_tls`] says to go on in plaintext: then
+///   [`ClientEvent::StartTlsRefused`] reports the reply and the session goes on
+///   (credentials still only with [`ClientConfig::auth_without_tls`]).
 /// * Time: each command's reply has its RFC 5321 4.5.3.2 deadline in
 ///   [`Timeouts`](super::Timeouts); on expiry the client closes with
 ///   `Closed(CloseReason::Timeout)`.
@@ -108,6 +112,8 @@ pub struct Client {
     caps: Capabilities,
     tls: bool,
     tls_due: bool,
+    /// The server refused STARTTLS and the config said to go on: not asked again.
+    starttls_refused: bool,
     authenticated: bool,
     tx: Option<Tx>,
     idle: bool,
@@ -138,6 +144,7 @@ impl Client {
             caps: Capabilities::default(),
             tls: false,
             tls_due: false,
+            starttls_refused: false,
             authenticated: false,
             tx: None,
             idle: false,
@@ -504,6 +511,13 @@ impl Client {
             }
             Expect::Greeting => self.quit_and_fail(ErrorKind::GreetingRefused, at, reply),
             Expect::Ehlo | Expect::Helo => self.quit_and_fail(ErrorKind::HelloRefused, at, reply),
+            // RFC 3207 4: after a refusal "the client must decide whether or not to
+            // continue"; the session is still where EHLO left it, so it can go on.
+            Expect::StartTls if self.config.continue_without_tls => {
+                self.starttls_refused = true;
+                self.events.push_back(ClientEvent::StartTlsRefused(reply));
+                self.after_hello();
+            }
             Expect::StartTls => self.quit_and_fail(ErrorKind::StartTlsRefused, at, reply),
             Expect::AuthPlain
             | Expect::AuthLoginUser
@@ -527,7 +541,7 @@ impl Client {
     }
 
     fn after_hello(&mut self) {
-        if self.config.starttls && self.caps.starttls && !self.tls {
+        if self.config.starttls && self.caps.starttls && !self.tls && !self.starttls_refused {
             return self.cmd(&Command::StartTls, Expect::StartTls);
         }
         let Some(creds) = self.config.credentials.clone() else {
@@ -720,6 +734,7 @@ impl core::fmt::Debug for Client {
             .field("caps", &self.caps)
             .field("tls", &self.tls)
             .field("tls_due", &self.tls_due)
+            .field("starttls_refused", &self.starttls_refused)
             .field("idle", &self.idle)
             .field("closed", &self.closed)
             .field("buffered", &self.buf.len())

@@ -34,6 +34,28 @@ pub struct ClientConfig {
     /// Ask for STARTTLS when offered: off. The driver must then switch the transport
     /// when [`wants_tls`](crate::Machine::wants_tls) says so.
     pub starttls: bool,
+    /// When the server refuses STARTTLS (RFC 3207 4: `454`, or any other refusal but
+    /// `421`), go on without TLS instead of ending the session: off. The refusal is
+    /// reported as [`ClientEvent::StartTlsRefused`](super::ClientEvent::StartTlsRefused)
+    /// and STARTTLS is not asked again; credentials are still sent only with
+    /// `auth_without_tls`. This is opportunistic TLS; leave it off to require TLS.
+    ///
+    /// ```
+    /// use wirestate::smtp::{Client, ClientConfig, ClientEvent};
+    /// use wirestate::{Instant, Machine};
+    /// let mut cfg = ClientConfig::default();
+    /// cfg.starttls = true;
+    /// cfg.continue_without_tls = true;
+    /// let mut c = Client::new(cfg);
+    /// c.handle_input(Instant::ZERO, b"220 mx\r\n250-mx\r\n250 STARTTLS\r\n");
+    /// while c.poll_event().is_some() {}
+    /// assert_eq!(&c.poll_transmit().unwrap()[..], b"EHLO localhost\r\nSTARTTLS\r\n");
+    /// c.handle_input(Instant::ZERO, b"454 4.7.0 TLS not available\r\n");
+    /// assert!(matches!(c.poll_event(), Some(ClientEvent::StartTlsRefused(r)) if r.code().get() == 454));
+    /// assert!(matches!(c.poll_event(), Some(ClientEvent::Ready)));
+    /// assert!(c.is_ready() && !c.is_tls());
+    /// ```
+    pub continue_without_tls: bool,
     /// Log in after EHLO (PLAIN preferred, then LOGIN) when offered: none.
     pub credentials: Option<Credentials>,
     /// Send credentials without TLS: off.
@@ -53,6 +75,7 @@ impl Default for ClientConfig {
             pipelining: true,
             chunking: true,
             starttls: false,
+            continue_without_tls: false,
             credentials: None,
             auth_without_tls: false,
             limits: Limits::default(),

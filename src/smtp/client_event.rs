@@ -21,6 +21,11 @@ use alloc::vec::Vec;
 pub enum ClientEvent {
     /// The 220 greeting.
     Greeting(Reply),
+    /// The server refused STARTTLS and
+    /// [`ClientConfig::continue_without_tls`](super::ClientConfig::continue_without_tls)
+    /// is on: the session goes on in plaintext (RFC 3207 4). Without that field a
+    /// refusal is an [`Error`](ClientEvent::Error) instead.
+    StartTlsRefused(Reply),
     /// AUTH succeeded.
     Authenticated(Reply),
     /// The connection is idle: call [`Client::send_mail`](super::Client::send_mail) or
