@@ -572,3 +572,100 @@ fn pop3_fetch_stls_require_fails_when_not_offered() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A raw-socket POP3 server that lists STLS in CAPA but answers it `-ERR`, and serves
+/// one message otherwise. Returns its port and, when the session is over, every line
+/// the client sent.
+fn refusing_stls_server() -> (u16, std::thread::JoinHandle<Vec<String>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(b"+OK refuser POP3\r\n").unwrap();
+        let mut seen = Vec::new();
+        loop {
+            let line = read_line(&mut s);
+            if line.is_empty() {
+                break;
+            }
+            let l = line.trim_end().to_string();
+            seen.push(l.clone());
+            let verb = l.split(' ').next().unwrap_or("").to_ascii_uppercase();
+            let reply: &[u8] = match verb.as_str() {
+                "CAPA" => b"+OK\r\nSTLS\r\nUSER\r\nUIDL\r\n.\r\n",
+                "STLS" => b"-ERR TLS not available now\r\n",
+                "UIDL" => b"+OK\r\n1 only-one\r\n.\r\n",
+                "LIST" => b"+OK\r\n1 27\r\n.\r\n",
+                "RETR" => b"+OK\r\nSubject: clear\r\n\r\nplain body\r\n.\r\n",
+                "QUIT" => {
+                    let _ = s.write_all(b"+OK bye\r\n");
+                    break;
+                }
+                _ => b"+OK\r\n",
+            };
+            if s.write_all(reply).is_err() {
+                break;
+            }
+        }
+        seen
+    });
+    (port, server)
+}
+
+/// RFC 2595 section 4 leaves the client to decide after `-ERR` to STLS:
+/// `--stls opportunistic` goes on without TLS (and the password only with
+/// `--allow-plaintext-auth`); `--stls require` ends the session before any credential.
+#[test]
+fn pop3_fetch_after_stls_err_goes_on_only_when_opportunistic() {
+    let fx = Fixture::new("stls-err");
+    let run = |extra: &[&str], out: &str| {
+        let (port, server) = refusing_stls_server();
+        let mut args = vec!["--addr".to_string(), format!("localhost:{port}")];
+        args.extend(["--ca".to_string(), fx.ca()]);
+        args.extend(extra.iter().map(|a| a.to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let result = pop3_fetch(&args, &fx.root.join(out));
+        (result, server.join().unwrap())
+    };
+    let stderr = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).into_owned();
+
+    // Opportunistic, plaintext login allowed: the message is fetched in the clear.
+    let (out, seen) = run(
+        &["--stls", "opportunistic", "--allow-plaintext-auth"],
+        "out1",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("fetched 1 messages"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        seen,
+        [
+            "CAPA",
+            "STLS",
+            "USER alice",
+            "PASS s3cret",
+            "UIDL",
+            "LIST",
+            "RETR 1",
+            "QUIT"
+        ]
+    );
+    let got = std::fs::read_to_string(fx.root.join("out1").join("only-one.eml")).unwrap();
+    assert_eq!(got, "Subject: clear\r\n\r\nplain body\r\n");
+
+    // Opportunistic without that permission: the password stays home.
+    let (out, seen) = run(&["--stls", "opportunistic"], "out2");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("in the clear"), "{}", stderr(&out));
+    assert_eq!(seen, ["CAPA", "STLS", "QUIT"]);
+
+    // Required: a clear error, nothing sent after the refusal but QUIT.
+    let (out, seen) = run(&["--stls", "require", "--allow-plaintext-auth"], "out3");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("refused STLS"), "{}", stderr(&out));
+    assert_eq!(seen, ["CAPA", "STLS", "QUIT"]);
+}
