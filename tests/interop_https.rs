@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{example_bin, require_peer, spawn_server, ChildGuard};
+use common::{example_bin, pki_for, require_peer, spawn_server, ChildGuard, Pki};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -13,14 +13,16 @@ use std::time::{Duration, Instant};
 
 const DRIVERS: [&str; 3] = ["std", "mio", "tokio"];
 
-/// A temporary directory with a fresh self-signed certificate for `localhost`, and a
-/// small site, removed on drop.
-struct Pki {
+/// A temporary directory with the test PKI ([`common::pki_for`], a leaf for
+/// `localhost` only, so `127.0.0.1` is a name it does not carry) and a small site,
+/// removed on drop.
+struct Site {
     dir: PathBuf,
+    pki: Pki,
 }
 
-impl Pki {
-    fn new(tag: &str) -> Pki {
+impl Site {
+    fn new(tag: &str) -> Site {
         let dir = std::env::temp_dir().join(format!(
             "wirestate-https-{tag}-{}-{:?}",
             std::process::id(),
@@ -28,31 +30,33 @@ impl Pki {
         ));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("site")).unwrap();
-        let key = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-        std::fs::write(dir.join("cert.pem"), key.cert.pem()).unwrap();
-        std::fs::write(dir.join("key.pem"), key.signing_key.serialize_pem()).unwrap();
+        let pki = pki_for(&dir, &["localhost"]);
         std::fs::write(dir.join("site/index.html"), "<h1>secure</h1>\n").unwrap();
         std::fs::write(dir.join("site/a.txt"), "file a\n").unwrap();
-        Pki { dir }
+        Site { dir, pki }
+    }
+    /// The CA the clients trust.
+    fn ca(&self) -> String {
+        self.pki.ca.to_str().unwrap().to_string()
     }
     fn cert(&self) -> String {
-        self.dir.join("cert.pem").to_str().unwrap().to_string()
+        self.pki.cert.to_str().unwrap().to_string()
     }
     fn key(&self) -> String {
-        self.dir.join("key.pem").to_str().unwrap().to_string()
+        self.pki.key.to_str().unwrap().to_string()
     }
     fn site(&self) -> String {
         self.dir.join("site").to_str().unwrap().to_string()
     }
 }
 
-impl Drop for Pki {
+impl Drop for Site {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-fn https_server(pki: &Pki, driver: &str) -> (ChildGuard, SocketAddr) {
+fn https_server(pki: &Site, driver: &str) -> (ChildGuard, SocketAddr) {
     spawn_server(
         &example_bin("http_server"),
         &[
@@ -85,7 +89,7 @@ fn curl_fetches_over_https_with_the_test_ca_on_every_driver() {
     if !require_peer("curl") {
         return;
     }
-    let pki = Pki::new("curl");
+    let pki = Site::new("curl");
     for driver in DRIVERS {
         let (_server, addr) = https_server(&pki, driver);
         let port = addr.port();
@@ -93,7 +97,7 @@ fn curl_fetches_over_https_with_the_test_ca_on_every_driver() {
             "-sv",
             "--http1.1",
             "--cacert",
-            &pki.cert(),
+            &pki.ca(),
             &format!("https://localhost:{port}/a.txt"),
             &format!("https://localhost:{port}/"),
         ]));
@@ -128,13 +132,13 @@ fn python_ssl_http_client_over_https_on_every_driver() {
     if !require_peer("python3") {
         return;
     }
-    let pki = Pki::new("python");
+    let pki = Site::new("python");
     for driver in DRIVERS {
         let (_server, addr) = https_server(&pki, driver);
         let out = run(Command::new("python3").args([
             "-c",
             PY_HTTPS_CLIENT,
-            &pki.cert(),
+            &pki.ca(),
             &addr.port().to_string(),
         ]));
         assert_eq!(
@@ -155,12 +159,12 @@ fn http_get(args: &[&str]) -> Output {
 
 /// `http_get https://` fetches from `port` with the test CA, and refuses the same server
 /// without it (system roots) and under a name the certificate does not carry.
-fn check_http_get(pki: &Pki, port: u16, peer: &str) {
+fn check_http_get(pki: &Site, port: u16, peer: &str) {
     let saved = pki.dir.join(format!("saved-{peer}.html"));
     let out = http_get(&[
         &format!("https://localhost:{port}/index.html"),
         "--ca",
-        &pki.cert(),
+        &pki.ca(),
         "-o",
         saved.to_str().unwrap(),
     ]);
@@ -176,7 +180,7 @@ fn check_http_get(pki: &Pki, port: u16, peer: &str) {
     assert_eq!(untrusted.status.code(), Some(1), "{peer}: system roots");
     let err = String::from_utf8_lossy(&untrusted.stderr);
     assert!(err.contains("certificate"), "{peer}: {err}");
-    let wrong_name = http_get(&[&format!("https://127.0.0.1:{port}/"), "--ca", &pki.cert()]);
+    let wrong_name = http_get(&[&format!("https://127.0.0.1:{port}/"), "--ca", &pki.ca()]);
     assert_eq!(wrong_name.status.code(), Some(1), "{peer}: wrong name");
     let err = String::from_utf8_lossy(&wrong_name.stderr);
     assert!(err.contains("certificate"), "{peer}: {err}");
@@ -187,7 +191,7 @@ fn http_get_against_a_python_https_server() {
     if !require_peer("python3") {
         return;
     }
-    let pki = Pki::new("pyserver");
+    let pki = Site::new("pyserver");
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/https_server.py");
     let (_server, addr) = spawn_server(
         Path::new("python3"),
@@ -207,7 +211,7 @@ fn http_get_against_a_python_https_server() {
 
 #[test]
 fn http_get_against_our_own_https_server() {
-    let pki = Pki::new("ours");
+    let pki = Site::new("ours");
     let (_server, addr) = https_server(&pki, "tokio");
     check_http_get(&pki, addr.port(), "http_server");
 }
@@ -227,7 +231,7 @@ fn http_get_against_nginx() {
         }
         return;
     };
-    let pki = Pki::new("nginx");
+    let pki = Site::new("nginx");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

@@ -5,47 +5,13 @@
 
 mod common;
 
-use common::{example_bin, require_peer, spawn_server};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use common::dovecot::{mail_owner, Dovecot};
+use common::{delivered, example_bin, free_port, python, require_peer, spawn_server, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "wirestate-interop-lmtp-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn delivered(maildir: &Path, n: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let names: Vec<PathBuf> = std::fs::read_dir(maildir.join("new"))
-            .map(|d| d.map(|e| e.unwrap().path()).collect())
-            .unwrap_or_default();
-        if names.len() >= n || Instant::now() > deadline {
-            let mut all: Vec<String> = names
-                .iter()
-                .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned())
-                .collect();
-            all.sort();
-            return all;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    common::scratch("interop-lmtp", name)
 }
 
 const SMTPLIB_LMTP: &str = r#"
@@ -77,11 +43,7 @@ fn python_smtplib_lmtp_on_each_driver() {
                 dir.to_str().unwrap(),
             ],
         );
-        let out = Command::new("python3")
-            .args(["-c", SMTPLIB_LMTP, &addr.port().to_string()])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", text(&out));
+        let out = python(SMTPLIB_LMTP, &[&addr.port().to_string()]);
         // The malformed recipient is refused at RCPT; the other two are delivered.
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
@@ -136,26 +98,6 @@ fn smtp_send_lmtp_to_smtp_server_lmtp() {
     assert!(!out.status.success(), "{}", text(&out));
 }
 
-/// Stops Dovecot with SIGTERM so its master shuts its children down too.
-struct Dovecot(std::process::Child);
-
-impl Drop for Dovecot {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn smtp_send_lmtp_to_dovecot() {
     if !require_peer("dovecot") {
@@ -171,61 +113,22 @@ fn smtp_send_lmtp_to_dovecot() {
         return;
     }
     let root = scratch("dovecot");
-    for d in ["run", "state", "home"] {
-        std::fs::create_dir_all(root.join(d)).unwrap();
-    }
-    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::create_dir_all(root.join("home")).unwrap();
     // Dovecot refuses to deliver as root (first_valid_uid): as root, as `nobody`.
-    let me = std::fs::metadata(&root).unwrap();
-    let (uid, gid) = if me.uid() == 0 {
-        (65534, 65534)
-    } else {
-        (me.uid(), me.gid())
-    };
-    if me.uid() == 0 {
-        std::os::unix::fs::chown(root.join("home"), Some(uid), Some(gid)).unwrap();
-    }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let (uid, gid) = mail_owner(&root, &["home"]);
+    let port = free_port();
     let r = root.display();
     let conf = format!(
-        "listen = 127.0.0.1\n\
-         base_dir = {r}/run\n\
-         state_dir = {r}/state\n\
-         log_path = {r}/dovecot.log\n\
-         info_log_path = {r}/dovecot.log\n\
-         protocols = lmtp\n\
+        "protocols = lmtp\n\
          ssl = no\n\
          service lmtp {{\n  inet_listener lmtp {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n}}\n\
-         service anvil {{\n  chroot =\n}}\n\
          passdb {{\n  driver = static\n  args = nopassword=y\n}}\n\
          userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={r}/home/%n\n}}\n\
          mail_location = maildir:~/Maildir\n\
          lmtp_save_to_detail_mailbox = no\n"
     );
-    let conf_path = root.join("dovecot.conf");
-    std::fs::write(&conf_path, conf).unwrap();
-    let child = Command::new("dovecot")
-        .args(["-F", "-c"])
-        .arg(&conf_path)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _dovecot = Dovecot(child);
-    let log = || std::fs::read_to_string(root.join("dovecot.log")).unwrap_or_default();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "dovecot never listened: {}",
-            log()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let dovecot = Dovecot::start(&root, &conf, &[port]);
+    let log = || dovecot.log();
     let msg = root.join("m.txt");
     std::fs::write(&msg, "Subject: to dovecot\n\n.dot line\nbody\n").unwrap();
     let out = Command::new(example_bin("smtp_send"))

@@ -3,32 +3,10 @@
 
 mod common;
 
-use common::{example_bin, require_peer};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use common::dovecot::{mail_owner, Dovecot};
+use common::{example_bin, free_port, pki, require_peer};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// Stops Dovecot with SIGTERM so its master shuts its children down too.
-struct Dovecot(std::process::Child);
-
-impl Drop for Dovecot {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use std::process::Command;
 
 const MESSAGES: &[(&str, &[u8])] = &[
     (
@@ -50,15 +28,16 @@ fn crlf(m: &[u8]) -> Vec<u8> {
     out
 }
 
-/// `tls`: the certificate and key for `ssl = required` with a POP3S listener on
-/// `pop3s_port`; otherwise plaintext with plaintext logins allowed.
-fn write_config(
+/// What this test adds to the shared Dovecot configuration. `tls`: the certificate and
+/// key for `ssl = required` with a POP3S listener on `pop3s_port`; otherwise plaintext
+/// with plaintext logins allowed.
+fn service_config(
     root: &Path,
     port: u16,
     uid: u32,
     gid: u32,
     tls: Option<(&Path, &Path, u16)>,
-) -> std::path::PathBuf {
+) -> String {
     let r = root.display();
     let (ssl, pop3s) = match tls {
         None => (
@@ -76,32 +55,15 @@ fn write_config(
     };
     // Dovecot 2.3 (`dovecot --version`): `disable_plaintext_auth`; 2.4 renamed it
     // `auth_allow_cleartext`, which this file would then need instead.
-    let conf = format!(
-        "listen = 127.0.0.1\n\
-         base_dir = {r}/run\n\
-         state_dir = {r}/state\n\
-         log_path = {r}/dovecot.log\n\
-         info_log_path = {r}/dovecot.log\n\
-         protocols = pop3\n\
+    format!(
+        "protocols = pop3\n\
          {ssl}\
          auth_mechanisms = plain\n\
          service pop3-login {{\n  chroot =\n  inet_listener pop3 {{\n    port = {port}\n  }}\n{pop3s}}}\n\
-         service anvil {{\n  chroot =\n}}\n\
          passdb {{\n  driver = passwd-file\n  args = {r}/passwd\n}}\n\
          userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={r}/home\n}}\n\
          mail_location = maildir:{r}/home/Maildir\n"
-    );
-    let path = root.join("dovecot.conf");
-    std::fs::write(&path, conf).unwrap();
-    path
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    )
 }
 
 #[test]
@@ -121,81 +83,45 @@ fn fetch_from_dovecot(tls: bool, mode: &str) {
     if !require_peer("dovecot") {
         return;
     }
-    let version = Command::new("dovecot").arg("--version").output().unwrap();
-    let version = String::from_utf8_lossy(&version.stdout).trim().to_string();
-    let root =
-        std::env::temp_dir().join(format!("wirestate-dovecot-{mode}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
+    let root = common::scratch("dovecot", mode);
     let maildir = root.join("home/Maildir");
     for sub in ["tmp", "new", "cur"] {
         std::fs::create_dir_all(maildir.join(sub)).unwrap();
     }
-    for d in ["run", "state"] {
-        std::fs::create_dir_all(root.join(d)).unwrap();
-    }
     for (name, body) in MESSAGES {
         std::fs::write(maildir.join("new").join(name), body).unwrap();
     }
-    // Dovecot's auth process runs as the `dovecot` user and must read the passwd-file.
-    std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(root.join("passwd"), "tester:{PLAIN}secret::::::\n").unwrap();
-    // Dovecot refuses to serve mail as root (first_valid_uid), so as root the Maildir
-    // goes to `nobody`; otherwise it is served as the current user.
-    let me = std::fs::metadata(&root).unwrap();
-    let (uid, gid) = if me.uid() == 0 {
-        (65534, 65534)
-    } else {
-        (me.uid(), me.gid())
-    };
-    if me.uid() == 0 {
-        for entry in [
-            "home",
-            "home/Maildir",
-            "home/Maildir/tmp",
-            "home/Maildir/new",
-            "home/Maildir/cur",
-        ] {
-            std::os::unix::fs::chown(root.join(entry), Some(uid), Some(gid)).unwrap();
-        }
-        for (name, _) in MESSAGES {
-            std::os::unix::fs::chown(maildir.join("new").join(name), Some(uid), Some(gid)).unwrap();
-        }
-    }
+    // As root the Maildir goes to `nobody` (Dovecot serves no mail as root).
+    let messages: Vec<String> = MESSAGES
+        .iter()
+        .map(|(name, _)| format!("home/Maildir/new/{name}"))
+        .collect();
+    let mut owned = vec![
+        "home",
+        "home/Maildir",
+        "home/Maildir/tmp",
+        "home/Maildir/new",
+        "home/Maildir/cur",
+    ];
+    owned.extend(messages.iter().map(String::as_str));
+    let (uid, gid) = mail_owner(&root, &owned);
     let port = free_port();
     let pop3s_port = free_port();
-    let (cert, key) = (root.join("cert.pem"), root.join("key.pem"));
-    if tls {
-        let c = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-        std::fs::write(&cert, c.cert.pem()).unwrap();
-        std::fs::write(&key, c.signing_key.serialize_pem()).unwrap();
-    }
-    let conf = write_config(
+    let pki = pki(&root);
+    let conf = service_config(
         &root,
         port,
         uid,
         gid,
-        tls.then_some((cert.as_path(), key.as_path(), pop3s_port)),
+        tls.then_some((pki.cert.as_path(), pki.key.as_path(), pop3s_port)),
     );
-    let child = Command::new("dovecot")
-        .args(["-F", "-c"])
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _dovecot = Dovecot(child);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let last = if tls { pop3s_port } else { port };
-    while TcpStream::connect(("127.0.0.1", port)).is_err()
-        || TcpStream::connect(("127.0.0.1", last)).is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "dovecot {version} did not listen on {port}; its log:\n{}",
-            std::fs::read_to_string(root.join("dovecot.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let ports = if tls {
+        vec![port, pop3s_port]
+    } else {
+        vec![port]
+    };
+    let _dovecot = Dovecot::start(&root, &conf, &ports);
 
     let out_dir = root.join("fetched");
     let mut cmd = Command::new(example_bin("pop3_fetch"));
@@ -209,7 +135,7 @@ fn fetch_from_dovecot(tls: bool, mode: &str) {
                 "require",
                 "--ca",
             ])
-            .arg(&cert),
+            .arg(&pki.ca),
         "tls" => cmd
             .args([
                 "--addr",
@@ -217,7 +143,7 @@ fn fetch_from_dovecot(tls: bool, mode: &str) {
                 "--tls",
                 "--ca",
             ])
-            .arg(&cert),
+            .arg(&pki.ca),
         _ => cmd.args([
             "--addr",
             &format!("127.0.0.1:{port}"),

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{example_bin, require_peer, spawn_server, ChildGuard};
+use common::{example_bin, pki, python_stdout, require_peer, spawn_server, ChildGuard};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -25,8 +25,8 @@ const MESSAGES: &[(&str, &[u8])] = &[
     ),
 ];
 
-/// A temporary directory with a Maildir, `cert.pem` (a self-signed certificate for
-/// `localhost`, which is also the CA the clients trust) and `key.pem`.
+/// A temporary directory with a Maildir and the test PKI ([`common::pki`]): `ca.pem`,
+/// the CA the clients trust, and the server's `cert.pem` and `key.pem`.
 struct Fixture {
     root: PathBuf,
 }
@@ -42,9 +42,7 @@ impl Fixture {
         for (name, body) in MESSAGES {
             std::fs::write(root.join("Maildir").join(name), body).unwrap();
         }
-        let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
-        std::fs::write(root.join("cert.pem"), cert.cert.pem()).unwrap();
-        std::fs::write(root.join("key.pem"), cert.signing_key.serialize_pem()).unwrap();
+        pki(&root);
         Fixture { root }
     }
 
@@ -53,7 +51,7 @@ impl Fixture {
     }
 
     fn ca(&self) -> String {
-        self.path("cert.pem")
+        self.path("ca.pem")
     }
 
     /// Starts `pop3_server` with the certificate and `extra` flags.
@@ -87,21 +85,6 @@ impl Drop for Fixture {
     }
 }
 
-fn python(script: &str) -> String {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "python failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[test]
 fn poplib_stls_with_verification_on_every_driver() {
     if !require_peer("python3") {
@@ -110,8 +93,9 @@ fn poplib_stls_with_verification_on_every_driver() {
     for driver in ["std", "mio", "tokio"] {
         let fx = Fixture::new(&format!("stls-{driver}"));
         let (_server, port) = fx.server(&["--driver", driver]);
-        let out = python(&format!(
-            r#"
+        let out = python_stdout(
+            &format!(
+                r#"
 import poplib, ssl
 ctx = ssl.create_default_context(cafile={ca:?})
 p = poplib.POP3('localhost', {port}, timeout=10)
@@ -129,8 +113,10 @@ print(p.pass_('s3cret'))
 print(p.retr(1)[1][:2])
 print(p.quit())
 "#,
-            ca = fx.ca()
-        ));
+                ca = fx.ca()
+            ),
+            &[],
+        );
         let got: Vec<&str> = out.lines().collect();
         // STLS is offered and USER is not: no password is asked for in the clear.
         assert_eq!(got[0], "True False", "{driver}: CAPA before TLS\n{out}");
@@ -162,8 +148,9 @@ fn poplib_pop3_ssl_implicit_tls() {
     for driver in ["std", "mio", "tokio"] {
         let fx = Fixture::new(&format!("pop3s-{driver}"));
         let (_server, port) = fx.server(&["--implicit-tls", "--driver", driver]);
-        let out = python(&format!(
-            r#"
+        let out = python_stdout(
+            &format!(
+                r#"
 import poplib, ssl
 ctx = ssl.create_default_context(cafile={ca:?})
 p = poplib.POP3_SSL('localhost', {port}, context=ctx, timeout=10)
@@ -174,8 +161,10 @@ print(p.pass_('s3cret'))
 print(p.uidl()[1])
 print(p.quit())
 "#,
-            ca = fx.ca()
-        ));
+                ca = fx.ca()
+            ),
+            &[],
+        );
         let got: Vec<&str> = out.lines().collect();
         assert_eq!(
             got[0], "b'+OK wirestate POP3 server ready'",
@@ -204,8 +193,9 @@ fn poplib_refuses_a_certificate_it_cannot_verify() {
     let fx = Fixture::new("noverify");
     let (_server, port) = fx.server(&["--implicit-tls"]);
     // The system roots do not know the test CA.
-    let out = python(&format!(
-        r#"
+    let out = python_stdout(
+        &format!(
+            r#"
 import poplib, ssl
 try:
     poplib.POP3_SSL('localhost', {port}, context=ssl.create_default_context(), timeout=10)
@@ -213,7 +203,9 @@ try:
 except ssl.SSLCertVerificationError:
     print('refused')
 "#
-    ));
+        ),
+        &[],
+    );
     assert_eq!(out.trim(), "refused");
 }
 

@@ -5,41 +5,22 @@
 
 mod common;
 
-use common::{example_bin, require_peer, spawn_server, ChildGuard};
+use common::{
+    delivered_bytes, example_bin, free_port, python, require_peer, spawn_server, ChildGuard,
+};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "wirestate-interop-smtp-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("interop-smtp", name)
 }
 
 fn our_server(maildir: &Path, extra: &[&str]) -> (ChildGuard, SocketAddr) {
     let mut args = vec!["--maildir", maildir.to_str().unwrap()];
     args.extend_from_slice(extra);
     spawn_server(&example_bin("smtp_server"), &args)
-}
-
-/// Files delivered into `new/`, sorted by name, waiting up to 10 s for `n` of them.
-fn delivered(maildir: &Path, n: usize) -> Vec<Vec<u8>> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let mut names: Vec<PathBuf> = std::fs::read_dir(maildir.join("new"))
-            .map(|d| d.map(|e| e.unwrap().path()).collect())
-            .unwrap_or_default();
-        if names.len() >= n || Instant::now() > deadline {
-            names.sort();
-            return names.iter().map(|p| std::fs::read(p).unwrap()).collect();
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// The drivers every server test runs on.
@@ -75,22 +56,6 @@ fn bodies(msgs: &[Vec<u8>]) -> Vec<Vec<u8>> {
 
 fn count(dir: &Path) -> usize {
     std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0)
-}
-
-fn python(script: &str, args: &[&str]) -> Output {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "python failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 const SMTPLIB: &str = r#"
@@ -134,7 +99,7 @@ fn python_smtplib_with_and_without_pipelining() {
             };
             assert!(stdout.lines().next() == Some(offered), "{stdout}");
             // The first message had two recipients: one copy each.
-            let msgs = delivered(&dir, 4);
+            let msgs = delivered_bytes(&dir, 4);
             assert_eq!(msgs.len(), 4, "{driver} {flags:?}");
             let mut want: Vec<Vec<u8>> = vec![
                 b"Subject: one\n\nline\n.leading dot\n".to_vec(),
@@ -174,7 +139,7 @@ fn python_smtplib_20_mb_message() {
         .collect();
     let (sent, lines) = (nums[0], nums[1]);
     assert!(sent >= (20 << 20) - 100);
-    let msgs = delivered(&dir, 1);
+    let msgs = delivered_bytes(&dir, 1);
     assert_eq!(msgs.len(), 1);
     // Stored with LF line ends: one octet less per line.
     let msg = body(&msgs[0]);
@@ -243,7 +208,7 @@ fn raw_pipelining_bdat_and_drop_mid_data() {
         );
         python(RAW, &[&port, "drop"]);
         std::thread::sleep(Duration::from_millis(300));
-        let msgs = delivered(&dir, 2);
+        let msgs = delivered_bytes(&dir, 2);
         assert_eq!(
             msgs.len(),
             2,
@@ -372,7 +337,7 @@ fn swaks_on(driver: &str) {
     );
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("535 5.7.8"));
-    let msgs = delivered(&dir, 4);
+    let msgs = delivered_bytes(&dir, 4);
     assert_eq!(msgs.len(), 4);
     for m in msgs {
         let m = String::from_utf8_lossy(&m);
@@ -384,14 +349,6 @@ fn swaks_on(driver: &str) {
             "{m}"
         );
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts a peer server that prints nothing useful: wait until its port accepts.
@@ -750,7 +707,7 @@ fn proxied_client_in_received_and_421_on_bare_lf() {
             "250\n421 4.5.2\nb''\n",
             "{driver}"
         );
-        let msgs = delivered(&dir, 1);
+        let msgs = delivered_bytes(&dir, 1);
         assert_eq!(
             msgs.len(),
             1,

@@ -6,19 +6,14 @@
 
 mod common;
 
-use common::{example_bin, require_peer, spawn_server};
+use common::maildir::delivered_text_within;
+use common::{example_bin, free_port, require_peer, spawn_server, text};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "wirestate-interop-postfix-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("interop-postfix", name)
 }
 
 fn is_root() -> bool {
@@ -28,14 +23,6 @@ fn is_root() -> bool {
                 .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
         })
         .unwrap_or(false)
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// A Postfix instance with its own configuration and queue; stopped when dropped.
@@ -51,14 +38,6 @@ impl Drop for Postfix {
             .arg("stop")
             .output();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Starts Postfix listening on `port`, handing every message to `transport`.
@@ -139,26 +118,13 @@ fn postfix(root: &Path, port: u16, transport: &str) -> Postfix {
 }
 
 fn delivered(maildir: &Path, n: usize, log: &Path) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let names: Vec<PathBuf> = std::fs::read_dir(maildir.join("new"))
-            .map(|d| d.map(|e| e.unwrap().path()).collect())
-            .unwrap_or_default();
-        if names.len() >= n {
-            let mut all: Vec<String> = names
-                .iter()
-                .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned())
-                .collect();
-            all.sort();
-            return all;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "nothing delivered; postfix log:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let all = delivered_text_within(maildir, n, Duration::from_secs(30));
+    assert!(
+        all.len() >= n,
+        "nothing delivered; postfix log:\n{}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
+    all
 }
 
 fn available() -> bool {

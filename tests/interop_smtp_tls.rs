@@ -8,20 +8,17 @@
 
 mod common;
 
-use common::{example_bin, pki, require_peer, spawn_server, ChildGuard, Pki};
+use common::{
+    delivered, example_bin, free_port, pki, python, require_peer, spawn_server, text, ChildGuard,
+    Pki,
+};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "wirestate-interop-smtp-tls-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::scratch("interop-smtp-tls", name)
 }
 
 fn s(p: &Path) -> &str {
@@ -41,49 +38,6 @@ fn tls_server(dir: &Path, pki: &Pki, extra: &[&str]) -> (ChildGuard, SocketAddr)
     ];
     args.extend_from_slice(extra);
     spawn_server(&example_bin("smtp_server"), &args)
-}
-
-/// Files delivered into `new/`, waiting up to 10 s for `n` of them.
-fn delivered(maildir: &Path, n: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let names: Vec<PathBuf> = std::fs::read_dir(maildir.join("new"))
-            .map(|d| d.map(|e| e.unwrap().path()).collect())
-            .unwrap_or_default();
-        if names.len() >= n || Instant::now() > deadline {
-            let mut all: Vec<String> = names
-                .iter()
-                .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).into_owned())
-                .collect();
-            all.sort();
-            return all;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn python(script: &str, args: &[&str]) -> Output {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(args)
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "python failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 /// The `Received:` stamp says ESMTPS (or ESMTPSA) and the TLS version and cipher, as
@@ -360,14 +314,6 @@ fn aiosmtpd_available() -> bool {
         eprintln!("skipping: python module aiosmtpd is not installed");
     }
     ok
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// aiosmtpd in `mode` (`starttls`, `implicit` or `plain`) writing into `out`.

@@ -231,18 +231,27 @@ fn client_starttls_refuses_injected_replies() {
 /// again, and configured credentials are still held back without `auth_without_tls`.
 #[test]
 fn client_refused_starttls_ends_or_continues_as_configured() {
-    let offer = &b"220 mx\r\n250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n"[..];
-    let refusal = &b"454 4.7.0 TLS not available due to temporary reason\r\n"[..];
+    // A client that was offered STARTTLS, asked for it, and got a 454: its events.
+    let refused = |cfg: &ClientConfig| {
+        let mut c = Client::new(cfg.clone());
+        c.handle_input(
+            Instant::ZERO,
+            b"220 mx\r\n250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n",
+        );
+        events(&mut c);
+        assert_eq!(drain_bytes(&mut c), b"EHLO c\r\nSTARTTLS\r\n");
+        c.handle_input(
+            Instant::ZERO,
+            b"454 4.7.0 TLS not available due to temporary reason\r\n",
+        );
+        let ev = events(&mut c);
+        (c, ev)
+    };
     let mut cfg = ClientConfig::with_hello(Host::parse("c", false).unwrap());
     cfg.starttls = true;
 
     // Off (the default): the refusal ends the session, politely.
-    let mut c = Client::new(cfg.clone());
-    c.handle_input(Instant::ZERO, offer);
-    events(&mut c);
-    assert_eq!(drain_bytes(&mut c), b"EHLO c\r\nSTARTTLS\r\n");
-    c.handle_input(Instant::ZERO, refusal);
-    let ev = events(&mut c);
+    let (mut c, ev) = refused(&cfg);
     assert!(
         matches!(ev.first(), Some(ClientEvent::Error(e)) if e.kind == ErrorKind::StartTlsRefused
             && e.reply().map(|r| r.code().get()) == Some(454)),
@@ -254,12 +263,7 @@ fn client_refused_starttls_ends_or_continues_as_configured() {
 
     // On: the session goes on in plaintext and a message is sent.
     cfg.continue_without_tls = true;
-    let mut c = Client::new(cfg.clone());
-    c.handle_input(Instant::ZERO, offer);
-    events(&mut c);
-    assert_eq!(drain_bytes(&mut c), b"EHLO c\r\nSTARTTLS\r\n");
-    c.handle_input(Instant::ZERO, refusal);
-    let ev = events(&mut c);
+    let (mut c, ev) = refused(&cfg);
     assert!(
         matches!(&ev[..], [ClientEvent::StartTlsRefused(r), ClientEvent::Ready]
             if r.code().get() == 454 && r.to_string().contains("TLS not available")),
@@ -297,12 +301,7 @@ fn client_refused_starttls_ends_or_continues_as_configured() {
 
     // On, with credentials: AUTH is not sent in the clear; the client says QUIT.
     cfg.credentials = Some(Credentials::new("tim", "secret"));
-    let mut c = Client::new(cfg.clone());
-    c.handle_input(Instant::ZERO, offer);
-    events(&mut c);
-    drain_bytes(&mut c);
-    c.handle_input(Instant::ZERO, refusal);
-    let ev = events(&mut c);
+    let (mut c, ev) = refused(&cfg);
     assert!(
         matches!(ev.first(), Some(ClientEvent::StartTlsRefused(_))),
         "{ev:?}"
@@ -317,12 +316,8 @@ fn client_refused_starttls_ends_or_continues_as_configured() {
 
     // And with `auth_without_tls` too, AUTH follows the refusal in plaintext.
     cfg.auth_without_tls = true;
-    let mut c = Client::new(cfg);
-    c.handle_input(Instant::ZERO, offer);
-    events(&mut c);
-    drain_bytes(&mut c);
-    c.handle_input(Instant::ZERO, refusal);
-    assert_eq!(events(&mut c).len(), 1);
+    let (mut c, ev) = refused(&cfg);
+    assert_eq!(ev.len(), 1, "{ev:?}");
     assert!(drain_bytes(&mut c).starts_with(b"AUTH PLAIN "));
 }
 
