@@ -268,7 +268,13 @@ impl<M: Machine> Tls<M> {
             Role::None => return self.fail(TlsError::NotConfigured),
         };
         match made {
-            Ok(session) => self.session = Some(session),
+            Ok(mut session) => {
+                // rustls caps unsent data at 64 KiB by default and then writes short; the
+                // records are moved to `out` at once, and what the machine queues is
+                // bounded by its own flow control, so the cap would only lose bytes.
+                session.set_buffer_limit(None);
+                self.session = Some(session);
+            }
             Err(e) => self.fail(TlsError::Setup(e)),
         }
     }
@@ -297,7 +303,7 @@ impl<M: Machine> Tls<M> {
         if self.failure.is_none() {
             while let Some(plain) = self.inner.poll_transmit() {
                 // rustls buffers plaintext written before the handshake ends and sends it
-                // once keys exist; `write_all` into its buffer cannot fail short.
+                // once keys exist; with no buffer limit (see `begin`) it never writes short.
                 let _ = session.writer().write_all(&plain);
             }
             if self.inner.is_closed() && !self.notified {

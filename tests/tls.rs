@@ -315,3 +315,27 @@ fn a_plaintext_layer_passes_through_and_refuses_a_switch_it_cannot_make() {
     ));
     assert!(server.is_closed());
 }
+
+/// rustls holds at most 64 KiB of unsent TLS (and, before the handshake, plaintext) and
+/// writes short beyond it: the layer must take what it is given in pieces, not drop the
+/// rest. A 300 KB line each way, queued whole before the handshake and after it, must
+/// arrive whole.
+#[test]
+fn writes_beyond_the_session_buffer_limit_arrive_whole() {
+    let certs = certs();
+    let big: &'static str = Box::leak("x".repeat(300_000).into_boxed_str());
+    let client = Tls::client(
+        Toy::client(&[big]),
+        certs.client.clone(),
+        name("localhost"),
+        Start::Implicit,
+    );
+    let server = Tls::server(Toy::server(), certs.server.clone(), Start::Implicit);
+    let mut pair = Pair::new(client, server);
+    let (c, s) = run(&mut pair);
+    let lens = |v: &[String]| v.iter().map(String::len).collect::<Vec<_>>();
+    assert_eq!(s.len(), 3, "{:?}", lens(&s));
+    assert_eq!(s[1], big, "server got {:?}", lens(&s));
+    assert_eq!(c.len(), 3, "{:?}", lens(&c));
+    assert_eq!(c[1], format!("echo {big} (tls)"), "client got {:?}", lens(&c));
+}
