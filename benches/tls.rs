@@ -529,35 +529,38 @@ fn breakdown(file: &Path) {
         if func.is_empty() || func.starts_with("PROGRAM TOTALS") || func.contains("file:function") {
             continue;
         }
-        let f = func.to_ascii_lowercase();
-        let g = if f.contains("ring")
-            || f.contains("aes")
-            || f.contains("sha")
-            || f.contains("gcm")
-            || f.contains("chacha")
-            || f.contains("poly1305")
-            || f.contains("x25519")
-            || f.contains("p256")
-            || f.contains("ecp_nistz")
-            || f.contains("bn_")
-            || f.contains("limbs")
-        {
+        // `file:function [object]`: classify by the function, and by the object only for
+        // the C library.
+        let (name, object) = func.split_once(" [").unwrap_or((func, ""));
+        let f = name.to_ascii_lowercase();
+        let ring_c = [
+            "ring_core",
+            "ring::",
+            "fe_",
+            "ge_",
+            "x25519",
+            "table_select",
+            "nistz",
+            "aesni",
+            "aes_hw",
+            "gcm",
+            "ghash",
+            "sha256",
+            "sha512",
+            "chacha",
+            "poly1305",
+            "bn_",
+            "limbs",
+            "p256",
+            "ecp_",
+        ];
+        let g = if ring_c.iter().any(|k| f.contains(k)) {
             0
         } else if f.contains("rustls") {
             1
-        } else if f.contains("wirestate")
-            || f.contains("smtp_server")
-            || f.contains("pop3_server")
-            || f.contains("support::")
-        {
+        } else if f.contains("wirestate::") || f.contains("support::") || f.contains("_server::") {
             2
-        } else if f.contains("libc")
-            || f.contains("ld-linux")
-            || f.contains("memcpy")
-            || f.contains("memmove")
-            || f.contains("malloc")
-            || f.contains("free")
-        {
+        } else if object.contains("libc.so") || object.contains("ld-linux") {
             3
         } else {
             4
@@ -571,7 +574,7 @@ fn breakdown(file: &Path) {
         .map(|(g, ir)| format!("{g} {:.1}%", 100.0 * *ir as f64 / total as f64))
         .collect();
     println!("    self cost by origin: {}", shares.join(", "));
-    top.sort_by(|a, b| b.0.cmp(&a.0));
+    top.sort_by_key(|t| std::cmp::Reverse(t.0));
     for (ir, f) in top.iter().take(12) {
         let f: String = f.chars().take(110).collect();
         println!("    {:>5.1}%  {f}", 100.0 * *ir as f64 / total as f64);
