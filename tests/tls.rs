@@ -337,5 +337,10 @@ fn writes_beyond_the_session_buffer_limit_arrive_whole() {
     assert_eq!(s.len(), 3, "{:?}", lens(&s));
     assert_eq!(s[1], big, "server got {:?}", lens(&s));
     assert_eq!(c.len(), 3, "{:?}", lens(&c));
-    assert_eq!(c[1], format!("echo {big} (tls)"), "client got {:?}", lens(&c));
+    assert_eq!(
+        c[1],
+        format!("echo {big} (tls)"),
+        "client got {:?}",
+        lens(&c)
+    );
 }
