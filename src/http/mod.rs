@@ -139,3 +139,5 @@ pub use self::parser::HeadParser;
 pub use self::raw::{RawRequest, RawResponse};
 pub use self::server::Server;
 pub use crate::{CloseReason, Decision, SendError, SyntaxError};
+mod busy;
+pub use self::busy::{Busy, BUSY_RESPONSE};
