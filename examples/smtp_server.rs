@@ -17,9 +17,9 @@
 mod support;
 
 use clap::Parser;
-use support::cli::{self, ServerArgs};
+use support::cli::ServerArgs;
 use support::smtp_io::{server_setup, ServerOptions};
-use wirestate::smtp::{Credentials, Domain};
+use wirestate::smtp::{Credentials, Domain, Server};
 
 /// An SMTP or LMTP server delivering every accepted message into a Maildir.
 #[derive(Parser, Debug)]
@@ -81,5 +81,13 @@ fn main() -> std::io::Result<()> {
     // Fail early on an unwritable Maildir rather than per connection.
     support::maildir::Maildir::create(&opts.maildir)?;
     let addr = args.net.addr_or("127.0.0.1:2525");
-    cli::serve(args.net.driver, &addr, 64 * 1024, server_setup(opts))
+    let (busy_config, busy_tls) = (opts.config(), opts.tls.clone());
+    let busy_net = args.net.clone();
+    support::caps::serve(
+        &args.net,
+        &addr,
+        64 * 1024,
+        move || busy_net.wrap(Server::too_busy(busy_config.clone()), &busy_tls),
+        server_setup(opts),
+    )
 }

@@ -53,6 +53,14 @@ pub struct ServerArgs {
     /// load balancer; connections without one are refused.
     #[arg(long)]
     pub proxy_protocol: bool,
+    /// Serve at most N connections at once; more get the protocol's "too busy" answer
+    /// (SMTP 421, POP3 -ERR [SYS/TEMP], HTTP 503, greeting Busy!) and are closed.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Serve at most N connections at once from one client address (with
+    /// --proxy-protocol: the address in the PROXY header); more get the busy answer.
+    #[arg(long, value_name = "N")]
+    pub max_per_client: Option<usize>,
 }
 
 /// The machine type every server program runs: its protocol machine behind an optional

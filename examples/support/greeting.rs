@@ -1,7 +1,7 @@
 //! Greeting-protocol glue shared by the example programs and the demo: the command lines
 //! (clap), the TCP server on any driver, the clients and the UDP pair.
 
-use super::cli::{self, Driver, Served, ServerArgs};
+use super::cli::{Driver, Served, ServerArgs};
 use super::std_io;
 use clap::{CommandFactory, Parser, ValueEnum};
 use std::io::{self, Write};
@@ -133,10 +133,13 @@ pub fn run_server(cli: &ServerCli) -> io::Result<()> {
     let framing: Framing = cli.framing.into();
     let args = cli.server.clone();
     let verbose = args.verbose;
-    cli::serve(
-        args.driver,
+    let busy_args = args.clone();
+    let busy_tls = tls.clone();
+    super::caps::serve(
+        &cli.server,
         &args.addr_or(DEFAULT_ADDR),
         READ_SIZE,
+        move || busy_args.wrap(Server::too_busy(ServerConfig::new(framing)), &busy_tls),
         move |peer| {
             let machine = args.wrap(Server::new(ServerConfig::new(framing)), &tls);
             (machine, super::events(logger(peer, verbose)))

@@ -9,7 +9,7 @@
 //! leaves every undeleted message where it was; its lock file names a dead process and the
 //! next session takes it over.
 
-use super::cli::{self, Served, ServerArgs};
+use super::cli::{Served, ServerArgs};
 use super::Handler;
 use bytes::Bytes;
 use std::collections::HashSet;
@@ -489,10 +489,19 @@ pub fn serve_with(args: &ServerArgs, addr: &str, settings: Settings) -> io::Resu
     let settings = Arc::new(settings);
     let config = settings.server_config();
     let args = args.clone();
-    cli::serve(args.driver, addr, 16 * 1024, move |peer| {
-        let machine = args.wrap(Server::new(config.clone()), &tls);
-        (machine, Session::new(settings.clone(), peer))
-    })
+    let busy_config = config.clone();
+    let busy_args = args.clone();
+    let busy_tls = tls.clone();
+    super::caps::serve(
+        &args.clone(),
+        addr,
+        16 * 1024,
+        move || busy_args.wrap(Server::too_busy(busy_config.clone()), &busy_tls),
+        move |peer| {
+            let machine = args.wrap(Server::new(config.clone()), &tls);
+            (machine, Session::new(settings.clone(), peer))
+        },
+    )
 }
 
 /// Accepts connections forever on a bound listener, plaintext, one thread each (the demo).

@@ -3,6 +3,7 @@
 //! the `Machine` docs and nothing more, so every protocol reuses them unchanged.
 #![allow(dead_code)]
 
+pub mod caps;
 pub mod cli;
 pub mod greeting;
 pub mod http;
