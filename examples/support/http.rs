@@ -415,8 +415,9 @@ impl ServerCli {
 }
 
 /// One connection's handler in the server programs: the file server or the fixed body,
-/// errors logged (and with `--verbose` each request) with the client's address, from the
-/// PROXY header when there is one.
+/// errors logged (and with `--verbose` each request head, every field, credentials
+/// redacted by `RequestHead::redacted`) with the client's address, from the PROXY header
+/// when there is one.
 pub struct ServedConn {
     peer: SocketAddr,
     verbose: bool,
@@ -438,11 +439,13 @@ impl Handler<cli::Served<Server>> for ServedConn {
     fn on_event(&mut self, conn: &mut cli::Served<Server>, event: ServerEvent) {
         let client = super::greeting::client_addr(conn, self.peer);
         match &event {
-            ServerEvent::Request { head, .. } if self.verbose => eprintln!(
-                "http: {client}: {} {}",
-                String::from_utf8_lossy(head.method.as_bytes()),
-                String::from_utf8_lossy(head.target.as_bytes())
-            ),
+            // The library hides credential fields (Authorization, Cookie, ...) itself:
+            // this program never looks at which fields are secret.
+            ServerEvent::Request { head, .. } if self.verbose => {
+                for line in head.redacted().to_string().lines() {
+                    eprintln!("http: {client}: {line}");
+                }
+            }
             ServerEvent::Error(e) => eprintln!("http: {client}: {e}"),
             _ => {}
         }

@@ -279,6 +279,8 @@ impl Handler<Served<Server>> for MaildirHandler {
     /// Acts on one server event: data goes to a spool in `tmp/`, and the 250 after the
     /// data is only sent once every recipient's copy is fsynced and renamed into `new/`.
     fn on_event(&mut self, server: &mut Served<Server>, ev: ServerEvent) {
+        // Behind a trusted proxy the client is the PROXY header's source: logs say so.
+        self.peer = super::greeting::client_addr(server, self.peer);
         if self.verbose && !matches!(ev, ServerEvent::Data(_)) {
             // Credentials hold their password as a Secret: this never prints it.
             eprintln!("{}: {ev:?}", self.peer);

@@ -141,3 +141,5 @@ pub use self::server::Server;
 pub use crate::{CloseReason, Decision, SendError, SyntaxError};
 mod busy;
 pub use self::busy::{Busy, BUSY_RESPONSE};
+mod sensitive;
+pub use self::sensitive::{is_sensitive, Redacted, SENSITIVE_FIELDS};
