@@ -2,7 +2,7 @@
 //! handler (files streamed a chunk at a time through `on_send_ready`), the fixed-body
 //! responder, and the `http_get` fetch.
 
-use super::cli::{self, ClientTlsArgs, Driver, ServerArgs};
+use super::cli::{self, ClientDriverArgs, ClientTlsArgs, Driver, ServerArgs};
 use super::{std_io, Handler};
 use bytes::Bytes;
 use clap::{CommandFactory, Parser, ValueEnum};
@@ -10,7 +10,6 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use wirestate::http::{
     Client, ClientConfig, ClientEvent, Method, RequestHead, ResponseHead, Server, ServerConfig,
@@ -284,18 +283,18 @@ pub struct Fetched {
 /// bytes written to `body` as they arrive. The response head is returned.
 pub fn fetch(addr: &str, host: &str, path: &str, body: &mut dyn Write) -> io::Result<Fetched> {
     let machine = Tls::plaintext(Client::new(ClientConfig::default()));
-    fetch_on(addr, host, path, machine, body)
+    fetch_on(Driver::Std, addr, host, path, machine, body)
 }
 
 /// [`fetch`] with the client machine behind a TLS layer (plaintext or not).
 fn fetch_on(
+    driver: Driver,
     addr: &str,
     host: &str,
     path: &str,
     mut conn: Tls<Client>,
     body: &mut dyn Write,
 ) -> io::Result<Fetched> {
-    let mut stream = TcpStream::connect(addr)?;
     let mut req = RequestHead::new(Method::Get, path).map_err(invalid)?;
     req.headers.append("Host", host).map_err(invalid)?;
     req.headers
@@ -309,8 +308,9 @@ fn fetch_on(
     let mut body_len = 0u64;
     let mut done = false;
     let mut failure = None;
-    std_io::drive(
-        &mut stream,
+    cli::connect(
+        driver,
+        addr,
         &mut conn,
         READ_SIZE,
         super::events(|_, event| match event {
@@ -511,6 +511,8 @@ pub struct GetCli {
     pub addr: Option<String>,
     #[command(flatten)]
     pub tls: ClientTlsArgs,
+    #[command(flatten)]
+    pub driver: ClientDriverArgs,
 }
 
 /// A parsed URL.
@@ -562,9 +564,10 @@ fn split_authority(rest: &str, default: u16) -> Option<(String, u16, String)> {
     (!host.is_empty()).then(|| (host.to_string(), port, path.to_string()))
 }
 
-/// Fetches `url` as `http_get` does, over TLS with `tls` for `https://`; `connect`
-/// overrides the address connected to.
+/// Fetches `url` as `http_get` does, on `driver`, over TLS with `tls` for `https://`;
+/// `connect` overrides the address connected to.
 pub fn fetch_url(
+    driver: Driver,
     url: &Url,
     connect: Option<&str>,
     tls: &ClientTlsArgs,
@@ -580,5 +583,5 @@ pub fn fetch_url(
     } else {
         Tls::plaintext(conn)
     };
-    fetch_on(&addr, &url.host_field(), &url.path, machine, body)
+    fetch_on(driver, &addr, &url.host_field(), &url.path, machine, body)
 }

@@ -33,6 +33,19 @@ pub trait Handler<M: Machine> {
     }
 }
 
+/// Lends a handler to a driver that takes one by value, so its results stay with the
+/// caller (and one handler can serve several connection attempts).
+pub struct Lend<'h, H>(pub &'h mut H);
+
+impl<M: Machine, H: Handler<M>> Handler<M> for Lend<'_, H> {
+    fn on_event(&mut self, machine: &mut M, event: M::Event) {
+        self.0.on_event(machine, event)
+    }
+    fn on_send_ready(&mut self, machine: &mut M) {
+        self.0.on_send_ready(machine)
+    }
+}
+
 /// A handler made of one closure, for applications that stream no bodies: see [`events`].
 pub struct Events<F>(F);
 
