@@ -81,13 +81,13 @@ fn main() -> std::io::Result<()> {
     // Fail early on an unwritable Maildir rather than per connection.
     support::maildir::Maildir::create(&opts.maildir)?;
     let addr = args.net.addr_or("127.0.0.1:2525");
-    let (busy_config, busy_tls) = (opts.config(), opts.tls.clone());
-    let busy_net = args.net.clone();
+    let busy_config = opts.config();
     support::caps::serve(
         &args.net,
         &addr,
         64 * 1024,
-        move || busy_net.wrap(Server::too_busy(busy_config.clone()), &busy_tls),
+        opts.tls.clone(),
+        move || Server::too_busy(busy_config.clone()),
         server_setup(opts),
     )
 }

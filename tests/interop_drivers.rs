@@ -86,7 +86,11 @@ fn servers_take_the_shared_flags() {
             .args(["--max-connections", "many"])
             .output()
             .unwrap();
-        assert_eq!(cap.status.code(), Some(2), "{program} --max-connections many");
+        assert_eq!(
+            cap.status.code(),
+            Some(2),
+            "{program} --max-connections many"
+        );
     }
     let mio = Command::new(example_bin("greeting_mio_server"))
         .arg("--help")
@@ -111,7 +115,10 @@ fn clients_take_driver() {
         let bin = example_bin(program);
         let help = Command::new(&bin).arg("--help").output().unwrap();
         let usage = String::from_utf8_lossy(&help.stdout);
-        assert!(usage.contains("--driver"), "{program} lacks --driver: {usage}");
+        assert!(
+            usage.contains("--driver"),
+            "{program} lacks --driver: {usage}"
+        );
         assert!(usage.contains("[default: std]"), "{program}: {usage}");
         let bad = Command::new(&bin)
             .args(["--driver", "threads"])

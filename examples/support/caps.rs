@@ -345,13 +345,14 @@ impl<M: Machine, B: Machine, H: Handler<Served<M>>> Handler<Capped<M, B>> for Ad
 }
 
 /// Runs a server as [`cli::serve`] does, with the caps of `args`: `setup` builds each
-/// connection's normal machine and handler, `busy` the protocol's busy machine (already
-/// wrapped with `args.wrap`, so it speaks TLS and reads a PROXY header as the normal
-/// one would).
+/// connection's normal machine and handler, `busy` the protocol's busy machine, which
+/// is wrapped as `args` says (with `tls`), so it speaks TLS and reads a PROXY header as
+/// the normal one would.
 pub fn serve<M, B, H, S, F>(
     args: &ServerArgs,
     addr: &str,
     read_size: usize,
+    tls: Option<Arc<rustls::ServerConfig>>,
     busy: F,
     setup: S,
 ) -> io::Result<()>
@@ -360,13 +361,14 @@ where
     B: Machine + Send + 'static,
     H: Handler<Served<M>> + Send + 'static,
     S: Fn(SocketAddr) -> (Served<M>, H) + Send + Sync + 'static,
-    F: Fn() -> Served<B> + Send + Sync + 'static,
+    F: Fn() -> B + Send + Sync + 'static,
 {
     let caps = Arc::new(Caps::new(args.max_connections, args.max_per_client));
-    let proxied = args.proxy_protocol;
+    let wrap = args.clone();
     cli::serve(args.driver, addr, read_size, move |peer| {
         let (open, handler) = setup(peer);
-        let machine = Capped::admit(&caps, peer, proxied, open, &busy);
+        let busy = || wrap.wrap(busy(), &tls);
+        let machine = Capped::admit(&caps, peer, wrap.proxy_protocol, open, busy);
         (machine, Admitted(handler))
     })
 }

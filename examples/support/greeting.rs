@@ -135,13 +135,12 @@ pub fn run_server(cli: &ServerCli) -> io::Result<()> {
     let framing: Framing = cli.framing.into();
     let args = cli.server.clone();
     let verbose = args.verbose;
-    let busy_args = args.clone();
-    let busy_tls = tls.clone();
     super::caps::serve(
         &cli.server,
         &args.addr_or(DEFAULT_ADDR),
         READ_SIZE,
-        move || busy_args.wrap(Server::too_busy(ServerConfig::new(framing)), &busy_tls),
+        tls.clone(),
+        move || Server::too_busy(ServerConfig::new(framing)),
         move |peer| {
             let machine = args.wrap(Server::new(ServerConfig::new(framing)), &tls);
             (machine, super::events(logger(peer, verbose)))

@@ -475,13 +475,12 @@ pub fn run_server(cli: &ServerCli) -> io::Result<()> {
     let args = cli.server.clone();
     let root = cli.root.clone();
     let respond = cli.respond;
-    let busy_args = args.clone();
-    let busy_tls = tls.clone();
     super::caps::serve(
         &cli.server,
         &args.addr_or(DEFAULT_ADDR),
         READ_SIZE,
-        move || busy_args.wrap(Server::too_busy(ServerConfig::default()), &busy_tls),
+        tls.clone(),
+        || Server::too_busy(ServerConfig::default()),
         move |peer| {
             let machine = args.wrap(Server::new(ServerConfig::default()), &tls);
             let files = (respond == Respond::Files).then(|| FileServer::new(&root));

@@ -488,17 +488,16 @@ pub fn serve_with(args: &ServerArgs, addr: &str, settings: Settings) -> io::Resu
     let tls = args.tls_config()?;
     let settings = Arc::new(settings);
     let config = settings.server_config();
-    let args = args.clone();
     let busy_config = config.clone();
-    let busy_args = args.clone();
-    let busy_tls = tls.clone();
+    let wrap = args.clone();
     super::caps::serve(
-        &args.clone(),
+        args,
         addr,
         16 * 1024,
-        move || busy_args.wrap(Server::too_busy(busy_config.clone()), &busy_tls),
+        tls.clone(),
+        move || Server::too_busy(busy_config.clone()),
         move |peer| {
-            let machine = args.wrap(Server::new(config.clone()), &tls);
+            let machine = wrap.wrap(Server::new(config.clone()), &tls);
             (machine, Session::new(settings.clone(), peer))
         },
     )
