@@ -3,7 +3,8 @@
 //! `cargo run --example smtp_server -- --addr 127.0.0.1:2525 --maildir DIR
 //!  [--driver std|mio|tokio] [--hostname NAME] [--max-size OCTETS] [--no-pipelining]
 //!  [--no-chunking] [--lmtp] [--auth USER:PASSWORD] [--allow-plaintext-auth]
-//!  [--tls-cert FILE --tls-key FILE [--implicit-tls]] [--proxy-protocol] [--verbose]`
+//!  [--tls-cert FILE --tls-key FILE [--implicit-tls]] [--proxy-protocol]
+//!  [--max-connections N] [--max-per-client N] [--verbose]`
 //!
 //! Any of the three generic drivers runs the connections. With a certificate the server
 //! offers STARTTLS (RFC 3207), or with `--implicit-tls` speaks TLS from the first byte
