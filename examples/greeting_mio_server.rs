@@ -3,7 +3,7 @@
 //!
 //! `cargo run --example greeting_mio_server -- [--addr 127.0.0.1:9999] [--framing chunk|line]
 //! [--driver std|mio|tokio] [--tls-cert FILE --tls-key FILE [--implicit-tls]]
-//! [--proxy-protocol] [--verbose]`
+//! [--proxy-protocol] [--max-connections N] [--max-per-client N] [--verbose]`
 mod support;
 
 use support::cli::Driver;

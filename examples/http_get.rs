@@ -1,5 +1,6 @@
 //! The classic tutorial client:
-//! `cargo run --example http_get -- http://127.0.0.1:8080/ -o body.html`.
+//! `cargo run --example http_get -- http://127.0.0.1:8080/ -o body.html
+//! [--driver std|mio|tokio] [--addr HOST:PORT] [--ca FILE]`.
 //! Sends `GET` with `Connection: close`, prints the response head, saves the body
 //! (to stdout without `-o`). Chunked and close-delimited responses work the same.
 //! `https://` URLs are verified against the system roots, or `--ca FILE`, with the host
@@ -27,13 +28,20 @@ fn main() {
             .exit();
     };
     let connect = cli.addr.as_deref();
+    let driver = cli.driver.driver;
     let result = match &cli.output {
         Some(file) => std::fs::File::create(file).and_then(|mut f| {
-            let fetched = http::fetch_url(&url, connect, &cli.tls, &mut f)?;
+            let fetched = http::fetch_url(driver, &url, connect, &cli.tls, &mut f)?;
             f.flush()?;
             Ok(fetched)
         }),
-        None => http::fetch_url(&url, connect, &cli.tls, &mut std::io::stdout().lock()),
+        None => http::fetch_url(
+            driver,
+            &url,
+            connect,
+            &cli.tls,
+            &mut std::io::stdout().lock(),
+        ),
     };
     match result {
         Ok(fetched) => {

@@ -1,7 +1,7 @@
 //! Downloads every message from a POP3 server:
 //! `cargo run --example pop3_fetch -- --addr HOST:PORT --user U --pass P --out DIR
 //! [--tls | --stls require|opportunistic] [--ca FILE] [--allow-plaintext-auth] [--delete]
-//! [--verbose]`
+//! [--driver std|mio|tokio] [--verbose]`
 //!
 //! The password is sent only over TLS (implicit with `--tls`, RFC 8314; or after STLS,
 //! RFC 2595) unless `--allow-plaintext-auth`; the server's certificate is verified
@@ -11,7 +11,7 @@ mod support;
 
 use clap::{Parser, ValueEnum};
 use std::path::PathBuf;
-use support::cli::ClientTlsArgs;
+use support::cli::{ClientDriverArgs, ClientTlsArgs};
 use support::pop3_client::{fetch_all, FetchOptions, TlsMode};
 use wirestate::Secret;
 
@@ -56,6 +56,8 @@ struct Cli {
     /// Send the password even over a connection that is not TLS.
     #[arg(long)]
     allow_plaintext_auth: bool,
+    #[command(flatten)]
+    driver: ClientDriverArgs,
 }
 
 fn secret(s: &str) -> Result<Secret, std::convert::Infallible> {
@@ -79,6 +81,7 @@ fn main() {
         out_dir: cli.out.as_ref(),
         delete: cli.delete,
         verbose: cli.verbose,
+        driver: cli.driver.driver,
     };
     let addr = &cli.addr;
     match fetch_all(addr, &opts) {

@@ -1,7 +1,7 @@
 //! POP3 server for one Maildir:
 //! `cargo run --example pop3_server -- --maildir DIR --user U --pass P [--addr 127.0.0.1:1110]
 //! [--driver std|mio|tokio] [--tls-cert FILE --tls-key FILE [--implicit-tls]]
-//! [--proxy-protocol]`
+//! [--proxy-protocol] [--max-connections N] [--max-per-client N]`
 //!
 //! Unique ids stay the same across sessions (the Maildir file name before `:2,`);
 //! deletions happen only at QUIT; one session per maildrop (`-ERR [IN-USE]`). With a

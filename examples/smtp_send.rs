@@ -3,7 +3,7 @@
 //! `cargo run --example smtp_send -- --addr HOST:PORT --from A --to B [--to C] [FILE]
 //!  [--helo NAME] [--lmtp] [--no-pipelining] [--no-chunking] [--auth USER:PASSWORD]
 //!  [--tls implicit | --starttls require|opportunistic | --no-tls] [--ca FILE]
-//!  [--allow-plaintext-auth] [--quiet]`
+//!  [--allow-plaintext-auth] [--driver std|mio|tokio] [--quiet]`
 //!
 //! TLS: the default is `--starttls opportunistic` (STARTTLS whenever the server offers
 //! it, RFC 3207); `--starttls require` sends no credential and no mail unless STARTTLS
@@ -25,8 +25,8 @@ mod support;
 use clap::{Parser, ValueEnum};
 use std::io::{Read, Seek};
 use std::path::PathBuf;
-use support::cli::ClientTlsArgs;
-use support::smtp_io::{scan, send_messages_tls, ClientTls, Dir, TlsPolicy};
+use support::cli::{ClientDriverArgs, ClientTlsArgs};
+use support::smtp_io::{scan, send_messages_on, ClientTls, Dir, TlsPolicy};
 use wirestate::smtp::{Body, ClientConfig, Credentials, Envelope, ForwardPath, Host, ReversePath};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -90,6 +90,8 @@ struct Cli {
     tls_name: Option<String>,
     #[command(flatten)]
     ca: ClientTlsArgs,
+    #[command(flatten)]
+    driver: ClientDriverArgs,
     /// Print nothing but errors.
     #[arg(long)]
     quiet: bool,
@@ -179,16 +181,15 @@ fn main() {
     };
     let quiet = args.quiet;
     let addr = &args.addr;
-    let mut stream =
-        std::net::TcpStream::connect(addr).unwrap_or_else(|e| fail(format!("connect {addr}: {e}")));
     let mut print = |dir: Dir, line: &str| {
         if dir == Dir::Server && !quiet {
             println!("{line}");
         }
     };
     // The body streams through the generic driver, paced by the machine's wants_body.
-    let reports = send_messages_tls(&mut stream, cfg, tls, vec![(env, body)], Some(&mut print))
-        .unwrap_or_else(|e| fail(e));
+    let driver = args.driver.driver;
+    let reports = send_messages_on(driver, addr, cfg, tls, vec![(env, body)], Some(&mut print))
+        .unwrap_or_else(|e| fail(format!("{addr}: {e}")));
     let report = reports
         .into_iter()
         .next()

@@ -3,7 +3,8 @@
 //! `cargo run --example smtp_server -- --addr 127.0.0.1:2525 --maildir DIR
 //!  [--driver std|mio|tokio] [--hostname NAME] [--max-size OCTETS] [--no-pipelining]
 //!  [--no-chunking] [--lmtp] [--auth USER:PASSWORD] [--allow-plaintext-auth]
-//!  [--tls-cert FILE --tls-key FILE [--implicit-tls]] [--proxy-protocol] [--verbose]`
+//!  [--tls-cert FILE --tls-key FILE [--implicit-tls]] [--proxy-protocol]
+//!  [--max-connections N] [--max-per-client N] [--verbose]`
 //!
 //! Any of the three generic drivers runs the connections. With a certificate the server
 //! offers STARTTLS (RFC 3207), or with `--implicit-tls` speaks TLS from the first byte
@@ -17,9 +18,9 @@
 mod support;
 
 use clap::Parser;
-use support::cli::{self, ServerArgs};
+use support::cli::ServerArgs;
 use support::smtp_io::{server_setup, ServerOptions};
-use wirestate::smtp::{Credentials, Domain};
+use wirestate::smtp::{Credentials, Domain, Server};
 
 /// An SMTP or LMTP server delivering every accepted message into a Maildir.
 #[derive(Parser, Debug)]
@@ -81,5 +82,13 @@ fn main() -> std::io::Result<()> {
     // Fail early on an unwritable Maildir rather than per connection.
     support::maildir::Maildir::create(&opts.maildir)?;
     let addr = args.net.addr_or("127.0.0.1:2525");
-    cli::serve(args.net.driver, &addr, 64 * 1024, server_setup(opts))
+    let busy_config = opts.config();
+    support::caps::serve(
+        &args.net,
+        &addr,
+        64 * 1024,
+        opts.tls.clone(),
+        move || Server::too_busy(busy_config.clone()),
+        server_setup(opts),
+    )
 }

@@ -108,6 +108,7 @@ extern crate std;
 
 pub mod base64;
 pub mod buffer;
+mod busy;
 pub mod dot;
 pub mod greeting;
 pub mod http;

@@ -1,6 +1,7 @@
 //! The greeting protocol's part of the demo: TCP (both framings; std, mio and tokio
 //! servers) and UDP, servers on free loopback ports, clients run against them.
 
+use crate::support::cli::Driver;
 use crate::support::{greeting, mio_io, std_io, tokio_io};
 use std::io;
 use wirestate::greeting::{ClientConfig, Framing, Server, ServerConfig};
@@ -15,7 +16,13 @@ pub fn run(_work_dir: &std::path::Path) -> io::Result<()> {
     let addr = listener.local_addr()?;
     std::thread::spawn(move || greeting::serve_tcp(listener, Framing::Chunk));
     println!("-- TCP, chunk framing (the classic peers' way), std server on {addr}");
-    greeting::run_client(addr, ClientConfig::new(Framing::Chunk), &names, &mut out)?;
+    greeting::run_client(
+        Driver::Std,
+        &addr.to_string(),
+        ClientConfig::new(Framing::Chunk),
+        &names,
+        &mut out,
+    )?;
 
     let listener = mio_io::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;
@@ -28,7 +35,13 @@ pub fn run(_work_dir: &std::path::Path) -> io::Result<()> {
         })
     });
     println!("-- TCP, line framing, mio server on {addr}");
-    greeting::run_client(addr, ClientConfig::new(Framing::Line), &names, &mut out)?;
+    greeting::run_client(
+        Driver::Std,
+        &addr.to_string(),
+        ClientConfig::new(Framing::Line),
+        &names,
+        &mut out,
+    )?;
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     listener.set_nonblocking(true)?;
@@ -49,7 +62,13 @@ pub fn run(_work_dir: &std::path::Path) -> io::Result<()> {
         })
     });
     println!("-- TCP, chunk framing, tokio server on {addr}");
-    greeting::run_client(addr, ClientConfig::new(Framing::Chunk), &names, &mut out)?;
+    greeting::run_client(
+        Driver::Std,
+        &addr.to_string(),
+        ClientConfig::new(Framing::Chunk),
+        &names,
+        &mut out,
+    )?;
 
     let socket = greeting::bind_udp("127.0.0.1:0")?;
     let addr = socket.local_addr()?;

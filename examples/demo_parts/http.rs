@@ -72,7 +72,13 @@ fn https(work_dir: &Path, root: &Path) -> io::Result<()> {
         ca: Some(cert_path),
     };
     let mut body = Vec::new();
-    let fetched = http::fetch_url(&url, Some(&format!("127.0.0.1:{port}")), &client, &mut body)?;
+    let fetched = http::fetch_url(
+        crate::support::cli::Driver::Std,
+        &url,
+        Some(&format!("127.0.0.1:{port}")),
+        &client,
+        &mut body,
+    )?;
     print!("{}", http::head_text(&fetched.head));
     if body != PAGE.as_bytes() {
         return Err(io::Error::new(

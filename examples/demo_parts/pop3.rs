@@ -51,6 +51,7 @@ pub fn run(work_dir: &Path) -> io::Result<()> {
             out_dir: &out_dir,
             delete: false,
             verbose: true,
+            driver: crate::support::cli::Driver::Std,
         },
     )?;
     println!();

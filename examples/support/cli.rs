@@ -53,6 +53,14 @@ pub struct ServerArgs {
     /// load balancer; connections without one are refused.
     #[arg(long)]
     pub proxy_protocol: bool,
+    /// Serve at most N connections at once; more get the protocol's "too busy" answer
+    /// (SMTP 421, POP3 -ERR [SYS/TEMP], HTTP 503, greeting Busy!) and are closed.
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Serve at most N connections at once from one client address (with
+    /// --proxy-protocol: the address in the PROXY header); more get the busy answer.
+    #[arg(long, value_name = "N")]
+    pub max_per_client: Option<usize>,
 }
 
 /// The machine type every server program runs: its protocol machine behind an optional
@@ -179,4 +187,59 @@ where
                 super::tokio_io::serve(listener, read_size, setup).await
             }),
     }
+}
+
+/// `--driver` of the client programs: which generic driver runs the one connection.
+#[derive(Args, Clone, Copy, Debug, Default)]
+pub struct ClientDriverArgs {
+    /// Which driver runs the connection.
+    #[arg(long, value_enum, default_value_t = Driver::Std)]
+    pub driver: Driver,
+}
+
+/// Connects to `addr` (HOST:PORT) with the driver `driver` names and runs `machine` with
+/// `handler` until it is closed or the peer goes away. Each address HOST resolves to is
+/// tried in turn while the connection itself is refused, as `TcpStream::connect` does.
+pub fn connect<M, H>(
+    driver: Driver,
+    addr: &str,
+    machine: &mut M,
+    read_size: usize,
+    mut handler: H,
+) -> io::Result<()>
+where
+    M: Machine,
+    H: Handler<M>,
+{
+    use std::net::ToSocketAddrs;
+    let addrs: Vec<SocketAddr> = addr.to_socket_addrs()?.collect();
+    let mut last = io::Error::new(io::ErrorKind::NotFound, format!("{addr}: no address"));
+    for (i, &to) in addrs.iter().enumerate() {
+        let more = i + 1 < addrs.len();
+        let lent = super::Lend(&mut handler);
+        let result = match driver {
+            Driver::Std => super::std_io::connect(to, machine, read_size, lent),
+            Driver::Mio => super::mio_io::connect(to, machine, read_size, lent),
+            Driver::Tokio => tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(super::tokio_io::connect(to, machine, read_size, lent)),
+        };
+        match result {
+            Err(e) if more && refused(&e) => last = e,
+            other => return other,
+        }
+    }
+    Err(last)
+}
+
+/// The connection was never made, so the next address may be tried.
+fn refused(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionRefused
+            | io::ErrorKind::AddrNotAvailable
+            | io::ErrorKind::NetworkUnreachable
+            | io::ErrorKind::HostUnreachable
+    )
 }

@@ -1,11 +1,11 @@
 //! Greeting-protocol glue shared by the example programs and the demo: the command lines
 //! (clap), the TCP server on any driver, the clients and the UDP pair.
 
-use super::cli::{self, Driver, Served, ServerArgs};
+use super::cli::{self, ClientDriverArgs, Driver, Served, ServerArgs};
 use super::std_io;
 use clap::{CommandFactory, Parser, ValueEnum};
 use std::io::{self, Write};
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::time::Duration;
 use wirestate::greeting::{
     udp_reply, Client, ClientConfig, ClientEvent, Framing, Server, ServerConfig, ServerEvent,
@@ -61,6 +61,8 @@ pub struct ClientCli {
     /// client does).
     #[arg(long, value_name = "SECONDS")]
     pub reply_timeout: Option<f64>,
+    #[command(flatten)]
+    pub driver: ClientDriverArgs,
     /// The names to greet (default: Michael Tracy Sarah).
     #[arg(value_name = "NAME")]
     pub names: Vec<String>,
@@ -133,10 +135,12 @@ pub fn run_server(cli: &ServerCli) -> io::Result<()> {
     let framing: Framing = cli.framing.into();
     let args = cli.server.clone();
     let verbose = args.verbose;
-    cli::serve(
-        args.driver,
+    super::caps::serve(
+        &cli.server,
         &args.addr_or(DEFAULT_ADDR),
         READ_SIZE,
+        tls.clone(),
+        move || Server::too_busy(ServerConfig::new(framing)),
         move |peer| {
             let machine = args.wrap(Server::new(ServerConfig::new(framing)), &tls);
             (machine, super::events(logger(peer, verbose)))
@@ -190,12 +194,12 @@ pub fn log_errors(_: &mut Server, event: ServerEvent) {
 /// Runs the lockstep client, writing each message the server sends to `out` on a line of
 /// its own, as the classic Python client prints them.
 pub fn run_client(
-    addr: SocketAddr,
+    driver: Driver,
+    addr: &str,
     config: ClientConfig,
     names: &[String],
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut stream = TcpStream::connect(addr)?;
     let mut client = Client::new(config);
     for name in names {
         client
@@ -207,8 +211,9 @@ pub fn run_client(
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))?;
     let mut failure = None;
     let mut end = None;
-    std_io::drive(
-        &mut stream,
+    cli::connect(
+        driver,
+        addr,
         &mut client,
         READ_SIZE,
         super::events(|_, event| {

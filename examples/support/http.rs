@@ -2,7 +2,7 @@
 //! handler (files streamed a chunk at a time through `on_send_ready`), the fixed-body
 //! responder, and the `http_get` fetch.
 
-use super::cli::{self, ClientTlsArgs, Driver, ServerArgs};
+use super::cli::{self, ClientDriverArgs, ClientTlsArgs, Driver, ServerArgs};
 use super::{std_io, Handler};
 use bytes::Bytes;
 use clap::{CommandFactory, Parser, ValueEnum};
@@ -10,7 +10,6 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use wirestate::http::{
     Client, ClientConfig, ClientEvent, Method, RequestHead, ResponseHead, Server, ServerConfig,
@@ -284,18 +283,18 @@ pub struct Fetched {
 /// bytes written to `body` as they arrive. The response head is returned.
 pub fn fetch(addr: &str, host: &str, path: &str, body: &mut dyn Write) -> io::Result<Fetched> {
     let machine = Tls::plaintext(Client::new(ClientConfig::default()));
-    fetch_on(addr, host, path, machine, body)
+    fetch_on(Driver::Std, addr, host, path, machine, body)
 }
 
 /// [`fetch`] with the client machine behind a TLS layer (plaintext or not).
 fn fetch_on(
+    driver: Driver,
     addr: &str,
     host: &str,
     path: &str,
     mut conn: Tls<Client>,
     body: &mut dyn Write,
 ) -> io::Result<Fetched> {
-    let mut stream = TcpStream::connect(addr)?;
     let mut req = RequestHead::new(Method::Get, path).map_err(invalid)?;
     req.headers.append("Host", host).map_err(invalid)?;
     req.headers
@@ -309,8 +308,9 @@ fn fetch_on(
     let mut body_len = 0u64;
     let mut done = false;
     let mut failure = None;
-    std_io::drive(
-        &mut stream,
+    cli::connect(
+        driver,
+        addr,
         &mut conn,
         READ_SIZE,
         super::events(|_, event| match event {
@@ -415,8 +415,9 @@ impl ServerCli {
 }
 
 /// One connection's handler in the server programs: the file server or the fixed body,
-/// errors logged (and with `--verbose` each request) with the client's address, from the
-/// PROXY header when there is one.
+/// errors logged (and with `--verbose` each request head, every field, credentials
+/// redacted by `RequestHead::redacted`) with the client's address, from the PROXY header
+/// when there is one.
 pub struct ServedConn {
     peer: SocketAddr,
     verbose: bool,
@@ -438,11 +439,13 @@ impl Handler<cli::Served<Server>> for ServedConn {
     fn on_event(&mut self, conn: &mut cli::Served<Server>, event: ServerEvent) {
         let client = super::greeting::client_addr(conn, self.peer);
         match &event {
-            ServerEvent::Request { head, .. } if self.verbose => eprintln!(
-                "http: {client}: {} {}",
-                String::from_utf8_lossy(head.method.as_bytes()),
-                String::from_utf8_lossy(head.target.as_bytes())
-            ),
+            // The library hides credential fields (Authorization, Cookie, ...) itself:
+            // this program never looks at which fields are secret.
+            ServerEvent::Request { head, .. } if self.verbose => {
+                for line in head.redacted().to_string().lines() {
+                    eprintln!("http: {client}: {line}");
+                }
+            }
             ServerEvent::Error(e) => eprintln!("http: {client}: {e}"),
             _ => {}
         }
@@ -472,10 +475,12 @@ pub fn run_server(cli: &ServerCli) -> io::Result<()> {
     let args = cli.server.clone();
     let root = cli.root.clone();
     let respond = cli.respond;
-    cli::serve(
-        args.driver,
+    super::caps::serve(
+        &cli.server,
         &args.addr_or(DEFAULT_ADDR),
         READ_SIZE,
+        tls.clone(),
+        || Server::too_busy(ServerConfig::default()),
         move |peer| {
             let machine = args.wrap(Server::new(ServerConfig::default()), &tls);
             let files = (respond == Respond::Files).then(|| FileServer::new(&root));
@@ -505,6 +510,8 @@ pub struct GetCli {
     pub addr: Option<String>,
     #[command(flatten)]
     pub tls: ClientTlsArgs,
+    #[command(flatten)]
+    pub driver: ClientDriverArgs,
 }
 
 /// A parsed URL.
@@ -556,9 +563,10 @@ fn split_authority(rest: &str, default: u16) -> Option<(String, u16, String)> {
     (!host.is_empty()).then(|| (host.to_string(), port, path.to_string()))
 }
 
-/// Fetches `url` as `http_get` does, over TLS with `tls` for `https://`; `connect`
-/// overrides the address connected to.
+/// Fetches `url` as `http_get` does, on `driver`, over TLS with `tls` for `https://`;
+/// `connect` overrides the address connected to.
 pub fn fetch_url(
+    driver: Driver,
     url: &Url,
     connect: Option<&str>,
     tls: &ClientTlsArgs,
@@ -574,5 +582,5 @@ pub fn fetch_url(
     } else {
         Tls::plaintext(conn)
     };
-    fetch_on(&addr, &url.host_field(), &url.path, machine, body)
+    fetch_on(driver, &addr, &url.host_field(), &url.path, machine, body)
 }

@@ -9,7 +9,7 @@
 //! leaves every undeleted message where it was; its lock file names a dead process and the
 //! next session takes it over.
 
-use super::cli::{self, Served, ServerArgs};
+use super::cli::{Served, ServerArgs};
 use super::Handler;
 use bytes::Bytes;
 use std::collections::HashSet;
@@ -488,11 +488,19 @@ pub fn serve_with(args: &ServerArgs, addr: &str, settings: Settings) -> io::Resu
     let tls = args.tls_config()?;
     let settings = Arc::new(settings);
     let config = settings.server_config();
-    let args = args.clone();
-    cli::serve(args.driver, addr, 16 * 1024, move |peer| {
-        let machine = args.wrap(Server::new(config.clone()), &tls);
-        (machine, Session::new(settings.clone(), peer))
-    })
+    let busy_config = config.clone();
+    let wrap = args.clone();
+    super::caps::serve(
+        args,
+        addr,
+        16 * 1024,
+        tls.clone(),
+        move || Server::too_busy(busy_config.clone()),
+        move |peer| {
+            let machine = wrap.wrap(Server::new(config.clone()), &tls);
+            (machine, Session::new(settings.clone(), peer))
+        },
+    )
 }
 
 /// Accepts connections forever on a bound listener, plaintext, one thread each (the demo).

@@ -400,3 +400,155 @@ pub fn bind(addr: &str) -> io::Result<TcpListener> {
     eprintln!("listening on {}", listener.local_addr()?);
     Ok(listener)
 }
+
+/// Connects to `addr` and runs the driver loop for `machine` on that one connection,
+/// with its own event loop, until the machine is closed or the peer goes away: the
+/// client side of [`serve`], the same loop (`service`, `flush`, `pump`) for one slot.
+pub fn connect<M, H>(
+    addr: SocketAddr,
+    machine: &mut M,
+    read_size: usize,
+    handler: H,
+) -> io::Result<()>
+where
+    M: Machine,
+    H: Handler<M>,
+{
+    let clock = Clock::new();
+    let mut poll = Poll::new()?;
+    let mut events = Events::with_capacity(16);
+    let mut stream = TcpStream::connect(addr)?;
+    const SLOT: usize = 0;
+    poll.registry().register(
+        &mut stream,
+        Token(SLOT),
+        Interest::READABLE | Interest::WRITABLE,
+    )?;
+    // A non-blocking connect is done when the socket is first writable; whether it
+    // worked is the socket error, and a peer address (mio's `TcpStream::connect` docs).
+    loop {
+        poll.poll(&mut events, None).or_else(interrupted)?;
+        if events.iter().any(|e| e.is_writable() || e.is_error()) {
+            break;
+        }
+    }
+    if let Some(e) = stream.take_error()? {
+        return Err(e);
+    }
+    stream.peer_addr()?;
+    let _ = stream.set_nodelay(true);
+    let mut conn = Conn {
+        stream,
+        eof: false,
+        read_paused: false,
+        writable_registered: true,
+        deadline: None,
+        pending: VecDeque::new(),
+        machine: Lent(machine),
+        handler: LentHandler(handler),
+    };
+    let mut timers = BinaryHeap::new();
+    let mut buf = vec![0u8; read_size.max(1)];
+    let mut step = {
+        let mut io = Io {
+            now: clock.now(),
+            buf: &mut buf,
+            poll: &poll,
+            timers: &mut timers,
+        };
+        // The socket is writable and may already hold the peer's first bytes.
+        service(&mut conn, SLOT, true, &mut io)
+    };
+    while matches!(step, Step::Keep) {
+        let timeout = conn
+            .deadline
+            .map(|d| clock.until(d) + std::time::Duration::from_millis(1));
+        poll.poll(&mut events, timeout).or_else(interrupted)?;
+        let now = clock.now();
+        let mut io = Io {
+            now,
+            buf: &mut buf,
+            poll: &poll,
+            timers: &mut timers,
+        };
+        for event in events.iter() {
+            if matches!(step, Step::Close) {
+                break;
+            }
+            step = if event.is_writable() && !conn.pending.is_empty() && flush(&mut conn).is_err() {
+                Step::Close
+            } else {
+                let read = event.is_readable() || event.is_read_closed();
+                service(&mut conn, SLOT, read, &mut io)
+            };
+        }
+        if matches!(step, Step::Keep) && conn.deadline.is_some_and(|d| d <= now) {
+            conn.deadline = None;
+            conn.machine.handle_timeout(now);
+            step = service(&mut conn, SLOT, false, &mut io);
+        }
+    }
+    let _ = poll.registry().deregister(&mut conn.stream);
+    Ok(())
+}
+
+fn interrupted(e: io::Error) -> io::Result<()> {
+    if e.kind() == ErrorKind::Interrupted {
+        Ok(())
+    } else {
+        Err(e)
+    }
+}
+
+/// A borrowed machine, so [`connect`] runs the caller's machine in a `Conn` and the
+/// caller reads its state afterwards.
+struct Lent<'m, M>(&'m mut M);
+
+impl<M: Machine> Machine for Lent<'_, M> {
+    type Event = M::Event;
+    fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        self.0.handle_input(now, bytes)
+    }
+    fn handle_eof(&mut self, now: Instant) {
+        self.0.handle_eof(now)
+    }
+    fn handle_timeout(&mut self, now: Instant) {
+        self.0.handle_timeout(now)
+    }
+    fn poll_event(&mut self) -> Option<M::Event> {
+        self.0.poll_event()
+    }
+    fn poll_transmit(&mut self) -> Option<Bytes> {
+        self.0.poll_transmit()
+    }
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.0.poll_timeout()
+    }
+    fn is_closed(&self) -> bool {
+        self.0.is_closed()
+    }
+    fn wants_input(&self) -> bool {
+        self.0.wants_input()
+    }
+    fn wants_body(&self) -> bool {
+        self.0.wants_body()
+    }
+    fn wants_tls(&self) -> bool {
+        self.0.wants_tls()
+    }
+    fn handle_tls_established(&mut self, now: Instant) {
+        self.0.handle_tls_established(now)
+    }
+}
+
+/// The caller's handler, given the caller's machine rather than the [`Lent`] wrapper.
+struct LentHandler<H>(H);
+
+impl<M: Machine, H: Handler<M>> Handler<Lent<'_, M>> for LentHandler<H> {
+    fn on_event(&mut self, machine: &mut Lent<'_, M>, event: M::Event) {
+        self.0.on_event(machine.0, event)
+    }
+    fn on_send_ready(&mut self, machine: &mut Lent<'_, M>) {
+        self.0.on_send_ready(machine.0)
+    }
+}

@@ -3,6 +3,7 @@
 //! the `Machine` docs and nothing more, so every protocol reuses them unchanged.
 #![allow(dead_code)]
 
+pub mod caps;
 pub mod cli;
 pub mod greeting;
 pub mod http;
@@ -29,6 +30,19 @@ pub trait Handler<M: Machine> {
     /// Doing nothing is allowed; the driver asks again after the next event.
     fn on_send_ready(&mut self, machine: &mut M) {
         let _ = machine;
+    }
+}
+
+/// Lends a handler to a driver that takes one by value, so its results stay with the
+/// caller (and one handler can serve several connection attempts).
+pub struct Lend<'h, H>(pub &'h mut H);
+
+impl<M: Machine, H: Handler<M>> Handler<M> for Lend<'_, H> {
+    fn on_event(&mut self, machine: &mut M, event: M::Event) {
+        self.0.on_event(machine, event)
+    }
+    fn on_send_ready(&mut self, machine: &mut M) {
+        self.0.on_send_ready(machine)
     }
 }
 

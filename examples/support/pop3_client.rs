@@ -6,11 +6,11 @@
 //! offered, with the server's certificate verified; credentials go in the clear only
 //! when the caller explicitly allows it.
 
-use super::{std_io, Handler};
+use super::cli::{self, Driver};
+use super::Handler;
 use rustls::pki_types::ServerName;
 use std::fs;
 use std::io::{self, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,6 +33,8 @@ pub struct FetchOptions<'a> {
     pub delete: bool,
     /// Print the dialogue as `C:`/`S:` lines, message bodies abbreviated.
     pub verbose: bool,
+    /// Which driver runs the connection.
+    pub driver: Driver,
 }
 
 /// How the connection is protected.
@@ -92,8 +94,6 @@ struct Fetch<'o, 'a> {
 /// Connects to `addr`, fetches every message into `opts.out_dir`, and returns them.
 pub fn fetch_all(addr: &str, opts: &FetchOptions) -> io::Result<Vec<Fetched>> {
     fs::create_dir_all(opts.out_dir)?;
-    let mut sock = TcpStream::connect(addr)?;
-    sock.set_nodelay(true)?;
     // A server silent for a minute while an answer is due is taken for dead.
     let mut config = ClientConfig::default();
     config.timeouts.reply = Some(Duration::from_secs(60));
@@ -121,7 +121,7 @@ pub fn fetch_all(addr: &str, opts: &FetchOptions) -> io::Result<Vec<Fetched>> {
             capa_ok: false,
         },
     };
-    std_io::drive(&mut sock, &mut c, 64 * 1024, &mut fetch)?;
+    cli::connect(opts.driver, addr, &mut c, 64 * 1024, &mut fetch)?;
     let st = fetch.st;
     if let Some(e) = c.error() {
         return Err(io::Error::other(e.to_string()));

@@ -4,7 +4,7 @@
 //! `std_io` driver: the client's body goes out through `Handler::on_send_ready`, paced
 //! by `wants_body`.
 
-use super::cli::{Served, ServerArgs};
+use super::cli::{self, Driver, Served, ServerArgs};
 use super::maildir::{Delivery, Maildir};
 use super::{std_io, Handler};
 use bytes::Bytes;
@@ -279,6 +279,8 @@ impl Handler<Served<Server>> for MaildirHandler {
     /// Acts on one server event: data goes to a spool in `tmp/`, and the 250 after the
     /// data is only sent once every recipient's copy is fsynced and renamed into `new/`.
     fn on_event(&mut self, server: &mut Served<Server>, ev: ServerEvent) {
+        // Behind a trusted proxy the client is the PROXY header's source: logs say so.
+        self.peer = super::greeting::client_addr(server, self.peer);
         if self.verbose && !matches!(ev, ServerEvent::Data(_)) {
             // Credentials hold their password as a Secret: this never prints it.
             eprintln!("{}: {ev:?}", self.peer);
@@ -741,11 +743,45 @@ pub fn send_messages<'a>(
 /// channel unless `config.auth_without_tls` (which is ignored under `Require`).
 pub fn send_messages_tls<'a>(
     stream: &mut TcpStream,
-    mut config: ClientConfig,
+    config: ClientConfig,
     tls: Option<ClientTls>,
     messages: Vec<Message<'a>>,
     log: Option<Log<'_>>,
 ) -> io::Result<Vec<SendReport>> {
+    send_with(config, tls, messages, log, |client, sender| {
+        std_io::drive(stream, client, 64 * 1024, sender)
+    })
+}
+
+/// [`send_messages_tls`] on a connection to `addr` that `driver` makes and runs.
+pub fn send_messages_on<'a>(
+    driver: Driver,
+    addr: &str,
+    config: ClientConfig,
+    tls: Option<ClientTls>,
+    messages: Vec<Message<'a>>,
+    log: Option<Log<'_>>,
+) -> io::Result<Vec<SendReport>> {
+    send_with(config, tls, messages, log, |client, sender| {
+        cli::connect(driver, addr, client, 64 * 1024, sender)
+    })
+}
+
+/// The client machine the TLS policy asks for, run by `drive` with the sender as its
+/// handler; the reports, or what went wrong.
+fn send_with<'a, D>(
+    mut config: ClientConfig,
+    tls: Option<ClientTls>,
+    messages: Vec<Message<'a>>,
+    log: Option<Log<'_>>,
+    drive: D,
+) -> io::Result<Vec<SendReport>>
+where
+    D: for<'s, 'l> FnOnce(
+        &mut Tls<Logged<'l, Client>>,
+        super::Lend<'s, Sender<'a>>,
+    ) -> io::Result<()>,
+{
     let policy = tls.as_ref().map_or(TlsPolicy::None, |t| t.policy);
     config.starttls = matches!(policy, TlsPolicy::Opportunistic | TlsPolicy::Require);
     // RFC 3207 4: after a `454` the client decides; opportunistic goes on in plaintext
@@ -775,7 +811,7 @@ pub fn send_messages_tls<'a>(
         require_tls: policy == TlsPolicy::Require,
         starttls_refused: None,
     };
-    let driven = std_io::drive(stream, &mut client, 64 * 1024, Lent(&mut sender));
+    let driven = drive(&mut client, super::Lend(&mut sender));
     // A TLS failure says more than what it did to the dialogue (the peer "closed").
     if let Some(e) = client.error() {
         return Err(io::Error::other(e.to_string()));
@@ -798,18 +834,6 @@ pub fn send_messages_tls<'a>(
         return Err(e);
     }
     Ok(sender.reports)
-}
-
-/// Lends a handler to a driver that takes one by value, so its results stay here.
-struct Lent<'h, H>(&'h mut H);
-
-impl<M: Machine, H: Handler<M>> Handler<M> for Lent<'_, H> {
-    fn on_event(&mut self, machine: &mut M, event: M::Event) {
-        self.0.on_event(machine, event)
-    }
-    fn on_send_ready(&mut self, machine: &mut M) {
-        self.0.on_send_ready(machine)
-    }
 }
 
 /// What a message needs before it is sent: whether it holds 8-bit octets (then it needs

@@ -128,3 +128,20 @@ where
     }
     Ok(())
 }
+
+/// Connects to `addr` and runs the driver loop for `machine` until it is closed or the
+/// peer goes away: the client side of [`serve`].
+pub fn connect<M, H>(
+    addr: SocketAddr,
+    machine: &mut M,
+    read_size: usize,
+    handler: H,
+) -> io::Result<()>
+where
+    M: Machine,
+    H: Handler<M>,
+{
+    let mut stream = TcpStream::connect(addr)?;
+    stream.set_nodelay(true)?;
+    drive(&mut stream, machine, read_size, handler)
+}

@@ -158,3 +158,20 @@ fn queue<M: Machine>(machine: &mut M, pending: &mut VecDeque<Bytes>, len: &mut u
         }
     }
 }
+
+/// Connects to `addr` and runs the driver loop for `machine` until it is closed or the
+/// peer goes away: the client side of [`serve`].
+pub async fn connect<M, H>(
+    addr: SocketAddr,
+    machine: &mut M,
+    read_size: usize,
+    handler: H,
+) -> io::Result<()>
+where
+    M: Machine,
+    H: Handler<M>,
+{
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    drive(stream, machine, read_size, handler).await
+}

@@ -74,6 +74,8 @@ pub use config::{ClientConfig, Framing, Limits, ServerConfig, Timeouts};
 pub use error::{Error, ErrorKind};
 pub use server::{Server, ServerEvent};
 pub use udp::{udp_reply, UdpError, MAX_UDP_PAYLOAD};
+mod busy;
+pub use busy::{Busy, BUSY};
 
 /// The banner the server sends on connect.
 ///

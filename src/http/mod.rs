@@ -139,3 +139,7 @@ pub use self::parser::HeadParser;
 pub use self::raw::{RawRequest, RawResponse};
 pub use self::server::Server;
 pub use crate::{CloseReason, Decision, SendError, SyntaxError};
+mod busy;
+pub use self::busy::{Busy, BUSY_RESPONSE};
+mod sensitive;
+pub use self::sensitive::{is_sensitive, Redacted, SENSITIVE_FIELDS};

@@ -42,6 +42,7 @@
 //! assert!(wire.ends_with(b"+OK 1 120\r\n"));
 //! ```
 
+mod busy;
 mod client;
 mod client_commands;
 mod client_types;
@@ -58,6 +59,7 @@ mod top;
 mod types;
 
 pub use crate::{CloseReason, Decision, Secret, SendError, SyntaxError};
+pub use busy::Busy;
 pub use client::Client;
 pub use client_types::{Challenge, ClientConfig, ClientEvent};
 pub use command::{check_password, Command, CommandError, CommandErrorKind, CommandKind};

@@ -30,6 +30,7 @@
 
 mod address;
 mod auth;
+mod busy;
 mod client;
 mod client_body;
 mod client_config;
@@ -52,6 +53,7 @@ pub use crate::{CloseReason, Decision, SendError, SyntaxError};
 pub use address::{AddressLiteral, Domain, ForwardPath, Host, Mailbox, ReversePath};
 pub use address::{MAX_DOMAIN, MAX_LOCAL_PART, MAX_PATH};
 pub use auth::{AuthMechanism, Credentials};
+pub use busy::Busy;
 pub use client::{Client, ClientConfig, ClientEvent, Envelope};
 pub use command::MAX_COMMAND_LINE;
 pub use command::{Body, Command, CommandError, MailParams, Notify, Param, RcptParams, Ret, XText};

@@ -174,3 +174,69 @@ pub use maildir::{delivered, delivered_bytes};
 pub use pki::{pki, pki_for, Pki};
 #[allow(unused_imports)]
 pub use run::{free_port, python, python_stdout, scratch, text};
+
+/// A server program started on a free port, its stderr collected line by line (for
+/// tests that look at its log).
+pub struct Logged {
+    _guard: ChildGuard,
+    pub addr: std::net::SocketAddr,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+/// Starts `program` (an example) with `args` and `--addr 127.0.0.1:0`, collecting its
+/// stderr; waits at most 60 s for its `listening on ADDR` line.
+pub fn start_logged(program: &str, args: &[&str]) -> Logged {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(example_bin(program))
+        .args(args)
+        .args(["--addr", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start server");
+    let stderr = child.stderr.take().unwrap();
+    let guard = ChildGuard(child);
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let sink = lines.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                let _ = tx.send(addr.trim().to_string());
+            }
+            sink.lock().unwrap().push(line);
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("listening line")
+        .parse()
+        .unwrap();
+    Logged {
+        _guard: guard,
+        addr,
+        lines,
+    }
+}
+
+impl Logged {
+    /// Every stderr line so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+}
+
+/// Waits until `f` holds, for at most 10 s (log lines arrive through a pipe).
+pub fn eventually(mut f: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !f() {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
+}
