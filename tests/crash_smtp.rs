@@ -133,8 +133,7 @@ impl Conn {
     /// One transaction; the outcome as the client can know it.
     fn send(&mut self, body: &str) -> Outcome {
         let before_dot = (|| -> std::io::Result<()> {
-            self.w
-                .write_all(b"MAIL FROM:<load@crash.test>\r\n")?;
+            self.w.write_all(b"MAIL FROM:<load@crash.test>\r\n")?;
             self.expect(250)?;
             self.w.write_all(b"RCPT TO:<box@crash.test>\r\n")?;
             self.expect(250)?;
@@ -286,7 +285,12 @@ fn killed_at_random_moments_loses_nothing_that_got_250() {
         let want = body.replace("\r\n", "\n");
         match outcome {
             Outcome::Accepted => {
-                assert_eq!(copies.len(), 1, "{id} got 250 and is in new/ {} times", copies.len());
+                assert_eq!(
+                    copies.len(),
+                    1,
+                    "{id} got 250 and is in new/ {} times",
+                    copies.len()
+                );
                 assert_eq!(copies[0], want, "{id} got 250 but differs in new/");
             }
             Outcome::Ambiguous => {
@@ -301,7 +305,11 @@ fn killed_at_random_moments_loses_nothing_that_got_250() {
             }
         }
     }
-    assert!(found.is_empty(), "in new/ but never sent: {:?}", found.keys());
+    assert!(
+        found.is_empty(),
+        "in new/ but never sent: {:?}",
+        found.keys()
+    );
     let leftovers = files(&dir.join("tmp"));
     assert!(leftovers.is_empty(), "tmp/ not cleaned: {leftovers:?}");
     let accepted = count.get(&Outcome::Accepted).copied().unwrap_or(0);
@@ -313,7 +321,10 @@ fn killed_at_random_moments_loses_nothing_that_got_250() {
         count.get(&Outcome::Refused).copied().unwrap_or(0),
         count.get(&Outcome::NotSent).copied().unwrap_or(0),
     );
-    assert!(accepted as u64 > kills, "too little mail went through to judge");
+    assert!(
+        accepted as u64 > kills,
+        "too little mail went through to judge"
+    );
     drop(server);
     let _ = fs::remove_dir_all(&dir);
 }

@@ -130,9 +130,13 @@ fn scratch(name: &str) -> PathBuf {
 /// Starts the Maildir server in this process, on the std driver, writing through
 /// `disk`; returns its address.
 fn server(maildir: &Path, disk: &FaultyDisk, lmtp: bool) -> std::net::SocketAddr {
+    server_on(maildir, Arc::new(disk.clone()), lmtp)
+}
+
+fn server_on(maildir: &Path, storage: Arc<dyn Storage>, lmtp: bool) -> std::net::SocketAddr {
     Maildir::create(maildir).unwrap();
     let mut opts = ServerOptions::new(maildir);
-    opts.storage = Arc::new(disk.clone());
+    opts.storage = storage;
     opts.lmtp = lmtp;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
@@ -507,4 +511,110 @@ fn start_up_cleans_dead_deliveries_and_stale_files_only() {
     assert_eq!(cleaned.kept, 2, "{cleaned:?}");
     assert!(!dead.exists() && !old_foreign.exists());
     assert!(live.exists() && foreign.exists());
+}
+
+/// A real small file system: a 512 KiB tmpfs (mounting needs root, or CAP_SYS_ADMIN),
+/// filled until the server answers 452, then freed; then remounted read-only (451) and
+/// read-write again. Unmounted when dropped.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, opts: &str) -> Option<Tmpfs> {
+        fs::create_dir_all(dir).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", opts, "tmpfs"])
+            .arg(dir)
+            .output()
+            .ok()?;
+        if !out.status.success() {
+            let why = String::from_utf8_lossy(&out.stderr).into_owned();
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!("cannot mount a tmpfs under CI=true (runs as root): {why}");
+            }
+            eprintln!("skipping the tmpfs test: cannot mount a tmpfs here: {why}");
+            return None;
+        }
+        Some(Tmpfs(dir.to_path_buf()))
+    }
+
+    fn remount(&self, opts: &str) {
+        let status = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,{opts}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(status.success(), "remount {opts}");
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+        let _ = fs::remove_dir(&self.0);
+    }
+}
+
+#[test]
+fn a_real_full_disk_and_a_read_only_remount() {
+    let mnt = scratch("tmpfs");
+    let Some(tmpfs) = Tmpfs::mount(&mnt, "size=512k") else {
+        return;
+    };
+    let dir = mnt.join("Maildir");
+    let addr = server_on(&dir, Arc::new(Disk), false);
+    let mut c = Client::connect(addr, false);
+    // 100 KiB messages: four or five fit.
+    let mut accepted = 0;
+    let full = loop {
+        let replies = c.send(
+            &["b@example.org"],
+            &body(&format!("m{accepted}"), 1250),
+            false,
+        );
+        if replies[0].0 == 250 {
+            accepted += 1;
+            assert!(
+                accepted < 20,
+                "a 512 KiB tmpfs took {accepted} 100 KiB messages"
+            );
+            continue;
+        }
+        break replies[0].1.clone();
+    };
+    assert!(full.starts_with("452 4.3.1"), "{full}");
+    assert!(accepted >= 2, "only {accepted} messages fitted");
+    assert_eq!(
+        files(&dir.join("tmp")),
+        Vec::<PathBuf>::new(),
+        "tmp/ after ENOSPC"
+    );
+    let new = files(&dir.join("new"));
+    assert_eq!(new.len(), accepted);
+    for (i, p) in new.iter().enumerate() {
+        assert_eq!(
+            message_part(p),
+            body(&format!("m{i}"), 1250).replace("\r\n", "\n"),
+            "{} is not whole",
+            p.display()
+        );
+    }
+    // Space again: the same connection delivers.
+    for p in &new {
+        fs::remove_file(p).unwrap();
+    }
+    let replies = c.send(&["b@example.org"], &body("after", 1250), false);
+    assert!(replies[0].1.starts_with("250"), "{replies:?}");
+    // A read-only file system: 451, and mail again once it is writable.
+    tmpfs.remount("ro");
+    let replies = c.send(&["b@example.org"], &body("ro", 10), false);
+    tmpfs.remount("rw");
+    assert!(replies[0].1.starts_with("451 4.3.0"), "{replies:?}");
+    assert_eq!(files(&dir.join("tmp")), Vec::<PathBuf>::new());
+    let replies = c.send(&["b@example.org"], &body("rw", 10), false);
+    assert!(replies[0].1.starts_with("250"), "{replies:?}");
+    assert_eq!(files(&dir.join("new")).len(), 2);
+    assert_eq!(c.cmd("QUIT").0, 221);
 }
