@@ -56,6 +56,10 @@ struct Cli {
     /// tests only).
     #[arg(long, requires = "auth")]
     allow_plaintext_auth: bool,
+    /// Never fsync: 250 is then said before the message is durable, and a crash of the
+    /// machine can lose acknowledged mail. For measuring the protocol path only.
+    #[arg(long)]
+    no_fsync: bool,
 }
 
 fn parse_domain(s: &str) -> Result<Domain, String> {
@@ -82,6 +86,10 @@ fn main() -> std::io::Result<()> {
     opts.auth_without_tls = args.allow_plaintext_auth;
     opts.tls = args.net.tls_config()?;
     opts.net = args.net.clone();
+    if args.no_fsync {
+        eprintln!("smtp_server: --no-fsync: 250 does not mean the message is on disk");
+        opts.storage = std::sync::Arc::new(support::maildir::NoSync);
+    }
     // Fail early on an unwritable Maildir rather than per connection; it is not
     // created again later (a Maildir that vanishes is a 451 until it is back).
     let maildir = support::maildir::Maildir::create(&opts.maildir)?;

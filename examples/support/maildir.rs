@@ -70,6 +70,51 @@ impl Storage for Disk {
     }
 }
 
+/// The real disk without any fsync: every `250` then comes before the message is
+/// durable, and a crash of the machine (not only of the process) can lose mail that was
+/// acknowledged. Only for measuring the protocol path (`smtp_server --no-fsync`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoSync;
+
+/// A file of [`NoSync`]: written, never synced.
+#[derive(Debug)]
+pub struct UnsyncedFile(File);
+
+impl Write for UnsyncedFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl StoredFile for UnsyncedFile {
+    fn sync(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Storage for NoSync {
+    fn create_new(&self, path: &Path) -> io::Result<Box<dyn StoredFile>> {
+        Ok(Box::new(UnsyncedFile(
+            File::options().write(true).create_new(true).open(path)?,
+        )))
+    }
+    fn open(&self, path: &Path) -> io::Result<Box<dyn Read + Send>> {
+        Disk.open(path)
+    }
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        Disk.rename(from, to)
+    }
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        Disk.remove(path)
+    }
+    fn sync_dir(&self, _dir: &Path) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Whether an error means the storage is out of space (ENOSPC, EDQUOT): RFC 5321 4.2.2's
 /// `452` and RFC 3463's `4.3.1` ("mail system full") rather than `451 4.3.0`.
 pub fn is_no_space(e: &io::Error) -> bool {

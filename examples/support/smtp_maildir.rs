@@ -327,6 +327,22 @@ impl MaildirHandler {
     }
 }
 
+/// Runs the delivery's blocking file work. On a multi-threaded tokio runtime it tells
+/// the runtime first (`block_in_place`), so the other connections' tasks move to another
+/// worker while this one waits for its fsyncs, and many deliveries (and their group
+/// fsync of `new/`) overlap instead of taking turns on the two or so worker threads.
+/// On the std driver each connection has its own thread; on mio the one event loop
+/// waits (its driver has no way to hand work off and come back).
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
 /// An RFC 5322 3.3 date-time in UTC: `Tue, 1 Dec 2026 21:00:00 +0000`.
 pub fn rfc5322_date(secs: u64) -> String {
     let days = (secs / 86_400) as i64;
@@ -425,7 +441,7 @@ impl Handler<Served<Server>> for MaildirHandler {
             ServerEvent::End { decision, .. } => {
                 // Durability first (tmp/, fsync, rename into new/, fsync the folder),
                 // and only then the 250.
-                let results = self.deliver(server);
+                let results = blocking(|| self.deliver(server));
                 for r in results.iter().filter_map(|r| r.as_ref().err()) {
                     eprintln!("{}: delivery failed: {r}", self.peer);
                 }
