@@ -135,6 +135,10 @@ pub struct SendReport {
     pub sent: Option<Reply>,
     /// The reply that failed the transaction, if it failed.
     pub failed: Option<Reply>,
+    /// The end of the data (the final dot, or `BDAT ... LAST`) was handed to the
+    /// connection: if no reply to it came, the message may or may not have been
+    /// delivered (RFC 5321 6.1 lets the client resend it; a duplicate, never a loss).
+    pub data_ended: bool,
 }
 
 /// A message to send: its envelope and a reader for its body.
@@ -173,6 +177,12 @@ impl<'a> Sender<'a> {
             }
         }
         Ok((n > 0).then(|| Bytes::copy_from_slice(&self.buf[..n])))
+    }
+
+    fn data_ended(&mut self) {
+        if let Some((r, _)) = self.current.as_mut() {
+            r.data_ended = true;
+        }
     }
 
     fn give_up(&mut self, client: &mut Tls<Logged<'_, Client>>, e: io::Error) {
@@ -259,8 +269,9 @@ impl Handler<Tls<Logged<'_, Client>>> for Sender<'_> {
         };
         let Some(held) = held else {
             // An empty body.
-            if let Err(e) = client.inner.send_end() {
-                self.give_up(client, io::Error::other(e));
+            match client.inner.send_end() {
+                Ok(()) => self.data_ended(),
+                Err(e) => self.give_up(client, io::Error::other(e)),
             }
             return;
         };
@@ -269,7 +280,13 @@ impl Handler<Tls<Logged<'_, Client>>> for Sender<'_> {
                 self.held = Some(next);
                 client.inner.send_data(held)
             }
-            Ok(None) => client.inner.send_last(held),
+            Ok(None) => {
+                let last = client.inner.send_last(held);
+                if last.is_ok() {
+                    self.data_ended();
+                }
+                last
+            }
             Err(e) => return self.give_up(client, e),
         };
         if let Err(e) = sent {
@@ -319,11 +336,25 @@ pub fn send_messages<'a>(
 /// channel unless `config.auth_without_tls` (which is ignored under `Require`).
 pub fn send_messages_tls<'a>(
     stream: &mut TcpStream,
-    mut config: ClientConfig,
+    config: ClientConfig,
     tls: Option<ClientTls>,
     messages: Vec<Message<'a>>,
     log: Option<Log<'_>>,
 ) -> io::Result<Vec<SendReport>> {
+    let (reports, result) = send_messages_partial(stream, config, tls, messages, log);
+    result.map(|()| reports)
+}
+
+/// [`send_messages_tls`], keeping the reports of what was done when the session fails
+/// (a lost connection, a TLS error): the message being sent then has a report too,
+/// with the replies it got and whether the end of its data went out.
+pub fn send_messages_partial<'a>(
+    stream: &mut TcpStream,
+    mut config: ClientConfig,
+    tls: Option<ClientTls>,
+    messages: Vec<Message<'a>>,
+    log: Option<Log<'_>>,
+) -> (Vec<SendReport>, io::Result<()>) {
     let policy = tls.as_ref().map_or(TlsPolicy::None, |t| t.policy);
     config.starttls = matches!(policy, TlsPolicy::Opportunistic | TlsPolicy::Require);
     if policy == TlsPolicy::Require {
@@ -350,22 +381,29 @@ pub fn send_messages_tls<'a>(
         require_tls: policy == TlsPolicy::Require,
     };
     let driven = std_io::drive(stream, &mut client, 64 * 1024, Lent(&mut sender));
+    if let Some((r, _)) = sender.current.take() {
+        sender.reports.push(r);
+    }
+    let reports = std::mem::take(&mut sender.reports);
     // A TLS failure says more than what it did to the dialogue (the peer "closed").
     if let Some(e) = client.error() {
-        return Err(io::Error::other(e.to_string()));
+        return (reports, Err(io::Error::other(e.to_string())));
     }
-    driven?;
+    if let Err(e) = driven {
+        return (reports, Err(e));
+    }
     if let Some(e) = sender.error {
         if policy == TlsPolicy::Require && !client.inner.is_tls() {
             // Whatever stopped it (STARTTLS not offered or refused, AUTH held back),
             // the cause is the missing TLS.
-            return Err(io::Error::other(format!(
+            let e = io::Error::other(format!(
                 "STARTTLS is required but the connection is not TLS: {e}"
-            )));
+            ));
+            return (reports, Err(e));
         }
-        return Err(e);
+        return (reports, Err(e));
     }
-    Ok(sender.reports)
+    (reports, Ok(()))
 }
 
 /// Lends a handler to a driver that takes one by value, so its results stay here.
