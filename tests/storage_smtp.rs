@@ -492,7 +492,7 @@ fn start_up_cleans_dead_deliveries_and_stale_files_only() {
     let dead = tmp.join(format!("1700000000.M000001P{}Q7.{host}", pid_max + 1));
     let live = tmp.join(format!(
         "1700000000.M000002P{}Q8.{host}",
-        std::process::id() + 0
+        std::process::id()
     ));
     let foreign = tmp.join("1700000000.M3P1Q1.otherhost");
     let old_foreign = tmp.join("1600000000.M4P1Q1.otherhost");
