@@ -18,7 +18,10 @@
 //! and lines starting with '.' are dot-stuffed, streamed in constant memory. A message
 //! with 8-bit octets is declared `BODY=8BITMIME`; if the server does not offer it, that
 //! is an error before anything is sent. The exit status is 0 only if the message was
-//! accepted for every recipient given (in LMTP: delivered for every recipient).
+//! accepted for every recipient given (in LMTP: delivered for every recipient); 1 if it
+//! was refused or not sent; 75 (EX_TEMPFAIL) if the connection was lost after the end of
+//! the data and before its reply, when it may or may not have been delivered. On a
+//! failure each recipient's reply (or "no reply") is printed to stderr.
 
 mod support;
 
@@ -188,13 +191,28 @@ fn main() {
     };
     // The body streams through the generic driver, paced by the machine's wants_body.
     let driver = args.driver.driver;
-    let reports = send_messages_on(driver, addr, cfg, tls, vec![(env, body)], Some(&mut print))
-        .unwrap_or_else(|e| fail(format!("{addr}: {e}")));
-    let report = reports
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| fail("no transaction took place"));
+    let (reports, result) =
+        send_messages_on(driver, addr, cfg, tls, vec![(env, body)], Some(&mut print));
+    let Some(report) = reports.into_iter().next() else {
+        match result {
+            Err(e) => fail(format!("{addr}: {e}; the message was not sent")),
+            Ok(()) => fail("no transaction took place"),
+        }
+    };
+    // What each recipient was told, when anything went wrong.
+    let recipients = || {
+        for (i, t) in to.iter().enumerate() {
+            let rcpt = report.recipients.iter().find(|(n, _)| *n == i);
+            let lmtp = report.deliveries.iter().find(|(n, _)| *n == i);
+            match (rcpt, lmtp) {
+                (_, Some((_, r))) => eprintln!("smtp_send: {t}: after the data: {r}"),
+                (Some((_, r)), None) => eprintln!("smtp_send: {t}: {r}"),
+                (None, None) => eprintln!("smtp_send: {t}: no reply"),
+            }
+        }
+    };
     if let Some(r) = &report.failed {
+        recipients();
         fail(format!("message refused: {r}"));
     }
     let refused: Vec<String> = report
@@ -204,6 +222,25 @@ fn main() {
         .filter(|(_, r)| !r.code().is_positive())
         .map(|(i, r)| format!("{}: {r}", to[*i]))
         .collect();
+    match (&report.sent, result) {
+        (Some(_), Err(e)) => {
+            // Accepted first: the lost QUIT changes nothing about the message.
+            eprintln!("smtp_send: the message was accepted; then: {e}");
+        }
+        (None, Err(e)) if report.data_ended => {
+            recipients();
+            eprintln!(
+                "smtp_send: {e} after the end of the data and before its reply: the message \
+                 may or may not have been delivered (RFC 5321 6.1: resending may duplicate it)"
+            );
+            std::process::exit(75)
+        }
+        (None, Err(e)) => {
+            recipients();
+            fail(format!("{e}; the message was not sent"));
+        }
+        _ => {}
+    }
     if !refused.is_empty() {
         fail(format!("some recipients refused: {}", refused.join("; ")));
     }

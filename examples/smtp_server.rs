@@ -12,7 +12,11 @@
 //! `--allow-plaintext-auth` is given. Each message is spooled in `DIR/tmp/`; then one
 //! copy per recipient, starting with its trace fields (`Return-Path`, `Delivered-To`,
 //! `Received`: RFC 5321 4.4), is written to `DIR/tmp/`, fsynced and renamed into
-//! `DIR/new/` before the 250; a client that disconnects mid-DATA leaves nothing behind.
+//! `DIR/new/` (and `new/` fsynced) before the 250; a client that disconnects mid-DATA
+//! leaves nothing behind. A storage failure is a temporary failure (`452 4.3.1` for a
+//! full disk, `451 4.3.0` otherwise) and the server goes on serving. At start, files in
+//! `DIR/tmp/` left by a killed `smtp_server` of this host are removed, and any others
+//! once untouched for 36 hours.
 //! `--verbose` prints every event; passwords show as `<redacted>`.
 
 mod support;
@@ -53,6 +57,10 @@ struct Cli {
     /// tests only).
     #[arg(long, requires = "auth")]
     allow_plaintext_auth: bool,
+    /// Never fsync: 250 is then said before the message is durable, and a crash of the
+    /// machine can lose acknowledged mail. For measuring the protocol path only.
+    #[arg(long)]
+    no_fsync: bool,
 }
 
 fn parse_domain(s: &str) -> Result<Domain, String> {
@@ -79,8 +87,25 @@ fn main() -> std::io::Result<()> {
     opts.auth_without_tls = args.allow_plaintext_auth;
     opts.tls = args.net.tls_config()?;
     opts.net = args.net.clone();
-    // Fail early on an unwritable Maildir rather than per connection.
-    support::maildir::Maildir::create(&opts.maildir)?;
+    if args.no_fsync {
+        eprintln!("smtp_server: --no-fsync: 250 does not mean the message is on disk");
+        opts.storage = std::sync::Arc::new(support::maildir::NoSync);
+    }
+    // Fail early on an unwritable Maildir rather than per connection; it is not
+    // created again later (a Maildir that vanishes is a 451 until it is back).
+    let maildir = support::maildir::Maildir::create(&opts.maildir)?;
+    // What killed deliveries of this host left in tmp/ (never anything that got a 250:
+    // only files in new/ did), and anything untouched for 36 hours (maildir(5)).
+    let cleaned = maildir.clean_tmp()?;
+    if cleaned.dead_process + cleaned.stale > 0 {
+        eprintln!(
+            "maildir {}: removed {} leftover file(s) from tmp/ ({} of a dead process, {} stale)",
+            opts.maildir.display(),
+            cleaned.dead_process + cleaned.stale,
+            cleaned.dead_process,
+            cleaned.stale
+        );
+    }
     let addr = args.net.addr_or("127.0.0.1:2525");
     let busy_config = opts.config();
     support::caps::serve(

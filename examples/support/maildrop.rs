@@ -250,8 +250,10 @@ pub struct Session {
     peer: SocketAddr,
     files: Vec<MailFile>,
     lock: Option<MaildropLock>,
-    /// The message file being streamed, if any.
+    /// The message file being streamed, if any, and how many of its listed octets are
+    /// still to be read from it.
     sending: Option<fs::File>,
+    remaining: u64,
     /// Its first piece, read before the `+OK` so that an unreadable file still gets `-ERR`.
     first: Option<Bytes>,
     buf: Vec<u8>,
@@ -277,6 +279,7 @@ impl Session {
             files: Vec::new(),
             lock: None,
             sending: None,
+            remaining: 0,
             first: None,
             buf: vec![0u8; PIECE],
             closed: false,
@@ -294,7 +297,12 @@ impl Session {
                 f.disk_len
             )));
         }
-        let n = file.read(&mut self.buf)?;
+        let cap = self
+            .buf
+            .len()
+            .min(usize::try_from(len).unwrap_or(usize::MAX));
+        let n = file.read(&mut self.buf[..cap])?;
+        self.remaining = len.saturating_sub(n as u64);
         Ok((file, Bytes::copy_from_slice(&self.buf[..n])))
     }
 
@@ -464,16 +472,32 @@ impl Handler<Served<Server>> for Session {
         let Some(file) = &mut self.sending else {
             return;
         };
-        match file.read(&mut self.buf) {
+        // Exactly the listed octets: a file cut short or grown while it is sent must not
+        // reach the client as a complete message of another size (RFC 1939 section 5:
+        // the listed size is the size sent).
+        let want = self
+            .buf
+            .len()
+            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        if want == 0 {
+            self.sending = None;
+            let _ = m.send_end();
+            return;
+        }
+        match file.read(&mut self.buf[..want]) {
             Ok(0) => {
+                eprintln!("pop3: message file cut short while being sent");
                 self.sending = None;
-                let _ = m.send_end();
+                m.close();
             }
             Ok(n) => {
+                self.remaining -= n as u64;
                 let _ = m.send_data(Bytes::copy_from_slice(&self.buf[..n]));
             }
             Err(e) => {
-                // The +OK is out: the only honest answer left is to drop the connection.
+                // The +OK is out: the only honest answer left is to drop the connection,
+                // which ends the session without UPDATE, so nothing is deleted (RFC 1939
+                // section 6).
                 eprintln!("pop3: reading message: {e}");
                 self.sending = None;
                 m.close();

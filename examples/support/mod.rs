@@ -12,6 +12,7 @@ pub mod maildrop;
 pub mod mio_io;
 pub mod pop3_client;
 pub mod smtp_io;
+pub mod smtp_maildir;
 pub mod std_io;
 pub mod tokio_io;
 

@@ -121,20 +121,46 @@ pub fn fetch_all(addr: &str, opts: &FetchOptions) -> io::Result<Vec<Fetched>> {
             capa_ok: false,
         },
     };
-    cli::connect(opts.driver, addr, &mut c, 64 * 1024, &mut fetch)?;
+    let driven = cli::connect(opts.driver, addr, &mut c, 64 * 1024, &mut fetch);
     let st = fetch.st;
+    if let Some((_, f, _)) = &st.current {
+        // The message being received when the session ended is not kept.
+        let _ = fs::remove_file(part(&f.path));
+    }
+    // What was done, for any error below: RFC 1939 section 6, the server deletes only in
+    // UPDATE, after QUIT, so without its answer the deletion is not known to have happened.
+    let done = format!(
+        "{} of {} messages fetched into {}{}",
+        st.fetched.len(),
+        st.listing.len(),
+        opts.out_dir.display(),
+        if opts.delete && !st.done {
+            "; QUIT was not answered, so the server deleted nothing unless it had received QUIT"
+        } else {
+            ""
+        }
+    );
+    let with_done = |e: String| io::Error::other(format!("{e} ({done})"));
+    driven.map_err(|e| with_done(e.to_string()))?;
     if let Some(e) = c.error() {
-        return Err(io::Error::other(e.to_string()));
+        return Err(with_done(e.to_string()));
     }
     if let Some(e) = st.error {
-        return Err(io::Error::other(e));
+        return Err(with_done(e));
     }
     if !st.done {
-        return Err(io::Error::other(
-            "connection closed before QUIT was answered",
+        return Err(with_done(
+            "connection closed before QUIT was answered".into(),
         ));
     }
     Ok(st.fetched)
+}
+
+/// Where a message is written while it arrives.
+fn part(path: &Path) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(".part");
+    PathBuf::from(p)
 }
 
 impl Handler<Tls<Client>> for &mut Fetch<'_, '_> {
@@ -194,7 +220,10 @@ fn on_event(
                         .as_deref()
                         .map_or(format!("{msg}"), |u| u.replace(['/', '\\'], "_"));
                     let path = opts.out_dir.join(format!("{name}.eml"));
-                    let file = fs::File::create(&path)?;
+                    // Written under a `.part` name and renamed when the message is
+                    // complete, so a connection lost mid-RETR leaves no cut-off file
+                    // that looks like a message.
+                    let file = fs::File::create(part(&path))?;
                     st.current = Some((
                         file,
                         Fetched {
@@ -288,6 +317,8 @@ fn on_event(
             if command == CommandKind::Retr {
                 if let Some((mut file, f, head)) = st.current.take() {
                     file.flush()?;
+                    drop(file);
+                    fs::rename(part(&f.path), &f.path)?;
                     if opts.verbose {
                         // Bodies abbreviated: the first lines, then a count.
                         let text = String::from_utf8_lossy(&head);

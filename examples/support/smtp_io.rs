@@ -1,443 +1,23 @@
 //! SMTP over `std::net`, shared by `smtp_server`, `smtp_send`, the demo and the benches:
-//! the server's handler delivering into a Maildir, and the client's handler streaming
-//! message bodies from any reader in constant memory. Both run under the generic
-//! `std_io` driver: the client's body goes out through `Handler::on_send_ready`, paced
-//! by `wants_body`.
+//! the client's handler streaming message bodies from any reader in constant memory,
+//! under the generic `std_io` driver (the body goes out through
+//! `Handler::on_send_ready`, paced by `wants_body`). The server's Maildir-delivering
+//! handler lives in `smtp_maildir` and is re-exported here.
 
-use super::cli::{self, Driver, Served, ServerArgs};
-use super::maildir::{Delivery, Maildir};
+use super::cli::{self, Driver};
 use super::{std_io, Handler};
 use bytes::Bytes;
 use std::io::{self, ErrorKind, Read};
-use std::net::{SocketAddr, TcpStream};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::net::TcpStream;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 use wirestate::line::Canonicalizer;
 use wirestate::smtp::*;
 use wirestate::tls::{Start, Tls};
 use wirestate::{Instant, Machine};
 
-/// Server options the example programs expose.
-#[derive(Clone, Debug)]
-pub struct ServerOptions {
-    pub hostname: Domain,
-    pub maildir: std::path::PathBuf,
-    pub max_size: Option<u64>,
-    pub pipelining: bool,
-    pub chunking: bool,
-    /// Speak LMTP (RFC 2033): LHLO, and one reply per recipient after the data.
-    pub lmtp: bool,
-    /// `user:password` accepted by AUTH PLAIN and LOGIN, offered once the connection is
-    /// TLS (RFC 4954 4, RFC 8314 3), or also without TLS with `auth_without_tls`.
-    pub auth: Option<Credentials>,
-    /// Offer AUTH on a plaintext connection too (for tests on loopback only).
-    pub auth_without_tls: bool,
-    /// Print each event to stderr (passwords show as `<redacted>`).
-    pub verbose: bool,
-    /// The shared server flags: TLS start, PROXY protocol.
-    pub net: ServerArgs,
-    /// The TLS configuration from `--tls-cert`/`--tls-key`, if given.
-    pub tls: Option<Arc<rustls::ServerConfig>>,
-}
-
-impl ServerOptions {
-    pub fn new(maildir: impl Into<std::path::PathBuf>) -> ServerOptions {
-        ServerOptions {
-            hostname: Domain::default(),
-            maildir: maildir.into(),
-            max_size: Some(64 << 20),
-            pipelining: true,
-            chunking: true,
-            lmtp: false,
-            auth: None,
-            auth_without_tls: false,
-            verbose: false,
-            net: ServerArgs::default(),
-            tls: None,
-        }
-    }
-
-    pub fn config(&self) -> ServerConfig {
-        let mut c = ServerConfig::with_hostname(self.hostname.clone());
-        c.lmtp = self.lmtp;
-        c.max_message_size = self.max_size;
-        c.pipelining = self.pipelining;
-        c.chunking = self.chunking;
-        // STARTTLS only with a certificate, and not on a connection that is TLS from
-        // the first byte (RFC 3207 4.2: not offered again after TLS).
-        c.starttls = self.tls.is_some() && !self.net.implicit_tls;
-        // Any greeting is fine here; MAIL, RCPT and the data are answered below.
-        c.auto_accept_hello = true;
-        if self.auth.is_some() {
-            c.auth = vec![AuthMechanism::Plain, AuthMechanism::Login];
-            c.auth_without_tls = self.auth_without_tls;
-        }
-        c
-    }
-}
-
-fn local_error() -> Reply {
-    Reply::enhanced(
-        451,
-        EnhancedCode::new(4, 3, 0).unwrap(),
-        "Local error in processing",
-    )
-    .unwrap()
-}
-
-static QUEUE_ID: AtomicU64 = AtomicU64::new(0);
-
-/// The per-connection state of the Maildir-delivering server.
-pub struct MaildirHandler {
-    maildir: Option<Maildir>,
-    auth: Option<Credentials>,
-    verbose: bool,
-    peer: SocketAddr,
-    hostname: Domain,
-    lmtp: bool,
-    /// The last HELO/EHLO/LHLO: its verb and the name the client gave.
-    hello: Option<(HelloVerb, String)>,
-    authenticated: bool,
-    from: Option<ReversePath>,
-    recipients: Vec<ForwardPath>,
-    delivery: Option<Delivery>,
-    failed: Option<io::Error>,
-}
-
-impl MaildirHandler {
-    pub fn new(opts: &ServerOptions, peer: SocketAddr) -> MaildirHandler {
-        let maildir = Maildir::create(&opts.maildir)
-            .map_err(|e| eprintln!("maildir {}: {e}", opts.maildir.display()))
-            .ok();
-        MaildirHandler {
-            maildir,
-            auth: opts.auth.clone(),
-            verbose: opts.verbose,
-            peer,
-            hostname: opts.hostname.clone(),
-            lmtp: opts.lmtp,
-            hello: None,
-            authenticated: false,
-            from: None,
-            recipients: Vec::new(),
-            delivery: None,
-            failed: None,
-        }
-    }
-
-    /// The trace fields every copy starts with, for one recipient (RFC 5321 4.4):
-    /// `Return-Path` (this is the final delivery), `Delivered-To` (as Postfix's local
-    /// delivery writes it) and the `Received:` stamp with its single `for` path.
-    fn trace(&self, server: &Served<Server>, id: &str, rcpt: &ForwardPath, date: &str) -> String {
-        let from = self
-            .from
-            .as_ref()
-            .map_or_else(|| "<>".to_string(), |f| f.to_string());
-        // The client is the PROXY header's source when a trusted proxy sent one.
-        let client = server
-            .header()
-            .and_then(|h| h.source)
-            .unwrap_or(self.peer)
-            .ip();
-        let literal = match client {
-            std::net::IpAddr::V4(a) => format!("[{a}]"),
-            std::net::IpAddr::V6(a) => match a.to_ipv4_mapped() {
-                Some(v4) => format!("[{v4}]"),
-                None => format!("[IPv6:{a}]"),
-            },
-        };
-        let (verb, helo) = self
-            .hello
-            .as_ref()
-            .map_or((HelloVerb::Ehlo, literal.as_str()), |(v, h)| {
-                (*v, h.as_str())
-            });
-        let tls = server.info();
-        // RFC 3848 2: ESMTP, ESMTPA, ESMTPS, ESMTPSA, LMTP, LMTPA, LMTPS, LMTPSA.
-        let mut with = if self.lmtp || verb == HelloVerb::Lhlo {
-            "LMTP".to_string()
-        } else if verb == HelloVerb::Helo {
-            "SMTP".to_string()
-        } else {
-            "ESMTP".to_string()
-        };
-        if with != "SMTP" {
-            if tls.is_some() {
-                with.push('S');
-            }
-            if self.authenticated {
-                with.push('A');
-            }
-        }
-        let mut out = String::new();
-        out.push_str(&format!("Return-Path: {from}\n"));
-        let bare = rcpt.to_string();
-        let bare = bare.trim_start_matches('<').trim_end_matches('>');
-        out.push_str(&format!("Delivered-To: {bare}\n"));
-        out.push_str(&format!("Received: from {helo} ({literal})\n"));
-        if let Some(t) = &tls {
-            out.push_str(&format!(
-                "\t(using {} with cipher {})\n",
-                t.version, t.cipher
-            ));
-        }
-        out.push_str(&format!(
-            "\tby {} (wirestate) with {with} id {id}\n",
-            self.hostname
-        ));
-        out.push_str(&format!("\tfor {rcpt}; {date}\n"));
-        out
-    }
-
-    /// Writes one durable copy per recipient from the spool: `tmp/`, fsync, rename into
-    /// `new/`, fsync the folder, each before any reply says so. One result per recipient.
-    fn deliver(&mut self, server: &Served<Server>) -> Vec<io::Result<std::path::PathBuf>> {
-        let spool = match (self.delivery.take(), self.failed.take()) {
-            (Some(d), None) => d.into_spool(),
-            (_, Some(e)) => Err(e),
-            (None, None) => Err(io::Error::other("no message file")),
-        };
-        if self.recipients.is_empty() {
-            // Never a 250 for a message that went nowhere.
-            return vec![Err(io::Error::other("no accepted recipient"))];
-        }
-        let n = self.recipients.len();
-        let (spool, maildir) = match (spool, self.maildir.as_ref()) {
-            (Ok(s), Some(m)) => (s, m.clone()),
-            (Err(e), _) => {
-                let e = e.to_string();
-                return (0..n).map(|_| Err(io::Error::other(e.clone()))).collect();
-            }
-            (_, None) => {
-                return (0..n)
-                    .map(|_| Err(io::Error::other("no maildir")))
-                    .collect()
-            }
-        };
-        let secs = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs();
-        let id = format!(
-            "{secs:X}{:05X}",
-            QUEUE_ID.fetch_add(1, Ordering::Relaxed) & 0xFFFFF
-        );
-        let date = rfc5322_date(secs);
-        let recipients = self.recipients.clone();
-        recipients
-            .iter()
-            .map(|rcpt| {
-                let mut d = maildir.begin()?;
-                d.write_raw(self.trace(server, &id, rcpt, &date).as_bytes())?;
-                d.copy_from(&mut spool.open()?)?;
-                d.commit()
-            })
-            .collect()
-    }
-}
-
-/// An RFC 5322 3.3 date-time in UTC: `Tue, 1 Dec 2026 21:00:00 +0000`.
-pub fn rfc5322_date(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil from days (H. Hinnant's algorithm), days since 1970-01-01.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    const WEEK: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    format!(
-        "{}, {day} {} {year} {:02}:{:02}:{:02} +0000",
-        WEEK[days.rem_euclid(7) as usize],
-        MONTHS[(month - 1) as usize],
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
-}
-
-fn ok_reply(text: &str) -> Reply {
-    Reply::enhanced(250, EnhancedCode::new(2, 0, 0).unwrap(), text).unwrap()
-}
-
-fn file_name(path: &std::path::Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-impl Handler<Served<Server>> for MaildirHandler {
-    /// Acts on one server event: data goes to a spool in `tmp/`, and the 250 after the
-    /// data is only sent once every recipient's copy is fsynced and renamed into `new/`.
-    fn on_event(&mut self, server: &mut Served<Server>, ev: ServerEvent) {
-        // Behind a trusted proxy the client is the PROXY header's source: logs say so.
-        self.peer = super::greeting::client_addr(server, self.peer);
-        if self.verbose && !matches!(ev, ServerEvent::Data(_)) {
-            // Credentials hold their password as a Secret: this never prints it.
-            eprintln!("{}: {ev:?}", self.peer);
-        }
-        let answered = match ev {
-            ServerEvent::Hello { verb, host, .. } => {
-                // Answered by the machine (auto_accept_hello); a new hello resets.
-                self.hello = Some((verb, host.to_string()));
-                self.from = None;
-                self.recipients.clear();
-                Ok(())
-            }
-            ServerEvent::Mail { from, decision, .. } => {
-                self.from = Some(from);
-                self.recipients.clear();
-                server.accept(decision)
-            }
-            ServerEvent::Rcpt { to, decision, .. } => {
-                let r = server.accept(decision);
-                if r.is_ok() {
-                    self.recipients.push(to);
-                }
-                r
-            }
-            ServerEvent::Verify { decision, .. } => server.accept(decision),
-            // Offered only with a certificate, so the TLS layer is there to switch.
-            ServerEvent::StartTls { decision } => server.accept(decision),
-            ServerEvent::DataStart { decision, .. } => {
-                self.failed = None;
-                match self.maildir.as_ref().map(Maildir::begin) {
-                    Some(Ok(d)) => {
-                        self.delivery = Some(d);
-                        server.accept(decision)
-                    }
-                    Some(Err(e)) => {
-                        eprintln!("{}: cannot create message file: {e}", self.peer);
-                        server.reject(decision, local_error())
-                    }
-                    None => server.reject(decision, local_error()),
-                }
-            }
-            ServerEvent::Data(bytes) => {
-                if let (Some(d), None) = (self.delivery.as_mut(), self.failed.as_ref()) {
-                    if let Err(e) = d.write(&bytes) {
-                        self.failed = Some(e);
-                    }
-                }
-                Ok(())
-            }
-            ServerEvent::End { decision, .. } => {
-                // Durability first (tmp/, fsync, rename into new/, fsync the folder),
-                // and only then the 250.
-                let results = self.deliver(server);
-                for r in results.iter().filter_map(|r| r.as_ref().err()) {
-                    eprintln!("{}: delivery failed: {r}", self.peer);
-                }
-                self.from = None;
-                self.recipients.clear();
-                if self.lmtp {
-                    // RFC 2033 4.2: one reply per accepted recipient, in RCPT order.
-                    let replies: Vec<Reply> = results
-                        .iter()
-                        .map(|r| match r {
-                            Ok(p) => ok_reply(&format!("Ok: delivered as {}", file_name(p))),
-                            Err(_) => local_error(),
-                        })
-                        .collect();
-                    server.reply_per_recipient(decision, &replies)
-                } else if results.iter().all(Result::is_ok) {
-                    let names: Vec<String> = results
-                        .iter()
-                        .filter_map(|r| r.as_ref().ok())
-                        .map(|p| file_name(p))
-                        .collect();
-                    let text = format!("Ok: queued as {}", names.join(" "));
-                    server.accept_with(decision, ok_reply(&text))
-                } else {
-                    server.reject(decision, local_error())
-                }
-            }
-            ServerEvent::Closed(_) => {
-                // Why the layers below closed, if they did: a refused PROXY header, a
-                // failed TLS handshake.
-                if let Some(e) = server.error() {
-                    eprintln!("{}: {e}", self.peer);
-                }
-                if let Some(e) = (**server).error() {
-                    eprintln!("{}: {e}", self.peer);
-                }
-                if let Some(d) = self.delivery.take() {
-                    d.abort();
-                }
-                Ok(())
-            }
-            ServerEvent::Aborted(_) => {
-                // Nothing of an unfinished message may stay behind in tmp/.
-                if let Some(d) = self.delivery.take() {
-                    d.abort();
-                }
-                Ok(())
-            }
-            ServerEvent::Reset => {
-                if let Some(d) = self.delivery.take() {
-                    d.abort();
-                }
-                self.from = None;
-                self.recipients.clear();
-                Ok(())
-            }
-            ServerEvent::Auth {
-                credentials,
-                decision,
-                ..
-            } => {
-                let ok = self.auth.as_ref().is_some_and(|a| {
-                    a.matches(&credentials.username, credentials.password.expose())
-                });
-                if ok {
-                    let r = server.accept(decision);
-                    self.authenticated = r.is_ok();
-                    r
-                } else {
-                    let no = Reply::enhanced(
-                        535,
-                        EnhancedCode::new(5, 7, 8).unwrap(),
-                        "Authentication credentials invalid",
-                    )
-                    .unwrap();
-                    server.reject(decision, no)
-                }
-            }
-            _ => Ok(()),
-        };
-        if let Err(e) = answered {
-            eprintln!("{}: {e}", self.peer);
-        }
-    }
-}
-
-impl Drop for MaildirHandler {
-    fn drop(&mut self) {
-        if let Some(d) = self.delivery.take() {
-            d.abort();
-        }
-    }
-}
-
-/// The `setup` function for `cli::serve`: one machine and handler per connection, the
-/// machine wrapped in TLS and the PROXY layer as the flags say.
-pub fn server_setup(
-    opts: ServerOptions,
-) -> impl Fn(SocketAddr) -> (Served<Server>, MaildirHandler) + Send + Sync + 'static {
-    move |peer| {
-        let machine = opts.net.wrap(Server::new(opts.config()), &opts.tls);
-        (machine, MaildirHandler::new(&opts, peer))
-    }
-}
+// Where the programs have always found the server; unused by the client-only ones.
+#[allow(unused_imports)]
+pub use super::smtp_maildir::{server_setup, ServerOptions};
 
 /// Receives each line of the dialogue.
 pub type Log<'a> = &'a mut dyn FnMut(Dir, &str);
@@ -556,6 +136,10 @@ pub struct SendReport {
     pub sent: Option<Reply>,
     /// The reply that failed the transaction, if it failed.
     pub failed: Option<Reply>,
+    /// The end of the data (the final dot, or `BDAT ... LAST`) was handed to the
+    /// connection: if no reply to it came, the message may or may not have been
+    /// delivered (RFC 5321 6.1 lets the client resend it; a duplicate, never a loss).
+    pub data_ended: bool,
 }
 
 /// A message to send: its envelope and a reader for its body.
@@ -596,6 +180,12 @@ impl<'a> Sender<'a> {
             }
         }
         Ok((n > 0).then(|| Bytes::copy_from_slice(&self.buf[..n])))
+    }
+
+    fn data_ended(&mut self) {
+        if let Some((r, _)) = self.current.as_mut() {
+            r.data_ended = true;
+        }
     }
 
     fn give_up(&mut self, client: &mut Tls<Logged<'_, Client>>, e: io::Error) {
@@ -683,8 +273,9 @@ impl Handler<Tls<Logged<'_, Client>>> for Sender<'_> {
         };
         let Some(held) = held else {
             // An empty body.
-            if let Err(e) = client.inner.send_end() {
-                self.give_up(client, io::Error::other(e));
+            match client.inner.send_end() {
+                Ok(()) => self.data_ended(),
+                Err(e) => self.give_up(client, io::Error::other(e)),
             }
             return;
         };
@@ -693,7 +284,13 @@ impl Handler<Tls<Logged<'_, Client>>> for Sender<'_> {
                 self.held = Some(next);
                 client.inner.send_data(held)
             }
-            Ok(None) => client.inner.send_last(held),
+            Ok(None) => {
+                let last = client.inner.send_last(held);
+                if last.is_ok() {
+                    self.data_ended();
+                }
+                last
+            }
             Err(e) => return self.give_up(client, e),
         };
         if let Err(e) = sent {
@@ -748,12 +345,26 @@ pub fn send_messages_tls<'a>(
     messages: Vec<Message<'a>>,
     log: Option<Log<'_>>,
 ) -> io::Result<Vec<SendReport>> {
+    let (reports, result) = send_messages_partial(stream, config, tls, messages, log);
+    result.map(|()| reports)
+}
+
+/// [`send_messages_tls`], keeping the reports of what was done when the session fails
+/// (a lost connection, a TLS error): the message being sent then has a report too,
+/// with the replies it got and whether the end of its data went out.
+pub fn send_messages_partial<'a>(
+    stream: &mut TcpStream,
+    config: ClientConfig,
+    tls: Option<ClientTls>,
+    messages: Vec<Message<'a>>,
+    log: Option<Log<'_>>,
+) -> (Vec<SendReport>, io::Result<()>) {
     send_with(config, tls, messages, log, |client, sender| {
         std_io::drive(stream, client, 64 * 1024, sender)
     })
 }
 
-/// [`send_messages_tls`] on a connection to `addr` that `driver` makes and runs.
+/// [`send_messages_partial`] on a connection to `addr` that `driver` makes and runs.
 pub fn send_messages_on<'a>(
     driver: Driver,
     addr: &str,
@@ -761,21 +372,21 @@ pub fn send_messages_on<'a>(
     tls: Option<ClientTls>,
     messages: Vec<Message<'a>>,
     log: Option<Log<'_>>,
-) -> io::Result<Vec<SendReport>> {
+) -> (Vec<SendReport>, io::Result<()>) {
     send_with(config, tls, messages, log, |client, sender| {
         cli::connect(driver, addr, client, 64 * 1024, sender)
     })
 }
 
 /// The client machine the TLS policy asks for, run by `drive` with the sender as its
-/// handler; the reports, or what went wrong.
+/// handler; the reports of what was done, and what went wrong.
 fn send_with<'a, D>(
     mut config: ClientConfig,
     tls: Option<ClientTls>,
     messages: Vec<Message<'a>>,
     log: Option<Log<'_>>,
     drive: D,
-) -> io::Result<Vec<SendReport>>
+) -> (Vec<SendReport>, io::Result<()>)
 where
     D: for<'s, 'l> FnOnce(
         &mut Tls<Logged<'l, Client>>,
@@ -812,28 +423,36 @@ where
         starttls_refused: None,
     };
     let driven = drive(&mut client, super::Lend(&mut sender));
+    if let Some((r, _)) = sender.current.take() {
+        sender.reports.push(r);
+    }
+    let reports = std::mem::take(&mut sender.reports);
     // A TLS failure says more than what it did to the dialogue (the peer "closed").
     if let Some(e) = client.error() {
-        return Err(io::Error::other(e.to_string()));
+        return (reports, Err(io::Error::other(e.to_string())));
     }
-    driven?;
+    if let Err(e) = driven {
+        return (reports, Err(e));
+    }
     if let Some(e) = sender.error {
         if policy == TlsPolicy::Require && !client.inner.is_tls() {
             // Whatever stopped it (STARTTLS not offered or refused, AUTH held back),
             // the cause is the missing TLS.
-            return Err(io::Error::other(format!(
+            let e = io::Error::other(format!(
                 "STARTTLS is required but the connection is not TLS: {e}"
-            )));
+            ));
+            return (reports, Err(e));
         }
         if let Some(r) = &sender.starttls_refused {
             // Say why the connection was plaintext: most likely why it failed (AUTH held).
-            return Err(io::Error::other(format!(
+            let e = io::Error::other(format!(
                 "the server refused STARTTLS ({r}), so the connection stayed plaintext: {e}"
-            )));
+            ));
+            return (reports, Err(e));
         }
-        return Err(e);
+        return (reports, Err(e));
     }
-    Ok(sender.reports)
+    (reports, Ok(()))
 }
 
 /// What a message needs before it is sent: whether it holds 8-bit octets (then it needs
