@@ -11,6 +11,9 @@
 //! * [`Transcript`]: the `C:`/`S:` format of real exchanges, and [`replay_server`] /
 //!   [`replay_client`] / [`replay`], which check a machine against one byte for byte and
 //!   say where it differs ([`Mismatch`]).
+//! * [`Network`]: many pairs on one simulated network under one virtual clock, with
+//!   seeded [`Faults`] (random cuts, delays, reordering across connections, dropped
+//!   connections), for simulation tests that replay from their seed.
 //! * [`Row`]: one row of a conformance table, citing its RFC section.
 //! * [`drain`], [`drain_bytes`], [`events`]: everything a machine has pending.
 //!
@@ -264,6 +267,7 @@
 
 mod drive;
 mod feed;
+mod network;
 mod pair;
 mod row;
 mod transcript;
@@ -271,6 +275,7 @@ mod transcript;
 pub use drive::{drive, Driven};
 pub(crate) use feed::deliver;
 pub use feed::{assert_chunking_invariant, drain, drain_bytes, events, feed_cut, Split};
+pub use network::{Faults, NetStats, Network};
 pub use pair::Pair;
 pub use row::Row;
 pub use transcript::{
