@@ -8,7 +8,7 @@ use common::drain_bytes;
 use proptest::prelude::*;
 use wirestate::generate::{cases, Case, Mix};
 use wirestate::pop3::*;
-use wirestate::{Instant, Machine, Secret};
+use wirestate::{Instant, Machine};
 
 /// Answers every server event the way a simple store of `messages` would, streaming
 /// in 5-octet pieces while the machine wants body.

@@ -3,7 +3,7 @@
 //! to vary, and [`Case`]s that are mostly valid values with a tunable share of
 //! near-valid invalid wire forms, each carrying the error our parser must give.
 //!
-//! | protocol | valid values (`Arbitrary`, [`valid`]) | cases ([`Case`], [`cases`]) |
+//! | protocol | valid values (`Arbitrary`; `valid` with `proptest`) | cases ([`Case`]; `cases` with `proptest`) |
 //! |---|---|---|
 //! | SMTP | [`smtp::Command`](crate::smtp::Command), [`Reply`](crate::smtp::Reply), [`Mailbox`](crate::smtp::Mailbox), [`ReversePath`](crate::smtp::ReversePath), [`ForwardPath`](crate::smtp::ForwardPath), [`Domain`](crate::smtp::Domain), [`MailParams`](crate::smtp::MailParams), [`RcptParams`](crate::smtp::RcptParams) | command lines, reply lines |
 //! | POP3 | [`pop3::Command`](crate::pop3::Command), [`Response`](crate::pop3::Response) | command lines, status lines |
@@ -18,7 +18,7 @@
 //! # The knob: how many are invalid
 //!
 //! [`Mix::invalid_percent`] is the share of invalid cases, 0 to 100; the default is 10.
-//! `Case`'s `Arbitrary` impl uses the default; [`Case::arbitrary_with`] and [`cases`]
+//! `Case`'s `Arbitrary` impl uses the default; [`Case::arbitrary_with`] and `cases`
 //! take a [`Mix`].
 //!
 //! ```
@@ -61,7 +61,7 @@
 //!
 //! # In a proptest (feature `proptest`)
 //!
-//! [`valid`] and [`cases`] are strategies. They draw a byte seed and read it through
+//! `valid` and `cases` are strategies. They draw a byte seed and read it through
 //! the same generators, so a failing case shrinks toward shorter, simpler values.
 //!
 //! ```
@@ -135,7 +135,7 @@ impl Default for Mix {
 /// A value type with a generator of valid values and of near-valid invalid wire forms.
 ///
 /// Implemented for each value in the table of the [module docs](self); [`Case`],
-/// [`valid`] and [`cases`] work for any of them.
+/// `valid` and `cases` work for any of them.
 ///
 /// ```
 /// use arbitrary::Unstructured;

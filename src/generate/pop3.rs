@@ -23,6 +23,7 @@ use crate::pop3::{
 };
 use crate::Secret;
 use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 use arbitrary::{Error, Result, Unstructured};
 use bytes::Bytes;
@@ -151,7 +152,7 @@ impl Generate for Command {
             5 => {
                 let kw = ["RETR", "DELE", "LIST"][u.choose_index(3)?];
                 let bad = match between(u, 0, 2)? {
-                    0 => format!("0"),
+                    0 => String::from("0"),
                     1 => format!("{n}{}", text_of(u, b"x-+.", 1, 2)?),
                     _ => format!("{}", u64::from(u32::MAX) + 1 + u64::from(n)),
                 };
