@@ -296,15 +296,20 @@ impl<C: Machine, S: Machine> Network<C, S> {
         mut server_body: impl FnMut(usize, &mut S),
     ) -> NetStats {
         let limit = self.now + Duration::from_secs(3600);
+        // Only connections something happened to need servicing: that keeps a run
+        // linear in the traffic, not in connections times moments.
+        let mut dirty = alloc::vec![true; self.links.len()];
         loop {
             for id in 0..self.links.len() {
-                self.service(
-                    id,
-                    &mut on_client,
-                    &mut on_server,
-                    &mut client_body,
-                    &mut server_body,
-                );
+                if core::mem::take(&mut dirty[id]) {
+                    self.service(
+                        id,
+                        &mut on_client,
+                        &mut on_server,
+                        &mut client_body,
+                        &mut server_body,
+                    );
+                }
             }
             let Some(next) = self.next_moment() else {
                 break;
@@ -313,8 +318,8 @@ impl<C: Machine, S: Machine> Network<C, S> {
                 break;
             }
             self.now = self.now.max(next);
-            self.deliver_due();
-            self.fire_timers();
+            self.deliver_due(&mut dirty);
+            self.fire_timers(&mut dirty);
         }
         self.stats
     }
@@ -489,9 +494,11 @@ impl<C: Machine, S: Machine> Network<C, S> {
         next
     }
 
-    fn deliver_due(&mut self) {
+    fn deliver_due(&mut self, dirty: &mut [bool]) {
         let now = self.now;
-        for link in self.links.iter_mut().filter(|l| !l.dropped) {
+        for (link, dirty) in self.links.iter_mut().zip(dirty).filter(|(l, _)| !l.dropped) {
+            let due = |q: &VecDeque<(Instant, Segment)>| q.front().is_some_and(|(t, _)| *t <= now);
+            *dirty |= due(&link.to_server) || due(&link.to_client);
             while link.to_server.front().is_some_and(|(t, _)| *t <= now) {
                 if let Some((_, seg)) = link.to_server.pop_front() {
                     deliver(
@@ -517,6 +524,7 @@ impl<C: Machine, S: Machine> Network<C, S> {
             if link.drop_after.is_some_and(|n| link.delivered >= n) {
                 // The connection vanishes: what is in flight is lost, both ends see EOF.
                 link.dropped = true;
+                *dirty = true;
                 link.to_server.clear();
                 link.to_client.clear();
                 self.stats.dropped += 1;
@@ -530,16 +538,18 @@ impl<C: Machine, S: Machine> Network<C, S> {
         }
     }
 
-    fn fire_timers(&mut self) {
+    fn fire_timers(&mut self, dirty: &mut [bool]) {
         let now = self.now;
-        for link in self.links.iter_mut().filter(|l| !l.dropped) {
+        for (link, dirty) in self.links.iter_mut().zip(dirty).filter(|(l, _)| !l.dropped) {
             if link.client.poll_timeout().is_some_and(|t| t <= now) {
                 link.client.handle_timeout(now);
                 self.stats.timeouts += 1;
+                *dirty = true;
             }
             if link.server.poll_timeout().is_some_and(|t| t <= now) {
                 link.server.handle_timeout(now);
                 self.stats.timeouts += 1;
+                *dirty = true;
             }
         }
     }
