@@ -300,8 +300,8 @@ impl<C: Machine, S: Machine> Network<C, S> {
         // linear in the traffic, not in connections times moments.
         let mut dirty = alloc::vec![true; self.links.len()];
         loop {
-            for id in 0..self.links.len() {
-                if core::mem::take(&mut dirty[id]) {
+            for (id, d) in dirty.iter_mut().enumerate() {
+                if core::mem::take(d) {
                     self.service(
                         id,
                         &mut on_client,
