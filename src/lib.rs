@@ -92,6 +92,19 @@
 //!   the kit for testing code built on the machines: a client and a server wired back
 //!   to back with a virtual clock, split feeders, a chunking-invariance check and a
 //!   byte-exact transcript replayer. Reading transcript files needs `std` as well.
+#![cfg_attr(
+    feature = "arbitrary",
+    doc = "* `arbitrary` (off by default, implies `std`): [`generate`], `arbitrary::Arbitrary`"
+)]
+#![cfg_attr(
+    not(feature = "arbitrary"),
+    doc = "* `arbitrary` (off by default, implies `std`): `generate`, `arbitrary::Arbitrary`"
+)]
+//!   for SMTP commands, replies, paths and parameters, POP3 commands and responses, and
+//!   HTTP messages, and cases that are invalid as often as a knob says, each with the
+//!   error our parser must give: for fuzz targets of code built on the machines.
+//! * `proptest` (off by default, implies `arbitrary`): proptest strategies for the same
+//!   values, `generate::valid` and `generate::cases`.
 //!
 //! ## Limits
 //!
@@ -110,6 +123,8 @@ pub mod base64;
 pub mod buffer;
 mod busy;
 pub mod dot;
+#[cfg(feature = "arbitrary")]
+pub mod generate;
 pub mod greeting;
 pub mod http;
 pub mod line;

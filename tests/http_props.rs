@@ -7,130 +7,22 @@ mod common;
 #[path = "http_support/mod.rs"]
 mod http_support;
 
-use bytes::Bytes;
 use common::{drain_bytes, feed_cut};
 use http_support::*;
 use proptest::prelude::*;
 use wirestate::buffer::RecvBuffer;
-use wirestate::http::{
-    Client, HeadParser, Headers, Limits, Method, RequestHead, ResponseHead, Server, ServerEvent,
-    StatusCode,
-};
+use wirestate::generate::http::{Request, Response};
+use wirestate::generate::{cases, valid, Case, Mix};
+use wirestate::http::{Client, ClientEvent, HeadParser, Limits, Method, Server, ServerEvent};
 use wirestate::{CloseReason, Instant, Machine};
 
-fn token() -> impl Strategy<Value = String> {
-    "[A-Za-z0-9!#$%&'*+.^_`|~-]{1,12}"
-}
-
-/// Field names that are not framing or connection fields (those have rules of their own).
-fn plain_name() -> impl Strategy<Value = String> {
-    token().prop_filter("not a framing field", |n| {
-        let l = n.to_ascii_lowercase();
-        !matches!(
-            l.as_str(),
-            "host" | "content-length" | "transfer-encoding" | "connection" | "expect" | "upgrade"
-        )
-    })
-}
-
-/// Field values: visible ASCII, inner spaces and tabs, obs-text; no edge whitespace.
-fn value() -> impl Strategy<Value = Vec<u8>> {
-    proptest::collection::vec(
-        prop_oneof![8 => 0x21u8..0x7f, 1 => Just(b' '), 1 => Just(b'\t'), 1 => 0x80u8..=0xff],
-        0..24,
-    )
-    .prop_map(|mut v| {
-        while matches!(v.first(), Some(b' ' | b'\t')) {
-            v.remove(0);
-        }
-        while matches!(v.last(), Some(b' ' | b'\t')) {
-            v.pop();
-        }
-        v
-    })
-}
-
-fn headers() -> impl Strategy<Value = Vec<(String, Vec<u8>)>> {
-    proptest::collection::vec((plain_name(), value()), 0..24)
-}
-
-fn method() -> impl Strategy<Value = Method> {
-    prop_oneof![
-        Just(Method::Get),
-        Just(Method::Post),
-        Just(Method::Put),
-        Just(Method::Delete),
-        Just(Method::Patch),
-        token()
-            .prop_filter("not CONNECT/HEAD", |t| t != "CONNECT" && t != "HEAD")
-            .prop_map(|t| Method::from_bytes(t.as_bytes()).unwrap()),
-    ]
-}
-
-fn target() -> impl Strategy<Value = String> {
-    "/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]{0,40}"
-}
-
-/// A body as the pieces it is sent in.
-fn body_pieces() -> impl Strategy<Value = Vec<Vec<u8>>> {
-    proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..40), 0..6)
-}
-
-fn build_request(
-    m: Method,
-    t: &str,
-    hs: &[(String, Vec<u8>)],
-    chunked: bool,
-    body_len: usize,
-) -> RequestHead {
-    let mut r = RequestHead::new(m, t).unwrap();
-    r.headers.append("Host", "example.com").unwrap();
-    for (n, v) in hs {
-        r.headers.append(n, v).unwrap();
-    }
-    if chunked {
-        r.headers.append("Transfer-Encoding", "chunked").unwrap();
-    } else if body_len > 0 {
-        r.headers
-            .append("Content-Length", body_len.to_string())
-            .unwrap();
-    }
-    r
-}
-
-/// Serializes requests with the client.
-fn client_bytes(reqs: &[(RequestHead, Vec<Vec<u8>>, Headers)]) -> Vec<u8> {
+/// Serializes requests with one client, back to back (pipelined).
+fn client_bytes(reqs: &[Request]) -> Vec<u8> {
     let mut c = Client::new(Default::default());
-    for (r, pieces, trailers) in reqs {
-        c.send_request(r.clone()).unwrap();
-        for p in pieces {
-            c.send_data(Bytes::from(p.clone())).unwrap();
-        }
-        c.send_end_with_trailers(trailers).unwrap();
+    for r in reqs {
+        r.send(&mut c).unwrap();
     }
     drain_bytes(&mut c)
-}
-
-fn request_case() -> impl Strategy<Value = (RequestHead, Vec<Vec<u8>>, Headers)> {
-    (
-        method(),
-        target(),
-        headers(),
-        any::<bool>(),
-        body_pieces(),
-        headers(),
-    )
-        .prop_map(|(m, t, hs, chunked, pieces, trailer_fields)| {
-            let len = pieces.iter().map(Vec::len).sum();
-            let r = build_request(m, &t, &hs, chunked, len);
-            let mut trailers = Headers::new();
-            if chunked {
-                for (n, v) in trailer_fields.iter().take(3) {
-                    trailers.append(n, v).unwrap();
-                }
-            }
-            (r, pieces, trailers)
-        })
 }
 
 proptest! {
@@ -138,51 +30,50 @@ proptest! {
 
     /// Client serialize -> server parse gives back the same heads, bodies and trailers.
     #[test]
-    fn request_roundtrip(reqs in proptest::collection::vec(request_case(), 1..4)) {
+    fn request_roundtrip(reqs in proptest::collection::vec(valid::<Request>(), 1..4)) {
         let wire = client_bytes(&reqs);
         let mut server = Echo::new(Limits::default());
         server.handle_input(Instant::ZERO, &wire);
         let _ = common::events(&mut server);
         prop_assert_eq!(server.seen.len(), reqs.len());
-        for ((got, body, trailers), (want, pieces, want_trailers)) in server.seen.iter().zip(&reqs) {
-            prop_assert_eq!(got, want);
-            prop_assert_eq!(body, &pieces.concat());
-            prop_assert_eq!(trailers, want_trailers);
+        for ((got, body, trailers), want) in server.seen.iter().zip(&reqs) {
+            prop_assert_eq!(got, &want.head);
+            prop_assert_eq!(body, &want.body_bytes());
+            prop_assert_eq!(trailers, &want.trailers);
         }
+    }
+
+    /// A request with a framing or syntax flaw is refused with the error it calls for.
+    #[test]
+    fn bad_requests_are_refused(case in cases::<Request>(Mix::invalid_percent(100))) {
+        let Case::Invalid(bad) = case else { unreachable!("all invalid") };
+        let (evs, _) = feed_cut(Echo::new(Limits::default()), &bad.wire, &[]);
+        let kinds: Vec<_> = evs.iter().filter_map(|e| match e { Ev::Error(e) => Some(e.kind), _ => None }).collect();
+        prop_assert_eq!(kinds, vec![bad.expect], "{:?} gave {:?}", bad, evs);
+    }
+
+    /// A response with a framing or syntax flaw is refused by the client that sent the
+    /// GET, with the error it calls for.
+    #[test]
+    fn bad_responses_are_refused(case in cases::<Response>(Mix::invalid_percent(100))) {
+        let Case::Invalid(bad) = case else { unreachable!("all invalid") };
+        let mut c = Client::new(Default::default());
+        c.send_request(get("/")).unwrap();
+        c.send_end().unwrap();
+        let _ = drain_bytes(&mut c);
+        let (evs, _) = feed_cut(c, &bad.wire, &[]);
+        let kinds: Vec<_> = evs.iter().filter_map(|e| match e { ClientEvent::Error(e) => Some(e.kind), _ => None }).collect();
+        prop_assert_eq!(kinds, vec![bad.expect], "{:?} gave {:?}", bad, evs);
     }
 
     /// Server serialize -> client parse gives back the same response.
     #[test]
-    fn response_roundtrip(
-        code in 200u16..600,
-        hs in headers(),
-        pieces in body_pieces(),
-        chunked in any::<bool>(),
-    ) {
+    fn response_roundtrip(r in valid::<Response>()) {
         let mut s = Server::new(Default::default());
         s.handle_input(Instant::ZERO, b"GET / HTTP/1.1\r\nHost: a\r\n\r\n");
         let _ = common::events(&mut s);
-        let status = StatusCode::new(code).unwrap();
-        let mut resp = ResponseHead::new(status);
-        for (n, v) in &hs {
-            resp.headers.append(n, v).unwrap();
-        }
-        let bodyless = code == 204 || code == 304;
-        let len: usize = pieces.iter().map(Vec::len).sum();
-        if !bodyless {
-            if chunked {
-                resp.headers.append("Transfer-Encoding", "chunked").unwrap();
-            } else {
-                resp.headers.append("Content-Length", len.to_string()).unwrap();
-            }
-        }
-        s.send_response(resp.clone()).unwrap();
-        if !bodyless {
-            for p in &pieces {
-                s.send_data(Bytes::from(p.clone())).unwrap();
-            }
-            s.send_end().unwrap();
-        }
+        r.send(&mut s).unwrap();
+        let resp = r.head.clone();
         let wire = drain_bytes(&mut s);
         let mut c = Client::new(Default::default());
         c.send_request(get("/")).unwrap();
@@ -191,7 +82,9 @@ proptest! {
         let (evs, _) = feed_cut(Merged::new(c), &wire, &[]);
         prop_assert_eq!(&evs[0], &Cv::Response(resp));
         let body: Vec<u8> = evs.iter().filter_map(|e| match e { Cv::Data(d) => Some(d.clone()), _ => None }).flatten().collect();
-        prop_assert_eq!(body, if bodyless { Vec::new() } else { pieces.concat() });
+        prop_assert_eq!(body, r.body_bytes());
+        let trailers = evs.iter().find_map(|e| match e { Cv::End(t) => Some(t.clone()), _ => None });
+        prop_assert_eq!(trailers, Some(r.trailers.clone()));
         // The response ends, and the connection with it only at the peer's close.
         prop_assert!(matches!(&evs[..], [.., Cv::End(_), Cv::Closed(CloseReason::PeerClosed { unterminated: 0 } | CloseReason::Done)]), "{:?}", evs);
     }
@@ -200,7 +93,7 @@ proptest! {
     /// events and the same answers.
     #[test]
     fn valid_requests_are_chunking_invariant(
-        reqs in proptest::collection::vec(request_case(), 1..3),
+        reqs in proptest::collection::vec(valid::<Request>(), 1..3),
         cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..12),
     ) {
         let wire = client_bytes(&reqs);

@@ -10,119 +10,18 @@ use common::{Pair, Split};
 use proptest::prelude::*;
 use smtp_common::{answer, feed_answered, run_pair};
 use wirestate::buffer::RecvBuffer;
+use wirestate::generate::smtp::parse_reply;
+use wirestate::generate::{cases, valid, Case, Generate, Mix};
 use wirestate::smtp::*;
 use wirestate::{Instant, Machine};
 
-fn label() -> impl Strategy<Value = String> {
-    "[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?"
-}
-
-fn domain() -> impl Strategy<Value = String> {
-    prop::collection::vec(label(), 1..4).prop_map(|v| v.join("."))
-}
-
-fn local() -> impl Strategy<Value = String> {
-    prop_oneof![
-        "[a-zA-Z0-9!#$%&'*+/=?^_`{|}~-]{1,10}(\\.[a-zA-Z0-9_-]{1,8}){0,2}",
-        "\"[ a-zA-Z0-9.@<>,;:]{0,12}\"",
-    ]
-}
-
-fn mailbox() -> impl Strategy<Value = Mailbox> {
-    (local(), domain()).prop_map(|(l, d)| Mailbox::parse(&format!("{l}@{d}")).unwrap())
-}
-
-fn xtext() -> impl Strategy<Value = XText> {
-    prop::collection::vec(any::<u8>(), 1..20).prop_map(|b| XText::encode(&b))
-}
-
-fn mail_params() -> impl Strategy<Value = MailParams> {
-    (
-        prop::option::of(0u64..u64::MAX),
-        prop::option::of(prop_oneof![
-            Just(Body::SevenBit),
-            Just(Body::EightBitMime),
-            Just(Body::BinaryMime)
-        ]),
-        any::<bool>(),
-        prop::option::of(prop_oneof![Just(Ret::Full), Just(Ret::Hdrs)]),
-        prop::option::of(xtext()),
-    )
-        .prop_map(|(size, body, smtputf8, ret, envid)| MailParams {
-            size,
-            body,
-            smtputf8,
-            ret,
-            envid: envid.filter(|x| x.as_str().len() <= 100),
-            auth: None,
-            other: vec![],
-        })
-}
-
-fn rcpt_params() -> impl Strategy<Value = RcptParams> {
-    (
-        prop::option::of((any::<bool>(), any::<bool>(), any::<bool>())),
-        prop::option::of(xtext()),
-    )
-        .prop_map(|(n, o)| RcptParams {
-            notify: n.map(|(success, failure, delay)| Notify {
-                success,
-                failure,
-                delay,
-            }),
-            orcpt: o.map(|x| ("rfc822".to_string(), x)),
-            other: vec![],
-        })
-}
-
-fn command() -> impl Strategy<Value = Command> {
-    prop_oneof![
-        domain().prop_map(|d| Command::Ehlo(Host::parse(&d, false).unwrap())),
-        domain().prop_map(|d| Command::Helo(Host::parse(&d, false).unwrap())),
-        (prop::option::of(mailbox()), mail_params()).prop_map(|(m, params)| Command::Mail {
-            from: m.map_or(ReversePath::Null, ReversePath::Mailbox),
-            params,
-        }),
-        (prop::option::of(mailbox()), rcpt_params()).prop_map(|(m, params)| Command::Rcpt {
-            to: m.map_or(ForwardPath::Postmaster, ForwardPath::Mailbox),
-            params,
-        }),
-        Just(Command::Data),
-        (0u64..u64::MAX / 2, any::<bool>()).prop_map(|(size, last)| Command::Bdat { size, last }),
-        Just(Command::Rset),
-        Just(Command::Quit),
-        Just(Command::StartTls),
-        "[!-~][ -~]{0,30}".prop_map(Command::Vrfy),
-        prop::option::of("[ -~]{0,30}").prop_map(Command::Noop),
-        prop::collection::vec(any::<u8>(), 0..40).prop_map(|b| Command::Auth {
-            mechanism: AuthMechanism::Plain,
-            initial: Some(if b.is_empty() {
-                "=".to_string()
-            } else {
-                wirestate::base64::encode(&b)
-            }),
-        }),
-    ]
-}
-
-fn reply() -> impl Strategy<Value = Reply> {
-    (
-        2u16..=5,
-        0u16..=5,
-        0u16..=9,
-        any::<bool>(),
-        prop::collection::vec("[ -~]{0,60}", 1..5),
-    )
-        .prop_map(|(a, b, c, enh, lines)| {
-            let code = a * 100 + b * 10 + c;
-            let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-            let e = if enh && a != 3 {
-                EnhancedCode::new(a as u8, b, c)
-            } else {
-                None
-            };
-            Reply::multiline(code, e, &refs).unwrap()
-        })
+/// A case of `T`: one in three invalid, so the refusals get as many runs as the
+/// roundtrips of the rarer commands.
+fn mixed<T: Generate + std::fmt::Debug>() -> impl Strategy<Value = Case<T>>
+where
+    T::Expect: std::fmt::Debug,
+{
+    cases::<T>(Mix::invalid_percent(33))
 }
 
 /// Line ends normalized as the client's stuffer does (bare CR, bare LF -> CRLF) and a
@@ -151,16 +50,95 @@ fn normalized(body: &[u8]) -> Vec<u8> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
+    /// A valid command encodes and parses back to itself; an invalid line is refused
+    /// with the error its flaw calls for.
     #[test]
-    fn command_roundtrip(c in command()) {
-        let wire = c.to_bytes().unwrap();
-        prop_assert!(wire.ends_with(b"\r\n"));
-        let parsed = Command::parse(&wire[..wire.len() - 2]).unwrap();
-        prop_assert_eq!(parsed, c);
+    fn command_roundtrip(case in mixed::<Command>()) {
+        match case {
+            Case::Valid(c) => {
+                let wire = c.to_bytes().unwrap();
+                prop_assert!(wire.ends_with(b"\r\n"));
+                let parsed = Command::parse(&wire[..wire.len() - 2]).unwrap();
+                prop_assert_eq!(parsed, c);
+            }
+            Case::Invalid(bad) => {
+                let e = Command::parse(&bad.wire).unwrap_err();
+                prop_assert!(bad.expect.matches(&e), "{:?} gave {:?}", bad, e);
+            }
+        }
+    }
+
+    /// Paths: a valid one prints as it parses, angle brackets and all; a broken one is
+    /// refused.
+    #[test]
+    fn path_roundtrip(
+        from in mixed::<ReversePath>(),
+        to in mixed::<ForwardPath>(),
+        m in mixed::<Mailbox>(),
+        d in mixed::<Domain>(),
+    ) {
+        match from {
+            Case::Valid(p) => {
+                let text = p.to_string();
+                prop_assert_eq!(ReversePath::parse_prefix(&text, true).unwrap(), (p, ""));
+            }
+            Case::Invalid(bad) => prop_assert!(ReversePath::parse_prefix(std::str::from_utf8(&bad.wire).unwrap(), true).is_err(), "{:?}", bad),
+        }
+        match to {
+            Case::Valid(p) => {
+                let text = p.to_string();
+                prop_assert_eq!(ForwardPath::parse_prefix(&text, true).unwrap(), (p, ""));
+            }
+            Case::Invalid(bad) => prop_assert!(ForwardPath::parse_prefix(std::str::from_utf8(&bad.wire).unwrap(), true).is_err(), "{:?}", bad),
+        }
+        match m {
+            Case::Valid(m) => prop_assert_eq!(Mailbox::parse_with(m.as_str(), true).unwrap(), m),
+            Case::Invalid(bad) => prop_assert!(Mailbox::parse_with(std::str::from_utf8(&bad.wire).unwrap(), true).is_err(), "{:?}", bad),
+        }
+        match d {
+            Case::Valid(d) => prop_assert_eq!(Domain::parse(d.as_str()).unwrap(), d),
+            Case::Invalid(bad) => prop_assert!(Domain::parse(std::str::from_utf8(&bad.wire).unwrap()).is_err(), "{:?}", bad),
+        }
+    }
+
+    /// ESMTP parameters survive a MAIL or RCPT line; a bad one is refused with its
+    /// rule.
+    #[test]
+    fn params_roundtrip(mail in mixed::<MailParams>(), rcpt in mixed::<RcptParams>()) {
+        match mail {
+            Case::Valid(params) => {
+                let c = Command::Mail { from: ReversePath::Null, params };
+                let wire = c.to_bytes().unwrap();
+                prop_assert_eq!(Command::parse(&wire[..wire.len() - 2]).unwrap(), c);
+            }
+            Case::Invalid(bad) => {
+                let e = Command::parse(&bad.wire).unwrap_err();
+                prop_assert!(bad.expect.matches(&e), "{:?} gave {:?}", bad, e);
+            }
+        }
+        match rcpt {
+            Case::Valid(params) => {
+                let c = Command::Rcpt { to: ForwardPath::Postmaster, params };
+                let wire = c.to_bytes().unwrap();
+                prop_assert_eq!(Command::parse(&wire[..wire.len() - 2]).unwrap(), c);
+            }
+            Case::Invalid(bad) => {
+                let e = Command::parse(&bad.wire).unwrap_err();
+                prop_assert!(bad.expect.matches(&e), "{:?} gave {:?}", bad, e);
+            }
+        }
+    }
+
+    /// An invalid reply is refused with the error its flaw calls for.
+    #[test]
+    fn bad_replies_are_refused(case in cases::<Reply>(Mix::invalid_percent(100))) {
+        let Case::Invalid(bad) = case else { unreachable!("all invalid") };
+        let e = parse_reply(&bad.wire).unwrap().unwrap_err();
+        prop_assert_eq!(e.kind, bad.expect, "{:?}", bad);
     }
 
     #[test]
-    fn reply_roundtrip(r in reply(), cut in 0usize..400) {
+    fn reply_roundtrip(r in valid::<Reply>(), cut in 0usize..400) {
         let wire = r.to_bytes();
         let mut buf = RecvBuffer::new(1 << 16);
         let mut p = ReplyParser::new();

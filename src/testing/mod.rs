@@ -11,6 +11,9 @@
 //! * [`Transcript`]: the `C:`/`S:` format of real exchanges, and [`replay_server`] /
 //!   [`replay_client`] / [`replay`], which check a machine against one byte for byte and
 //!   say where it differs ([`Mismatch`]).
+//! * [`Network`]: many pairs on one simulated network under one virtual clock, with
+//!   seeded [`Faults`] (random cuts, delays, reordering across connections, dropped
+//!   connections), for simulation tests that replay from their seed.
 //! * [`Row`]: one row of a conformance table, citing its RFC section.
 //! * [`drain`], [`drain_bytes`], [`events`]: everything a machine has pending.
 //!
@@ -51,6 +54,168 @@
 //! pair.run(|_, _| {}, |_, event| guest_book(&mut book, event));
 //! assert_eq!(book, ["Ada", "Zoë"]);
 //! assert_eq!(pair.server_wire, "Welcome!\nHello, Ada!\nHello, Zoë!\n".as_bytes());
+//! ```
+//!
+//! ## An SMTP server handler against our client
+//!
+//! The handler under test is a relay policy: mail for `example.org` is taken, any other
+//! recipient is refused with `550`, and the data lands in an inbox. Our client sends one
+//! message to one local and one remote recipient, and the test checks both sides:
+//!
+//! ```
+//! use bytes::Bytes;
+//! use wirestate::smtp::{Client, ClientConfig, ClientEvent, Envelope, ForwardPath, Reply};
+//! use wirestate::smtp::{ReversePath, Server, ServerConfig, ServerEvent};
+//! use wirestate::testing::{Pair, Split};
+//!
+//! // The handler under test.
+//! fn policy(s: &mut Server, event: ServerEvent, inbox: &mut Vec<u8>) {
+//!     match event {
+//!         ServerEvent::Hello { decision, .. } => s.accept(decision).unwrap(),
+//!         ServerEvent::Mail { decision, .. } => s.accept(decision).unwrap(),
+//!         ServerEvent::Rcpt { to, decision, .. } if to.to_string().ends_with("@example.org>") => {
+//!             s.accept(decision).unwrap()
+//!         }
+//!         ServerEvent::Rcpt { decision, .. } => {
+//!             s.reject(decision, Reply::new(550, "relaying denied").unwrap()).unwrap()
+//!         }
+//!         ServerEvent::DataStart { decision, .. } => s.accept(decision).unwrap(),
+//!         ServerEvent::Data(piece) => inbox.extend_from_slice(&piece),
+//!         ServerEvent::End { decision, .. } => s.accept(decision).unwrap(),
+//!         _ => {}
+//!     }
+//! }
+//!
+//! // The test: our client, cut into 3-byte reads, against the handler.
+//! let to = ["<ada@example.org>", "<eve@elsewhere.example>"].map(|t| ForwardPath::parse(t).unwrap());
+//! let mut envelope = Some(Envelope::new(ReversePath::parse("<grace@example.net>").unwrap(), to.to_vec()));
+//! let mut pair = Pair::new(Client::new(ClientConfig::default()), Server::new(ServerConfig::default()))
+//!     .with_split(Split::Every(3));
+//! let (mut inbox, mut outcome) = (Vec::new(), None);
+//! pair.run_with_bodies(
+//!     |c, e| match e {
+//!         ClientEvent::Ready => match envelope.take() {
+//!             Some(env) => c.send_mail(env).unwrap(),
+//!             None => c.quit().unwrap(),
+//!         },
+//!         ClientEvent::Sent { accepted, .. } => outcome = Some(accepted),
+//!         _ => {}
+//!     },
+//!     |s, e| policy(s, e, &mut inbox),
+//!     |c| c.send_last(Bytes::from_static(b"Subject: hi\r\n\r\nHello, Ada.\r\n")).unwrap(),
+//!     |_| {},
+//! );
+//! assert_eq!(outcome, Some(vec![0])); // only the local recipient was accepted
+//! assert_eq!(inbox, b"Subject: hi\r\n\r\nHello, Ada.\r\n");
+//! ```
+//!
+//! ## A POP3 maildrop against our client
+//!
+//! The maildrop under test serves messages from memory to the password `pw` and
+//! removes what the client deleted when the session ends. Our client logs in, fetches
+//! message 1 (its line that starts with a dot crosses the wire stuffed and comes out as
+//! it was), deletes it and quits:
+//!
+//! ```
+//! use bytes::Bytes;
+//! use wirestate::pop3::{Client, ClientConfig, ClientEvent, Credentials, MessageInfo, MessageNumber};
+//! use wirestate::pop3::{ResponseCode, Server, ServerConfig, ServerEvent, Text, Uid};
+//! use wirestate::testing::{Pair, Split};
+//!
+//! // The maildrop under test.
+//! struct Maildrop { messages: Vec<&'static [u8]>, removed: Vec<u32> }
+//! impl Maildrop {
+//!     fn handle(&mut self, s: &mut Server, event: ServerEvent) {
+//!         match event {
+//!             ServerEvent::Login { credentials: Credentials::User { password, .. }, decision }
+//!                 if password.expose() == b"pw" =>
+//!             {
+//!                 let listing = (self.messages.iter().enumerate())
+//!                     .map(|(i, m)| MessageInfo::new(m.len() as u64, Uid::new(&format!("m{i}")).unwrap()))
+//!                     .collect();
+//!                 s.accept_login(decision, listing).unwrap();
+//!             }
+//!             ServerEvent::Login { decision, .. } => s
+//!                 .reject_login(decision, Some(ResponseCode::Auth), Text::new("no").unwrap())
+//!                 .unwrap(),
+//!             ServerEvent::Retrieve { msg, decision } => {
+//!                 s.start_message(decision).unwrap();
+//!                 s.send_data(Bytes::from_static(self.messages[msg.index()])).unwrap();
+//!                 s.send_end().unwrap();
+//!             }
+//!             ServerEvent::Update { deleted, decision } => {
+//!                 self.removed = deleted.iter().map(|n| n.get()).collect();
+//!                 s.finish_update(decision, true).unwrap();
+//!             }
+//!             _ => {}
+//!         }
+//!     }
+//! }
+//!
+//! // The test: our client, one byte per read, against the maildrop.
+//! let first = MessageNumber::new(1).unwrap();
+//! let mut client = Client::new(ClientConfig::default());
+//! client.user("ada").unwrap();
+//! client.pass("pw").unwrap();
+//! client.retr(first).unwrap();
+//! client.dele(first).unwrap();
+//! client.quit().unwrap();
+//! let mut maildrop = Maildrop { messages: vec![b"Subject: x\r\n\r\n.hidden\r\n"], removed: vec![] };
+//! let mut pair = Pair::new(client, Server::new(ServerConfig::default())).with_split(Split::Every(1));
+//! let mut fetched = Vec::new();
+//! pair.run(
+//!     |_, e| if let ClientEvent::Data(piece) = e { fetched.extend_from_slice(&piece) },
+//!     |s, e| maildrop.handle(s, e),
+//! );
+//! assert_eq!(fetched, b"Subject: x\r\n\r\n.hidden\r\n");
+//! assert_eq!(maildrop.removed, [1]);
+//! ```
+//!
+//! ## HTTP routing against our client
+//!
+//! The handler under test routes by target: `/` is the home page, anything else `404`.
+//! Our client pipelines two requests and reads both answers:
+//!
+//! ```
+//! use bytes::Bytes;
+//! use wirestate::http::{Client, ClientConfig, ClientEvent, Method, RequestHead, ResponseHead};
+//! use wirestate::http::{Server, ServerConfig, ServerEvent, StatusCode};
+//! use wirestate::testing::{Pair, Split};
+//!
+//! // The handler under test: answers each request once its body has ended.
+//! fn route(s: &mut Server, event: ServerEvent, target: &mut Vec<u8>) {
+//!     match event {
+//!         ServerEvent::Request { head, .. } => *target = head.target.as_bytes().to_vec(),
+//!         ServerEvent::End { .. } => {
+//!             let (status, body) = match &target[..] {
+//!                 b"/" => (StatusCode::OK, "home"),
+//!                 _ => (StatusCode::NOT_FOUND, "nothing here"),
+//!             };
+//!             s.respond(ResponseHead::new(status), Bytes::from(body)).unwrap();
+//!         }
+//!         _ => {}
+//!     }
+//! }
+//!
+//! // The test: two pipelined GETs from our client, in 5-byte reads.
+//! let mut client = Client::new(ClientConfig::default());
+//! for path in ["/", "/missing"] {
+//!     let mut get = RequestHead::new(Method::Get, path).unwrap();
+//!     get.headers.append("Host", "shop.example").unwrap();
+//!     client.send_request(get).unwrap();
+//!     client.send_end().unwrap();
+//! }
+//! let mut pair = Pair::new(client, Server::new(ServerConfig::default())).with_split(Split::Every(5));
+//! let (mut target, mut answers) = (Vec::new(), Vec::<(u16, Vec<u8>)>::new());
+//! pair.run(
+//!     |_, e| match e {
+//!         ClientEvent::Response(head) => answers.push((head.status.as_u16(), Vec::new())),
+//!         ClientEvent::Data(piece) => answers.last_mut().unwrap().1.extend_from_slice(&piece),
+//!         _ => {}
+//!     },
+//!     |s, e| route(s, e, &mut target),
+//! );
+//! assert_eq!(answers, [(200, b"home".to_vec()), (404, b"nothing here".to_vec())]);
 //! ```
 //!
 //! However TCP cuts the input, a machine must say the same: [`assert_chunking_invariant`]
@@ -102,6 +267,7 @@
 
 mod drive;
 mod feed;
+mod network;
 mod pair;
 mod row;
 mod transcript;
@@ -109,6 +275,7 @@ mod transcript;
 pub use drive::{drive, Driven};
 pub(crate) use feed::deliver;
 pub use feed::{assert_chunking_invariant, drain, drain_bytes, events, feed_cut, Split};
+pub use network::{Faults, NetStats, Network};
 pub use pair::Pair;
 pub use row::Row;
 pub use transcript::{
