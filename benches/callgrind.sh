@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Instructions per iteration of every contender of benches/http_peers.rs, under
 # `valgrind --tool=callgrind`: each contender runs N and then 2N iterations in a process
-# of its own, and (Ir(2N) - Ir(N)) / N is what one iteration costs, start-up and
-# set-up cancelled. Instruction counts do not drift with the machine's load the way
+# of its own, and (Ir(2N) - Ir(N)) / N is what one iteration costs, start-up
+# cancelled. Only the part the bench's clock times is collected (--toggle-collect on its
+# `measured` function), so building the fresh machines of a batch is not counted. Instruction counts do not drift with the machine's load the way
 # times do, so they are the second, stable figure beside the bench's times.
 #
 #   benches/callgrind.sh [N]          (default N = 2000)
@@ -57,7 +58,9 @@ ir() {
     local out="$tmp/cg.$1.$2.$3"
     local exe=$bin
     [ "$1" = pico ] && exe=$pico_bin
-    if ! valgrind --tool=callgrind --callgrind-out-file="$out" "$exe" --only "$1" --input "$2" --iters "$3" \
+    # Only the timed part of each batch is counted (the bench's `measured`), so set-up
+    # outside the clock (building fresh machines, answering kept-alive requests) is not.
+    if ! valgrind --tool=callgrind --toggle-collect='*measured*' --callgrind-out-file="$out" "$exe" --only "$1" --input "$2" --iters "$3" \
         >"$tmp/log" 2>&1; then
         echo "ERR"
         return
