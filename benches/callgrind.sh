@@ -10,12 +10,13 @@
 #
 # Env: CONTENDERS and INPUTS (space-separated) narrow the table; BIN counts an
 # http_peers binary built elsewhere (say, from an older commit) instead of building.
+# Needs valgrind, a C compiler and python3.
 #
 # picohttpparser's SSE4.2 build cannot run under valgrind (VEX does not decode
-# PCMPESTRI), so its row counts its scalar build: the bench is built once more with
-# CFLAGS=-mno-sse4.2 (cc appends CFLAGS after the crate's -msse4), which leaves
-# __SSE4_2__ undefined, and that binary runs the `pico` rows. The time bench measures the
-# SSE4.2 build; set PICO_BIN to reuse a scalar binary.
+# PCMPESTRI), so its rows count its scalar build instead: benches/peers/pico_count.c
+# with the picohttpparser.c that the picohttpparser-sys crate ships, compiled with
+# -O3 -mno-sse4.2, parsing the same head bytes (`http_peers --dump`). The time bench
+# measures the SSE4.2 build.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -35,32 +36,34 @@ for l in sys.stdin:
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# A copy: the scalar build below writes the same path.
+# A copy, so that a build meanwhile cannot change what is counted.
 cp "$bin" "$tmp/http_peers"
 bin=$tmp/http_peers
 
-pico_bin=${PICO_BIN:-}
-if [ -z "$pico_bin" ] && [[ " $CONTENDERS " == *" pico "* ]]; then
-    pico_bin=$tmp/http_peers_scalar
-    CFLAGS="-mno-sse4.2" cargo bench --bench http_peers --no-run --message-format=json 2>/dev/null |
-        python3 -c 'import json,sys
-for l in sys.stdin:
-    m = json.loads(l)
-    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "http_peers" and m.get("executable"):
-        print(m["executable"])' | xargs -I{} cp {} "$pico_bin"
-    # Put the SSE4.2 build back for the time bench.
-    cargo bench --bench http_peers --no-run >/dev/null 2>&1
-    [ -x "$pico_bin" ] || { echo "could not build the scalar picohttpparser" >&2; exit 1; }
+pico_c=$(ls -d "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/picohttpparser-sys-1.*/deps/picohttpparser 2>/dev/null | tail -1)
+if [[ " $CONTENDERS " == *" pico "* ]]; then
+    [ -n "$pico_c" ] || { echo "picohttpparser-sys is not in the cargo registry: cargo fetch" >&2; exit 1; }
+    cc -O3 -mno-sse4.2 -I"$pico_c" "$pico_c/picohttpparser.c" benches/peers/pico_count.c -o "$tmp/pico_count"
 fi
 
 # Total instructions of one run.
 ir() {
     local out="$tmp/cg.$1.$2.$3"
-    local exe=$bin
-    [ "$1" = pico ] && exe=$pico_bin
+    if [ "$1" = pico ]; then
+        local role=req
+        [[ "$2" == resp* ]] && role=resp
+        "$bin" --dump "$2" >"$tmp/head.$2"
+        if ! valgrind --tool=callgrind --callgrind-out-file="$out" "$tmp/pico_count" "$tmp/head.$2" "$role" "$3" \
+            >"$tmp/log" 2>&1; then
+            echo "ERR"
+            return
+        fi
+        awk '/^summary:/ { print $2 }' "$out"
+        return
+    fi
     # Only the timed part of each batch is counted (the bench's `measured`), so set-up
     # outside the clock (building fresh machines, answering kept-alive requests) is not.
-    if ! valgrind --tool=callgrind --toggle-collect='*measured*' --callgrind-out-file="$out" "$exe" --only "$1" --input "$2" --iters "$3" \
+    if ! valgrind --tool=callgrind --toggle-collect='*measured*' --callgrind-out-file="$out" "$bin" --only "$1" --input "$2" --iters "$3" \
         >"$tmp/log" 2>&1; then
         echo "ERR"
         return

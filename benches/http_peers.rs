@@ -10,6 +10,7 @@
 //! `--only CONTENDER --input INPUT --iters N` runs one contender N times and nothing
 //! else: `benches/callgrind.sh` runs that under `valgrind --tool=callgrind` with N and 2N
 //! and subtracts, so start-up cancels and what is left is instructions per iteration.
+//! `--dump INPUT` writes an input's head, for the scalar picohttpparser counter.
 //!
 //! Inputs: httparse's `REQ` (720 bytes), `REQ_SHORT`, `RESP` (699 bytes), `RESP_SHORT`
 //! (its benches/parse.rs), and llhttp's 520-byte chunked POST (its bench/native.ts,
@@ -451,6 +452,9 @@ struct Args {
     /// Iterations for --only.
     #[arg(long, default_value_t = 1000)]
     iters: usize,
+    /// Write this input's head to stdout and exit (for benches/peers/pico_count.c).
+    #[arg(long, value_parser = ["req", "req_short", "resp", "resp_short", "chunked_post"])]
+    dump: Option<String>,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -474,6 +478,14 @@ fn spread(v: &[f64]) -> (f64, f64) {
 
 fn main() {
     let args = Args::parse();
+    if let Some(name) = args.dump {
+        use std::io::Write;
+        let input = INPUTS.iter().find(|i| i.name == name).unwrap();
+        std::io::stdout()
+            .write_all(&input.bytes[..input.head])
+            .unwrap();
+        return;
+    }
     if let Some(only) = args.only {
         let name = args.input.expect("--only needs --input");
         let input = INPUTS.iter().find(|i| i.name == name).unwrap();
