@@ -64,6 +64,13 @@ impl RecvBuffer {
         }
     }
 
+    /// Makes room for `additional` more bytes up front, so that a first read of up to
+    /// that size is copied in without an allocation then (the HTTP machines reserve it
+    /// when the connection is made).
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.buf.reserve(additional);
+    }
+
     /// Appends `bytes`, or refuses all of them if the limit would be passed.
     ///
     /// ```

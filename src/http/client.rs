@@ -9,7 +9,7 @@ use super::error::{Error, ErrorKind};
 use super::event::ClientEvent;
 use super::fast::fast_response;
 use super::framing::{info_of, response_body, BodyKind};
-use super::grammar::{build_response, parse_response};
+use super::grammar::{build_response, parse_response, Count};
 use super::head::{Method, RequestHead, TargetForm};
 use super::headers::Headers;
 use super::scan::{HeadScanner, Scan};
@@ -359,17 +359,18 @@ impl Client {
         }
         // The one-pass parse first; a partial head, an error or a limit goes to the
         // resumable scan, which gives the exact error.
+        let mut fields = Count(0);
         let fast = if *scanner == HeadScanner::default() {
-            fast_response(core.buf.as_slice(), limits, &mut core.spans)
+            fast_response(core.buf.as_slice(), limits, &mut fields)
         } else {
             None
         };
         let (resp, info) = if let Some((sl, info, len)) = fast {
             let head = core.buf.take(len);
-            (build_response(head, &sl, core.spans.clone()), info)
+            (build_response(head, &sl, fields.0), info)
         } else {
-            let (len, lines) = match scanner.scan(core.buf.as_slice(), limits, None) {
-                Ok(Scan::Complete { len, lines }) => (len, lines),
+            let len = match scanner.scan(core.buf.as_slice(), limits, None) {
+                Ok(Scan::Complete { len, .. }) => len,
                 Ok(Scan::Partial) if core.eof => {
                     let end = core.end_offset();
                     return self.fail(ErrorKind::IncompleteMessage, end);
@@ -378,7 +379,7 @@ impl Client {
                 Err((kind, at)) => return self.fail(real_limit(kind), base + at as u64),
             };
             let head = core.buf.take(len);
-            match parse_response(head, lines, limits) {
+            match parse_response(head, limits) {
                 Ok(v) => v,
                 Err((kind, at)) => return self.fail(real_limit(kind), base + at as u64),
             }

@@ -8,12 +8,10 @@ use super::config::Limits;
 use super::error::{Error, ErrorKind};
 use super::framing::BodyKind;
 use super::headers::Headers;
-use super::headers::Span;
 use super::scan::HeadScanner;
 use crate::buffer::RecvBuffer;
 use crate::{CloseReason, Instant, SendError};
 use alloc::collections::VecDeque;
-use alloc::vec::Vec;
 use bytes::Bytes;
 
 /// What the connection is reading.
@@ -55,9 +53,12 @@ pub(super) enum Lead {
     TooLong(Error),
 }
 
-/// Most field offsets preallocated per connection (16 bytes each): a head within
-/// `max_headers` (default 100) never makes the reused list grow.
-const SPANS_CAPACITY: usize = 128;
+/// The receive buffer's first allocation, made with the connection: a head up to this
+/// size arriving in one read is then copied in without allocating, and its event costs
+/// one allocation (the shared handle on the buffer that the head's `Bytes` hold). It is
+/// the 2 KiB per connection that the list of field offsets took before heads were read
+/// in place.
+const FIRST_READ: usize = 2048;
 
 #[derive(Debug)]
 pub(super) struct Core {
@@ -70,8 +71,6 @@ pub(super) struct Core {
     pub(super) eof: bool,
     /// A buffer overflow seen in `handle_input`, reported after what was buffered.
     pub(super) overflow: Option<Error>,
-    /// Field offsets of the head being parsed, reused (cleared, capacity kept).
-    pub(super) spans: Vec<Span>,
     /// The latest `now` seen; `None` until the first `handle_*` call.
     pub(super) now: Option<Instant>,
     /// Empty lines skipped before the start line now being read (RFC 9112 2.2).
@@ -85,17 +84,19 @@ pub(super) struct Core {
 }
 
 impl Core {
+    #[inline]
     pub(super) fn new(limits: Limits) -> Core {
+        let mut buf = RecvBuffer::new(limits.max_buffered);
+        buf.reserve(limits.max_buffered.min(FIRST_READ));
         Core {
             limits,
-            buf: RecvBuffer::new(limits.max_buffered),
+            buf,
             recv: Recv::Head(HeadScanner::default()),
             send: Send::Idle,
             // Allocated once here so the per-message path does not.
             out: VecDeque::with_capacity(4),
             eof: false,
             overflow: None,
-            spans: Vec::with_capacity(limits.max_headers.min(SPANS_CAPACITY)),
             now: None,
             skipped: 0,
             dropped: 0,

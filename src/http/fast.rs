@@ -10,10 +10,8 @@
 use super::chars::{first_invalid_value_byte, first_non_vchar, is_token};
 use super::config::Limits;
 use super::framing::{check_host, HeadInfo};
-use super::grammar::{fields_into, RequestLine, StatusLine};
+use super::grammar::{fields_into, FieldSink, RequestLine, StatusLine};
 use super::head::{classify_form, StatusCode, TargetForm, Version};
-use super::headers::Span;
-use alloc::vec::Vec;
 
 /// The request line read straight through, without first searching for its end:
 /// accepts exactly what [`request_line`] accepts, and gives up (`None`) on anything
@@ -66,7 +64,7 @@ fn fast_request_line(h: &[u8], limits: &Limits) -> Option<RequestLine> {
 pub(crate) fn fast_request(
     h: &[u8],
     limits: &Limits,
-    spans: &mut Vec<Span>,
+    spans: &mut impl FieldSink,
 ) -> Option<(RequestLine, HeadInfo, usize)> {
     let rl = fast_request_line(h, limits)?;
     if rl.end > limits.max_request_line {
@@ -74,7 +72,7 @@ pub(crate) fn fast_request(
     }
     let mut info = HeadInfo::default();
     let len = fields_into(h, rl.next, limits, spans, &mut info).ok()?;
-    if len > limits.max_head || spans.len() > limits.max_headers {
+    if len > limits.max_head || spans.count() > limits.max_headers {
         return None;
     }
     check_host(rl.version, &info).ok()?;
@@ -128,12 +126,12 @@ fn fast_status_line(h: &[u8], limits: &Limits) -> Option<StatusLine> {
 pub(crate) fn fast_response(
     h: &[u8],
     limits: &Limits,
-    spans: &mut Vec<Span>,
+    spans: &mut impl FieldSink,
 ) -> Option<(StatusLine, HeadInfo, usize)> {
     let sl = fast_status_line(h, limits)?;
     let mut info = HeadInfo::default();
     let len = fields_into(h, sl.next, limits, spans, &mut info).ok()?;
-    if len > limits.max_head || spans.len() > limits.max_headers {
+    if len > limits.max_head || spans.count() > limits.max_headers {
         return None;
     }
     Some((sl, info, len))

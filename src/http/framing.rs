@@ -74,20 +74,24 @@ pub(crate) fn note_field(
     value: &[u8],
     at: usize,
 ) -> Result<(), Fail> {
-    match name.len() {
-        4 if name.eq_ignore_ascii_case(b"host") => info.host_count += 1,
-        6 if name.eq_ignore_ascii_case(b"expect") => {
+    // Length and first letter (ASCII-lowercased) pick the one name that can match, so
+    // most fields (User-Agent is as long as Connection, Accept-Charset as
+    // Content-Length) are passed over without a case-insensitive compare.
+    let first = name.first().map_or(0, |c| c | 0x20);
+    match (name.len(), first) {
+        (4, b'h') if name.eq_ignore_ascii_case(b"host") => info.host_count += 1,
+        (6, b'e') if name.eq_ignore_ascii_case(b"expect") => {
             info.expect_continue |= value.eq_ignore_ascii_case(b"100-continue")
         }
-        7 if name.eq_ignore_ascii_case(b"upgrade") => info.upgrade = true,
-        10 if name.eq_ignore_ascii_case(b"connection") => {
+        (7, b'u') if name.eq_ignore_ascii_case(b"upgrade") => info.upgrade = true,
+        (10, b'c') if name.eq_ignore_ascii_case(b"connection") => {
             for t in value.split(|&c| c == b',').map(trim_ows) {
                 info.conn_close |= t.eq_ignore_ascii_case(b"close");
                 info.conn_keep_alive |= t.eq_ignore_ascii_case(b"keep-alive");
                 info.conn_upgrade |= t.eq_ignore_ascii_case(b"upgrade");
             }
         }
-        14 if name.eq_ignore_ascii_case(b"content-length") => {
+        (14, b'c') if name.eq_ignore_ascii_case(b"content-length") => {
             // RFC 9110 8.6: Content-Length = 1*DIGIT. A list of identical values (from
             // duplicated fields or a comma list) MAY be accepted; anything else is
             // invalid framing (RFC 9112 6.3 item 5).
@@ -104,7 +108,7 @@ pub(crate) fn note_field(
                 }
             }
         }
-        17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+        (17, b't') if name.eq_ignore_ascii_case(b"transfer-encoding") => {
             if !info.te_present {
                 info.te_offset = at;
             }

@@ -142,32 +142,27 @@ pub(crate) fn request_line(head: &[u8], limits: &Limits) -> Result<RequestLine, 
     })
 }
 
-/// The owned request head over `head`, from offsets already checked.
-pub(crate) fn build_request(
-    head: Bytes,
-    rl: &RequestLine,
-    spans: alloc::vec::Vec<Span>,
-) -> RequestHead {
+/// The owned request head over `head`, from offsets already checked; its `fields`
+/// validated field lines start at `rl.next` and are read where they are (no list of
+/// offsets is built, so this allocates nothing).
+#[inline]
+pub(crate) fn build_request(head: Bytes, rl: &RequestLine, fields: usize) -> RequestHead {
     RequestHead {
         method: Method::from_shared(&head, 0, rl.sp1),
         target: RequestTarget::from_parts(head.slice(rl.sp1 + 1..rl.sp2), rl.form),
         version: rl.version,
-        headers: Headers::from_parts(head, spans),
+        headers: Headers::from_wire(head, rl.next, fields),
     }
 }
 
-/// Parses a request head (the first `lines` lines of `head`).
-pub(crate) fn parse_request(
-    head: Bytes,
-    lines: usize,
-    limits: &Limits,
-) -> Result<(RequestHead, HeadInfo), Fail> {
+/// Parses a request head (all of `head`, as the scanner delimited it).
+pub(crate) fn parse_request(head: Bytes, limits: &Limits) -> Result<(RequestHead, HeadInfo), Fail> {
     let rl = request_line(&head, limits)?;
-    let mut spans = alloc::vec::Vec::with_capacity(lines.saturating_sub(2));
+    let mut fields = Count(0);
     let mut info = HeadInfo::default();
-    fields_into(&head, rl.next, limits, &mut spans, &mut info)?;
+    fields_into(&head, rl.next, limits, &mut fields, &mut info)?;
     check_host(rl.version, &info)?;
-    Ok((build_request(head, &rl, spans), info))
+    Ok((build_request(head, &rl, fields.0), info))
 }
 
 /// A status line's parts as offsets into the head.
@@ -221,31 +216,28 @@ pub(crate) fn status_line(head: &[u8], limits: &Limits) -> Result<StatusLine, Fa
     })
 }
 
-/// The owned response head over `head`, from offsets already checked.
-pub(crate) fn build_response(
-    head: Bytes,
-    sl: &StatusLine,
-    spans: alloc::vec::Vec<Span>,
-) -> ResponseHead {
+/// The owned response head over `head`, from offsets already checked; like
+/// [`build_request`], its `fields` field lines are read where they are.
+#[inline]
+pub(crate) fn build_response(head: Bytes, sl: &StatusLine, fields: usize) -> ResponseHead {
     ResponseHead {
         version: sl.version,
         status: sl.status,
         reason: head.slice(sl.reason..sl.end),
-        headers: Headers::from_parts(head, spans),
+        headers: Headers::from_wire(head, sl.next, fields),
     }
 }
 
-/// Parses a response head (the first `lines` lines of `head`), replacing each obs-fold
+/// Parses a response head (all of `head`, as the scanner delimited it), replacing each obs-fold
 /// with SP first if it has any (RFC 9112 5.2, see [`unfold_fields`]).
 pub(crate) fn parse_response(
     head: Bytes,
-    lines: usize,
     limits: &Limits,
 ) -> Result<(ResponseHead, HeadInfo), Fail> {
     let sl = status_line(&head, limits)?;
-    let mut spans = alloc::vec::Vec::with_capacity(lines.saturating_sub(2));
+    let mut fields = Count(0);
     let mut info = HeadInfo::default();
-    let head = match fields_into(&head, sl.next, limits, &mut spans, &mut info) {
+    let head = match fields_into(&head, sl.next, limits, &mut fields, &mut info) {
         Ok(_) => head,
         // The field pass stops at a fold, or earlier when a value read before its
         // continuation is checked (`Content-Length:` CRLF SP `2` has an empty value on
@@ -260,24 +252,70 @@ pub(crate) fn parse_response(
             }
             let head = copy.freeze();
             info = HeadInfo::default();
-            fields_into(&head, sl.next, limits, &mut spans, &mut info)?;
+            fields_into(&head, sl.next, limits, &mut fields, &mut info)?;
             head
         }
     };
-    Ok((build_response(head, &sl, spans), info))
+    Ok((build_response(head, &sl, fields.0), info))
 }
 
-/// Parses field lines from `pos` up to the empty line. `n` is how many there are.
+/// Parses field lines from `pos` up to the empty line. `n` is how many the scanner saw;
+/// the field pass counts them itself.
 pub(crate) fn parse_fields(
     head: Bytes,
     pos: usize,
     n: usize,
     limits: &Limits,
 ) -> Result<(Headers, HeadInfo), Fail> {
-    let mut spans = alloc::vec::Vec::with_capacity(n);
+    let _ = n;
+    let mut fields = Count(0);
     let mut info = HeadInfo::default();
-    fields_into(&head, pos, limits, &mut spans, &mut info)?;
-    Ok((Headers::from_parts(head, spans), info))
+    fields_into(&head, pos, limits, &mut fields, &mut info)?;
+    Ok((Headers::from_wire(head, pos, fields.0), info))
+}
+
+/// Where the field pass puts each field line it has checked.
+pub(crate) trait FieldSink {
+    /// Forgets what an earlier head left.
+    fn clear(&mut self);
+    /// One more checked field line.
+    fn push(&mut self, span: Span);
+    /// Field lines so far.
+    fn count(&self) -> usize;
+}
+
+/// The slice API keeps every line's offsets, for [`HeadParser::fields`](super::HeadParser).
+impl FieldSink for alloc::vec::Vec<Span> {
+    #[inline]
+    fn clear(&mut self) {
+        alloc::vec::Vec::clear(self);
+    }
+    #[inline]
+    fn push(&mut self, span: Span) {
+        alloc::vec::Vec::push(self, span);
+    }
+    #[inline]
+    fn count(&self) -> usize {
+        self.len()
+    }
+}
+
+/// An owned head only counts its lines: [`Headers`] reads them where they are.
+pub(crate) struct Count(pub usize);
+
+impl FieldSink for Count {
+    #[inline]
+    fn clear(&mut self) {
+        self.0 = 0;
+    }
+    #[inline]
+    fn push(&mut self, _: Span) {
+        self.0 += 1;
+    }
+    #[inline]
+    fn count(&self) -> usize {
+        self.0
+    }
 }
 
 /// Parses field lines of `h` from `pos` up to and including the empty line, appending
@@ -286,11 +324,12 @@ pub(crate) fn parse_fields(
 /// Returns where the head ends. Running out of input before the empty line is an error, so a caller
 /// that has not scanned for the end first must treat any error as "ask the resumable
 /// path".
+#[inline]
 pub(crate) fn fields_into(
     h: &[u8],
     mut pos: usize,
     limits: &Limits,
-    spans: &mut alloc::vec::Vec<Span>,
+    spans: &mut impl FieldSink,
     info: &mut HeadInfo,
 ) -> Result<usize, Fail> {
     spans.clear();

@@ -3,6 +3,7 @@
 use super::field::{HeaderName, HeaderValue, InvalidHead};
 use bytes::{Bytes, BytesMut};
 use core::fmt;
+use memchr::memchr;
 
 /// Where one field line's name and value sit in the head's bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -16,8 +17,11 @@ pub(crate) struct Span {
 /// The header (or trailer) section of a message: field lines in received order,
 /// duplicates kept, original case kept.
 ///
-/// A parsed section is one frozen [`Bytes`] plus one exactly sized list of offsets into
-/// it, so parsing allocates once per section, never per field. Accessors borrow from it.
+/// A received section is the frozen [`Bytes`] of its head and nothing else: its field
+/// lines were validated when the head was parsed, so the accessors read them where
+/// they are (a `memchr` for each line's colon and end) and parsing a head allocates
+/// nothing for its fields. A section built with [`append`](Headers::append) keeps a
+/// list of offsets instead. Accessors borrow from it either way.
 ///
 /// ```
 /// use wirestate::http::Headers;
@@ -32,12 +36,66 @@ pub(crate) struct Span {
 #[derive(Clone)]
 pub struct Headers {
     buf: Bytes,
+    /// The fields of a built section; empty for a received one.
     spans: alloc::vec::Vec<Span>,
+    /// A received section: its `wire_count` field lines start at `buf[wire_start..]`,
+    /// each `name ":" OWS value OWS` and a line ending, all validated (RFC 9112 5).
+    wire_start: u32,
+    wire_count: u32,
 }
 
 impl Default for Headers {
     fn default() -> Self {
         Headers::new()
+    }
+}
+
+/// Where the next validated wire field line from `pos` has its name and value, and
+/// where the line after it starts. The parser has checked every byte: the name is a
+/// token (so the first colon ends it) and the value holds no CR or LF (so the first LF
+/// ends the line, after an optional CR).
+#[inline]
+fn wire_line(buf: &[u8], pos: usize) -> (Span, usize) {
+    let colon = pos + memchr(b':', &buf[pos..]).unwrap_or(buf.len() - pos);
+    let rest = buf.get(colon + 1..).unwrap_or_default();
+    let lf = colon + 1 + memchr(b'\n', rest).unwrap_or(rest.len());
+    let line = &buf[colon + 1..lf];
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let value = trim_ows(line);
+    // `value` is a subslice of `line`: its offset is how much `trim_ows` cut in front.
+    let lead = line.len() - trim_ows_start(line).len();
+    (
+        Span {
+            name: pos as u32,
+            name_len: (colon - pos) as u32,
+            value: (colon + 1 + lead) as u32,
+            value_len: value.len() as u32,
+        },
+        lf + 1,
+    )
+}
+
+/// The field lines' offsets, in order, whichever form the section has.
+#[derive(Clone)]
+struct SpanIter<'a> {
+    buf: &'a [u8],
+    spans: core::slice::Iter<'a, Span>,
+    pos: usize,
+    left: u32,
+}
+
+impl Iterator for SpanIter<'_> {
+    type Item = Span;
+
+    #[inline]
+    fn next(&mut self) -> Option<Span> {
+        if self.left == 0 {
+            return self.spans.next().copied();
+        }
+        self.left -= 1;
+        let (span, next) = wire_line(self.buf, self.pos);
+        self.pos = next;
+        Some(span)
     }
 }
 
@@ -51,20 +109,38 @@ impl Headers {
         Headers {
             buf: Bytes::new(),
             spans: alloc::vec::Vec::new(),
+            wire_start: 0,
+            wire_count: 0,
         }
     }
 
-    /// A section over `buf` with these spans.
-    pub(crate) fn from_parts(buf: Bytes, spans: alloc::vec::Vec<Span>) -> Headers {
-        Headers { buf, spans }
+    /// A received section: `count` validated field lines of `buf` from `start`.
+    #[inline]
+    pub(crate) fn from_wire(buf: Bytes, start: usize, count: usize) -> Headers {
+        Headers {
+            buf,
+            spans: alloc::vec::Vec::new(),
+            wire_start: start as u32,
+            wire_count: count as u32,
+        }
     }
 
-    pub(crate) fn push_span(&mut self, s: Span) {
+    fn span_iter(&self) -> SpanIter<'_> {
+        SpanIter {
+            buf: &self.buf,
+            spans: self.spans.iter(),
+            pos: self.wire_start as usize,
+            left: self.wire_count,
+        }
+    }
+
+    fn push_span(&mut self, s: Span) {
+        if self.wire_count > 0 {
+            // A received section being added to: its lines become offsets first.
+            self.spans = self.span_iter().collect();
+            self.wire_count = 0;
+        }
         self.spans.push(s);
-    }
-
-    fn spans(&self) -> &[Span] {
-        &self.spans
     }
 
     /// Appends a field line after validating name and value (copies; for building
@@ -115,7 +191,7 @@ impl Headers {
     /// assert_eq!(wirestate::http::Headers::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.spans().len()
+        self.spans.len() + self.wire_count as usize
     }
 
     /// True when there are no field lines.
@@ -138,7 +214,7 @@ impl Headers {
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
         let buf = &self.buf[..];
-        self.spans().iter().map(move |s| {
+        self.span_iter().map(move |s| {
             (
                 &buf[s.name as usize..(s.name + s.name_len) as usize],
                 &buf[s.value as usize..(s.value + s.value_len) as usize],
@@ -183,8 +259,7 @@ impl Headers {
     /// ```
     pub fn get_bytes(&self, name: &[u8]) -> Option<Bytes> {
         let buf = &self.buf[..];
-        self.spans()
-            .iter()
+        self.span_iter()
             .find(|s| {
                 buf[s.name as usize..(s.name + s.name_len) as usize].eq_ignore_ascii_case(name)
             })
@@ -211,11 +286,17 @@ impl Headers {
     }
 }
 
-/// Strips leading and trailing SP / HTAB (OWS, RFC 9110 section 5.6.3).
-pub(crate) fn trim_ows(mut b: &[u8]) -> &[u8] {
+/// Strips leading SP / HTAB.
+fn trim_ows_start(mut b: &[u8]) -> &[u8] {
     while let [b' ' | b'\t', rest @ ..] = b {
         b = rest;
     }
+    b
+}
+
+/// Strips leading and trailing SP / HTAB (OWS, RFC 9110 section 5.6.3).
+pub(crate) fn trim_ows(b: &[u8]) -> &[u8] {
+    let mut b = trim_ows_start(b);
     while let [rest @ .., b' ' | b'\t'] = b {
         b = rest;
     }
@@ -240,5 +321,37 @@ impl fmt::Debug for Headers {
                 )
             }))
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_received_section_reads_like_a_built_one_and_takes_appends() {
+        // As the parser leaves it: validated lines after a start line, OWS kept on the
+        // wire, an empty value, a bare LF line ending (allowed by a limit), obs-text.
+        let head = Bytes::from_static(
+            b"GET / HTTP/1.1\r\nHost:  a \r\nX-Empty:\r\nX-Tab:\tb\tc\t\nX-Obs: \xff\r\n\r\n",
+        );
+        let received = Headers::from_wire(head, 16, 4);
+        let mut built = Headers::new();
+        built.append("Host", "a").unwrap();
+        built.append("X-Empty", "").unwrap();
+        built.append("X-Tab", "b\tc").unwrap();
+        built.append_typed(
+            &HeaderName::from_bytes(b"X-Obs").unwrap(),
+            &HeaderValue::from_bytes(b"\xff").unwrap(),
+        );
+        assert_eq!(received, built);
+        assert_eq!(received.len(), 4);
+        assert_eq!(&received.get_bytes(b"x-tab").unwrap()[..], b"b\tc");
+        assert_eq!(received.get(b"x-empty"), Some(&b""[..]));
+        let mut more = received.clone();
+        more.append("Via", "1.1 x").unwrap();
+        built.append("Via", "1.1 x").unwrap();
+        assert_eq!(more, built);
+        assert_eq!(more.len(), 5);
     }
 }

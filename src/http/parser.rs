@@ -5,7 +5,7 @@ use super::config::Limits;
 use super::error::{Error, Fail};
 use super::fast::{fast_request, fast_response};
 use super::framing::{request_body, response_body, BodyKind};
-use super::grammar::{build_request, build_response, parse_request, parse_response};
+use super::grammar::{build_request, build_response, parse_request, parse_response, Count};
 use super::head::{Method, RequestHead, ResponseHead};
 use super::headers::Span;
 use super::scan::{HeadScanner, Scan};
@@ -97,9 +97,10 @@ impl HeadParser {
     ) -> Option<Result<(RequestHead, BodyKind), Error>> {
         let base = buf.consumed();
         if self.scanner_is_fresh() {
-            let fast = fast_request(buf.as_slice(), &self.limits, &mut self.spans);
+            let mut fields = Count(0);
+            let fast = fast_request(buf.as_slice(), &self.limits, &mut fields);
             if let Some((rl, info, len)) = fast {
-                let req = build_request(buf.take(len), &rl, self.spans.clone());
+                let req = build_request(buf.take(len), &rl, fields.0);
                 let body = request_body(rl.version, &info, req.method == Method::Connect).map_err(
                     |(kind, at)| Error {
                         kind,
@@ -109,7 +110,7 @@ impl HeadParser {
                 return Some(body.map(|k| (req, k)));
             }
         }
-        let (len, lines) = match self.scan(buf, Some(self.limits.max_request_line))? {
+        let (len, _) = match self.scan(buf, Some(self.limits.max_request_line))? {
             Ok(v) => v,
             Err(e) => return Some(Err(e)),
         };
@@ -119,7 +120,7 @@ impl HeadParser {
         };
         let head = buf.take(len);
         Some(
-            parse_request(head, lines, &self.limits)
+            parse_request(head, &self.limits)
                 .and_then(|(req, info)| {
                     request_body(req.version, &info, req.method == Method::Connect)
                         .map(|k| (req, k))
@@ -150,9 +151,10 @@ impl HeadParser {
     ) -> Option<Result<(ResponseHead, BodyKind), Error>> {
         let base = buf.consumed();
         if self.scanner_is_fresh() {
-            let fast = fast_response(buf.as_slice(), &self.limits, &mut self.spans);
+            let mut fields = Count(0);
+            let fast = fast_response(buf.as_slice(), &self.limits, &mut fields);
             if let Some((sl, info, len)) = fast {
-                let resp = build_response(buf.take(len), &sl, self.spans.clone());
+                let resp = build_response(buf.take(len), &sl, fields.0);
                 let body =
                     response_body(sl.version, sl.status, &info, method).map_err(|(kind, at)| {
                         Error {
@@ -163,7 +165,7 @@ impl HeadParser {
                 return Some(body.map(|(k, _)| (resp, k)));
             }
         }
-        let (len, lines) = match self.scan(buf, None)? {
+        let (len, _) = match self.scan(buf, None)? {
             Ok(v) => v,
             Err(e) => return Some(Err(e)),
         };
@@ -173,7 +175,7 @@ impl HeadParser {
         };
         let head = buf.take(len);
         Some(
-            parse_response(head, lines, &self.limits)
+            parse_response(head, &self.limits)
                 .and_then(|(resp, info)| {
                     response_body(resp.version, resp.status, &info, method).map(|(k, _)| (resp, k))
                 })

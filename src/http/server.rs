@@ -10,7 +10,7 @@ use super::event::{Connection, Continue, ServerEvent};
 use super::fast::fast_request;
 use super::field::{HeaderName, HeaderValue};
 use super::framing::{info_of, request_body, BodyKind};
-use super::grammar::{build_request, parse_request};
+use super::grammar::{build_request, parse_request, Count};
 use super::head::{Method, ResponseHead, StatusCode, Version};
 use super::headers::Headers;
 use super::scan::{HeadScanner, Scan};
@@ -110,6 +110,7 @@ impl Server {
     /// assert!(!s.is_closed());
     /// ```
     #[must_use]
+    #[inline]
     pub fn new(config: ServerConfig) -> Server {
         Server {
             config,
@@ -527,27 +528,28 @@ impl Server {
         };
         // The one-pass parse first; a partial head, an error or a limit goes to the
         // resumable scan, which gives the exact error.
+        let mut fields = Count(0);
         let fast = if *scanner == HeadScanner::default() {
-            fast_request(core.buf.as_slice(), limits, &mut core.spans)
+            fast_request(core.buf.as_slice(), limits, &mut fields)
         } else {
             None
         };
         let (req, info) = if let Some((rl, info, len)) = fast {
             let head = core.buf.take(len);
-            (build_request(head, &rl, core.spans.clone()), info)
+            (build_request(head, &rl, fields.0), info)
         } else {
             let scan = scanner.scan(
                 core.buf.as_slice(),
                 limits,
                 Some(core.limits.max_request_line),
             );
-            let (len, lines) = match scan {
-                Ok(Scan::Complete { len, lines }) => (len, lines),
+            let len = match scan {
+                Ok(Scan::Complete { len, .. }) => len,
                 Ok(Scan::Partial) => return self.eof_in_head(),
                 Err(e) => return self.fail(at(e), true),
             };
             let head = core.buf.take(len);
-            match parse_request(head, lines, limits) {
+            match parse_request(head, limits) {
                 Ok(v) => v,
                 Err(e) => return self.fail(at(e), true),
             }
