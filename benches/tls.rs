@@ -143,6 +143,7 @@ fn pop3_fetch(
         allow_plaintext_auth: tls.is_none(),
         out_dir: out,
         delete: false,
+        driver: support::cli::Driver::Std,
         verbose: false,
     };
     let got = fetch_all(&addr.to_string(), &opts)
