@@ -109,8 +109,8 @@ type Doc = (&'static str, usize, usize, usize, usize);
 /// HTTP's documented figures, in one place: the HTTP machines are being made smaller
 /// and faster, and these are the numbers to update when they are.
 const HTTP: [Doc; 2] = [
-    ("http::Server", 552, 1824, 2262, 1050156),
-    ("http::Client", 552, 1920, 3025, 1050492),
+    ("http::Server", 528, 2272, 2312, 1048556),
+    ("http::Client", 528, 2368, 2408, 1048892),
 ];
 
 const GREETING: [Doc; 2] = [
