@@ -1,7 +1,7 @@
 //! The greeting server machine.
 
 use super::framing::Inbox;
-use super::{Error, ServerConfig, EXIT, WELCOME};
+use super::{Error, Framing, ServerConfig, EXIT, WELCOME};
 use crate::{CloseReason, Instant, Machine};
 use alloc::collections::VecDeque;
 use bytes::Bytes;
@@ -52,7 +52,7 @@ enum State {
 ///
 /// Queues `Welcome!` when created, answers each message `m` with `Hello, m!` (the payload
 /// is bytes, so any encoding comes back exactly), and closes on `exit`, on peer EOF, on an
-/// error, or after [`Timeouts::idle`](super::Timeouts::idle) of silence.
+/// error, or after [`Timeouts::idle`](super::Timeouts::idle) without a whole message.
 ///
 /// How it meets the [`Machine`] trait:
 ///
@@ -105,6 +105,7 @@ pub struct Server {
     idle_deadline: Option<Instant>,
     /// Whether a `handle_*` call has brought the time yet (the idle clock's start).
     started: bool,
+    framing: Framing,
 }
 
 impl Server {
@@ -140,6 +141,7 @@ impl Server {
             now: Instant::ZERO,
             idle_deadline: None,
             started: false,
+            framing: config.framing,
         }
     }
 
@@ -175,7 +177,12 @@ impl Machine for Server {
         if self.state != State::Open {
             return;
         }
-        self.touch(now);
+        // The idle wait restarts at input that ends a message (every read in chunk
+        // framing, a line end in line framing), so a peer dripping one line byte by byte
+        // is still cut.
+        if self.framing == Framing::Chunk || memchr::memchr(b'\n', bytes).is_some() {
+            self.touch(now);
+        }
         self.inbox.push(bytes);
     }
 

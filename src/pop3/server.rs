@@ -601,6 +601,7 @@ impl Machine for Server {
         // Commands received before the EOF still count (a pipelined QUIT still enters
         // UPDATE), so `poll_event` acts on it once they are all decoded.
         self.peer_eof = true;
+        self.drop_login_answer();
     }
 
     fn handle_timeout(&mut self, now: Instant) {

@@ -13,7 +13,10 @@
 //! on its credentials ("the client SHOULD NOT retry with the same credentials"), while
 //! `[SYS/PERM]` (section 4) says the server itself is broken, which would send a user to
 //! the wrong fix. RFC 1939 has no closing status, so the text says it; a POP3 client
-//! reads one status line per command, and this one ends the session.
+//! reads one status line per command, and this one ends the session. An EOF while an
+//! answer is held ends the session at once (`Closed(PeerClosed)`), the answer and any
+//! input behind it dropped: the peer has gone, and a half-closed peer must not get the
+//! answer early.
 //!
 //! [`Timeouts::failed_login_delay`]: crate::pop3::Timeouts::failed_login_delay
 //! [`Limits::max_failed_logins`]: crate::pop3::Limits::max_failed_logins
@@ -318,6 +321,16 @@ impl Server {
                 self.err("invalid base64");
                 ServerEvent::Answered(CommandKind::Auth)
             }
+        }
+    }
+
+    /// The peer closed while an answer is held: the session ends at once, the answer and
+    /// any input behind it dropped. The peer has gone, and a half-closed peer must not
+    /// get its answer before the delay.
+    pub(super) fn drop_login_answer(&mut self) {
+        if self.logins.held.take().is_some() && !self.closed {
+            let unterminated = self.buf.len();
+            self.shut(CloseReason::PeerClosed { unterminated });
         }
     }
 

@@ -54,7 +54,8 @@ enum Phase {
 ///   [`handle_tls_established`](Machine::handle_tls_established) starts the session
 ///   over (a new EHLO is needed). Called before the first byte, it marks implicit TLS
 ///   (RFC 8314): AUTH is offered, STARTTLS no longer.
-/// * Time: `idle` while waiting for a command, `data_block` inside the data; on expiry
+/// * Time: `idle` while waiting for a command (from the last whole line: bytes of an
+///   unfinished one do not restart it), `data_block` inside the data; on expiry
 ///   `421 4.4.2` and `Closed(CloseReason::Timeout)`. No timer runs while the caller
 ///   holds a decision. The clock starts at the first `handle_*` call, with its `now`:
 ///   until then `poll_timeout` is `Instant::ZERO` (due at once), so the driver's first
@@ -670,7 +671,12 @@ impl Machine for Server {
             // Plaintext after an accepted STARTTLS is never decoded (CVE-2011-0411).
             return;
         }
-        self.last_input = self.now;
+        if matches!(self.phase, Phase::Data) || memchr::memchr(b'\n', bytes).is_some() {
+            // RFC 5321 4.5.3.2.5: inside the data every block is progress. Between
+            // commands the wait is for the next command (4.5.3.2.7), restarted only by
+            // input that ends a line, so a client dripping a line byte by byte is cut.
+            self.last_input = self.now;
+        }
         if self.buf.push(bytes).is_err() {
             let offset = self.buf.consumed() + self.buf.len() as u64;
             let r = self.r(
@@ -685,6 +691,7 @@ impl Machine for Server {
     fn handle_eof(&mut self, now: Instant) {
         self.clock(now);
         self.eof = true;
+        self.drop_login_answer();
     }
 
     fn handle_timeout(&mut self, now: Instant) {

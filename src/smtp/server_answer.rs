@@ -157,6 +157,9 @@ impl Server {
             return Err(e);
         }
         self.questions.close();
+        // The client waited on us: its idle wait restarts at the answer, timed by the
+        // latest `now` seen (the answer itself carries no time).
+        self.last_input = self.now;
         Ok(ask)
     }
 

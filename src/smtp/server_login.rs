@@ -11,7 +11,10 @@
 //! [`ErrorKind::TooManyFailedLogins`]: RFC 5321 3.8 lets a server that must close answer
 //! any command with 421, and one reply per command keeps a client in step. A `4yz`
 //! refusal (`454 4.7.0`, a temporary failure on the server's side, RFC 4954 6) is not
-//! the client's failure: it is sent at once and not counted.
+//! the client's failure: it is sent at once and not counted. An EOF while an answer is
+//! held ends the session at once (`Closed(PeerClosed)`), the answer and any input
+//! behind it dropped: the peer has gone, and a half-closed peer must not get the answer
+//! early.
 //!
 //! [`Timeouts::failed_login_delay`]: crate::smtp::Timeouts::failed_login_delay
 //! [`Limits::max_failed_logins`]: crate::smtp::Limits::max_failed_logins
@@ -22,7 +25,7 @@ use crate::smtp::error::ErrorKind;
 use crate::smtp::reply::Reply;
 use crate::smtp::server_auth::{AuthStep, SaslExchange};
 use crate::smtp::server_check as check;
-use crate::Instant;
+use crate::{CloseReason, Instant};
 use alloc::format;
 use alloc::string::String;
 
@@ -145,6 +148,17 @@ impl Server {
                 });
             }
             _ => self.login_failed(reply, last, offset),
+        }
+    }
+
+    /// The peer closed while an answer is held: the session ends at once, the answer and
+    /// any input behind it dropped. The peer has gone, and a half-closed peer must not
+    /// get its answer before the delay.
+    pub(super) fn drop_login_answer(&mut self) {
+        if self.logins.held.take().is_some() && !matches!(self.phase, Phase::Closed) {
+            let unterminated = self.buf.len();
+            self.buf.clear();
+            self.shut(CloseReason::PeerClosed { unterminated });
         }
     }
 
