@@ -138,7 +138,11 @@ pub fn run_server(cli: &ServerCli) -> io::Result<()> {
         &args.addr_or(DEFAULT_ADDR),
         READ_SIZE,
         move |peer| {
-            let machine = args.wrap(Server::new(ServerConfig::new(framing)), &tls);
+            let mut config = ServerConfig::new(framing);
+            if let Some(d) = args.idle_timeout() {
+                config.timeouts.idle = Some(d);
+            }
+            let machine = args.wrap(Server::new(config), &tls);
             (machine, super::events(logger(peer, verbose)))
         },
     )
