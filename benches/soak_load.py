@@ -133,20 +133,14 @@ def main():
     stop = threading.Event()
 
     def worker():
-        n = 0
         while not stop.is_set():
             try:
                 tx(addr)
-                n += 1
+                with lock:
+                    count[0] += 1
             except Exception as e:  # reported, and the run fails
                 with lock:
                     errors.append(repr(e))
-            if n % 50 == 0:
-                with lock:
-                    count[0] += n
-                n = 0
-        with lock:
-            count[0] += n
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(a.workers)]
     for t in threads:

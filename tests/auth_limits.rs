@@ -476,3 +476,161 @@ fn eof_during_the_delay_closes_without_the_answer() {
     assert!(drain_bytes(&mut p).is_empty());
     assert!(p.is_closed());
 }
+
+// End to end: the example servers on every driver, with Python's smtplib and poplib as
+// the clients. Each refusal is observed to take at least the delay (a lower bound only:
+// a loaded machine can only make it later), and the fifth failure on one connection ends
+// it: SMTP with 421 4.7.0, POP3 with -ERR [AUTH] ... closing connection.
+
+const SMTPLIB_GUESSER: &str = r#"
+import base64, smtplib, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+s = smtplib.SMTP(host, int(port), timeout=30)
+s.ehlo("guesser.example")
+for i in range(6):
+    token = base64.b64encode(b"\0u\0guess%d" % i).decode()
+    t0 = time.monotonic()
+    try:
+        code, msg = s.docmd("AUTH", "PLAIN " + token)
+    except smtplib.SMTPServerDisconnected:
+        print("disconnected", flush=True)
+        break
+    print("%d %.3f %s" % (code, time.monotonic() - t0, msg.decode()), flush=True)
+"#;
+
+const POPLIB_GUESSER: &str = r#"
+import poplib, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+p = poplib.POP3(host, int(port), timeout=30)
+for i in range(6):
+    t0 = time.monotonic()
+    try:
+        p.user("u")
+        p.pass_("guess%d" % i)
+        print("accepted", flush=True)
+    except poplib.error_proto as e:
+        msg = e.args[0].decode() if isinstance(e.args[0], bytes) else e.args[0]
+        if msg == "-ERR EOF":  # poplib's word for a closed connection
+            print("disconnected", flush=True)
+            break
+        print("ERR %.3f %s" % (time.monotonic() - t0, msg), flush=True)
+    except (EOFError, OSError) as e:
+        print("disconnected", flush=True)
+        break
+"#;
+
+fn python(script: &str, addr: std::net::SocketAddr) -> String {
+    let out = std::process::Command::new("python3")
+        .args(["-c", script, &addr.to_string()])
+        .output()
+        .expect("run python3");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// Each line: status, seconds, text. Checks the first four are refusals held for the
+/// delay and the fifth is the closing one; returns the observed delays.
+fn check_guesses(lines: &[&str], refusal: &str, closing: &str) -> Vec<f64> {
+    assert!(lines.len() >= 5, "{lines:?}");
+    let mut delays = Vec::new();
+    for (i, l) in lines[..5].iter().enumerate() {
+        let mut parts = l.splitn(3, ' ');
+        let status = parts.next().unwrap();
+        let secs: f64 = parts.next().unwrap().parse().unwrap();
+        let text = parts.next().unwrap_or("");
+        let want = if i < 4 { refusal } else { closing };
+        assert!(
+            format!("{status} {text}").contains(want),
+            "attempt {}: {l:?}",
+            i + 1
+        );
+        assert!(
+            secs >= 1.9,
+            "attempt {} answered after {secs} s: {l:?}",
+            i + 1
+        );
+        delays.push(secs);
+    }
+    assert!(
+        lines[5..].iter().all(|l| *l == "disconnected"),
+        "the connection is gone after the fifth failure: {lines:?}"
+    );
+    delays
+}
+
+fn smtp_end_to_end(driver: &str) {
+    if !common::require_peer("python3") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("wirestate-auth-{driver}-{}", std::process::id()));
+    let md = dir.join("Maildir").display().to_string();
+    let (_server, addr) = common::spawn_server(
+        &common::example_bin("smtp_server"),
+        &[
+            "--maildir",
+            &md,
+            "--auth",
+            "u:secret",
+            "--allow-plaintext-auth",
+            "--driver",
+            driver,
+        ],
+    );
+    let out = python(SMTPLIB_GUESSER, addr);
+    let lines: Vec<&str> = out.lines().collect();
+    let delays = check_guesses(&lines, "535 5.7.8", "421 4.7.0");
+    eprintln!("smtp_server on {driver}: smtplib refusals after {delays:?} s, then disconnected");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn pop3_end_to_end(driver: &str) {
+    if !common::require_peer("python3") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!(
+        "wirestate-pop3auth-{driver}-{}",
+        std::process::id()
+    ));
+    let md = dir.join("Maildir");
+    for sub in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(md.join(sub)).unwrap();
+    }
+    let md = md.display().to_string();
+    let (_server, addr) = common::spawn_server(
+        &common::example_bin("pop3_server"),
+        &[
+            "--maildir",
+            &md,
+            "--user",
+            "u",
+            "--pass",
+            "secret",
+            "--driver",
+            driver,
+        ],
+    );
+    let out = python(POPLIB_GUESSER, addr);
+    let lines: Vec<&str> = out.lines().collect();
+    let delays = check_guesses(&lines, "-ERR [AUTH]", "-ERR [AUTH] too many failed logins");
+    eprintln!("pop3_server on {driver}: poplib refusals after {delays:?} s, then disconnected");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn smtp_server_delays_and_cuts_smtplib_on_every_driver() {
+    for driver in ["std", "mio", "tokio"] {
+        smtp_end_to_end(driver);
+    }
+}
+
+#[test]
+fn pop3_server_delays_and_cuts_poplib_on_every_driver() {
+    for driver in ["std", "mio", "tokio"] {
+        pop3_end_to_end(driver);
+    }
+}
