@@ -6,14 +6,15 @@
 # load and after it must be equal). The load is benches/soak_load.py: SOAK_WORKERS
 # (default 8) threads each doing whole transactions (greeting: 3 messages and exit;
 # HTTP: GET with Connection: close; SMTP: EHLO, MAIL, RCPT, DATA, QUIT; POP3: USER,
-# PASS, STAT, RETR, QUIT), a new connection each time, so accept and close are soaked
+# PASS, STAT, RETR, QUIT in one worker, as the maildrop lock allows one session; CAPA
+# and QUIT in the others), a new connection each time, so accept and close are soaked
 # too. CI does not run it.
 #
 #   benches/soak.sh                         # every server, 10 minutes each, mio driver
 #   SOAK_SECONDS=60 benches/soak.sh smtp    # one server, one minute
 #   SOAK_DRIVER=tokio benches/soak.sh       # the tokio driver
 set -euo pipefail
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 case "${1:-}" in -h|--help) usage; exit 0 ;; esac
 cd "$(dirname "$0")/.."
 secs=${SOAK_SECONDS:-600}

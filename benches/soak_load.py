@@ -110,6 +110,20 @@ def pop3(addr):
     c.close()
 
 
+def pop3_capa(addr):
+    # The maildrop is locked per session (RFC 1939 section 8), so only one worker logs
+    # in; the others open sessions that stay in AUTHORIZATION.
+    c = Conn(addr)
+    assert c.line().startswith(b"+OK")
+    c.send(b"CAPA\r\n")
+    assert c.line().startswith(b"+OK")
+    while c.line() != b".\r\n":
+        pass
+    c.send(b"QUIT\r\n")
+    assert c.line().startswith(b"+OK")
+    c.close()
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--protocol", required=True, choices=["greeting", "http", "smtp", "pop3"])
@@ -132,7 +146,7 @@ def main():
     lock = threading.Lock()
     stop = threading.Event()
 
-    def worker():
+    def worker(tx):
         while not stop.is_set():
             try:
                 tx(addr)
@@ -142,7 +156,8 @@ def main():
                 with lock:
                     errors.append(repr(e))
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(a.workers)]
+    kinds = [tx] + [pop3_capa if a.protocol == "pop3" else tx] * (a.workers - 1)
+    threads = [threading.Thread(target=worker, args=(k,), daemon=True) for k in kinds]
     for t in threads:
         t.start()
     start = time.monotonic()

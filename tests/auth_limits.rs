@@ -401,7 +401,7 @@ fn assert_first_input_starts_clock<M: Machine>(mut m: M, input: &[u8], idle: Dur
 fn greeting_idle_clock_starts_at_the_first_call() {
     let mut cfg = wirestate::greeting::ServerConfig::new(wirestate::greeting::Framing::Line);
     cfg.timeouts.idle = Some(30 * SECOND);
-    assert_idle_clock(wirestate::greeting::Server::new(cfg.clone()), 30 * SECOND);
+    assert_idle_clock(wirestate::greeting::Server::new(cfg), 30 * SECOND);
     assert_first_input_starts_clock(wirestate::greeting::Server::new(cfg), b"hi\n", 30 * SECOND);
 }
 
@@ -409,7 +409,7 @@ fn greeting_idle_clock_starts_at_the_first_call() {
 fn http_idle_clock_starts_at_the_first_call() {
     let cfg = wirestate::http::ServerConfig::default();
     let idle = cfg.timeouts.idle.expect("an idle timeout by default");
-    assert_idle_clock(wirestate::http::Server::new(cfg.clone()), idle);
+    assert_idle_clock(wirestate::http::Server::new(cfg), idle);
     assert_first_input_starts_clock(wirestate::http::Server::new(cfg), b"GET / HTT", idle);
 }
 
