@@ -14,7 +14,7 @@
 #   SOAK_SECONDS=60 benches/soak.sh smtp    # one server, one minute
 #   SOAK_DRIVER=tokio benches/soak.sh       # the tokio driver
 set -euo pipefail
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
 case "${1:-}" in -h|--help) usage; exit 0 ;; esac
 cd "$(dirname "$0")/.."
 secs=${SOAK_SECONDS:-600}
