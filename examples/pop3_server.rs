@@ -46,6 +46,12 @@ fn secret(s: &str) -> Result<Secret, std::convert::Infallible> {
 
 fn main() -> std::io::Result<()> {
     let cli = Cli::parse();
+    if cli.server.idle_timeout.is_some() {
+        // RFC 1939 section 3: the autologout timer MUST be of at least 10 minutes, and
+        // the machine's `Autologout` cannot be built shorter.
+        eprintln!("pop3_server: --idle-timeout is not supported: POP3's autologout is RFC 1939's 10 minutes");
+        std::process::exit(2);
+    }
     let tls = cli.server.tls_cert.is_some();
     let settings = Settings {
         maildir: cli.maildir,

@@ -141,6 +141,9 @@ pub trait Machine {
     fn poll_transmit(&mut self) -> Option<Bytes>;
 
     /// When the machine next wants [`handle_timeout`](Machine::handle_timeout), if ever.
+    /// A server machine's clock starts at its first `handle_*` call: until then, with a
+    /// timer configured, this is `Instant::ZERO` (due at once), so the driver's first
+    /// `handle_timeout(now)` gives it the time and expires nothing.
     #[must_use]
     fn poll_timeout(&self) -> Option<Instant>;
 

@@ -328,6 +328,66 @@ fn conformance_authorization_rows() {
     }
 }
 
+/// Failed-login rows: a configuration tweak and the exact output after the greeting.
+/// The feeder never calls `handle_timeout`, so an answer held for the delay is absent.
+type LoginRow = Row<(fn(&mut ServerConfig), &'static str)>;
+
+fn login_limit_rows() -> Vec<LoginRow> {
+    vec![
+        Row {
+            rfc: "RFC 3206",
+            section: "5",
+            rule: "a failed login's -ERR [AUTH] is held for failed_login_delay; nothing after it is decoded meanwhile",
+            input: b"USER mrose\r\nPASS no\r\nSTAT\r\n",
+            expect: (
+                |c| c.timeouts.failed_login_delay = Some(core::time::Duration::from_secs(2)),
+                "+OK send PASS\r\n",
+            ),
+        },
+        Row {
+            rfc: "RFC 3206",
+            section: "5",
+            rule: "failed logins below max_failed_logins leave AUTHORIZATION usable",
+            input: b"USER mrose\r\nPASS no\r\nUSER mrose\r\nPASS no\r\nNOOP\r\n",
+            expect: (
+                |c| {
+                    c.timeouts.failed_login_delay = None;
+                    c.limits.max_failed_logins = 3;
+                },
+                "+OK send PASS\r\n-ERR [AUTH] invalid user name or password\r\n+OK send PASS\r\n\
+                 -ERR [AUTH] invalid user name or password\r\n-ERR NOOP not valid in AUTHORIZATION state\r\n",
+            ),
+        },
+        Row {
+            rfc: "RFC 3206",
+            section: "5",
+            rule: "the max_failed_logins-th failure is -ERR [AUTH] and the session closes",
+            input: b"APOP mrose 00000000000000000000000000000000\r\nNOOP\r\n",
+            expect: (
+                |c| {
+                    c.timeouts.failed_login_delay = None;
+                    c.limits.max_failed_logins = 1;
+                },
+                "-ERR [AUTH] too many failed logins, closing connection\r\n",
+            ),
+        },
+    ]
+}
+
+#[test]
+fn conformance_login_limit_rows() {
+    for row in login_limit_rows() {
+        let (tweak, expect) = row.expect;
+        let mut cfg = s10_config();
+        tweak(&mut cfg);
+        let mut store = tx_store();
+        let out = run_server(cfg, &mut store, row.input, row.input.len());
+        let greeting = "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n";
+        let out = String::from_utf8(out).unwrap();
+        assert_eq!(&out[greeting.len()..], expect, "{}", row.cite());
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Fatal errors and closing: one row per ErrorKind and per CloseReason.
 
@@ -374,15 +434,22 @@ enum Seen {
     Other,
 }
 
-fn seen_server(e: ServerEvent) -> Seen {
+/// Also refuses every login with `[AUTH]`, so the failed-login limit can be reached.
+fn seen_server(s: &mut Server, e: ServerEvent) -> Seen {
     match e {
+        ServerEvent::Login { decision, .. } => {
+            let no = Text::new("invalid credentials").unwrap();
+            s.reject_login(decision, Some(ResponseCode::Auth), no)
+                .unwrap();
+            Seen::Other
+        }
         ServerEvent::Error(e) => Seen::Error(e),
         ServerEvent::Closed(r) => Seen::Closed(r),
         _ => Seen::Other,
     }
 }
 
-fn seen_client(e: ClientEvent) -> Seen {
+fn seen_client(_: &mut Client, e: ClientEvent) -> Seen {
     match e {
         ClientEvent::Error(e) => Seen::Error(e),
         ClientEvent::Closed(r) => Seen::Closed(r),
@@ -396,13 +463,15 @@ fn feed<M: Machine>(
     mut m: M,
     input: &[u8],
     end: End,
-    seen: fn(M::Event) -> Seen,
+    seen: fn(&mut M, M::Event) -> Seen,
 ) -> (Vec<Seen>, Vec<u8>, bool) {
     let mut now = Instant::ZERO;
     let mut out = Vec::new();
     let mut evs = Vec::new();
     let drain = |m: &mut M, evs: &mut Vec<Seen>, out: &mut Vec<u8>| {
-        evs.extend(std::iter::from_fn(|| m.poll_event()).map(seen));
+        while let Some(e) = m.poll_event() {
+            evs.push(seen(m, e));
+        }
         out.extend(drain_bytes(m));
     };
     drain(&mut m, &mut evs, &mut out);
@@ -434,6 +503,14 @@ fn run(peer: Peer, input: &[u8], end: End) -> (Vec<Seen>, Vec<u8>, bool) {
 
 fn server() -> Server {
     Server::new(s10_config())
+}
+
+/// One failed login allowed, answered at once.
+fn login_limited_server() -> Server {
+    let mut c = s10_config();
+    c.limits.max_failed_logins = 1;
+    c.timeouts.failed_login_delay = None;
+    Server::new(c)
 }
 
 fn small_server() -> Server {
@@ -477,6 +554,13 @@ fn fatal_rows() -> Vec<Row<Fatal>> {
         offset,
     };
     vec![
+        Row {
+            rfc: "RFC 3206",
+            section: "5",
+            rule: "the max_failed_logins-th failed login is answered -ERR [AUTH] and closes",
+            input: b"USER u\r\nPASS p\r\nNOOP\r\n",
+            expect: s(login_limited_server, ErrorKind::TooManyFailedLogins, 16),
+        },
         Row {
             rfc: "RFC 2449",
             section: "4",

@@ -61,6 +61,12 @@ pub struct ServerArgs {
     /// --proxy-protocol: the address in the PROXY header); more get the busy answer.
     #[arg(long, value_name = "N")]
     pub max_per_client: Option<usize>,
+    /// Close a connection that sends no complete command (line, request head) for this
+    /// many seconds, with the protocol's timeout reply (the protocol's default
+    /// otherwise). Not for pop3_server: RFC 1939 section 3's autologout is at least 10
+    /// minutes.
+    #[arg(long, value_name = "SECS")]
+    pub idle_timeout: Option<u64>,
 }
 
 /// The machine type every server program runs: its protocol machine behind an optional
@@ -68,6 +74,11 @@ pub struct ServerArgs {
 pub type Served<M> = Proxied<Tls<M>>;
 
 impl ServerArgs {
+    /// `--idle-timeout`, as a duration.
+    pub fn idle_timeout(&self) -> Option<std::time::Duration> {
+        self.idle_timeout.map(std::time::Duration::from_secs)
+    }
+
     /// `--addr`, or the program's default.
     pub fn addr_or(&self, default: &str) -> String {
         self.addr.clone().unwrap_or_else(|| default.to_string())

@@ -142,7 +142,11 @@ pub fn run_server(cli: &ServerCli) -> io::Result<()> {
         tls.clone(),
         move || Server::too_busy(ServerConfig::new(framing)),
         move |peer| {
-            let machine = args.wrap(Server::new(ServerConfig::new(framing)), &tls);
+            let mut config = ServerConfig::new(framing);
+            if let Some(d) = args.idle_timeout() {
+                config.timeouts.idle = Some(d);
+            }
+            let machine = args.wrap(Server::new(config), &tls);
             (machine, super::events(logger(peer, verbose)))
         },
     )

@@ -482,7 +482,11 @@ pub fn run_server(cli: &ServerCli) -> io::Result<()> {
         tls.clone(),
         || Server::too_busy(ServerConfig::default()),
         move |peer| {
-            let machine = args.wrap(Server::new(ServerConfig::default()), &tls);
+            let mut config = ServerConfig::default();
+            if let Some(d) = args.idle_timeout() {
+                config.timeouts.idle = Some(d);
+            }
+            let machine = args.wrap(Server::new(config), &tls);
             let files = (respond == Respond::Files).then(|| FileServer::new(&root));
             let handler = ServedConn {
                 peer,

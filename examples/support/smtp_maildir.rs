@@ -74,6 +74,9 @@ impl ServerOptions {
         c.starttls = self.tls.is_some() && !self.net.implicit_tls;
         // Any greeting is fine here; MAIL, RCPT and the data are answered below.
         c.auto_accept_hello = true;
+        if let Some(d) = self.net.idle_timeout() {
+            c.timeouts.idle = Some(d);
+        }
         if self.auth.is_some() {
             c.auth = vec![AuthMechanism::Plain, AuthMechanism::Login];
             c.auth_without_tls = self.auth_without_tls;

@@ -71,8 +71,9 @@ impl Default for Limits {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct Timeouts {
-    /// Server: how long it waits for its peer to send anything, counted from the last
-    /// input (from `Instant::ZERO` before the first `handle_*` call). When it runs out the
+    /// Server: how long it waits for its peer's next whole message, counted from the
+    /// last one (or from the first `handle_*` call's `now`); bytes of an unfinished line
+    /// do not restart it, so a peer dripping a line byte by byte is still cut. When it runs out the
     /// messages already received are still answered, then the server closes with
     /// `Closed(CloseReason::Timeout)`. Default `None`: the classic server waits forever.
     pub idle: Option<Duration>,

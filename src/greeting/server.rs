@@ -1,7 +1,7 @@
 //! The greeting server machine.
 
 use super::framing::Inbox;
-use super::{Error, ServerConfig, EXIT, WELCOME};
+use super::{Error, Framing, ServerConfig, EXIT, WELCOME};
 use crate::{CloseReason, Instant, Machine};
 use alloc::collections::VecDeque;
 use bytes::Bytes;
@@ -52,7 +52,7 @@ enum State {
 ///
 /// Queues `Welcome!` when created, answers each message `m` with `Hello, m!` (the payload
 /// is bytes, so any encoding comes back exactly), and closes on `exit`, on peer EOF, on an
-/// error, or after [`Timeouts::idle`](super::Timeouts::idle) of silence.
+/// error, or after [`Timeouts::idle`](super::Timeouts::idle) without a whole message.
 ///
 /// How it meets the [`Machine`] trait:
 ///
@@ -68,7 +68,12 @@ enum State {
 /// * [`wants_tls`](Machine::wants_tls) is always false and
 ///   [`handle_tls_established`](Machine::handle_tls_established) is ignored: the protocol
 ///   has no TLS switch (a TLS layer may still wrap the whole connection).
-/// * [`poll_timeout`](Machine::poll_timeout) is the idle deadline while open.
+/// * [`poll_timeout`](Machine::poll_timeout) is the idle deadline while open. The idle
+///   clock starts at the first `handle_*` call, with its `now`: until then the machine
+///   has not been told the time, so with an idle timer set `poll_timeout` is
+///   `Instant::ZERO` (due at once) and the driver's first
+///   [`handle_timeout`](Machine::handle_timeout) starts the clock instead of expiring
+///   it. So a machine built long after the caller's epoch is not timed out at once.
 ///
 /// [`Limits::max_buffered`]: super::Limits::max_buffered
 ///
@@ -98,21 +103,26 @@ pub struct Server {
     /// Last time seen, so a clock that runs backwards counts as no time passing.
     now: Instant,
     idle_deadline: Option<Instant>,
+    /// Whether a `handle_*` call has brought the time yet (the idle clock's start).
+    started: bool,
+    framing: Framing,
 }
 
 impl Server {
     /// A server for a newly accepted connection, with the welcome queued. Cannot fail:
-    /// every config value is valid. `Instant::ZERO` is taken as the connection's start for
-    /// the idle timer until the first `handle_*` call says otherwise.
+    /// every config value is valid. The idle timer starts at the first `handle_*` call;
+    /// until then [`poll_timeout`](Machine::poll_timeout) asks for the time at once.
     ///
     /// ```
     /// use core::time::Duration;
     /// use wirestate::greeting::{Framing, Server, ServerConfig};
-    /// use wirestate::Machine;
+    /// use wirestate::{Instant, Machine};
     /// let mut config = ServerConfig::new(Framing::Line);
     /// config.timeouts.idle = Some(Duration::from_secs(30));
-    /// let server = Server::new(config);
-    /// assert_eq!(server.poll_timeout().unwrap().as_millis(), 30_000);
+    /// let mut server = Server::new(config);
+    /// assert_eq!(server.poll_timeout(), Some(Instant::ZERO)); // give me the time
+    /// server.handle_timeout(Instant::from_millis(5_000)); // starts the clock, expires nothing
+    /// assert_eq!(server.poll_timeout().unwrap().as_millis(), 35_000);
     /// ```
     #[must_use]
     pub fn new(config: ServerConfig) -> Server {
@@ -129,7 +139,18 @@ impl Server {
             unsent,
             state: State::Open,
             now: Instant::ZERO,
-            idle_deadline: config.timeouts.idle.map(|d| Instant::ZERO + d),
+            idle_deadline: None,
+            started: false,
+            framing: config.framing,
+        }
+    }
+
+    /// Takes `now`; the first call starts the idle clock.
+    fn clock(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if !self.started {
+            self.started = true;
+            self.touch(now);
         }
     }
 
@@ -152,15 +173,21 @@ impl Machine for Server {
     type Event = ServerEvent;
 
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        self.clock(now);
         if self.state != State::Open {
             return;
         }
-        self.touch(now);
+        // The idle wait restarts at input that ends a message (every read in chunk
+        // framing, a line end in line framing), so a peer dripping one line byte by byte
+        // is still cut.
+        if self.framing == Framing::Chunk || memchr::memchr(b'\n', bytes).is_some() {
+            self.touch(now);
+        }
         self.inbox.push(bytes);
     }
 
     fn handle_eof(&mut self, now: Instant) {
-        self.now = self.now.max(now);
+        self.clock(now);
         if self.state == State::Open {
             self.state = State::PeerGone;
             self.idle_deadline = None;
@@ -168,7 +195,7 @@ impl Machine for Server {
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        self.now = self.now.max(now);
+        self.clock(now);
         if self.state == State::Open && self.idle_deadline.is_some_and(|d| self.now >= d) {
             // A timeout is a close reason, not a protocol error (the peer broke no rule),
             // so no Error event comes before it. Messages already received are still
@@ -224,7 +251,11 @@ impl Machine for Server {
 
     fn poll_timeout(&self) -> Option<Instant> {
         if self.state == State::Open {
-            self.idle_deadline
+            match self.idle {
+                // Not told the time yet: ask for it (see the type's docs).
+                Some(_) if !self.started => Some(Instant::ZERO),
+                _ => self.idle_deadline,
+            }
         } else {
             None
         }
@@ -253,6 +284,6 @@ impl Machine for Server {
 
     /// Ignored: nothing in the protocol depends on the channel being private.
     fn handle_tls_established(&mut self, now: Instant) {
-        self.now = self.now.max(now);
+        self.clock(now);
     }
 }

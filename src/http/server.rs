@@ -65,6 +65,8 @@ struct Pending {
 /// complete head within [`Timeouts::idle`](super::Timeouts::idle) of starting to wait
 /// for it (idle keep-alive time included); an idle connection then closes quietly, a
 /// partial head gets `408`, and the last event is `Closed(CloseReason::Timeout)`.
+/// Before that first call `poll_timeout` is `Instant::ZERO` (due at once), so the
+/// driver's first `handle_timeout(now)` starts the clock rather than expiring it.
 ///
 /// ```
 /// use bytes::Bytes;
@@ -735,6 +737,12 @@ impl Machine for Server {
             return None;
         }
         let idle = self.config.timeouts.idle?;
+        if self.core.now.is_none() {
+            // Not told the time yet: due at once, so the first `handle_timeout(now)`
+            // starts the idle clock (a machine built long after the epoch is not
+            // timed out at once, and a silent peer is still timed out).
+            return Some(Instant::ZERO);
+        }
         self.head_since.map(|t| t + idle)
     }
 

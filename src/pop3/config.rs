@@ -36,6 +36,15 @@ pub struct Limits {
     /// the `<LF>.<CR><LF>` family stays an error either way, so two readers can never
     /// disagree about where a message ends.
     pub allow_bare_lf: bool,
+    /// Server: failed logins (a `Login` refused with `[AUTH]` or no code) on one
+    /// connection before the last of them is answered
+    /// `-ERR [AUTH] too many failed logins, closing connection` and the session closes
+    /// with [`ErrorKind::TooManyFailedLogins`](super::ErrorKind::TooManyFailedLogins):
+    /// 5. That leaves room for a client that tries APOP, then USER/PASS, and a user who
+    /// mistypes, while one connection can test only a handful of passwords (with
+    /// [`Timeouts::failed_login_delay`] at most 5 per 10 s). `usize::MAX` turns the limit
+    /// off.
+    pub max_failed_logins: usize,
 }
 
 impl Default for Limits {
@@ -46,6 +55,7 @@ impl Default for Limits {
             max_auth_line: 2048,
             max_buffered: 256 * 1024,
             allow_bare_lf: false,
+            max_failed_logins: 5,
         }
     }
 }
@@ -128,6 +138,14 @@ pub struct Timeouts {
     /// with `Closed(CloseReason::Timeout)`. Default 10 minutes: RFC 1939 names no client
     /// timer, and a server may itself idle that long (section 3) before it gives up.
     pub reply: Option<Duration>,
+    /// Server: how long the `-ERR` to a failed login is held before it is sent: 2
+    /// seconds, Dovecot's `auth_failure_delay` default, so a password guesser gets one
+    /// try per delay on each connection. It is a deadline through
+    /// [`poll_timeout`](crate::Machine::poll_timeout), never a sleep: the answer goes out
+    /// at the first [`handle_timeout`](crate::Machine::handle_timeout) at or after it,
+    /// and input that arrives meanwhile is buffered (within [`Limits::max_buffered`]) and
+    /// decoded after. `None` sends it at once.
+    pub failed_login_delay: Option<Duration>,
 }
 
 impl Default for Timeouts {
@@ -135,6 +153,7 @@ impl Default for Timeouts {
         Timeouts {
             idle: Some(Autologout::MIN),
             reply: Some(Duration::from_secs(600)),
+            failed_login_delay: Some(Duration::from_secs(2)),
         }
     }
 }

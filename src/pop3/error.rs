@@ -1,6 +1,7 @@
 //! The one fatal error type of both POP3 roles: [`Error`] with its [`ErrorKind`].
 
 use super::response::{Response, ResponseErrorKind, Status};
+use super::types::ResponseCode;
 use crate::dot::DotErrorKind;
 use bytes::Bytes;
 use core::fmt;
@@ -48,6 +49,10 @@ pub enum ErrorKind {
     /// Client: bytes after the server's `+OK` to `STLS` that arrived before TLS was
     /// established: they can only be an injection.
     TlsInjection,
+    /// Server: logins failed
+    /// [`Limits::max_failed_logins`](super::Limits::max_failed_logins) times; the last
+    /// was answered `-ERR [AUTH] too many failed logins, closing connection`.
+    TooManyFailedLogins,
 }
 
 impl ErrorKind {
@@ -71,6 +76,7 @@ impl ErrorKind {
         ErrorKind::DataBareCr,
         ErrorKind::DataSmuggling,
         ErrorKind::TlsInjection,
+        ErrorKind::TooManyFailedLogins,
     ];
 
     /// The rule broken, with its RFC section.
@@ -93,6 +99,7 @@ impl ErrorKind {
             ErrorKind::DataBareLf | ErrorKind::DataBareCr => "RFC 1939 section 3: multi-line response lines end in CRLF",
             ErrorKind::DataSmuggling => "RFC 1939 section 3: a multi-line response ends only at CRLF.CRLF",
             ErrorKind::TlsInjection => "RFC 2595 section 4: nothing may follow the +OK to STLS before the TLS negotiation",
+            ErrorKind::TooManyFailedLogins => "RFC 3206 section 5: too many failed logins ([AUTH]); the server closes",
         }
     }
 
@@ -104,6 +111,13 @@ impl ErrorKind {
     /// assert_eq!(ErrorKind::BareCrOrLf.response().unwrap().to_bytes(), &b"-ERR lines must end with CRLF\r\n"[..]);
     /// ```
     pub fn response(self) -> Option<Response> {
+        if self == ErrorKind::TooManyFailedLogins {
+            return Some(Response {
+                status: Status::Err,
+                code: Some(ResponseCode::Auth),
+                text: Bytes::from_static(b"too many failed logins, closing connection"),
+            });
+        }
         let text: &'static [u8] = match self {
             ErrorKind::LineTooLong => b"line too long",
             ErrorKind::BareCrOrLf => b"lines must end with CRLF",
@@ -207,7 +221,8 @@ mod tests {
                 | ErrorKind::DataBareLf
                 | ErrorKind::DataBareCr
                 | ErrorKind::DataSmuggling
-                | ErrorKind::TlsInjection => {}
+                | ErrorKind::TlsInjection
+                | ErrorKind::TooManyFailedLogins => {}
             }
         }
         let count = |k: ErrorKind| match k {
@@ -225,8 +240,9 @@ mod tests {
             ErrorKind::DataBareCr => 11,
             ErrorKind::DataSmuggling => 12,
             ErrorKind::TlsInjection => 13,
+            ErrorKind::TooManyFailedLogins => 14,
         };
-        let mut seen = [false; 14];
+        let mut seen = [false; 15];
         for &k in ErrorKind::ALL {
             seen[count(k)] = true;
         }

@@ -1,6 +1,8 @@
 //! The POP3 server machine: RFC 1939's AUTHORIZATION -> TRANSACTION -> UPDATE states,
-//! with CAPA (RFC 2449), STLS (RFC 2595), AUTH PLAIN (RFC 5034) and APOP. Every state
-//! transition is in this file; the listing bookkeeping is [`Maildrop`]'s.
+//! with CAPA (RFC 2449), STLS (RFC 2595), AUTH PLAIN (RFC 5034) and APOP. The
+//! transitions out of AUTHORIZATION, and the failed-login limit, are in its child module
+//! `server_auth.rs`; every other transition is in this file; the listing bookkeeping is
+//! [`Maildrop`]'s.
 //!
 //! State table (RFC 1939 sections 4-6; `-ERR` answers leave the state unchanged):
 //!
@@ -13,16 +15,14 @@
 //! | TRANSACTION   | STAT LIST UIDL NOOP DELE RSET | answered from the listing; DELE only marks       |
 //! | TRANSACTION   | RETR / TOP               | `Retrieve` / `Top` decision; caller streams           |
 //! | TRANSACTION   | QUIT                     | UPDATE: `Update` decision with the marked messages    |
+//! | AUTHORIZATION | failed login             | `-ERR` held for the delay; the last closes (`[AUTH]`) |
 //! | any           | EOF, autologout, error   | closed; nothing is removed (sections 3 and 6)         |
 
-use super::command::{put_decimal, Command, CommandKind};
+use super::command::{put_decimal, Command};
 use super::error::{Error, ErrorKind};
 use super::maildrop::{status, Maildrop};
-use super::sasl::PlainCredentials;
 use super::server_text::{capabilities, greeting, put_reply, signoff};
-use super::server_types::{
-    Credentials, Login, MessageInfo, Retrieval, ServerConfig, ServerEvent, Update,
-};
+use super::server_types::{Retrieval, ServerConfig, ServerEvent, Update};
 use super::top::TopFilter;
 use super::types::{Arg, MessageNumber, ResponseCode, Text};
 use crate::buffer::RecvBuffer;
@@ -31,6 +31,11 @@ use crate::line::{LineErrorKind, LinePolicy, LineReader};
 use crate::{CloseReason, Decision, Instant, Machine, SendError};
 use alloc::collections::VecDeque;
 use bytes::{BufMut, Bytes, BytesMut};
+
+// A child module, so it reaches the machine's private state without widening it.
+#[path = "server_auth.rs"]
+mod auth;
+use auth::LoginGuard;
 
 #[derive(Debug)]
 enum State {
@@ -105,7 +110,14 @@ const STALE: SendError =
 ///   before the first byte marks implicit TLS (POP3S, RFC 8314): STLS is then neither
 ///   listed nor accepted.
 /// * [`Machine::poll_timeout`]: the autologout ([`Timeouts::idle`](super::Timeouts)),
-///   running only while the server waits for a command.
+///   running only while the server waits for a command, and counted from the first
+///   `handle_*` call's `now` (before it, `poll_timeout` is due at once so the driver's
+///   first `handle_timeout` brings the time); or, while the answer to a failed login is
+///   held, that answer's deadline
+///   ([`Timeouts::failed_login_delay`](super::Timeouts::failed_login_delay)). The
+///   [`Limits::max_failed_logins`](super::Limits::max_failed_logins)-th failed login is
+///   answered `-ERR [AUTH]`, then `Error` ([`ErrorKind::TooManyFailedLogins`]) and
+///   `Closed(CloseReason::Error)`.
 ///
 /// ```
 /// use wirestate::pop3::{Server, ServerConfig, ServerEvent, CommandKind};
@@ -134,6 +146,7 @@ pub struct Server {
     events: VecDeque<ServerEvent>,
     closed: bool,
     peer_eof: bool,
+    logins: LoginGuard,
 }
 
 impl Server {
@@ -160,6 +173,7 @@ impl Server {
             events: VecDeque::new(),
             closed: false,
             peer_eof: false,
+            logins: LoginGuard::default(),
             config,
         };
         s.reply(true, None, &text);
@@ -227,68 +241,6 @@ impl Server {
             }
             _ => Err(STALE),
         }
-    }
-
-    /// Accepts a login: the caller has checked the credentials and holds the maildrop's
-    /// exclusive lock (RFC 1939 section 8). `listing` is the maildrop in message-number
-    /// order; the machine answers STAT/LIST/UIDL/DELE/RSET from it.
-    ///
-    /// ```
-    /// use wirestate::pop3::{Credentials, MessageInfo, Server, ServerEvent, Uid};
-    /// use wirestate::{Instant, Machine};
-    /// let mut s = Server::new(Default::default());
-    /// s.handle_input(Instant::ZERO, b"USER alice\r\nPASS secret\r\nSTAT\r\n");
-    /// assert!(s.poll_event().is_some()); // USER answered
-    /// let Some(ServerEvent::Login { credentials, decision }) = s.poll_event() else { panic!() };
-    /// assert!(matches!(credentials, Credentials::User { .. }));
-    /// assert_eq!(s.poll_event(), None, "STAT waits for the answer");
-    /// s.accept_login(decision, vec![MessageInfo::new(120, Uid::new("a1").unwrap())]).unwrap();
-    /// let _ = s.poll_event(); // STAT answered
-    /// let wire: Vec<u8> = std::iter::from_fn(|| s.poll_transmit()).flatten().collect();
-    /// assert!(wire.ends_with(b"+OK 1 120\r\n"));
-    /// ```
-    pub fn accept_login(
-        &mut self,
-        decision: Decision<Login>,
-        listing: alloc::vec::Vec<MessageInfo>,
-    ) -> Result<(), SendError> {
-        let Question::Login { name, .. } = self.answer(decision.id())? else {
-            return Err(STALE);
-        };
-        let drop = Maildrop::new(listing);
-        // RFC 1939 section 10: "+OK mrose's maildrop has 2 messages (320 octets)".
-        let mut text = BytesMut::from(&name[..]);
-        text.put_slice(b"'s maildrop has ");
-        drop.put_summary(&mut text);
-        self.reply(true, None, &text);
-        self.state = State::Transaction(drop);
-        Ok(())
-    }
-
-    /// Refuses a login with `-ERR`, an optional response code ([`ResponseCode::Auth`]
-    /// for bad credentials, [`ResponseCode::InUse`] for a locked maildrop, RFC 2449
-    /// section 8.1.2) and text. The session stays in AUTHORIZATION.
-    ///
-    /// ```
-    /// use wirestate::pop3::{ResponseCode, Server, ServerEvent, Text};
-    /// use wirestate::{Instant, Machine};
-    /// let mut s = Server::new(Default::default());
-    /// let _ = s.poll_transmit();
-    /// s.handle_input(Instant::ZERO, b"AUTH PLAIN AHRpbQB0YW5zdGFhZg==\r\n");
-    /// let Some(ServerEvent::Login { decision, .. }) = s.poll_event() else { panic!() };
-    /// s.reject_login(decision, Some(ResponseCode::InUse), Text::new("locked").unwrap()).unwrap();
-    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"-ERR [IN-USE] locked\r\n");
-    /// ```
-    pub fn reject_login(
-        &mut self,
-        decision: Decision<Login>,
-        code: Option<ResponseCode>,
-        text: Text,
-    ) -> Result<(), SendError> {
-        self.answer(decision.id())?;
-        self.reply(false, code.as_ref(), text.as_bytes());
-        self.state = State::Authorization { user: None };
-        Ok(())
     }
 
     /// Starts the answer to a RETR (`+OK N octets`) or TOP (`+OK`); then stream the
@@ -494,121 +446,10 @@ impl Server {
 
     /// Handles one parsed command; returns the event to report.
     fn command(&mut self, cmd: Command) -> ServerEvent {
-        let kind = cmd.kind();
         if let State::Transaction(_) = self.state {
             return self.transaction(cmd);
         }
-        let refuse_password = self.password_refused();
-        let State::Authorization { user } = &mut self.state else {
-            return ServerEvent::Answered(kind);
-        };
-        match cmd {
-            Command::Capa => self.capa(),
-            Command::Quit => {
-                // RFC 1939 section 4: QUIT in AUTHORIZATION ends without UPDATE.
-                let t = signoff(&self.config, None);
-                self.reply(true, None, &t);
-                self.shut(CloseReason::Done);
-            }
-            Command::User(name) => {
-                if !self.config.user_pass {
-                    self.err("USER/PASS not offered here");
-                } else if refuse_password {
-                    self.refuse_plaintext();
-                } else {
-                    *user = Some(name);
-                    self.reply(true, None, b"send PASS");
-                }
-            }
-            // RFC 1939 section 7: PASS only right after a successful USER.
-            Command::Pass(password) => match user.take() {
-                None => self.err("USER first"),
-                Some(name) => {
-                    let n = Bytes::copy_from_slice(name.as_bytes());
-                    let id = self.ask(|id| Question::Login { id, name: n });
-                    return ServerEvent::Login {
-                        credentials: Credentials::User { name, password },
-                        decision: Decision::new(id),
-                    };
-                }
-            },
-            Command::Apop { name, digest } => {
-                *user = None;
-                match &self.config.apop_timestamp {
-                    None => self.err("APOP not offered here"),
-                    Some(t) => {
-                        let timestamp = Bytes::copy_from_slice(t.as_bytes());
-                        let n = Bytes::copy_from_slice(name.as_bytes());
-                        let id = self.ask(|id| Question::Login { id, name: n });
-                        return ServerEvent::Login {
-                            credentials: Credentials::Apop {
-                                name,
-                                digest,
-                                timestamp,
-                            },
-                            decision: Decision::new(id),
-                        };
-                    }
-                }
-            }
-            Command::Auth {
-                mechanism,
-                initial_response,
-            } => {
-                *user = None;
-                if !self.config.sasl_plain || !mechanism.as_bytes().eq_ignore_ascii_case(b"PLAIN") {
-                    // RFC 5034 section 4: an unsupported mechanism gets -ERR.
-                    self.err("unsupported authentication mechanism");
-                } else if refuse_password {
-                    // An initial response already on this line has crossed the wire; it
-                    // is dropped unread, and nothing more is asked for in the clear.
-                    self.refuse_plaintext();
-                } else if let Some(r) = initial_response {
-                    return self.plain(r.expose());
-                } else {
-                    // RFC 5034 section 4: no initial response, so an empty challenge.
-                    self.out.put_slice(b"+ \r\n");
-                    self.state = State::SaslPlain;
-                    self.lines
-                        .set_policy(LinePolicy::strict(self.config.limits.max_auth_line));
-                }
-            }
-            Command::Stls => {
-                if !self.config.stls || self.tls != Tls::Plain {
-                    // RFC 2595 section 4: "-ERR" when TLS is active or not offered.
-                    self.err("STLS not available");
-                } else {
-                    *user = None;
-                    self.reply(true, None, b"Begin TLS negotiation");
-                    // RFC 2595 section 4 (and CVE-2011-0411): nothing sent before the
-                    // handshake may be read as a command after it.
-                    self.buf.clear();
-                    self.lines.reset();
-                    self.tls = Tls::Switching;
-                }
-            }
-            other => {
-                let mut t = BytesMut::from(other.kind().keyword().as_bytes());
-                t.put_slice(b" not valid in AUTHORIZATION state");
-                self.reply(false, None, &t);
-            }
-        }
-        ServerEvent::Answered(kind)
-    }
-
-    /// Whether a password must be refused now: `login_requires_tls` before TLS.
-    fn password_refused(&self) -> bool {
-        self.config.login_requires_tls && self.tls == Tls::Plain
-    }
-
-    /// RFC 2595 section 2.2: no plaintext password before TLS. `[AUTH]` (RFC 3206) says
-    /// the refusal is about authentication, as Dovecot answers it.
-    fn refuse_plaintext(&mut self) {
-        self.reply(
-            false,
-            Some(&ResponseCode::Auth),
-            b"plaintext authentication disallowed without TLS; use STLS",
-        );
+        self.authorization(cmd)
     }
 
     fn capa(&mut self) {
@@ -672,48 +513,11 @@ impl Server {
         ServerEvent::Answered(kind)
     }
 
-    fn plain(&mut self, message: &[u8]) -> ServerEvent {
-        self.state = State::Authorization { user: None };
-        match PlainCredentials::parse(message) {
-            None => {
-                self.err("malformed PLAIN message");
-                ServerEvent::Answered(CommandKind::Auth)
-            }
-            Some(c) => {
-                let name = if c.authzid.is_empty() {
-                    c.authcid.clone()
-                } else {
-                    c.authzid.clone()
-                };
-                let id = self.ask(|id| Question::Login { id, name });
-                ServerEvent::Login {
-                    credentials: Credentials::Plain(c),
-                    decision: Decision::new(id),
-                }
-            }
-        }
-    }
-
-    fn sasl_line(&mut self, line: &[u8]) -> ServerEvent {
-        self.lines
-            .set_policy(LinePolicy::strict(self.config.limits.max_command_line));
-        self.state = State::Authorization { user: None };
-        // RFC 5034 section 4: "*" cancels, and the server MUST answer -ERR.
-        if line == b"*" {
-            self.err("authentication cancelled");
-            return ServerEvent::Answered(CommandKind::Auth);
-        }
-        match crate::base64::decode(line) {
-            Some(m) => self.plain(&m),
-            None => {
-                self.err("invalid base64");
-                ServerEvent::Answered(CommandKind::Auth)
-            }
-        }
-    }
-
     fn busy(&self) -> bool {
-        self.question.is_some() || self.streaming.is_some() || self.tls == Tls::Switching
+        self.question.is_some()
+            || self.streaming.is_some()
+            || self.tls == Tls::Switching
+            || self.logins.holding()
     }
 
     fn clock(&mut self, now: Instant) {
@@ -797,10 +601,12 @@ impl Machine for Server {
         // Commands received before the EOF still count (a pipelined QUIT still enters
         // UPDATE), so `poll_event` acts on it once they are all decoded.
         self.peer_eof = true;
+        self.drop_login_answer();
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         self.clock(now);
+        self.release_login_answer();
         if self.poll_timeout().is_some_and(|d| self.now >= d) {
             // RFC 1939 section 3: close "without removing any messages or sending any
             // response to the client".
@@ -831,8 +637,14 @@ impl Machine for Server {
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
+        if self.closed {
+            return None;
+        }
+        if let Some(release) = self.logins.deadline() {
+            return Some(release);
+        }
         // While the caller owes an answer the client is waiting on us, not idle.
-        if self.closed || self.busy() {
+        if self.busy() {
             return None;
         }
         let idle = self.config.timeouts.idle?;

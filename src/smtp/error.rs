@@ -61,6 +61,10 @@ pub enum ErrorKind {
     ReplyCodeMismatch,
     /// Client: a reply of more lines than `Limits::max_reply_lines`.
     ReplyTooManyLines,
+    /// Server: the client's logins were refused
+    /// [`Limits::max_failed_logins`](super::Limits::max_failed_logins) times; the last
+    /// refusal was answered `421 4.7.0` and the connection closes.
+    TooManyFailedLogins,
 }
 
 impl ErrorKind {
@@ -85,6 +89,7 @@ impl ErrorKind {
         ErrorKind::ReplyBadCode,
         ErrorKind::ReplyCodeMismatch,
         ErrorKind::ReplyTooManyLines,
+        ErrorKind::TooManyFailedLogins,
     ];
 
     /// The rule broken, with its RFC section.
@@ -118,6 +123,9 @@ impl ErrorKind {
             ErrorKind::ReplyBadCode => "RFC 5321 4.2: reply line without a valid code",
             ErrorKind::ReplyCodeMismatch => "RFC 5321 4.2.1: reply code changes mid-reply",
             ErrorKind::ReplyTooManyLines => "RFC 5321 4.2.1: reply with too many lines",
+            ErrorKind::TooManyFailedLogins => {
+                "RFC 4954 4: too many failed authentication attempts, the server closes (RFC 5321 3.8: with 421)"
+            }
         }
     }
 
@@ -136,7 +144,8 @@ impl ErrorKind {
             | ErrorKind::InputOverflow
             | ErrorKind::DataBareLf
             | ErrorKind::DataBareCr
-            | ErrorKind::DataSmuggling => Some(421),
+            | ErrorKind::DataSmuggling
+            | ErrorKind::TooManyFailedLogins => Some(421),
             _ => None,
         }
     }
@@ -258,10 +267,11 @@ mod tests {
                 | ErrorKind::ReplyBareCr
                 | ErrorKind::ReplyBadCode
                 | ErrorKind::ReplyCodeMismatch
-                | ErrorKind::ReplyTooManyLines => {}
+                | ErrorKind::ReplyTooManyLines
+                | ErrorKind::TooManyFailedLogins => {}
             }
         }
-        assert_eq!(ErrorKind::ALL.len(), 19);
+        assert_eq!(ErrorKind::ALL.len(), 20);
         for (i, a) in ErrorKind::ALL.iter().enumerate() {
             assert!(!ErrorKind::ALL[i + 1..].contains(a), "{a:?} listed twice");
         }

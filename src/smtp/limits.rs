@@ -46,6 +46,14 @@ pub struct Limits {
     /// at `CRLF.CRLF`, and the smuggling sequences `<LF>.<LF>`, `<LF>.<CR><LF>` and
     /// `<CR><LF>.<LF>` stay fatal errors (CVE-2023-51764).
     pub allow_bare_lf: bool,
+    /// Server: refused logins (AUTH answered with a `5yz`, normally `535 5.7.8`) on one
+    /// connection before the server answers the last of them with `421 4.7.0` and
+    /// closes with [`ErrorKind::TooManyFailedLogins`](super::ErrorKind::TooManyFailedLogins):
+    /// 5. That leaves room for a client that tries each offered mechanism once and a
+    /// user who mistypes, while one connection can test only a handful of passwords
+    /// (with [`Timeouts::failed_login_delay`] at most 5 per 10 s). `usize::MAX` turns
+    /// the limit off.
+    pub max_failed_logins: usize,
 }
 
 impl Default for Limits {
@@ -61,6 +69,7 @@ impl Default for Limits {
             max_recipients: 100,
             max_errors: 20,
             allow_bare_lf: false,
+            max_failed_logins: 5,
         }
     }
 }
@@ -98,6 +107,14 @@ pub struct Timeouts {
     /// Client: the reply to any other command (EHLO, STARTTLS, AUTH, RSET, QUIT): 5
     /// minutes.
     pub reply: Option<Duration>,
+    /// Server: how long the answer to a refused login (AUTH answered with a `5yz`) is
+    /// held before it is sent: 2 seconds, Dovecot's `auth_failure_delay` default, so a
+    /// password guesser gets one try per delay on each connection. It is a deadline
+    /// through [`poll_timeout`](crate::Machine::poll_timeout), never a sleep: the answer
+    /// goes out at the first [`handle_timeout`](crate::Machine::handle_timeout) at or
+    /// after it, and input that arrives meanwhile is buffered (within
+    /// [`Limits::max_buffered`]) and decoded after. `None` sends it at once.
+    pub failed_login_delay: Option<Duration>,
 }
 
 impl Default for Timeouts {
@@ -112,6 +129,7 @@ impl Default for Timeouts {
             data_initiation: m(2),
             data_termination: m(10),
             reply: m(5),
+            failed_login_delay: Some(Duration::from_secs(2)),
         }
     }
 }

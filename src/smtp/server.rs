@@ -8,7 +8,7 @@ use super::command::{Body, Command, CommandError};
 use super::error::{Error, ErrorKind};
 use super::ext::Capabilities;
 use super::reply::Reply;
-use super::server_auth::{AuthStep, SaslExchange};
+use super::server_auth::SaslExchange;
 use super::server_check::{self as check, Refusal, Session, Transaction};
 pub use super::server_config::ServerConfig;
 use super::server_data::{DataReader, DataStep};
@@ -22,6 +22,13 @@ use crate::{CloseReason, Decision, Instant, Machine, SendError, SyntaxError};
 use alloc::collections::VecDeque;
 use alloc::format;
 use bytes::{Bytes, BytesMut};
+
+// Child modules, so they reach the machine's private state without widening it.
+#[path = "server_answer.rs"]
+mod answer;
+#[path = "server_login.rs"]
+mod login;
+use login::LoginGuard;
 
 #[derive(Debug)]
 enum Phase {
@@ -47,9 +54,18 @@ enum Phase {
 ///   [`handle_tls_established`](Machine::handle_tls_established) starts the session
 ///   over (a new EHLO is needed). Called before the first byte, it marks implicit TLS
 ///   (RFC 8314): AUTH is offered, STARTTLS no longer.
-/// * Time: `idle` while waiting for a command, `data_block` inside the data; on expiry
+/// * Time: `idle` while waiting for a command (from the last whole line: bytes of an
+///   unfinished one do not restart it), `data_block` inside the data; on expiry
 ///   `421 4.4.2` and `Closed(CloseReason::Timeout)`. No timer runs while the caller
-///   holds a decision.
+///   holds a decision. The clock starts at the first `handle_*` call, with its `now`:
+///   until then `poll_timeout` is `Instant::ZERO` (due at once), so the driver's first
+///   `handle_timeout(now)` starts it rather than expiring it.
+/// * Failed logins: an `Auth` decision refused with a `5yz` has its answer held for
+///   [`Timeouts::failed_login_delay`](super::Timeouts::failed_login_delay) (a deadline
+///   through `poll_timeout`, released by `handle_timeout`); the
+///   [`Limits::max_failed_logins`](super::Limits::max_failed_logins)-th is answered
+///   `421 4.7.0`, then `Error` ([`ErrorKind::TooManyFailedLogins`]) and
+///   `Closed(CloseReason::Error)`.
 ///
 /// ```
 /// use wirestate::smtp::{Server, ServerConfig, ServerEvent};
@@ -82,7 +98,10 @@ pub struct Server {
     eof: bool,
     tls_due: bool,
     now: Instant,
+    /// Whether a `handle_*` call has brought the time yet (the idle clock's start).
+    started: bool,
     last_input: Instant,
+    logins: LoginGuard,
     /// Stream offset of the command line being handled, for `Rejected`.
     line_start: u64,
     /// Offset of a syntax error inside that line.
@@ -122,7 +141,9 @@ impl Server {
             eof: false,
             tls_due: false,
             now: Instant::ZERO,
+            started: false,
             last_input: Instant::ZERO,
+            logins: LoginGuard::default(),
             line_start: 0,
             err_within: 0,
             config,
@@ -163,156 +184,6 @@ impl Server {
     #[must_use]
     pub fn capabilities(&self) -> Capabilities {
         check::capabilities(&self.session, &self.config)
-    }
-
-    /// Accepts with the default positive reply: `250` (with the capabilities for
-    /// EHLO), `354` for DATA, nothing yet for BDAT, `235` for AUTH, `220` for STARTTLS,
-    /// `252` for VRFY; for the end of data `250 2.0.0` (once per recipient in LMTP).
-    ///
-    /// ```
-    /// use wirestate::smtp::{Server, ServerConfig, ServerEvent};
-    /// use wirestate::{Instant, Machine};
-    /// let mut s = Server::new(ServerConfig::default());
-    /// s.poll_transmit();
-    /// s.handle_input(Instant::ZERO, b"HELO c\r\n");
-    /// let Some(ServerEvent::Hello { decision, .. }) = s.poll_event() else { panic!() };
-    /// s.accept(decision).unwrap();
-    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"250 localhost\r\n");
-    /// ```
-    pub fn accept<K: Question>(&mut self, decision: Decision<K>) -> Result<(), SendError> {
-        let ask = self.take(&decision, |_| Ok(()))?;
-        self.resolve(ask, None);
-        Ok(())
-    }
-
-    /// Accepts with the caller's own reply: a `2yz`, or for DATA a `3yz`. A BDAT start
-    /// takes no reply (its chunk is answered once read): use [`accept`](Self::accept).
-    ///
-    /// ```
-    /// use wirestate::smtp::{Reply, Server, ServerConfig, ServerEvent};
-    /// use wirestate::{Instant, Machine};
-    /// let mut s = Server::new(ServerConfig::default());
-    /// s.poll_transmit();
-    /// s.handle_input(Instant::ZERO, b"HELO c\r\n");
-    /// let Some(ServerEvent::Hello { decision, .. }) = s.poll_event() else { panic!() };
-    /// s.accept_with(decision, Reply::new(250, "hi there").unwrap()).unwrap();
-    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"250 hi there\r\n");
-    /// ```
-    pub fn accept_with<K: Question>(
-        &mut self,
-        decision: Decision<K>,
-        reply: Reply,
-    ) -> Result<(), SendError> {
-        let code = reply.code();
-        let ask = self.take(&decision, |ask| match ask {
-            Ask::DataStart { bdat: None } if code.is_intermediate() => Ok(()),
-            Ask::DataStart { bdat: None } => Err(invalid(
-                "RFC 5321 4.1.1.4: DATA is accepted with a 3yz reply (354)",
-            )),
-            Ask::DataStart { bdat: Some(_) } => Err(invalid(
-                "RFC 3030 2: a BDAT chunk is answered after its octets, not before",
-            )),
-            _ if code.is_positive() => Ok(()),
-            _ => Err(invalid("RFC 5321 4.2.1: an acceptance is a 2yz reply")),
-        })?;
-        self.resolve(ask, Some(reply));
-        Ok(())
-    }
-
-    /// Refuses with a `4yz` or `5yz` reply (in LMTP, a refused end of data sends it
-    /// once per recipient; a refused BDAT start reads and drops the chunk first).
-    ///
-    /// ```
-    /// use wirestate::smtp::{Reply, SendError, Server, ServerConfig, ServerEvent};
-    /// use wirestate::{Instant, Machine};
-    /// let mut config = ServerConfig::default();
-    /// config.auto_accept_hello = true;
-    /// let mut s = Server::new(config);
-    /// s.handle_input(Instant::ZERO, b"HELO c\r\nMAIL FROM:<spam@x>\r\n");
-    /// assert!(matches!(s.poll_event(), Some(ServerEvent::Hello { .. })));
-    /// let Some(ServerEvent::Mail { decision, .. }) = s.poll_event() else { panic!() };
-    /// s.poll_transmit();
-    /// s.reject(decision, Reply::new(550, "go away").unwrap()).unwrap();
-    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"550 go away\r\n");
-    /// ```
-    pub fn reject<K: Question>(
-        &mut self,
-        decision: Decision<K>,
-        reply: Reply,
-    ) -> Result<(), SendError> {
-        if !reply.code().is_negative() {
-            // Checked before the token is looked at, so a wrong class never consumes it.
-            self.peek(&decision)?;
-            self.reask();
-            return Err(invalid("RFC 5321 4.2.1: a refusal is a 4yz or 5yz reply"));
-        }
-        let ask = self.take(&decision, |_| Ok(()))?;
-        self.resolve(ask, Some(reply));
-        Ok(())
-    }
-
-    /// Answers an LMTP end of data with one reply per accepted recipient, in RCPT order
-    /// (RFC 2033 4.2).
-    ///
-    /// ```
-    /// use wirestate::smtp::{Reply, Server, ServerConfig, ServerEvent};
-    /// use wirestate::{Instant, Machine};
-    /// let mut config = ServerConfig::default();
-    /// config.lmtp = true;
-    /// config.auto_accept_hello = true;
-    /// config.auto_accept_envelope = true;
-    /// let mut s = Server::new(config);
-    /// s.handle_input(Instant::ZERO, b"LHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<a@x>\r\nRCPT TO:<b@x>\r\nDATA\r\nhi\r\n.\r\n");
-    /// let decision = loop {
-    ///     if let Some(ServerEvent::End { recipients: 2, decision, .. }) = s.poll_event() {
-    ///         break decision;
-    ///     }
-    /// };
-    /// s.poll_transmit();
-    /// let replies = [Reply::new(250, "a ok").unwrap(), Reply::new(452, "b full").unwrap()];
-    /// s.reply_per_recipient(decision, &replies).unwrap();
-    /// assert_eq!(&s.poll_transmit().unwrap()[..], b"250 a ok\r\n452 b full\r\n");
-    /// ```
-    pub fn reply_per_recipient(
-        &mut self,
-        decision: Decision<question::DataEnd>,
-        replies: &[Reply],
-    ) -> Result<(), SendError> {
-        let lmtp = self.config.lmtp;
-        self.take(&decision, |ask| match ask {
-            Ask::DataEnd { recipients } if lmtp && recipients == replies.len() => Ok(()),
-            Ask::DataEnd { .. } if !lmtp => Err(SendError::OutOfTurn(
-                "one reply per recipient is LMTP only (RFC 2033 4.2)",
-            )),
-            _ => Err(SendError::OutOfTurn("one reply per accepted recipient")),
-        })?;
-        for r in replies {
-            self.send(r.clone());
-        }
-        self.end_transaction();
-        Ok(())
-    }
-
-    fn peek<K: Question>(&self, d: &Decision<K>) -> Result<Ask, SendError> {
-        if matches!(self.phase, Phase::Closed) {
-            return Err(SendError::Closed);
-        }
-        self.questions.peek(d)
-    }
-
-    /// Checks the token and `valid`, and only then takes the decision.
-    fn take<K: Question>(
-        &mut self,
-        d: &Decision<K>,
-        valid: impl FnOnce(Ask) -> Result<(), SendError>,
-    ) -> Result<Ask, SendError> {
-        let ask = self.peek(d)?;
-        if let Err(e) = valid(ask) {
-            self.reask();
-            return Err(e);
-        }
-        self.questions.close();
-        Ok(ask)
     }
 
     /// A reply with the enhanced code only when ENHANCEDSTATUSCODES is on.
@@ -395,13 +266,6 @@ impl Server {
         }
     }
 
-    /// An answer was refused as invalid: the question comes again with a new token.
-    fn reask(&mut self) {
-        if let Some(ev) = self.questions.ask_again() {
-            self.events.push_back(ev);
-        }
-    }
-
     /// Applies an answer; `reply` `None` means the default for that question.
     fn resolve(&mut self, ask: Ask, reply: Option<Reply>) {
         let positive = reply.as_ref().map_or(true, |r| !r.code().is_negative());
@@ -474,12 +338,7 @@ impl Server {
                 }
                 self.end_transaction();
             }
-            Ask::Auth => {
-                self.session.authenticated = positive;
-                let r =
-                    reply.unwrap_or_else(|| self.r(235, (2, 7, 0), "Authentication successful"));
-                self.send(r);
-            }
+            Ask::Auth => self.auth_answered(reply),
             Ask::StartTls => {
                 let r = reply.unwrap_or_else(|| self.r(220, (2, 0, 0), "Ready to start TLS"));
                 self.send(r);
@@ -493,6 +352,15 @@ impl Server {
                 });
                 self.send(r);
             }
+        }
+    }
+
+    /// Takes `now` (time never runs backwards); the first call starts the idle clock.
+    fn clock(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        if !self.started {
+            self.started = true;
+            self.last_input = self.now;
         }
     }
 
@@ -643,13 +511,7 @@ impl Server {
                 Some(f) => self.refuse_with(f),
                 None => self.decide(Ask::StartTls, |decision| ServerEvent::StartTls { decision }),
             },
-            Command::Auth { mechanism, initial } => {
-                if let Some(f) = check::auth(&self.session, &self.config, &mechanism) {
-                    return self.refuse_with(f);
-                }
-                let (exchange, step) = SaslExchange::start(mechanism.clone(), initial.as_deref());
-                self.auth_step(mechanism, exchange, step);
-            }
+            Command::Auth { mechanism, initial } => self.auth_command(mechanism, initial),
         }
     }
 
@@ -689,46 +551,6 @@ impl Server {
                 chunked: true,
                 decision,
             });
-        }
-    }
-
-    fn auth_line(&mut self, line: &[u8]) {
-        let Phase::Auth(mut exchange) = core::mem::replace(&mut self.phase, Phase::Command) else {
-            return;
-        };
-        let step = exchange.response(line);
-        let mechanism = exchange.mechanism().clone();
-        self.auth_step(mechanism, Some(exchange), step);
-    }
-
-    fn auth_step(
-        &mut self,
-        mechanism: super::auth::AuthMechanism,
-        exchange: Option<SaslExchange>,
-        step: AuthStep,
-    ) {
-        match step {
-            AuthStep::Prompt(p) => {
-                self.send(Reply::fixed(334, None, p));
-                if let Some(x) = exchange {
-                    self.phase = Phase::Auth(x);
-                }
-            }
-            AuthStep::Done(credentials) => {
-                self.decide(Ask::Auth, move |decision| ServerEvent::Auth {
-                    mechanism: mechanism.clone(),
-                    credentials: credentials.clone(),
-                    decision,
-                })
-            }
-            AuthStep::Cancelled => {
-                let r = self.r(501, (5, 7, 0), "Authentication cancelled");
-                self.refuse(r, "RFC 4954 4: client cancelled AUTH");
-            }
-            AuthStep::Undecodable => {
-                let r = self.r(501, (5, 5, 2), "Cannot decode response");
-                self.refuse(r, "RFC 4954 4: response is not valid base64");
-            }
         }
     }
 
@@ -844,12 +666,17 @@ impl Machine for Server {
     type Event = ServerEvent;
 
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
-        self.now = self.now.max(now);
+        self.clock(now);
         if matches!(self.phase, Phase::Closed) || self.eof || self.tls_due {
             // Plaintext after an accepted STARTTLS is never decoded (CVE-2011-0411).
             return;
         }
-        self.last_input = self.now;
+        if matches!(self.phase, Phase::Data) || memchr::memchr(b'\n', bytes).is_some() {
+            // RFC 5321 4.5.3.2.5: inside the data every block is progress. Between
+            // commands the wait is for the next command (4.5.3.2.7), restarted only by
+            // input that ends a line, so a client dripping a line byte by byte is cut.
+            self.last_input = self.now;
+        }
         if self.buf.push(bytes).is_err() {
             let offset = self.buf.consumed() + self.buf.len() as u64;
             let r = self.r(
@@ -862,12 +689,14 @@ impl Machine for Server {
     }
 
     fn handle_eof(&mut self, now: Instant) {
-        self.now = self.now.max(now);
+        self.clock(now);
         self.eof = true;
+        self.drop_login_answer();
     }
 
     fn handle_timeout(&mut self, now: Instant) {
-        self.now = self.now.max(now);
+        self.clock(now);
+        self.release_login_answer();
         if self.poll_timeout().is_some_and(|d| d <= self.now) {
             let text = format!("{} Error: timeout exceeded", self.config.hostname);
             let r = self.r(421, (4, 4, 2), &text);
@@ -881,7 +710,11 @@ impl Machine for Server {
             if let Some(ev) = self.events.pop_front() {
                 return Some(ev);
             }
-            if self.questions.is_open() || self.tls_due || matches!(self.phase, Phase::Closed) {
+            if self.questions.is_open()
+                || self.logins.holding()
+                || self.tls_due
+                || matches!(self.phase, Phase::Closed)
+            {
                 return None;
             }
             if !self.step() {
@@ -903,12 +736,19 @@ impl Machine for Server {
         if matches!(self.phase, Phase::Closed) || self.questions.is_open() {
             return None;
         }
+        if let Some(release) = self.logins.deadline() {
+            return Some(release);
+        }
         let t = &self.config.timeouts;
         let wait = if matches!(self.phase, Phase::Data) {
             t.data_block
         } else {
             t.idle
         };
+        if !self.started {
+            // Not told the time yet: ask for it at once (see the type's docs).
+            return wait.map(|_| Instant::ZERO);
+        }
         wait.map(|d| self.last_input + d)
     }
 
@@ -920,7 +760,7 @@ impl Machine for Server {
         !matches!(self.phase, Phase::Closed)
             && !self.eof
             && !self.tls_due
-            && (!self.questions.is_open() || self.buf.is_empty())
+            && (!(self.questions.is_open() || self.logins.holding()) || self.buf.is_empty())
     }
 
     fn wants_tls(&self) -> bool {
@@ -928,7 +768,7 @@ impl Machine for Server {
     }
 
     fn handle_tls_established(&mut self, now: Instant) {
-        self.now = self.now.max(now);
+        self.clock(now);
         if self.tls_due {
             self.start_tls();
         } else if !self.session.tls && self.buf.consumed() == 0 && self.buf.is_empty() {

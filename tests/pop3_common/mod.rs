@@ -195,6 +195,8 @@ pub fn s10_config() -> ServerConfig {
     let mut c = ServerConfig::default();
     c.apop_timestamp = Some(Timestamp::new("<1896.697170952@dbc.mtview.ca.us>").unwrap());
     c.server_name = Text::new("dewey").unwrap();
+    // The RFC's exchanges show no delay; tests/auth_limits.rs covers the held answers.
+    c.timeouts.failed_login_delay = None;
     c
 }
 
