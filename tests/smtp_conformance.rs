@@ -92,6 +92,11 @@ const ROWS: &[Row<Server>] = &[
     Row { rfc: "RFC 2033", section: "4.1", rule: "LHLO in SMTP is unknown: 500", input: "LHLO c\r\n".as_bytes(), expect: Server(PLAIN, &[500]) },
     Row { rfc: "RFC 2033", section: "4.2", rule: "one reply per accepted recipient after DATA", input: "LHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nRCPT TO:<y@y.z>\r\nDATA\r\nhi\r\n.\r\n".as_bytes(), expect: Server(|c| c.lmtp = true, &[250, 250, 250, 250, 354, 250, 250]) },
     Row { rfc: "RFC 2920", section: "3.1", rule: "pipelined replies come back in order", input: "EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nRCPT TO:<>\r\nNOOP\r\nFROB\r\nRSET\r\n".as_bytes(), expect: Server(PLAIN, &[250, 250, 250, 501, 250, 500, 250]) },
+    Row { rfc: "RFC 5322", section: "2.3, 3.5", rule: "NUL in DATA: 554 5.6.0 after the end, the session goes on", input: "EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\none\x00\r\n.\r\nNOOP\r\n".as_bytes(), expect: Server(PLAIN, &[250, 250, 250, 354, 554, 250]) },
+    Row { rfc: "RFC 5321", section: "4.5.2", rule: "<CR><LF><NUL>.<CR><LF> is no end of data; the message is refused, the next one taken", input: "EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\none\r\n\x00.\r\nRCPT TO:<evil@y.z>\r\n.\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\nok\r\n.\r\n".as_bytes(), expect: Server(PLAIN, &[250, 250, 250, 354, 554, 250, 250, 354, 250]) },
+    Row { rfc: "RFC 5322", section: "4.1", rule: "NulPolicy::Accept passes NUL through as data", input: "EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nDATA\r\none\x00\r\n.\r\n".as_bytes(), expect: Server(|c| c.nul = NulPolicy::Accept, &[250, 250, 250, 354, 250]) },
+    Row { rfc: "RFC 5322", section: "2.3", rule: "NUL in a BDAT chunk without BINARYMIME: chunk dropped, 554 5.6.0", input: "EHLO c\r\nMAIL FROM:<a@b.c>\r\nRCPT TO:<x@y.z>\r\nBDAT 5 LAST\r\na\x00b\r\nNOOP\r\n".as_bytes(), expect: Server(PLAIN, &[250, 250, 250, 554, 250]) },
+    Row { rfc: "RFC 3030", section: "3", rule: "NUL under BODY=BINARYMIME is data", input: "EHLO c\r\nMAIL FROM:<a@b.c> BODY=BINARYMIME\r\nRCPT TO:<x@y.z>\r\nBDAT 5 LAST\r\na\x00b\r\n".as_bytes(), expect: Server(|c| c.binarymime = true, &[250, 250, 250, 250]) },
 ];
 
 #[test]

@@ -38,6 +38,7 @@ mod command;
 mod error;
 mod ext;
 mod limits;
+mod nul;
 mod params;
 mod reply;
 mod server;
@@ -58,6 +59,7 @@ pub use command::{Body, Command, CommandError, MailParams, Notify, Param, RcptPa
 pub use error::{Error, ErrorKind};
 pub use ext::Capabilities;
 pub use limits::{Limits, Timeouts};
+pub use nul::NulPolicy;
 pub use reply::MAX_REPLY_LINE;
 pub use reply::{
     parse_reply_line, EnhancedCode, Reply, ReplyCode, ReplyError, ReplyErrorKind, ReplyParser,
