@@ -12,9 +12,9 @@
 //! Message data is streamed both ways and never held whole. The server's DATA decoder is
 //! strict: `<LF>.<CR><LF>`, `<LF>.<LF>`, `<CR><LF>.<LF>`, `\r\r\n`, and any bare CR or LF
 //! are framing errors (SMTP smuggling, CVE-2023-51764), and input pipelined behind
-//! STARTTLS is discarded (CVE-2011-0411). A NUL in the data fails the transaction by
-//! default ([`NulPolicy`]), so no NUL-stripping program downstream can find an end of
-//! data inside a message.
+//! STARTTLS is discarded (CVE-2011-0411). With [`NulPolicy::Reject`] a NUL in the data fails
+//! the transaction, so no NUL-stripping program downstream can find an end of data
+//! inside a message.
 //!
 //! ```
 //! use wirestate::smtp::{Server, ServerConfig, ServerEvent, Domain};

@@ -3,7 +3,11 @@
 /// What the server does with a NUL octet (`%d0`) in message data, set in
 /// [`ServerConfig::nul`](super::ServerConfig::nul).
 ///
-/// The default is [`Reject`](NulPolicy::Reject), for these reasons:
+/// The default is [`Accept`](NulPolicy::Accept): the machine stays byte-transparent, as
+/// it always was, and every octet a client sends reaches the embedder (a property the
+/// crate's own tests hold it to). A server that delivers into, or relays to, software
+/// that may strip or stop at NUL should set [`Reject`](NulPolicy::Reject), for these
+/// reasons:
 ///
 /// * NUL is not message text. RFC 5322 2.3 and 3.5 build a body from `text`, which is
 ///   `%d1-9 / %d11 / %d12 / %d14-127`; only the obsolete syntax of 4.1 mentions `%d0`, and
@@ -30,7 +34,8 @@
 /// use wirestate::{Instant, Machine};
 ///
 /// let mut config = ServerConfig::default();
-/// assert_eq!(config.nul, NulPolicy::Reject);
+/// assert_eq!(config.nul, NulPolicy::Accept);
+/// config.nul = NulPolicy::Reject;
 /// config.auto_accept_hello = true;
 /// config.auto_accept_envelope = true;
 /// let mut s = Server::new(config);
@@ -47,9 +52,11 @@
 #[non_exhaustive]
 pub enum NulPolicy {
     /// Refuse a message whose DATA (or non-BINARYMIME BDAT) holds a NUL with
-    /// `554 5.6.0`, reading it to its end; the session continues. The default.
-    #[default]
+    /// `554 5.6.0`, reading it to its end; the session continues. What a server that
+    /// delivers or relays should use.
     Reject,
-    /// Pass NUL through as data, for a delivery path known to keep every octet.
+    /// Pass NUL through as data, for a delivery path known to keep every octet. The
+    /// default.
+    #[default]
     Accept,
 }
