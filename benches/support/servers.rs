@@ -153,7 +153,10 @@ pub fn programs() -> Vec<Program> {
         .args([
             "build",
             "--quiet",
-            "--release",
+            // The bench profile (release with debug info) writes to `target/release` as
+            // well, and shares the dependencies `cargo bench` has just built.
+            "--profile",
+            "bench",
             "--example",
             "greeting_mio_server",
         ])

@@ -261,6 +261,15 @@ fn read_ready<M: Machine, H: Handler<M>>(
                 // edge-triggered, and it promises a new event only after an operation has
                 // returned WouldBlock (mio's `Poll` docs; tokio-rs/mio#1611), so stopping
                 // at a short read could leave bytes that no event ever reports.
+                // The exception is a TCP socket on Linux, where mio is epoll: a read
+                // there returns less than asked only once the receive queue is empty
+                // (tcp_recvmsg stops when no segment is left), and every segment that
+                // arrives later wakes the epoll set again (epoll(7): "multiple events
+                // can be generated upon receipt of multiple chunks of data"), so the
+                // read that would only say WouldBlock is one syscall per message saved.
+                if cfg!(target_os = "linux") && n < buf.len() {
+                    return Step::Keep;
+                }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return Step::Keep,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,

@@ -12,7 +12,9 @@
 //! Message data is streamed both ways and never held whole. The server's DATA decoder is
 //! strict: `<LF>.<CR><LF>`, `<LF>.<LF>`, `<CR><LF>.<LF>`, `\r\r\n`, and any bare CR or LF
 //! are framing errors (SMTP smuggling, CVE-2023-51764), and input pipelined behind
-//! STARTTLS is discarded (CVE-2011-0411).
+//! STARTTLS is discarded (CVE-2011-0411). With [`NulPolicy::Reject`] a NUL in the data fails
+//! the transaction, so no NUL-stripping program downstream can find an end of data
+//! inside a message.
 //!
 //! ```
 //! use wirestate::smtp::{Server, ServerConfig, ServerEvent, Domain};
@@ -39,6 +41,7 @@ mod command;
 mod error;
 mod ext;
 mod limits;
+mod nul;
 mod params;
 mod reply;
 mod server;
@@ -60,6 +63,7 @@ pub use command::{Body, Command, CommandError, MailParams, Notify, Param, RcptPa
 pub use error::{Error, ErrorKind};
 pub use ext::Capabilities;
 pub use limits::{Limits, Timeouts};
+pub use nul::NulPolicy;
 pub use reply::MAX_REPLY_LINE;
 pub use reply::{
     parse_reply_line, EnhancedCode, Reply, ReplyCode, ReplyError, ReplyErrorKind, ReplyParser,

@@ -7,6 +7,7 @@ use super::address::Host;
 use super::command::{Body, Command, CommandError};
 use super::error::{Error, ErrorKind};
 use super::ext::Capabilities;
+use super::nul::NulPolicy;
 use super::reply::Reply;
 use super::server_auth::SaslExchange;
 use super::server_check::{self as check, Refusal, Session, Transaction};
@@ -306,7 +307,8 @@ impl Server {
                     });
                     self.send(r);
                     self.data.reset();
-                    self.data.start_dot(self.config.limits.allow_bare_lf);
+                    self.data
+                        .start_dot(self.config.limits.allow_bare_lf, self.refuse_nul());
                     self.phase = Phase::Data;
                 }
             },
@@ -318,7 +320,7 @@ impl Server {
                         t.bdat = true;
                     }
                     self.data.reset();
-                    self.data.start_chunk(size, last);
+                    self.data.start_chunk(size, last, self.refuse_nul());
                 } else {
                     // The transaction failed at its first chunk: read it, then answer.
                     self.session.tx = None;
@@ -541,7 +543,7 @@ impl Server {
             return;
         }
         if self.session.tx.is_some_and(|t| t.bdat) {
-            self.data.start_chunk(size, last);
+            self.data.start_chunk(size, last, self.refuse_nul());
             self.phase = Phase::Data;
         } else {
             let ask = Ask::DataStart {
@@ -552,6 +554,12 @@ impl Server {
                 decision,
             });
         }
+    }
+
+    /// Whether the data now being read may not hold NUL: [`NulPolicy::Reject`] outside
+    /// a BINARYMIME transaction (RFC 3030 3 allows any octet there).
+    fn refuse_nul(&self) -> bool {
+        self.config.nul == NulPolicy::Reject && !self.session.tx.is_some_and(|t| t.binary)
     }
 
     fn abort_reply(&self, why: AbortReason) -> (Reply, &'static str) {

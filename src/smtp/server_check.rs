@@ -391,6 +391,12 @@ pub(super) fn abort(why: AbortReason) -> Refusal {
             "Message size exceeds fixed maximum message size",
             "RFC 1870 6.3: message larger than SIZE limit",
         ),
+        AbortReason::Nul => refusal(
+            554,
+            (5, 6, 0),
+            "NUL octet in message data refused",
+            "RFC 5322 2.3, 3.5: NUL is not message text (NulPolicy::Reject)",
+        ),
         _ => refusal(
             500,
             (5, 5, 2),

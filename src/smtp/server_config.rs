@@ -4,6 +4,7 @@
 use super::address::Domain;
 use super::auth::AuthMechanism;
 use super::limits::{Limits, Timeouts};
+use super::nul::NulPolicy;
 use alloc::vec::Vec;
 
 /// What the server offers and how it behaves. Every field is checked when its own type
@@ -60,6 +61,13 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Timeouts (the server uses `idle` and `data_block`).
     pub timeouts: Timeouts,
+    /// NUL in message data: [`NulPolicy::Accept`] (passed through). Set
+    /// [`NulPolicy::Reject`] to answer `554 5.6.0` after the data ends while the session
+    /// goes on (RFC 5322 2.3 and 3.5 allow no NUL in a body's text; a NUL-stripping
+    /// downstream could see an end of data inside the message). A `BODY=BINARYMIME`
+    /// transaction (RFC 3030 3) is never refused for it. The reasons in full are on
+    /// [`NulPolicy`].
+    pub nul: NulPolicy,
 }
 
 impl Default for ServerConfig {
@@ -82,6 +90,7 @@ impl Default for ServerConfig {
             auto_accept_envelope: false,
             limits: Limits::default(),
             timeouts: Timeouts::default(),
+            nul: NulPolicy::default(),
         }
     }
 }

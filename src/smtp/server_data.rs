@@ -53,6 +53,8 @@ pub(super) struct DataReader {
     aborted: Option<AbortReason>,
     max_size: Option<u64>,
     max_line: usize,
+    /// The data being read may not hold NUL (`NulPolicy::Reject`, not BINARYMIME).
+    refuse_nul: bool,
 }
 
 impl DataReader {
@@ -64,6 +66,7 @@ impl DataReader {
             aborted: None,
             max_size,
             max_line,
+            refuse_nul: false,
         }
     }
 
@@ -76,7 +79,8 @@ impl DataReader {
     }
 
     /// Reading DATA from here (after the `354`).
-    pub(super) fn start_dot(&mut self, allow_bare_lf: bool) {
+    pub(super) fn start_dot(&mut self, allow_bare_lf: bool, refuse_nul: bool) {
+        self.refuse_nul = refuse_nul;
         let policy = if allow_bare_lf {
             DotPolicy::Lenient
         } else {
@@ -86,7 +90,8 @@ impl DataReader {
     }
 
     /// Reading a BDAT chunk of `size` octets from here.
-    pub(super) fn start_chunk(&mut self, size: u64, last: bool) {
+    pub(super) fn start_chunk(&mut self, size: u64, last: bool, refuse_nul: bool) {
+        self.refuse_nul = refuse_nul;
         self.mode = Mode::Chunk {
             remaining: size,
             last,
@@ -176,21 +181,11 @@ impl DataReader {
         let mut why = None;
         if self.max_size.is_some_and(|m| self.size > m) {
             why = Some(AbortReason::TooLarge);
-        } else if text {
-            // RFC 5321 4.5.3.1.6: text lines are at most 1000 octets with CRLF.
-            let mut start = 0;
-            for nl in memchr::memchr_iter(b'\n', &piece) {
-                if self.line_len + (nl + 1 - start) > self.max_line {
-                    why = Some(AbortReason::LineTooLong);
-                }
-                self.line_len = 0;
-                start = nl + 1;
-            }
-            self.line_len += piece.len() - start;
-            // A line still open can already be known to be too long.
-            if self.line_len > self.max_line {
-                why = Some(AbortReason::LineTooLong);
-            }
+        } else if self.refuse_nul && memchr::memchr(0, &piece).is_some() {
+            // RFC 5322 2.3 and 3.5: message text holds no NUL; see `NulPolicy`.
+            why = Some(AbortReason::Nul);
+        } else if text && !self.lines_fit(&piece) {
+            why = Some(AbortReason::LineTooLong);
         }
         match why {
             Some(w) => {
@@ -206,8 +201,89 @@ impl DataReader {
         }
     }
 
+    /// Whether every line ending in `piece` and the line still open after it fit the
+    /// text-line limit (RFC 5321 4.5.3.1.6: at most 1000 octets with CRLF), carrying the
+    /// open line's length to the next piece.
+    ///
+    /// One backward search per window of `max_line` octets instead of one per line:
+    /// if the window starting where the open line continues holds an LF, every line
+    /// ending inside it is shorter than the window, so only the part after its last LF
+    /// is carried on.
+    fn lines_fit(&mut self, piece: &[u8]) -> bool {
+        let mut rest = piece;
+        loop {
+            let room = self.max_line.saturating_sub(self.line_len);
+            if rest.len() <= room {
+                // An open line may reach the limit exactly; one more octet, even its LF,
+                // is too long.
+                match memchr::memrchr(b'\n', rest) {
+                    Some(lf) => self.line_len = rest.len() - lf - 1,
+                    None => self.line_len += rest.len(),
+                }
+                return true;
+            }
+            match memchr::memrchr(b'\n', &rest[..room]) {
+                Some(lf) => {
+                    self.line_len = 0;
+                    rest = &rest[lf + 1..];
+                }
+                None => return false,
+            }
+        }
+    }
+
     /// After an abort: nothing to hand out for this piece. The caller polls again.
     fn poll_on(&mut self) -> DataStep {
         DataStep::Data(Bytes::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    /// The per-line count the window search replaced: the verdict for each piece and the
+    /// open line's length after it.
+    fn per_line(line_len: &mut usize, max_line: usize, piece: &[u8]) -> bool {
+        let mut fits = true;
+        let mut start = 0;
+        for nl in memchr::memchr_iter(b'\n', piece) {
+            if *line_len + (nl + 1 - start) > max_line {
+                fits = false;
+            }
+            *line_len = 0;
+            start = nl + 1;
+        }
+        *line_len += piece.len() - start;
+        fits && *line_len <= max_line
+    }
+
+    #[test]
+    fn window_search_agrees_with_a_per_line_count() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..20_000 {
+            let max_line = (next() % 12) as usize;
+            let mut reader = DataReader::new(None, max_line);
+            let mut line_len = 0;
+            for _ in 0..(next() % 5) {
+                let len = (next() % 30) as usize;
+                let piece: Vec<u8> = (0..len)
+                    .map(|_| if next() % 5 == 0 { b'\n' } else { b'x' })
+                    .collect();
+                let want = per_line(&mut line_len, max_line, &piece);
+                assert_eq!(reader.lines_fit(&piece), want, "{max_line} {piece:?}");
+                if !want {
+                    break; // the transaction is aborted: nothing is counted after
+                }
+                assert_eq!(reader.line_len, line_len);
+            }
+        }
     }
 }

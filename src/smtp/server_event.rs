@@ -99,6 +99,9 @@ pub enum AbortReason {
     PeerClosed,
     /// The data block timeout expired.
     Timeout,
+    /// A NUL octet in the data under [`NulPolicy::Reject`](super::NulPolicy::Reject)
+    /// (`554 5.6.0` follows after the end; the session goes on).
+    Nul,
 }
 
 /// What the client said. Variants with a `decision` wait for an answer: pass it to
