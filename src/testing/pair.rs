@@ -160,6 +160,10 @@ impl<C: Machine, S: Machine> Pair<C, S> {
                 deliver(&mut self.client, self.now, &to_client, self.split);
                 moved = true;
             }
+            // Timers already due fire as a driver loop fires them (a server that starts
+            // its idle clock at its first call hears the time this way).
+            moved |= fire_due(&mut self.client, self.now);
+            moved |= fire_due(&mut self.server, self.now);
             // The wire between the two is a test pipe: a TLS switch is just the call.
             if self.client.wants_tls() {
                 self.client.handle_tls_established(self.now);
@@ -292,5 +296,18 @@ impl<C: Machine, S: Machine> Pair<C, S> {
         if self.server.poll_timeout().is_some_and(|d| d <= self.now) {
             self.server.handle_timeout(self.now);
         }
+    }
+}
+
+/// Calls `handle_timeout(now)` if the machine's deadline is due; whether that changed
+/// the deadline (a machine that keeps a due deadline is not counted as progress, so a
+/// run cannot spin on it).
+fn fire_due<M: Machine>(machine: &mut M, now: Instant) -> bool {
+    match machine.poll_timeout() {
+        Some(due) if due <= now => {
+            machine.handle_timeout(now);
+            machine.poll_timeout() != Some(due)
+        }
+        _ => false,
     }
 }
