@@ -131,49 +131,14 @@ fn http_get_on_every_driver_against_python_http_server() {
     }
 }
 
-const AIOSMTPD: &str = r#"
-import sys, time, os
-from aiosmtpd.controller import Controller
-port, out = int(sys.argv[1]), sys.argv[2]
-class Save:
-    n = 0
-    async def handle_DATA(self, server, conn, envelope):
-        Save.n += 1
-        with open(os.path.join(out, '%d.eml' % Save.n), 'wb') as f:
-            f.write(envelope.original_content)
-        return '250 2.0.0 saved %d' % Save.n
-c = Controller(Save(), hostname='127.0.0.1', port=port, decode_data=False)
-c.start()
-time.sleep(300)
-"#;
 
 #[test]
 fn smtp_send_on_every_driver_against_aiosmtpd() {
-    if !require_peer("python3") {
-        return;
-    }
-    let probe = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !probe {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "aiosmtpd missing under CI=true"
-        );
-        eprintln!("skipping: python module aiosmtpd is not installed");
-        return;
-    }
     let dir = scratch("smtp");
-    let port = free_port();
-    let _server = ChildGuard(
-        Command::new("python3")
-            .args(["-c", AIOSMTPD, &port.to_string(), dir.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_port(port, "aiosmtpd");
+    let Some(aiosmtpd) = common::aiosmtpd::start(&dir) else {
+        return;
+    };
+    let port = aiosmtpd.port;
     // A body of many 64 KiB pieces, with lines that need dot-stuffing.
     let mut text = String::from("Subject: drivers\n\n");
     for i in 0..20_000 {

@@ -483,49 +483,14 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-const AIOSMTPD: &str = r#"
-import sys, time, os
-from aiosmtpd.controller import Controller
-port, out = int(sys.argv[1]), sys.argv[2]
-class Save:
-    n = 0
-    async def handle_DATA(self, server, conn, envelope):
-        Save.n += 1
-        with open(os.path.join(out, '%d.eml' % Save.n), 'wb') as f:
-            f.write(envelope.original_content)
-        return '250 2.0.0 saved %d' % Save.n
-c = Controller(Save(), hostname='127.0.0.1', port=port, enable_SMTPUTF8=True, decode_data=False)
-c.start()
-time.sleep(120)
-"#;
 
 #[test]
 fn smtp_send_to_aiosmtpd() {
-    if !require_peer("python3") {
-        return;
-    }
-    let probe = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !probe {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "aiosmtpd missing under CI=true"
-        );
-        eprintln!("skipping: python module aiosmtpd is not installed");
-        return;
-    }
     let dir = scratch("aiosmtpd");
-    let port = free_port();
-    let _guard = ChildGuard(
-        Command::new("python3")
-            .args(["-c", AIOSMTPD, &port.to_string(), dir.to_str().unwrap()])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_port(port);
+    let Some(aiosmtpd) = common::aiosmtpd::start(&dir) else {
+        return;
+    };
+    let port = aiosmtpd.port;
     let msg = dir.join("m.txt");
     std::fs::write(
         &msg,

@@ -114,26 +114,26 @@ const HTTP: [Doc; 2] = [
 ];
 
 const GREETING: [Doc; 2] = [
-    ("greeting::Server", 296, 128, 181, 65660),
+    ("greeting::Server", 304, 128, 181, 65660),
     ("greeting::Client", 352, 0, 326, 65532),
 ];
 
 const SMTP: [Doc; 2] = [
-    ("smtp::Server", 752, 99, 2040, 262239),
-    ("smtp::Client", 792, 73, 1522, 262209),
+    ("smtp::Server", 848, 99, 2040, 262239),
+    ("smtp::Client", 816, 73, 1522, 262209),
 ];
 
 const POP3: [Doc; 2] = [
-    ("pop3::Server", 496, 108, 1747, 262248),
-    ("pop3::Client", 416, 0, 1628, 262140),
+    ("pop3::Server", 584, 108, 1747, 262248),
+    ("pop3::Client", 440, 0, 1628, 262140),
 ];
 
 /// The layers: `size_of` around an `smtp::Server`, and heap idle (for `Tls` with a
 /// server session started, the rustls connection it holds).
 const LAYERS: [Doc; 3] = [
-    ("Tls<smtp::Server> plaintext", 2080, 0, 0, 0),
-    ("Tls<smtp::Server> implicit", 2080, 792, 0, 0),
-    ("Proxied<smtp::Server>", 936, 0, 0, 0),
+    ("Tls<smtp::Server> plaintext", 2176, 0, 0, 0),
+    ("Tls<smtp::Server> implicit", 2176, 792, 0, 0),
+    ("Proxied<smtp::Server>", 1032, 0, 0, 0),
 ];
 
 fn greeting_rows() -> Vec<Row> {

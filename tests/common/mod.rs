@@ -163,6 +163,7 @@ impl std::ops::DerefMut for Transcript {
     }
 }
 
+pub mod aiosmtpd;
 pub mod dovecot;
 pub mod maildir;
 pub mod pki;
