@@ -131,7 +131,6 @@ fn http_get_on_every_driver_against_python_http_server() {
     }
 }
 
-
 #[test]
 fn smtp_send_on_every_driver_against_aiosmtpd() {
     let dir = scratch("smtp");

@@ -483,7 +483,6 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
-
 #[test]
 fn smtp_send_to_aiosmtpd() {
     let dir = scratch("aiosmtpd");

@@ -10,6 +10,8 @@ use wirestate::smtp::{ClientConfig, Envelope, ForwardPath, Host, ReversePath};
 
 pub fn run(work_dir: &Path) -> io::Result<()> {
     let maildir = work_dir.join("Maildir");
+    // Made once at start, as smtp_server does: a Maildir that vanishes later is a 451.
+    crate::support::maildir::Maildir::create(&maildir)?;
     let opts = ServerOptions::new(&maildir);
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
     let addr = listener.local_addr()?;

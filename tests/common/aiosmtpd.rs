@@ -58,7 +58,10 @@ pub fn start(dir: &Path) -> Option<Aiosmtpd> {
     );
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "aiosmtpd never listened on {port}");
+        assert!(
+            Instant::now() < deadline,
+            "aiosmtpd never listened on {port}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     Some(Aiosmtpd {
