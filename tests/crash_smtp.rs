@@ -20,6 +20,7 @@
 
 mod common;
 
+use common::run::{env_u64, Rng};
 use common::{example_bin, spawn_server, ChildGuard};
 use std::collections::HashMap;
 use std::fs;
@@ -29,26 +30,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-/// xorshift64*: a seeded generator, so a failing run can be repeated.
-#[derive(Clone)]
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name).ok().and_then(|v| v.parse().ok())
-}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Outcome {
