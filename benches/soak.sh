@@ -8,27 +8,34 @@
 # HTTP: GET with Connection: close; SMTP: EHLO, MAIL, RCPT, DATA, QUIT; POP3: USER,
 # PASS, STAT, RETR, QUIT in one worker, as the maildrop lock allows one session; CAPA
 # and QUIT in the others), a new connection each time, so accept and close are soaked
-# too. CI does not run it.
+# too. .ci/run runs it for 20 s a server on each driver (debug builds).
 #
 #   benches/soak.sh                         # every server, 10 minutes each, mio driver
 #   SOAK_SECONDS=60 benches/soak.sh smtp    # one server, one minute
 #   SOAK_DRIVER=tokio benches/soak.sh       # the tokio driver
+#   SOAK_PROFILE=debug benches/soak.sh      # debug builds (the short CI run)
 set -euo pipefail
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; }
 case "${1:-}" in -h|--help) usage; exit 0 ;; esac
 cd "$(dirname "$0")/.."
 secs=${SOAK_SECONDS:-600}
 sample=${SOAK_SAMPLE:-5}
 workers=${SOAK_WORKERS:-8}
 driver=${SOAK_DRIVER:-mio}
+profile=${SOAK_PROFILE:-release}
 if [ $# -gt 0 ]; then protocols=("$@"); else protocols=(greeting http smtp pop3); fi
 for p in "${protocols[@]}"; do
   case "$p" in greeting|http|smtp|pop3) ;; *) echo "unknown server: $p" >&2; usage >&2; exit 2 ;; esac
 done
 
-cargo build --release --quiet --example greeting_server --example http_server \
+case "$profile" in
+  release) profile_flag=(--release) ;;
+  debug) profile_flag=() ;;
+  *) echo "SOAK_PROFILE must be release or debug, not $profile" >&2; exit 2 ;;
+esac
+cargo build "${profile_flag[@]}" --quiet --example greeting_server --example http_server \
   --example smtp_server --example pop3_server
-bin=target/release/examples
+bin=target/$profile/examples
 work=$(mktemp -d)
 trap 'kill "${server:-}" 2>/dev/null || true; rm -rf "$work"' EXIT
 
