@@ -3,12 +3,12 @@
 //! Write interest is registered only while a connection has unwritten bytes, and the
 //! poll timeout is the earliest machine deadline, so an idle server sleeps.
 
+use super::timers::Timers;
 use super::{feed_body, Clock, Handler};
 use bytes::Bytes;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use wirestate::{Instant, Machine};
@@ -61,14 +61,13 @@ where
         .register(&mut listener, LISTENER, Interest::READABLE)?;
     let mut conns: Vec<Option<Conn<M, H>>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
-    // (deadline, slot): stale entries are skipped when the slot's deadline differs.
-    let mut timers: BinaryHeap<Reverse<(Instant, usize)>> = BinaryHeap::new();
+    let mut timers = Timers::default();
     let mut buf = vec![0u8; read_size.max(1)];
 
     loop {
         let timeout = timers
-            .peek()
-            .map(|Reverse((d, _))| clock.until(*d) + std::time::Duration::from_millis(1));
+            .earliest()
+            .map(|d| clock.until(d) + std::time::Duration::from_millis(1));
         if let Err(e) = poll.poll(&mut events, timeout) {
             if e.kind() == ErrorKind::Interrupted {
                 continue;
@@ -104,11 +103,7 @@ where
             }
         }
         let now = clock.now();
-        while let Some(Reverse((deadline, slot))) = timers.peek().copied() {
-            if deadline > now {
-                break;
-            }
-            timers.pop();
+        while let Some((deadline, slot)) = timers.pop_due(now) {
             let Some(Some(conn)) = conns.get_mut(slot) else {
                 continue;
             };
@@ -127,6 +122,12 @@ where
                 close(&poll, &mut conns, &mut free, slot);
             }
         }
+        timers.sweep(conns.len() - free.len(), |slot| {
+            conns
+                .get(slot)
+                .and_then(|c| c.as_ref())
+                .and_then(|c| c.deadline)
+        });
     }
 }
 
@@ -135,7 +136,7 @@ struct Io<'a> {
     now: Instant,
     buf: &'a mut [u8],
     poll: &'a Poll,
-    timers: &'a mut BinaryHeap<Reverse<(Instant, usize)>>,
+    timers: &'a mut Timers,
 }
 
 /// Reads if `read` (or if reading was paused and the replies have since gone out), then
@@ -345,7 +346,7 @@ fn pump<M: Machine, H: Handler<M>>(
     conn: &mut Conn<M, H>,
     poll: &Poll,
     slot: usize,
-    timers: &mut BinaryHeap<Reverse<(Instant, usize)>>,
+    timers: &mut Timers,
 ) -> Step {
     while let Some(event) = conn.machine.poll_event() {
         conn.handler.on_event(&mut conn.machine, event);
@@ -387,7 +388,7 @@ fn pump<M: Machine, H: Handler<M>>(
     if deadline != conn.deadline {
         conn.deadline = deadline;
         if let Some(d) = deadline {
-            timers.push(Reverse((d, slot)));
+            timers.schedule(d, slot);
         }
     }
     Step::Keep
@@ -456,7 +457,7 @@ where
         machine: Lent(machine),
         handler: LentHandler(handler),
     };
-    let mut timers = BinaryHeap::new();
+    let mut timers = Timers::default();
     let mut buf = vec![0u8; read_size.max(1)];
     let mut step = {
         let mut io = Io {
@@ -496,6 +497,9 @@ where
             conn.machine.handle_timeout(now);
             step = service(&mut conn, SLOT, false, &mut io);
         }
+        // This loop reads `conn.deadline` itself; the queue `pump` fills only needs
+        // to stay small.
+        timers.sweep(1, |_| conn.deadline);
     }
     let _ = poll.registry().deregister(&mut conn.stream);
     Ok(())

@@ -14,6 +14,7 @@ pub mod pop3_client;
 pub mod smtp_io;
 pub mod smtp_maildir;
 pub mod std_io;
+pub mod timers;
 pub mod tokio_io;
 
 use std::time::Instant as StdInstant;
