@@ -109,22 +109,28 @@ fn smtp_closes_with_421_after_max_failed_logins() {
         events.extend(smtp_drain(&mut s));
         answers.push(text(&drain_bytes(&mut s)));
     }
-    assert_eq!(
-        answers[0],
-        "535 5.7.8 Authentication credentials invalid\r\n"
+    assert_cut_after_three(
+        &answers,
+        &events,
+        "535 5.7.8 Authentication credentials invalid\r\n",
+        "421 4.7.0 mx.example Error: too many failed authentication attempts, closing connection\r\n",
     );
+    assert!(s.is_closed());
+}
+
+/// Three failed logins with the limit at three: the first two answers are `refusal`, the
+/// third is `closing`, and the last events are the `TooManyFailedLogins` error and then
+/// `Closed(Error)`.
+fn assert_cut_after_three(answers: &[String], events: &[String], refusal: &str, closing: &str) {
+    assert_eq!(answers[0], refusal);
     assert_eq!(answers[1], answers[0]);
-    assert_eq!(
-        answers[2],
-        "421 4.7.0 mx.example Error: too many failed authentication attempts, closing connection\r\n"
-    );
+    assert_eq!(answers[2], closing);
     let n = events.len();
     assert!(
         events[n - 2].starts_with("Error(Error { kind: TooManyFailedLogins"),
         "{events:?}"
     );
     assert_eq!(events[n - 1], "Closed(Error)");
-    assert!(s.is_closed());
 }
 
 #[test]
@@ -256,18 +262,12 @@ fn pop3_user_pass_apop_and_auth_failures_are_delayed_then_cut() {
         events.extend(pop3_drain(&mut s, Some(ResponseCode::Auth)));
         answers.push(text(&drain_bytes(&mut s)));
     }
-    assert_eq!(answers[0], "-ERR [AUTH] wrong password\r\n");
-    assert_eq!(answers[1], answers[0]);
-    assert_eq!(
-        answers[2],
-        "-ERR [AUTH] too many failed logins, closing connection\r\n"
+    assert_cut_after_three(
+        &answers,
+        &events,
+        "-ERR [AUTH] wrong password\r\n",
+        "-ERR [AUTH] too many failed logins, closing connection\r\n",
     );
-    let n = events.len();
-    assert!(
-        events[n - 2].starts_with("Error(Error { kind: TooManyFailedLogins"),
-        "{events:?}"
-    );
-    assert_eq!(events[n - 1], "Closed(Error)");
     assert!(s.is_closed());
 }
 

@@ -327,56 +327,19 @@ fn run_fault_table(name: &str, rcpts: &[&str], cases: &[Case]) {
 #[test]
 fn each_fault_is_a_temporary_failure_that_leaves_nothing_behind() {
     let (space, other) = ("452 4.3.1", "451 4.3.0");
-    run_fault_table(
-        "smtp",
-        &["b@example.org"],
-        &[
-            case(
-                "no space mid-data",
-                rule(Op::Write, ENOSPC, 0),
-                2000,
-                space,
-                0,
-            ),
-            case("no space at flush", rule(Op::Write, ENOSPC, 0), 3, space, 1),
-            case(
-                "no space creating the file",
-                rule(Op::Create, ENOSPC, 0),
-                3,
-                space,
-                2,
-            ),
-            case("EIO writing", rule(Op::Write, EIO, 1), 2000, other, 3),
-            case(
-                "fsync of the file fails",
-                rule(Op::Sync, EIO, 0),
-                3,
-                other,
-                4,
-            ),
-            case(
-                "fsync of new/ fails",
-                rule(Op::SyncDir, EIO, 0),
-                3,
-                other,
-                5,
-            ),
-            case(
-                "read-only new/ (EACCES)",
-                rule(Op::Rename, EACCES, 0),
-                3,
-                other,
-                6,
-            ),
-            case(
-                "read-only file system",
-                rule(Op::Rename, EROFS, 0),
-                3,
-                other,
-                7,
-            ),
-        ],
-    );
+    // (what, fault, message lines, expected reply, files in new/ after the fault)
+    #[rustfmt::skip]
+    let cases = [
+        case("no space mid-data",          rule(Op::Write, ENOSPC, 0),    2000, space, 0),
+        case("no space at flush",          rule(Op::Write, ENOSPC, 0),    3,    space, 1),
+        case("no space creating the file", rule(Op::Create, ENOSPC, 0),   3,    space, 2),
+        case("EIO writing",                rule(Op::Write, EIO, 1),       2000, other, 3),
+        case("fsync of the file fails",    rule(Op::Sync, EIO, 0),        3,    other, 4),
+        case("fsync of new/ fails",        rule(Op::SyncDir, EIO, 0),     3,    other, 5),
+        case("read-only new/ (EACCES)",    rule(Op::Rename, EACCES, 0),   3,    other, 6),
+        case("read-only file system",      rule(Op::Rename, EROFS, 0),    3,    other, 7),
+    ];
+    run_fault_table("smtp", &["b@example.org"], &cases);
 }
 
 /// Several recipients, one reply (SMTP): a failure of any copy fails the message and
@@ -384,24 +347,17 @@ fn each_fault_is_a_temporary_failure_that_leaves_nothing_behind() {
 #[test]
 fn smtp_with_several_recipients_is_all_or_nothing() {
     let (space, other) = ("452 4.3.1", "451 4.3.0");
-    run_fault_table(
-        "smtp-rcpts",
-        &["b@example.org", "c@example.org", "d@example.org"],
-        &[
-            // Creates: the spool, then one copy per recipient; the third copy fails.
-            case(
-                "third copy: no space",
-                rule(Op::Create, ENOSPC, 3),
-                5,
-                space,
-                0,
-            ),
-            case("second copy: fsync", rule(Op::Sync, EIO, 1), 5, other, 3),
-            case("third rename", rule(Op::Rename, EACCES, 2), 5, other, 6),
-            case("spool unreadable", rule(Op::Open, EIO, 1), 5, other, 9),
-            case("fsync of new/", rule(Op::SyncDir, EIO, 0), 5, other, 12),
-        ],
-    );
+    // Creates: the spool, then one copy per recipient; the third copy fails.
+    #[rustfmt::skip]
+    let cases = [
+        case("third copy: no space", rule(Op::Create, ENOSPC, 3),  5, space, 0),
+        case("second copy: fsync",   rule(Op::Sync, EIO, 1),       5, other, 3),
+        case("third rename",         rule(Op::Rename, EACCES, 2),  5, other, 6),
+        case("spool unreadable",     rule(Op::Open, EIO, 1),       5, other, 9),
+        case("fsync of new/",        rule(Op::SyncDir, EIO, 0),    5, other, 12),
+    ];
+    let rcpts = ["b@example.org", "c@example.org", "d@example.org"];
+    run_fault_table("smtp-rcpts", &rcpts, &cases);
 }
 
 /// LMTP: each recipient is answered on its own (RFC 2033 4.2); the failed one is not in
