@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A child process stopped with SIGTERM (so a master process stops its children, and
 /// valgrind writes its profile), then killed if it is still there after 10 s.
