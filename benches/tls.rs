@@ -33,6 +33,11 @@ mod peers;
 #[allow(dead_code)]
 #[path = "../tests/common/pki.rs"]
 mod pki;
+#[path = "../tests/common/postfix.rs"]
+mod postfix;
+#[allow(dead_code)]
+#[path = "../tests/common/run.rs"]
+mod run;
 #[path = "../examples/support/mod.rs"]
 mod support;
 

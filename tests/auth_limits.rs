@@ -49,18 +49,24 @@ fn smtp_drain(s: &mut smtp::Server) -> Vec<String> {
     seen
 }
 
+/// A server past its greeting and an `EHLO c` at `now`, with nothing left to send.
+fn smtp_after_ehlo(cfg: smtp::ServerConfig, now: Instant) -> smtp::Server {
+    let mut s = smtp::Server::new(cfg);
+    drain_bytes(&mut s);
+    s.handle_input(now, b"EHLO c\r\n");
+    smtp_drain(&mut s);
+    drain_bytes(&mut s);
+    s
+}
+
 fn text(out: &[u8]) -> String {
     String::from_utf8_lossy(out).into_owned()
 }
 
 #[test]
 fn smtp_failed_login_answer_waits_for_the_deadline() {
-    let mut s = smtp::Server::new(smtp_config());
-    drain_bytes(&mut s);
     let t0 = Instant::from_millis(1_000_000);
-    s.handle_input(t0, b"EHLO c\r\n");
-    smtp_drain(&mut s);
-    drain_bytes(&mut s);
+    let mut s = smtp_after_ehlo(smtp_config(), t0);
     s.handle_input(t0, AUTH_WRONG);
     smtp_drain(&mut s);
     // The refusal is held: nothing on the wire, the deadline is the delay.
@@ -89,12 +95,8 @@ fn smtp_failed_login_answer_waits_for_the_deadline() {
 fn smtp_closes_with_421_after_max_failed_logins() {
     let mut cfg = smtp_config();
     cfg.limits.max_failed_logins = 3;
-    let mut s = smtp::Server::new(cfg);
-    drain_bytes(&mut s);
     let mut now = Instant::ZERO;
-    s.handle_input(now, b"EHLO c\r\n");
-    smtp_drain(&mut s);
-    drain_bytes(&mut s);
+    let mut s = smtp_after_ehlo(cfg, now);
     let mut answers = Vec::new();
     let mut events = Vec::new();
     for _ in 0..3 {
@@ -107,33 +109,35 @@ fn smtp_closes_with_421_after_max_failed_logins() {
         events.extend(smtp_drain(&mut s));
         answers.push(text(&drain_bytes(&mut s)));
     }
-    assert_eq!(
-        answers[0],
-        "535 5.7.8 Authentication credentials invalid\r\n"
+    assert_cut_after_three(
+        &answers,
+        &events,
+        "535 5.7.8 Authentication credentials invalid\r\n",
+        "421 4.7.0 mx.example Error: too many failed authentication attempts, closing connection\r\n",
     );
+    assert!(s.is_closed());
+}
+
+/// Three failed logins with the limit at three: the first two answers are `refusal`, the
+/// third is `closing`, and the last events are the `TooManyFailedLogins` error and then
+/// `Closed(Error)`.
+fn assert_cut_after_three(answers: &[String], events: &[String], refusal: &str, closing: &str) {
+    assert_eq!(answers[0], refusal);
     assert_eq!(answers[1], answers[0]);
-    assert_eq!(
-        answers[2],
-        "421 4.7.0 mx.example Error: too many failed authentication attempts, closing connection\r\n"
-    );
+    assert_eq!(answers[2], closing);
     let n = events.len();
     assert!(
         events[n - 2].starts_with("Error(Error { kind: TooManyFailedLogins"),
         "{events:?}"
     );
     assert_eq!(events[n - 1], "Closed(Error)");
-    assert!(s.is_closed());
 }
 
 #[test]
 fn smtp_temporary_refusal_is_neither_delayed_nor_counted() {
     let mut cfg = smtp_config();
     cfg.limits.max_failed_logins = 1;
-    let mut s = smtp::Server::new(cfg);
-    drain_bytes(&mut s);
-    s.handle_input(Instant::ZERO, b"EHLO c\r\n");
-    smtp_drain(&mut s);
-    drain_bytes(&mut s);
+    let mut s = smtp_after_ehlo(cfg, Instant::ZERO);
     for _ in 0..3 {
         s.handle_input(Instant::ZERO, AUTH_WRONG);
         let Some(smtp::ServerEvent::Auth { decision, .. }) = s.poll_event() else {
@@ -258,18 +262,12 @@ fn pop3_user_pass_apop_and_auth_failures_are_delayed_then_cut() {
         events.extend(pop3_drain(&mut s, Some(ResponseCode::Auth)));
         answers.push(text(&drain_bytes(&mut s)));
     }
-    assert_eq!(answers[0], "-ERR [AUTH] wrong password\r\n");
-    assert_eq!(answers[1], answers[0]);
-    assert_eq!(
-        answers[2],
-        "-ERR [AUTH] too many failed logins, closing connection\r\n"
+    assert_cut_after_three(
+        &answers,
+        &events,
+        "-ERR [AUTH] wrong password\r\n",
+        "-ERR [AUTH] too many failed logins, closing connection\r\n",
     );
-    let n = events.len();
-    assert!(
-        events[n - 2].starts_with("Error(Error { kind: TooManyFailedLogins"),
-        "{events:?}"
-    );
-    assert_eq!(events[n - 1], "Closed(Error)");
     assert!(s.is_closed());
 }
 
@@ -447,11 +445,7 @@ fn pop3_idle_clock_starts_at_the_first_call() {
 /// peer learns nothing before the delay.
 #[test]
 fn eof_during_the_delay_closes_without_the_answer() {
-    let mut s = smtp::Server::new(smtp_config());
-    drain_bytes(&mut s);
-    s.handle_input(Instant::ZERO, b"EHLO c\r\n");
-    smtp_drain(&mut s);
-    drain_bytes(&mut s);
+    let mut s = smtp_after_ehlo(smtp_config(), Instant::ZERO);
     s.handle_input(Instant::ZERO, AUTH_WRONG);
     smtp_drain(&mut s);
     s.handle_input(Instant::ZERO, b"QUIT\r\n");
@@ -519,20 +513,6 @@ for i in range(6):
         break
 "#;
 
-fn python(script: &str, addr: std::net::SocketAddr) -> String {
-    let out = std::process::Command::new("python3")
-        .args(["-c", script, &addr.to_string()])
-        .output()
-        .expect("run python3");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    text
-}
-
 /// Each line: status, seconds, text. Checks the first four are refusals held for the
 /// delay and the fifth is the closing one; returns the observed delays.
 fn check_guesses(lines: &[&str], refusal: &str, closing: &str) -> Vec<f64> {
@@ -563,74 +543,55 @@ fn check_guesses(lines: &[&str], refusal: &str, closing: &str) -> Vec<f64> {
     delays
 }
 
-fn smtp_end_to_end(driver: &str) {
-    if !common::require_peer("python3") {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("wirestate-auth-{driver}-{}", std::process::id()));
-    let md = dir.join("Maildir").display().to_string();
-    let (_server, addr) = common::spawn_server(
-        &common::example_bin("smtp_server"),
-        &[
-            "--maildir",
-            &md,
-            "--auth",
-            "u:secret",
-            "--allow-plaintext-auth",
-            "--driver",
-            driver,
-        ],
-    );
-    let out = python(SMTPLIB_GUESSER, addr);
-    let lines: Vec<&str> = out.lines().collect();
-    let delays = check_guesses(&lines, "535 5.7.8", "421 4.7.0");
-    eprintln!("smtp_server on {driver}: smtplib refusals after {delays:?} s, then disconnected");
-    let _ = std::fs::remove_dir_all(&dir);
-}
+/// The drivers every example server runs on.
+const DRIVERS: [&str; 3] = ["std", "mio", "tokio"];
 
-fn pop3_end_to_end(driver: &str) {
+/// One end-to-end run: `example` on each driver, with a fresh Maildir and `args`, guessed
+/// at by the Python `script`; each answer is checked by [`check_guesses`].
+fn end_to_end(example: &str, args: &[&str], script: &str, refusal: &str, closing: &str) {
     if !common::require_peer("python3") {
         return;
     }
-    let dir = std::env::temp_dir().join(format!(
-        "wirestate-pop3auth-{driver}-{}",
-        std::process::id()
-    ));
-    let md = dir.join("Maildir");
-    for sub in ["new", "cur", "tmp"] {
-        std::fs::create_dir_all(md.join(sub)).unwrap();
+    for driver in DRIVERS {
+        let dir = std::env::temp_dir().join(format!(
+            "wirestate-auth-{example}-{driver}-{}",
+            std::process::id()
+        ));
+        let md = dir.join("Maildir");
+        for sub in ["new", "cur", "tmp"] {
+            std::fs::create_dir_all(md.join(sub)).unwrap();
+        }
+        let md = md.display().to_string();
+        let mut argv = vec!["--maildir", &md];
+        argv.extend_from_slice(args);
+        argv.extend(["--driver", driver]);
+        let (_server, addr) = common::spawn_server(&common::example_bin(example), &argv);
+        let out = common::python_stdout(script, &[&addr.to_string()]);
+        let lines: Vec<&str> = out.lines().collect();
+        let delays = check_guesses(&lines, refusal, closing);
+        eprintln!("{example} on {driver}: refusals after {delays:?} s, then disconnected");
+        let _ = std::fs::remove_dir_all(&dir);
     }
-    let md = md.display().to_string();
-    let (_server, addr) = common::spawn_server(
-        &common::example_bin("pop3_server"),
-        &[
-            "--maildir",
-            &md,
-            "--user",
-            "u",
-            "--pass",
-            "secret",
-            "--driver",
-            driver,
-        ],
-    );
-    let out = python(POPLIB_GUESSER, addr);
-    let lines: Vec<&str> = out.lines().collect();
-    let delays = check_guesses(&lines, "-ERR [AUTH]", "-ERR [AUTH] too many failed logins");
-    eprintln!("pop3_server on {driver}: poplib refusals after {delays:?} s, then disconnected");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn smtp_server_delays_and_cuts_smtplib_on_every_driver() {
-    for driver in ["std", "mio", "tokio"] {
-        smtp_end_to_end(driver);
-    }
+    end_to_end(
+        "smtp_server",
+        &["--auth", "u:secret", "--allow-plaintext-auth"],
+        SMTPLIB_GUESSER,
+        "535 5.7.8",
+        "421 4.7.0",
+    );
 }
 
 #[test]
 fn pop3_server_delays_and_cuts_poplib_on_every_driver() {
-    for driver in ["std", "mio", "tokio"] {
-        pop3_end_to_end(driver);
-    }
+    end_to_end(
+        "pop3_server",
+        &["--user", "u", "--pass", "secret"],
+        POPLIB_GUESSER,
+        "-ERR [AUTH]",
+        "-ERR [AUTH] too many failed logins",
+    );
 }

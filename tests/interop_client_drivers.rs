@@ -7,39 +7,15 @@
 
 mod common;
 
-use common::{example_bin, require_peer, spawn_server, ChildGuard};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use common::dovecot::{mail_owner, Dovecot};
+use common::{example_bin, free_port, require_peer, spawn_server, wait_port, ChildGuard};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
 const DRIVERS: [&str; 3] = ["std", "mio", "tokio"];
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "wirestate-client-drivers-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_port(port: u16, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "{what} never listened on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::scratch("client-drivers", name)
 }
 
 /// Runs an example program; panics with its output unless it exits 0.
@@ -171,97 +147,45 @@ fn smtp_send_on_every_driver_against_aiosmtpd() {
     }
 }
 
-/// Stops Dovecot with SIGTERM so its master shuts its children down too.
-struct Dovecot(std::process::Child);
-
-impl Drop for Dovecot {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+/// The Maildir Dovecot serves, and its directories, relative to the test directory.
+const MAILDIR_DIRS: [&str; 5] = [
+    "home",
+    "home/Maildir",
+    "home/Maildir/tmp",
+    "home/Maildir/new",
+    "home/Maildir/cur",
+];
 
 /// A private plaintext Dovecot POP3 server for `tester`/`secret` on `port`, serving the
 /// Maildir `root/home/Maildir` (the same set-up as `interop_pop3_dovecot`).
 fn start_dovecot(root: &Path, port: u16) -> Dovecot {
-    for d in [
-        "run",
-        "state",
-        "home/Maildir/tmp",
-        "home/Maildir/new",
-        "home/Maildir/cur",
-    ] {
+    for d in MAILDIR_DIRS {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
-    // Dovecot's auth process runs as the `dovecot` user and must read the passwd-file.
-    std::fs::set_permissions(root, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(root.join("passwd"), "tester:{PLAIN}secret::::::\n").unwrap();
+    let (uid, gid) = mail_owner(root, &MAILDIR_DIRS);
     let r = root.display();
     let conf = format!(
-        "listen = 127.0.0.1\nbase_dir = {r}/run\nstate_dir = {r}/state\n\
-         log_path = {r}/dovecot.log\ninfo_log_path = {r}/dovecot.log\nprotocols = pop3\n\
+        "protocols = pop3\n\
          ssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain\n\
          service pop3-login {{\n  chroot =\n  inet_listener pop3 {{\n    port = {port}\n  }}\n}}\n\
-         service anvil {{\n  chroot =\n}}\n\
          passdb {{\n  driver = passwd-file\n  args = {r}/passwd\n}}\n\
-         userdb {{\n  driver = static\n  args = uid=UID gid=GID home={r}/home\n}}\n\
+         userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={r}/home\n}}\n\
          mail_location = maildir:{r}/home/Maildir\n"
     );
-    // Dovecot refuses to serve mail as root (first_valid_uid): as root the Maildir goes
-    // to `nobody`.
-    let me = std::fs::metadata(root).unwrap();
-    let (uid, gid) = if me.uid() == 0 {
-        (65534, 65534)
-    } else {
-        (me.uid(), me.gid())
-    };
-    let conf = conf
-        .replace("UID", &uid.to_string())
-        .replace("GID", &gid.to_string());
-    std::fs::write(root.join("dovecot.conf"), conf).unwrap();
-    let child = Command::new("dovecot")
-        .args(["-F", "-c"])
-        .arg(root.join("dovecot.conf"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let guard = Dovecot(child);
-    wait_port(port, "dovecot");
-    guard
+    Dovecot::start(root, &conf, &[port])
 }
 
 /// Puts `messages` into the Maildir, owned as Dovecot will serve them.
 fn fill_maildir(root: &Path, messages: &[(String, Vec<u8>)]) {
-    let me = std::fs::metadata(root).unwrap();
+    let mut owned: Vec<String> = MAILDIR_DIRS.iter().map(|d| d.to_string()).collect();
     for (name, body) in messages {
-        let path = root.join("home/Maildir/new").join(name);
-        std::fs::write(&path, body).unwrap();
-        if me.uid() == 0 {
-            std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
-        }
+        let path = format!("home/Maildir/new/{name}");
+        std::fs::write(root.join(&path), body).unwrap();
+        owned.push(path);
     }
-    if me.uid() == 0 {
-        for d in [
-            "home",
-            "home/Maildir",
-            "home/Maildir/tmp",
-            "home/Maildir/new",
-            "home/Maildir/cur",
-        ] {
-            std::os::unix::fs::chown(root.join(d), Some(65534), Some(65534)).unwrap();
-        }
-    }
+    let owned: Vec<&str> = owned.iter().map(String::as_str).collect();
+    mail_owner(root, &owned);
 }
 
 #[test]

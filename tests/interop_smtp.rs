@@ -5,13 +5,15 @@
 
 mod common;
 
+use common::run::is_root;
 use common::{
-    delivered_bytes, example_bin, free_port, python, require_peer, spawn_server, ChildGuard,
+    delivered_bytes, example_bin, free_port, python, require_peer, smtp_send, spawn_server,
+    wait_port, ChildGuard,
 };
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn scratch(name: &str) -> PathBuf {
     common::scratch("interop-smtp", name)
@@ -351,31 +353,6 @@ fn swaks_on(driver: &str) {
     }
 }
 
-/// Starts a peer server that prints nothing useful: wait until its port accepts.
-fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "peer never listened on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn smtp_send(port: u16, file: &Path, extra: &[&str]) -> Output {
-    Command::new(example_bin("smtp_send"))
-        .args([
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--from",
-            "a@example.org",
-            "--to",
-            "b@example.org",
-        ])
-        .args(extra)
-        .arg(file)
-        .output()
-        .expect("run smtp_send")
-}
-
 #[test]
 fn smtp_send_to_smtp_sink_with_extensions_switched_off() {
     if !require_peer("/usr/sbin/smtp-sink") {
@@ -443,8 +420,8 @@ fn smtp_send_to_smtp_sink_with_extensions_switched_off() {
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         let guard = ChildGuard(cmd.spawn().expect("start smtp-sink"));
-        wait_port(port);
-        let out = smtp_send(port, file, extra);
+        wait_port(port, "smtp-sink");
+        let out = smtp_send(&format!("127.0.0.1:{port}"), file, extra);
         let stderr = String::from_utf8_lossy(&out.stderr);
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.success(), *ok, "{what}: {stdout}{stderr}");
@@ -473,16 +450,6 @@ fn smtp_send_to_smtp_sink_with_extensions_switched_off() {
     }
 }
 
-/// Whether this process runs as root (uid 0), read from /proc so no libc call is needed.
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
 #[test]
 fn smtp_send_to_aiosmtpd() {
     let dir = scratch("aiosmtpd");
@@ -496,7 +463,7 @@ fn smtp_send_to_aiosmtpd() {
         "Subject: to aiosmtpd\n\n..two dots\n.one dot\nÜmlaut\n",
     )
     .unwrap();
-    let out = smtp_send(port, &msg, &[]);
+    let out = smtp_send(&format!("127.0.0.1:{port}"), &msg, &[]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

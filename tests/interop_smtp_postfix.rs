@@ -7,37 +7,14 @@
 mod common;
 
 use common::maildir::delivered_text_within;
-use common::{example_bin, free_port, require_peer, spawn_server, text};
+use common::postfix::{self, Postfix};
+use common::{example_bin, free_port, require_peer, smtp_send, spawn_server, text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::process::Output;
+use std::time::Duration;
 
 fn scratch(name: &str) -> PathBuf {
     common::scratch("interop-postfix", name)
-}
-
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .map(|s| {
-            s.lines()
-                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-/// A Postfix instance with its own configuration and queue; stopped when dropped.
-struct Postfix {
-    conf: PathBuf,
-}
-
-impl Drop for Postfix {
-    fn drop(&mut self) {
-        let _ = Command::new("/usr/sbin/postfix")
-            .arg("-c")
-            .arg(&self.conf)
-            .arg("stop")
-            .output();
-    }
 }
 
 /// Starts Postfix listening on `port`, handing every message to `transport`.
@@ -47,27 +24,8 @@ fn postfix(root: &Path, port: u16, transport: &str) -> Postfix {
         root.join("cert.pem"),
         root.join("key.pem"),
     );
-    let conf = root.join("conf");
-    std::fs::create_dir_all(&conf).unwrap();
-    std::fs::create_dir_all(root.join("queue")).unwrap();
-    std::fs::create_dir_all(root.join("data")).unwrap();
-    let _ = Command::new("chown")
-        .arg("postfix")
-        .arg(root.join("data"))
-        .status();
-    let r = root.display();
     let main = format!(
-        "compatibility_level = 3.6\n\
-         queue_directory = {r}/queue\n\
-         data_directory = {r}/data\n\
-         mail_owner = postfix\n\
-         setgid_group = postdrop\n\
-         myhostname = relay.example\n\
-         mydestination =\n\
-         inet_interfaces = 127.0.0.1\n\
-         inet_protocols = ipv4\n\
-         mynetworks = 127.0.0.0/8\n\
-         smtpd_relay_restrictions = permit_mynetworks, reject\n\
+        "myhostname = relay.example\n\
          default_transport = {transport}\n\
          relay_transport = {transport}\n\
          smtpd_tls_security_level = encrypt\n\
@@ -78,51 +36,23 @@ fn postfix(root: &Path, port: u16, transport: &str) -> Postfix {
          smtp_tls_policy_maps = inline:{{ {{ {transport_host} = verify match=localhost }} }}\n\
          lmtp_tls_security_level = none\n\
          smtp_host_lookup = native\n\
-         smtp_dns_support_level = disabled\n\
          lmtp_host_lookup = native\n\
-         maillog_file_prefixes = {r}\n\
-         maillog_file = {r}/maillog\n\
          syslog_name = wirestate-test\n",
         cert = cert.display(),
         key = key.display(),
         ca = ca.display(),
         transport_host = transport.trim_start_matches("smtp:"),
     );
-    std::fs::write(conf.join("main.cf"), main).unwrap();
-    let master = std::fs::read_to_string("/etc/postfix/master.cf").unwrap();
-    let master: String = master
-        .lines()
-        .map(|l| {
-            if l.starts_with("smtp      inet") {
-                format!("127.0.0.1:{port} inet n - n - - smtpd\n")
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect();
-    std::fs::write(conf.join("master.cf"), master).unwrap();
-    let out = Command::new("/usr/sbin/postfix")
-        .arg("-c")
-        .arg(&conf)
-        .arg("start")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "postfix start: {}", text(&out));
-    let pf = Postfix { conf };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "postfix never listened");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    pf
+    let listener = format!("127.0.0.1:{port} inet n - n - - smtpd\n");
+    Postfix::start(root, &main, &listener, &[port]).unwrap_or_else(|e| panic!("{e}"))
 }
 
-fn delivered(maildir: &Path, n: usize, log: &Path) -> Vec<String> {
+fn delivered(maildir: &Path, n: usize, root: &Path) -> Vec<String> {
     let all = delivered_text_within(maildir, n, Duration::from_secs(30));
     assert!(
         all.len() >= n,
         "nothing delivered; postfix log:\n{}",
-        std::fs::read_to_string(log).unwrap_or_default()
+        postfix::log(root)
     );
     all
 }
@@ -132,7 +62,7 @@ fn available() -> bool {
         return false;
     }
     // Postfix's master needs root to bind and to drop to its own user.
-    if !is_root() {
+    if !common::run::is_root() {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "the Postfix tests need root under CI=true"
@@ -143,16 +73,11 @@ fn available() -> bool {
     true
 }
 
+/// `smtp_send` to Postfix by the certificate's name, trusting the test CA.
 fn send(port: u16, ca: &Path, msg: &Path, extra: &[&str]) -> Output {
-    Command::new(example_bin("smtp_send"))
-        .args(["--addr", &format!("localhost:{port}")])
-        .args(["--from", "a@example.org", "--to", "b@example.org"])
-        .arg("--ca")
-        .arg(ca)
-        .args(extra)
-        .arg(msg)
-        .output()
-        .unwrap()
+    let ca = ca.to_str().unwrap();
+    let args = [&["--ca", ca], extra].concat();
+    smtp_send(&format!("localhost:{port}"), msg, &args)
 }
 
 #[test]
@@ -196,7 +121,7 @@ fn smtp_send_starttls_to_postfix_then_postfix_relays_over_tls_to_smtp_server() {
         text(&out)
     );
 
-    let got = delivered(&maildir, 1, &root.join("maillog"));
+    let got = delivered(&maildir, 1, &root);
     let m = &got[0];
     assert!(m.starts_with("Return-Path: <a@example.org>\n"), "{m}");
     assert!(m.contains("Delivered-To: b@example.org\n"), "{m}");
@@ -236,16 +161,14 @@ fn postfix_lmtp_client_delivers_to_smtp_server_lmtp() {
     let _pf = postfix(&root, port, &format!("lmtp:inet:127.0.0.1:{}", ours.port()));
     let msg = root.join("m.txt");
     std::fs::write(&msg, "Subject: via postfix lmtp\n\nhello\n").unwrap();
-    let out = Command::new(example_bin("smtp_send"))
-        .args(["--addr", &format!("localhost:{port}")])
-        .args(["--from", "a@example.org", "--to", "b@example.org"])
-        .args(["--to", "c@example.org", "--starttls", "require", "--ca"])
-        .arg(&ca)
-        .arg(&msg)
-        .output()
-        .unwrap();
+    let out = send(
+        port,
+        &ca,
+        &msg,
+        &["--to", "c@example.org", "--starttls", "require"],
+    );
     assert!(out.status.success(), "{}", text(&out));
-    let got = delivered(&maildir, 2, &root.join("maillog"));
+    let got = delivered(&maildir, 2, &root);
     for (m, rcpt) in got.iter().zip(["b@example.org", "c@example.org"]) {
         assert!(m.contains(&format!("Delivered-To: {rcpt}\n")), "{m}");
         assert!(m.contains(" with LMTP id "), "{m}");

@@ -9,12 +9,12 @@
 mod common;
 
 use common::{
-    delivered, example_bin, free_port, pki, python, require_peer, spawn_server, text, ChildGuard,
-    Pki,
+    delivered, example_bin, free_port, pki, python, require_peer, smtp_send, spawn_server, text,
+    ChildGuard, Pki,
 };
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 fn scratch(name: &str) -> PathBuf {
@@ -332,22 +332,6 @@ fn aiosmtpd(out: &Path, pki: &Pki, mode: &str) -> (ChildGuard, u16) {
         .unwrap();
     assert_eq!(line.trim(), "ready");
     (ChildGuard(child), port)
-}
-
-fn smtp_send(addr: &str, file: &Path, extra: &[&str]) -> Output {
-    Command::new(example_bin("smtp_send"))
-        .args([
-            "--addr",
-            addr,
-            "--from",
-            "a@example.org",
-            "--to",
-            "b@example.org",
-        ])
-        .args(extra)
-        .arg(file)
-        .output()
-        .expect("run smtp_send")
 }
 
 fn commands(dir: &Path) -> String {

@@ -249,79 +249,53 @@ fn rule(op: Op, errno: i32, skip: u32) -> Rule {
     }
 }
 
-/// Each fault, then the same connection again with the fault gone.
-#[test]
-fn each_fault_is_a_temporary_failure_that_leaves_nothing_behind() {
-    let dir = scratch("smtp");
+/// One row of a fault table: the fault, the message it hits (`lines` long), the reply it
+/// must draw, and the state it must leave: `new` files in new/ (what was answered 250
+/// before, nothing of this message) and nothing in tmp/.
+struct Case {
+    what: &'static str,
+    fault: Rule,
+    lines: usize,
+    reply: &'static str,
+    new: usize,
+}
+
+fn case(what: &'static str, fault: Rule, lines: usize, reply: &'static str, new: usize) -> Case {
+    Case {
+        what,
+        fault,
+        lines,
+        reply,
+        new,
+    }
+}
+
+/// Runs each row on one SMTP connection to a fresh Maildir server: the message with the
+/// row's fault set must draw one reply, the row's, and leave the row's state; then the
+/// same connection, the fault gone, must deliver a message to each of `rcpts` (one copy
+/// each, byte for byte), leaving tmp/ empty again.
+fn run_fault_table(name: &str, rcpts: &[&str], cases: &[Case]) {
+    let dir = scratch(name);
     let disk = FaultyDisk::default();
     let addr = server(&dir, &disk, false);
     let mut c = Client::connect(addr, false);
-    let cases: &[(&str, Vec<Rule>, usize, &str)] = &[
-        // (what, faults, message lines, expected reply start)
-        (
-            "no space mid-data",
-            vec![rule(Op::Write, ENOSPC, 0)],
-            2000,
-            "452 4.3.1",
-        ),
-        (
-            "no space at flush",
-            vec![rule(Op::Write, ENOSPC, 0)],
-            3,
-            "452 4.3.1",
-        ),
-        (
-            "no space creating the file",
-            vec![rule(Op::Create, ENOSPC, 0)],
-            3,
-            "452 4.3.1",
-        ),
-        (
-            "EIO writing",
-            vec![rule(Op::Write, EIO, 1)],
-            2000,
-            "451 4.3.0",
-        ),
-        (
-            "fsync of the file fails",
-            vec![rule(Op::Sync, EIO, 0)],
-            3,
-            "451 4.3.0",
-        ),
-        (
-            "fsync of new/ fails",
-            vec![rule(Op::SyncDir, EIO, 0)],
-            3,
-            "451 4.3.0",
-        ),
-        (
-            "read-only new/ (EACCES)",
-            vec![rule(Op::Rename, EACCES, 0)],
-            3,
-            "451 4.3.0",
-        ),
-        (
-            "read-only file system",
-            vec![rule(Op::Rename, EROFS, 0)],
-            3,
-            "451 4.3.0",
-        ),
-    ];
-    let mut delivered = 0;
-    for (what, faults, lines, expect) in cases {
-        disk.0.set(faults);
-        let replies = c.send(&["b@example.org"], &body(what, *lines), false);
+    for Case {
+        what,
+        fault,
+        lines,
+        reply,
+        new,
+    } in cases
+    {
+        disk.0.set(&[*fault]);
+        let replies = c.send(rcpts, &body(what, *lines), false);
         assert_eq!(replies.len(), 1, "{what}: {replies:?}");
         assert!(
-            replies[0].1.starts_with(expect),
-            "{what}: expected {expect}, got {:?}",
+            replies[0].1.starts_with(reply),
+            "{what}: expected {reply}, got {:?}",
             replies[0].1
         );
-        assert_eq!(
-            files(&dir.join("new")).len(),
-            delivered,
-            "{what}: new/ changed"
-        );
+        assert_eq!(files(&dir.join("new")).len(), *new, "{what}: new/ changed");
         assert_eq!(
             files(&dir.join("tmp")),
             Vec::<PathBuf>::new(),
@@ -330,13 +304,13 @@ fn each_fault_is_a_temporary_failure_that_leaves_nothing_behind() {
         // The fault is gone: the same connection delivers.
         disk.0.set(&[]);
         let text = body(&format!("after {what}"), *lines);
-        let replies = c.send(&["b@example.org"], &text, false);
+        let replies = c.send(rcpts, &text, false);
         assert!(replies[0].1.starts_with("250 2.0.0"), "{what}: {replies:?}");
-        delivered += 1;
-        let new = files(&dir.join("new"));
-        assert_eq!(new.len(), delivered, "{what}: new/");
+        let delivered = files(&dir.join("new"));
+        assert_eq!(delivered.len(), new + rcpts.len(), "{what}: new/");
         assert!(
-            new.iter()
+            delivered
+                .iter()
                 .any(|p| message_part(p) == text.replace("\r\n", "\n")),
             "{what}: the retried message is not in new/ byte for byte"
         );
@@ -349,42 +323,41 @@ fn each_fault_is_a_temporary_failure_that_leaves_nothing_behind() {
     assert_eq!(c.cmd("QUIT").0, 221);
 }
 
+/// Each fault, then the same connection again with the fault gone.
+#[test]
+fn each_fault_is_a_temporary_failure_that_leaves_nothing_behind() {
+    let (space, other) = ("452 4.3.1", "451 4.3.0");
+    // (what, fault, message lines, expected reply, files in new/ after the fault)
+    #[rustfmt::skip]
+    let cases = [
+        case("no space mid-data",          rule(Op::Write, ENOSPC, 0),    2000, space, 0),
+        case("no space at flush",          rule(Op::Write, ENOSPC, 0),    3,    space, 1),
+        case("no space creating the file", rule(Op::Create, ENOSPC, 0),   3,    space, 2),
+        case("EIO writing",                rule(Op::Write, EIO, 1),       2000, other, 3),
+        case("fsync of the file fails",    rule(Op::Sync, EIO, 0),        3,    other, 4),
+        case("fsync of new/ fails",        rule(Op::SyncDir, EIO, 0),     3,    other, 5),
+        case("read-only new/ (EACCES)",    rule(Op::Rename, EACCES, 0),   3,    other, 6),
+        case("read-only file system",      rule(Op::Rename, EROFS, 0),    3,    other, 7),
+    ];
+    run_fault_table("smtp", &["b@example.org"], &cases);
+}
+
 /// Several recipients, one reply (SMTP): a failure of any copy fails the message and
 /// takes the copies already made out again, so a retry delivers each recipient once.
 #[test]
 fn smtp_with_several_recipients_is_all_or_nothing() {
-    let dir = scratch("smtp-rcpts");
-    let disk = FaultyDisk::default();
-    let addr = server(&dir, &disk, false);
-    let mut c = Client::connect(addr, false);
-    let rcpts = ["b@example.org", "c@example.org", "d@example.org"];
-    let cases: &[(&str, Rule, &str)] = &[
-        // Creates: the spool, then one copy per recipient; the third copy fails.
-        (
-            "third copy: no space",
-            rule(Op::Create, ENOSPC, 3),
-            "452 4.3.1",
-        ),
-        ("second copy: fsync", rule(Op::Sync, EIO, 1), "451 4.3.0"),
-        ("third rename", rule(Op::Rename, EACCES, 2), "451 4.3.0"),
-        ("spool unreadable", rule(Op::Open, EIO, 1), "451 4.3.0"),
-        ("fsync of new/", rule(Op::SyncDir, EIO, 0), "451 4.3.0"),
+    let (space, other) = ("452 4.3.1", "451 4.3.0");
+    // Creates: the spool, then one copy per recipient; the third copy fails.
+    #[rustfmt::skip]
+    let cases = [
+        case("third copy: no space", rule(Op::Create, ENOSPC, 3),  5, space, 0),
+        case("second copy: fsync",   rule(Op::Sync, EIO, 1),       5, other, 3),
+        case("third rename",         rule(Op::Rename, EACCES, 2),  5, other, 6),
+        case("spool unreadable",     rule(Op::Open, EIO, 1),       5, other, 9),
+        case("fsync of new/",        rule(Op::SyncDir, EIO, 0),    5, other, 12),
     ];
-    for (n, (what, fault, expect)) in cases.iter().enumerate() {
-        disk.0.set(&[*fault]);
-        let replies = c.send(&rcpts, &body(what, 5), false);
-        assert!(replies[0].1.starts_with(expect), "{what}: {replies:?}");
-        assert_eq!(files(&dir.join("new")).len(), 3 * n, "{what}: new/");
-        assert_eq!(
-            files(&dir.join("tmp")),
-            Vec::<PathBuf>::new(),
-            "{what}: tmp/"
-        );
-        disk.0.set(&[]);
-        let replies = c.send(&rcpts, &body(what, 5), false);
-        assert!(replies[0].1.starts_with("250"), "{what}: {replies:?}");
-        assert_eq!(files(&dir.join("new")).len(), 3 * (n + 1), "{what}: new/");
-    }
+    let rcpts = ["b@example.org", "c@example.org", "d@example.org"];
+    run_fault_table("smtp-rcpts", &rcpts, &cases);
 }
 
 /// LMTP: each recipient is answered on its own (RFC 2033 4.2); the failed one is not in

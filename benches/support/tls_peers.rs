@@ -5,12 +5,14 @@
 //! Maildir). Each is stopped when dropped.
 
 use crate::dovecot::{mail_owner, Dovecot};
+use crate::postfix;
+use crate::run::{free_port, stop};
 use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A child process stopped with SIGTERM (so a master process stops its children, and
 /// valgrind writes its profile), then killed if it is still there after 10 s.
@@ -18,18 +20,7 @@ pub struct Proc(pub Child);
 
 impl Drop for Proc {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        stop(&mut self.0, Duration::from_secs(10));
     }
 }
 
@@ -97,46 +88,14 @@ pub fn ours(prefix: &[String], example: &str, args: &[String]) -> (Proc, SocketA
     (proc, addr.parse().expect("listening address"))
 }
 
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_listening(ports: &[u16], what: &str, log: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while ports
-        .iter()
-        .any(|p| TcpStream::connect(("127.0.0.1", *p)).is_err())
-    {
-        assert!(
-            Instant::now() < deadline,
-            "{what} never listened on {ports:?}; its log:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// A private Postfix; `postfix stop` when dropped.
+/// A private Postfix (the shared launcher in `tests/common/postfix.rs`) and its ports;
+/// `postfix stop` when dropped.
 pub struct Postfix {
-    conf: PathBuf,
+    _running: postfix::Postfix,
     /// smtpd with STARTTLS offered (`smtpd_tls_security_level = may`).
     pub starttls_port: u16,
     /// smtpd with `smtpd_tls_wrappermode = yes` (SMTPS).
     pub implicit_port: u16,
-}
-
-impl Drop for Postfix {
-    fn drop(&mut self) {
-        let _ = Command::new("/usr/sbin/postfix")
-            .arg("-c")
-            .arg(&self.conf)
-            .arg("stop")
-            .output();
-    }
 }
 
 /// Starts Postfix in `root` (which holds `cert.pem`/`key.pem`), or says why not. Every
@@ -146,80 +105,31 @@ pub fn postfix(root: &Path) -> Result<Postfix, String> {
     if !Path::new("/usr/sbin/postfix").exists() {
         return Err("postfix is not installed".into());
     }
-    let conf = root.join("postfix-conf");
-    for d in ["postfix-conf", "postfix-queue", "postfix-data"] {
-        std::fs::create_dir_all(root.join(d)).unwrap();
-    }
-    let _ = Command::new("chown")
-        .arg("postfix")
-        .arg(root.join("postfix-data"))
-        .status();
     let r = root.display();
     let (starttls_port, implicit_port) = (free_port(), free_port());
     // No DNS: the client's name is not looked up (our server does not look it up either).
     let main = format!(
-        "compatibility_level = 3.6\n\
-         queue_directory = {r}/postfix-queue\n\
-         data_directory = {r}/postfix-data\n\
-         mail_owner = postfix\n\
-         setgid_group = postdrop\n\
-         myhostname = bench.example\n\
-         mydestination =\n\
-         inet_interfaces = 127.0.0.1\n\
-         inet_protocols = ipv4\n\
-         mynetworks = 127.0.0.0/8\n\
-         smtpd_relay_restrictions = permit_mynetworks, reject\n\
+        "myhostname = bench.example\n\
          smtpd_peername_lookup = no\n\
          default_transport = discard\n\
          relay_transport = discard\n\
          smtpd_tls_security_level = may\n\
          smtpd_tls_cert_file = {r}/cert.pem\n\
          smtpd_tls_key_file = {r}/key.pem\n\
-         smtp_dns_support_level = disabled\n\
-         maillog_file_prefixes = {r}\n\
-         maillog_file = {r}/maillog\n\
          syslog_name = wirestate-bench\n"
     );
-    std::fs::write(conf.join("main.cf"), main).unwrap();
-    let master = std::fs::read_to_string("/etc/postfix/master.cf").map_err(|e| e.to_string())?;
-    let master: String = master
-        .lines()
-        .map(|l| {
-            if l.starts_with("smtp      inet") {
-                format!(
-                    "127.0.0.1:{starttls_port} inet n - n - - smtpd\n\
-                     127.0.0.1:{implicit_port} inet n - n - - smtpd\n  \
-                     -o smtpd_tls_wrappermode=yes\n  -o smtpd_tls_security_level=encrypt\n"
-                )
-            } else {
-                format!("{l}\n")
-            }
-        })
-        .collect();
-    std::fs::write(conf.join("master.cf"), master).unwrap();
-    let out = Command::new("/usr/sbin/postfix")
-        .arg("-c")
-        .arg(&conf)
-        .arg("start")
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(format!(
-            "postfix start: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let pf = Postfix {
-        conf,
+    let listeners = format!(
+        "127.0.0.1:{starttls_port} inet n - n - - smtpd\n\
+         127.0.0.1:{implicit_port} inet n - n - - smtpd\n  \
+         -o smtpd_tls_wrappermode=yes\n  -o smtpd_tls_security_level=encrypt\n"
+    );
+    let running =
+        postfix::Postfix::start(root, &main, &listeners, &[starttls_port, implicit_port])?;
+    Ok(Postfix {
+        _running: running,
         starttls_port,
         implicit_port,
-    };
-    wait_listening(
-        &[starttls_port, implicit_port],
-        "postfix",
-        &root.join("maillog"),
-    );
-    Ok(pf)
+    })
 }
 
 /// A private Dovecot POP3 with `ssl = required` on `port` (STLS), serving `message` to

@@ -361,48 +361,17 @@ impl<C: Machine, S: Machine> Network<C, S> {
                 moved = true;
             }
             let mut to_server = Vec::new();
-            while let Some(b) = link.client.poll_transmit() {
-                to_server.extend_from_slice(&b);
-            }
+            transmit_into(&mut link.client, &mut to_server);
             let mut to_client = Vec::new();
-            while let Some(b) = link.server.poll_transmit() {
-                to_client.extend_from_slice(&b);
-            }
-            // A body piece may give no bytes yet (a CR held back until the next piece
-            // says whether LF follows), so a call counts as progress; only a run of
-            // `IDLE_BODY_CALLS` calls that all give nothing ends it.
-            if to_server.is_empty()
-                && !moved
-                && link.client.wants_body()
-                && idle_calls < IDLE_BODY_CALLS
-            {
-                client_body(id, &mut link.client);
-                while let Some(b) = link.client.poll_transmit() {
-                    to_server.extend_from_slice(&b);
-                }
-                moved = true;
-                idle_calls = if to_server.is_empty() {
-                    idle_calls + 1
-                } else {
-                    0
-                };
-            }
-            if to_client.is_empty()
-                && !moved
-                && link.server.wants_body()
-                && idle_calls < IDLE_BODY_CALLS
-            {
-                server_body(id, &mut link.server);
-                while let Some(b) = link.server.poll_transmit() {
-                    to_client.extend_from_slice(&b);
-                }
-                moved = true;
-                idle_calls = if to_client.is_empty() {
-                    idle_calls + 1
-                } else {
-                    0
-                };
-            }
+            transmit_into(&mut link.server, &mut to_client);
+            // The client's body first; the server's only in a pass where the client's
+            // was not asked for (`moved` is then still false).
+            let mut body = BodyTurn {
+                moved: &mut moved,
+                idle_calls: &mut idle_calls,
+            };
+            body.offer(&mut link.client, &mut to_server, |c| client_body(id, c));
+            body.offer(&mut link.server, &mut to_client, |s| server_body(id, s));
             // The wire is simulated: a TLS switch is just the call, as in `Pair`.
             if link.client.wants_tls() {
                 link.client.handle_tls_established(now);
@@ -499,28 +468,9 @@ impl<C: Machine, S: Machine> Network<C, S> {
         for (link, dirty) in self.links.iter_mut().zip(dirty).filter(|(l, _)| !l.dropped) {
             let due = |q: &VecDeque<(Instant, Segment)>| q.front().is_some_and(|(t, _)| *t <= now);
             *dirty |= due(&link.to_server) || due(&link.to_client);
-            while link.to_server.front().is_some_and(|(t, _)| *t <= now) {
-                if let Some((_, seg)) = link.to_server.pop_front() {
-                    deliver(
-                        &mut link.server,
-                        seg,
-                        now,
-                        &mut self.stats,
-                        &mut link.delivered,
-                    );
-                }
-            }
-            while link.to_client.front().is_some_and(|(t, _)| *t <= now) {
-                if let Some((_, seg)) = link.to_client.pop_front() {
-                    deliver(
-                        &mut link.client,
-                        seg,
-                        now,
-                        &mut self.stats,
-                        &mut link.delivered,
-                    );
-                }
-            }
+            let (stats, delivered) = (&mut self.stats, &mut link.delivered);
+            deliver(&mut link.server, &mut link.to_server, now, stats, delivered);
+            deliver(&mut link.client, &mut link.to_client, now, stats, delivered);
             if link.drop_after.is_some_and(|n| link.delivered >= n) {
                 // The connection vanishes: what is in flight is lost, both ends see EOF.
                 link.dropped = true;
@@ -555,14 +505,63 @@ impl<C: Machine, S: Machine> Network<C, S> {
     }
 }
 
-fn deliver<M: Machine>(m: &mut M, seg: Segment, now: Instant, stats: &mut NetStats, n: &mut u64) {
-    match seg {
-        Segment::Bytes(b) => {
-            stats.pieces += 1;
-            stats.bytes += b.len() as u64;
-            *n += b.len() as u64;
-            m.handle_input(now, &b);
+/// Hands `m` every segment of `queue` due by `now`, in order, counting what it delivers
+/// in `stats` and in the link's `n` (which a planned drop is measured against).
+fn deliver<M: Machine>(
+    m: &mut M,
+    queue: &mut VecDeque<(Instant, Segment)>,
+    now: Instant,
+    stats: &mut NetStats,
+    n: &mut u64,
+) {
+    while queue.front().is_some_and(|(t, _)| *t <= now) {
+        let Some((_, seg)) = queue.pop_front() else {
+            break;
+        };
+        match seg {
+            Segment::Bytes(b) => {
+                stats.pieces += 1;
+                stats.bytes += b.len() as u64;
+                *n += b.len() as u64;
+                m.handle_input(now, &b);
+            }
+            Segment::Eof => m.handle_eof(now),
         }
-        Segment::Eof => m.handle_eof(now),
+    }
+}
+
+/// Appends everything `m` has to send to `out`.
+fn transmit_into<M: Machine>(m: &mut M, out: &mut Vec<u8>) {
+    while let Some(b) = m.poll_transmit() {
+        out.extend_from_slice(&b);
+    }
+}
+
+/// One pass's body requests on a connection: whether anything moved in the pass, and how
+/// many body calls in a row have given no bytes.
+struct BodyTurn<'a> {
+    moved: &'a mut bool,
+    idle_calls: &'a mut usize,
+}
+
+impl BodyTurn<'_> {
+    /// Asks `m` for its next body chunk through `body` when it wants one, has sent
+    /// everything (`out` is empty), nothing else moved in this pass and its body has not
+    /// stalled; what it sends goes to `out`. A body piece may give no bytes yet (a CR
+    /// held back until the next piece says whether LF follows), so a call counts as
+    /// progress; only a run of `IDLE_BODY_CALLS` calls that all give nothing ends it.
+    fn offer<M: Machine>(&mut self, m: &mut M, out: &mut Vec<u8>, body: impl FnOnce(&mut M)) {
+        if !out.is_empty() || *self.moved || !m.wants_body() || *self.idle_calls >= IDLE_BODY_CALLS
+        {
+            return;
+        }
+        body(m);
+        transmit_into(m, out);
+        *self.moved = true;
+        *self.idle_calls = if out.is_empty() {
+            *self.idle_calls + 1
+        } else {
+            0
+        };
     }
 }

@@ -1,5 +1,6 @@
 //! A private Dovecot on loopback: its own configuration, base, state and log in a test
 //! directory, run in the foreground (`dovecot -F -c FILE`) and stopped when dropped.
+//! `benches/tls.rs` includes it with `#[path]`, beside `run.rs` as `crate::run`.
 
 use std::net::TcpStream;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -15,18 +16,7 @@ pub struct Dovecot {
 
 impl Drop for Dovecot {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        super::run::stop(&mut self.child, Duration::from_secs(5));
     }
 }
 

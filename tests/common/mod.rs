@@ -79,6 +79,24 @@ pub fn spawn_server(
     (guard, addr.parse().expect("listening address"))
 }
 
+/// Runs the `smtp_send` example: `file` to `addr` (`host:port`) from `a@example.org` to
+/// `b@example.org`, with `extra` options; its output, whatever its exit status.
+pub fn smtp_send(addr: &str, file: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    std::process::Command::new(example_bin("smtp_send"))
+        .args([
+            "--addr",
+            addr,
+            "--from",
+            "a@example.org",
+            "--to",
+            "b@example.org",
+        ])
+        .args(extra)
+        .arg(file)
+        .output()
+        .expect("run smtp_send")
+}
+
 /// Whether an external peer program exists. Missing peers skip a test locally but fail
 /// it under `CI=true`, where `.ci/run` has installed them.
 pub fn require_peer(program: &str) -> bool {
@@ -167,6 +185,7 @@ pub mod aiosmtpd;
 pub mod dovecot;
 pub mod maildir;
 pub mod pki;
+pub mod postfix;
 pub mod run;
 // Not every test binary uses each of these.
 #[allow(unused_imports)]
@@ -174,7 +193,7 @@ pub use maildir::{delivered, delivered_bytes};
 #[allow(unused_imports)]
 pub use pki::{pki, pki_for, Pki};
 #[allow(unused_imports)]
-pub use run::{free_port, python, python_stdout, scratch, text};
+pub use run::{free_port, python, python_stdout, scratch, text, wait_port};
 
 /// A server program started on a free port, its stderr collected line by line (for
 /// tests that look at its log).

@@ -1,5 +1,6 @@
 //! Running peers and keeping their traces: a scratch directory per test, a free
-//! loopback port, the Python runner, and a process's output as one text.
+//! loopback port, the Python runner, and a process's output as one text. `benches/tls.rs`
+//! includes it with `#[path]` too, so it uses nothing else from `tests/common`.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -20,6 +21,46 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Waits (at most 20 s) until a peer that prints nothing useful accepts connections on
+/// loopback `port`; `what` names it in the failure.
+pub fn wait_port(port: u16, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} never listened on {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Stops `child` with SIGTERM (so a master process stops its children, and valgrind
+/// writes its profile), then kills it if it is still there after `grace`.
+pub fn stop(child: &mut std::process::Child, grace: std::time::Duration) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let deadline = std::time::Instant::now() + grace;
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Whether this process runs as root (uid 0), read from /proc so no libc call is needed.
+pub fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
 }
 
 /// Runs `python3 -c script args...` and fails the test, with both streams, unless it
