@@ -198,7 +198,11 @@ mod tests {
                     v[pos] = b;
                     let v = &v[..len];
                     let want = if is_value_byte(b) { None } else { Some(pos) };
-                    assert_eq!(first_invalid_value_byte(v), want, "byte {b:#x} at {pos}/{len}");
+                    assert_eq!(
+                        first_invalid_value_byte(v),
+                        want,
+                        "byte {b:#x} at {pos}/{len}"
+                    );
                     let want = if is_vchar(b) { None } else { Some(pos) };
                     assert_eq!(first_non_vchar(v), want, "vchar {b:#x} at {pos}/{len}");
                     let want = if is_token(b) { None } else { Some(pos) };
