@@ -48,15 +48,26 @@ pub(crate) fn is_value_byte(b: u8) -> bool {
 
 /// Bytes checked at once: one SSE2 register. Each chunk's check is a fixed-width,
 /// branch-free OR of byte comparisons, which the compiler turns into a few vector
-/// compares and one `pmovmskb` on the x86-64 baseline (and the like elsewhere), with no
-/// `unsafe` and no target feature.
+/// compares on the x86-64 baseline (and the like elsewhere), with no `unsafe` and no
+/// target feature.
 const CHUNK: usize = 16;
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
+/// The bytes of `c` for which `bad` holds, as a mask (0xff for a hit, 0 otherwise)
+/// read as one little-endian number, so the first hit is byte `trailing_zeros / 8`.
+/// `bad` must be branch-free (`&` and `|` on comparisons, not `&&` and `||`): then the
+/// loop is a few vector compares whose result is read out whole (two `movq` on the
+/// x86-64 baseline), with no per-byte branch.
+#[inline(always)]
+fn hits(c: &[u8; CHUNK], bad: impl Fn(u8) -> bool) -> u128 {
+    let mut m = [0u8; CHUNK];
+    for (m, &b) in m.iter_mut().zip(c) {
+        *m = 0u8.wrapping_sub(u8::from(bad(b)));
+    }
+    u128::from_le_bytes(m)
+}
 
-/// Whether `bad` holds for any byte of `c`. `bad` must be branch-free (`&` and `|` on
-/// comparisons, not `&&` and `||`), or the loop does not vectorise.
+/// Whether `bad` holds for any byte of `c`: the vector compares OR-ed into one test,
+/// cheaper than reading out the whole mask, for the chunks that hold no hit.
 #[inline(always)]
 fn any(c: &[u8; CHUNK], bad: impl Fn(u8) -> bool) -> bool {
     let mut hit = 0u8;
@@ -66,56 +77,94 @@ fn any(c: &[u8; CHUNK], bad: impl Fn(u8) -> bool) -> bool {
     hit != 0
 }
 
-/// Where the first chunk of `v` that holds a byte failing `bad` starts (or where the
-/// last partial chunk starts).
+/// Index of the first byte of `v` at or after `i` for which `bad` holds, if any:
+/// 16 bytes at a time, and the last partial chunk as the 16 bytes that end `v`
+/// (overlapping what was checked, whose hits are shifted out), so only an input
+/// shorter than one chunk is read a byte at a time.
 #[inline(always)]
-fn skip_clean(v: &[u8], bad: impl Fn(u8) -> bool + Copy) -> usize {
-    let mut i = 0;
+fn first_hit(v: &[u8], mut i: usize, bad: impl Fn(u8) -> bool + Copy) -> Option<usize> {
     while let Some(c) = v.get(i..i + CHUNK) {
         let c: &[u8; CHUNK] = c.try_into().unwrap_or(&[0; CHUNK]);
         if any(c, bad) {
-            break;
+            let m = hits(c, bad);
+            return Some(i + (m.trailing_zeros() / 8) as usize);
         }
         i += CHUNK;
     }
-    i
+    if i >= v.len() {
+        return None;
+    }
+    match v.len().checked_sub(CHUNK) {
+        Some(start) => {
+            let c: &[u8; CHUNK] = v[start..].try_into().unwrap_or(&[0; CHUNK]);
+            // `i - start` is below CHUNK: the bytes before `i` were checked already.
+            let m = hits(c, bad) >> (8 * (i - start));
+            (m != 0).then(|| i + (m.trailing_zeros() / 8) as usize)
+        }
+        None => v[i..].iter().position(|&b| bad(b)).map(|p| i + p),
+    }
 }
 
-/// The eight bytes of `v` at `i`, little-endian.
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `y` (whose bytes are all below 0x80) that lies in
+/// `lo..=hi`: `y + (0x80 - lo)` reaches 0x80 exactly from `lo` up, and `(0x80 + hi) - y`
+/// stays at 0x80 or above exactly up to `hi`. Neither sum leaves its byte (7-bit
+/// operands), so no carry or borrow crosses into the next byte and every flag is exact.
 #[inline(always)]
-fn word(v: &[u8], i: usize) -> Option<u64> {
-    let w: [u8; 8] = v.get(i..i + 8)?.try_into().ok()?;
-    Some(u64::from_le_bytes(w))
+fn in_range(y: u64, lo: u8, hi: u8) -> u64 {
+    let ge = y + ONES * u64::from(0x80 - lo);
+    let le = ONES * (0x80 + u64::from(hi)) - y;
+    ge & le & HIGHS
 }
 
-/// Index of the first byte that is not a field-value byte, if any.
+/// The bytes of `x` that are not ALPHA, DIGIT or "-", flagged in their high bit.
+#[inline(always)]
+fn uncommon_word(x: u64) -> u64 {
+    let y = x & !HIGHS;
+    let alpha = in_range(y | (ONES * 0x20), b'a', b'z');
+    let digit = in_range(y, b'0', b'9');
+    let dash = in_range(y, b'-', b'-');
+    // A byte >= 0x80 is never a token: its own high bit in `x` clears `good`.
+    let good = (alpha | digit | dash) & !x;
+    !good & HIGHS
+}
+
+/// Index of the first byte that is not a `tchar` (RFC 9110 section 5.6.2), if any.
 ///
-/// A byte is refused when it is a control other than HTAB, or DEL; bytes >= 0x80 are
-/// obs-text and accepted. Clean chunks are skipped 16 bytes at a time; the chunk with
-/// the hit is read eight bytes at a time, where the lowest flagged byte of the Bit
-/// Twiddling Hacks "hasless" and "haszero" words is exact (a borrow only ever runs
-/// upwards from a true hit), so its index is one `trailing_zeros`.
+/// Eight bytes at a time, each word checked for the bytes field names and methods are
+/// almost always made of (ALPHA, DIGIT, "-") with exact per-byte arithmetic
+/// ([`in_range`]), so the lowest flag is the first such byte; that byte is looked up in
+/// the token table, and if it is one of the rarer tchars the scan goes on after it. So
+/// the answer is exactly the table's. Names are short, so the unit is a word rather
+/// than a 16-byte chunk; the last few bytes of `v` are read one at a time.
 #[inline]
-pub(crate) fn first_invalid_value_byte(v: &[u8]) -> Option<usize> {
-    let bad = |b: u8| (b < 0x20) & (b != b'\t') | (b == 0x7f);
-    let mut i = skip_clean(v, bad);
-    while let Some(x) = word(v, i) {
-        let low = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-        let y = x ^ (ONES * 0x7f);
-        let del = y.wrapping_sub(ONES) & !y & HIGHS;
-        let m = low | del;
+pub(crate) fn first_non_token(v: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(w) = v.get(i..i + 8) {
+        let w: [u8; 8] = w.try_into().unwrap_or([0; 8]);
+        let m = uncommon_word(u64::from_le_bytes(w));
         if m == 0 {
             i += 8;
             continue;
         }
         let p = i + (m.trailing_zeros() / 8) as usize;
-        if v[p] != b'\t' {
+        if !is_token(v[p]) {
             return Some(p);
         }
-        // An HTAB is a value byte: go on after it.
         i = p + 1;
     }
-    v[i..].iter().position(|&b| bad(b)).map(|p| i + p)
+    v[i..].iter().position(|&b| !is_token(b)).map(|p| i + p)
+}
+
+/// Index of the first byte that is not a field-value byte, if any.
+///
+/// A byte is refused when it is a control other than HTAB, or DEL; bytes >= 0x80 are
+/// obs-text and accepted. The check is exact per chunk, so the first hit is the answer.
+#[inline]
+pub(crate) fn first_invalid_value_byte(v: &[u8]) -> Option<usize> {
+    first_hit(v, 0, |b: u8| (b < 0x20) & (b != b'\t') | (b == 0x7f))
 }
 
 #[cfg(test)]
@@ -125,27 +174,13 @@ fn is_vchar(b: u8) -> bool {
 }
 
 /// Index of the first byte that is not a VCHAR, if any; like
-/// [`first_invalid_value_byte`], 16 bytes at a time, then eight.
+/// [`first_invalid_value_byte`], 16 bytes at a time.
 #[inline]
 pub(crate) fn first_non_vchar(v: &[u8]) -> Option<usize> {
     // Two comparisons joined by `|`, not `!contains` (`&&`): the branch-free form is
-    // what `any` needs to vectorise, and it is the form that was measured.
+    // what `hits` needs to vectorise.
     #[allow(clippy::manual_range_contains)]
-    let bad = |b: u8| (b < 0x21) | (b > 0x7e);
-    let mut i = skip_clean(v, bad);
-    while let Some(x) = word(v, i) {
-        // Some byte < 0x21 ("hasless"), or some byte > 0x7e: adding 0x01 sets the high
-        // bit of a byte >= 0x7f, and `| x` catches the bytes >= 0x80 ("hasmore"); a
-        // carry out of such a byte only ever follows a hit.
-        let low = x.wrapping_sub(ONES * 0x21) & !x & HIGHS;
-        let high = (x.wrapping_add(ONES) | x) & HIGHS;
-        let m = low | high;
-        if m != 0 {
-            return Some(i + (m.trailing_zeros() / 8) as usize);
-        }
-        i += 8;
-    }
-    v[i..].iter().position(|&b| bad(b)).map(|p| i + p)
+    first_hit(v, 0, |b: u8| (b < 0x21) | (b > 0x7e))
 }
 
 #[cfg(test)]
@@ -154,16 +189,43 @@ mod tests {
 
     #[test]
     fn chunked_checks_match_the_table_for_every_byte_at_every_position() {
-        for b in 0..=255u8 {
-            for pos in 0..40 {
-                let mut v = [b'a'; 40];
-                v[pos] = b;
-                let want = if is_value_byte(b) { None } else { Some(pos) };
-                assert_eq!(first_invalid_value_byte(&v), want, "byte {b:#x} at {pos}");
-                let want = if is_vchar(b) { None } else { Some(pos) };
-                assert_eq!(first_non_vchar(&v), want, "vchar {b:#x} at {pos}");
+        // Every length up to three chunks, so the whole-chunk loop, the overlapping last
+        // chunk and the short input are all crossed at every position.
+        for len in 1..48 {
+            for b in 0..=255u8 {
+                for pos in 0..len {
+                    let mut v = [b'a'; 48];
+                    v[pos] = b;
+                    let v = &v[..len];
+                    let want = if is_value_byte(b) { None } else { Some(pos) };
+                    assert_eq!(
+                        first_invalid_value_byte(v),
+                        want,
+                        "byte {b:#x} at {pos}/{len}"
+                    );
+                    let want = if is_vchar(b) { None } else { Some(pos) };
+                    assert_eq!(first_non_vchar(v), want, "vchar {b:#x} at {pos}/{len}");
+                    let want = if is_token(b) { None } else { Some(pos) };
+                    assert_eq!(first_non_token(v), want, "token {b:#x} at {pos}/{len}");
+                }
             }
         }
+    }
+
+    #[test]
+    fn the_token_scan_passes_the_rarer_tchars_and_stops_at_the_first_other_byte() {
+        // "_", "." and "~" leave the common-byte check and are looked up; the scan goes on.
+        for first in 0..40 {
+            for second in first + 1..40 {
+                for (a, b) in [(b'_', b':'), (b'~', b' '), (b'.', 0x80), (b'!', b'\r')] {
+                    let mut v = [b'x'; 40];
+                    v[first] = a;
+                    v[second] = b;
+                    assert_eq!(first_non_token(&v), Some(second), "{first} {second}");
+                }
+            }
+        }
+        assert_eq!(first_non_token(b""), None);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! never differs from the scanner path, and a slow head is still looked at once per
 //! read, not once per byte.
 
-use super::chars::{first_invalid_value_byte, first_non_vchar, is_token};
+use super::chars::{first_invalid_value_byte, first_non_token, first_non_vchar};
 use super::config::Limits;
 use super::framing::{check_host, HeadInfo};
 use super::grammar::{fields_into, FieldSink, RequestLine, StatusLine};
@@ -19,7 +19,7 @@ use super::head::{classify_form, StatusCode, TargetForm, Version};
 #[inline]
 fn fast_request_line(h: &[u8], limits: &Limits) -> Option<RequestLine> {
     // method = token, then one SP (RFC 9112 3).
-    let sp1 = h.iter().position(|&c| !is_token(c))?;
+    let sp1 = first_non_token(h)?;
     if sp1 == 0 || h[sp1] != b' ' {
         return None;
     }

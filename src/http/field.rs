@@ -1,7 +1,7 @@
 //! Single values of a head, validated on construction: field names and values
 //! (RFC 9110 section 5), and the error a locally built head part reports.
 
-use super::chars::{is_token, is_value_byte};
+use super::chars::{first_non_token, is_value_byte};
 use crate::{SendError, SyntaxError};
 use bytes::Bytes;
 use core::fmt;
@@ -79,7 +79,7 @@ pub(crate) fn check_token(b: &[u8], what: &'static str) -> Result<(), InvalidHea
     if b.is_empty() {
         return Err(InvalidHead { what, at: 0 });
     }
-    match b.iter().position(|&c| !is_token(c)) {
+    match first_non_token(b) {
         Some(at) => Err(InvalidHead { what, at }),
         None => Ok(()),
     }

@@ -2,9 +2,9 @@
 //! field offsets, and gathers what the framing decision needs (RFC 9112 sections 2 to 5).
 //!
 //! Hand-written rather than nom on purpose: the field pass is a memchr for each line end
-//! and a table or SWAR check for each byte class.
+//! and a 16-byte chunk check for each byte class.
 
-use super::chars::{first_invalid_value_byte, is_token};
+use super::chars::{first_invalid_value_byte, first_non_token};
 use super::config::Limits;
 use super::error::{ErrorKind, Fail};
 use super::fold::unfold_fields;
@@ -84,11 +84,8 @@ pub(crate) fn request_line(head: &[u8], limits: &Limits) -> Result<RequestLine, 
     let (end, next) = line_at(head, 0, limits.allow_bare_lf)?;
     let line = &head[..end];
     // request-line = method SP request-target SP HTTP-version (RFC 9112 3): one SP each.
-    // The method is read with the token table, the target as VCHARs, each up to its SP.
-    let sp1 = line
-        .iter()
-        .position(|&c| !is_token(c))
-        .unwrap_or(line.len());
+    // The method is read as a token, the target as VCHARs, each up to its SP.
+    let sp1 = first_non_token(line).unwrap_or(line.len());
     if sp1 == 0 || line.get(sp1) != Some(&b' ') {
         return Err(bad_byte(
             &line[sp1.min(line.len())..],
@@ -333,8 +330,8 @@ pub(crate) fn fields_into(
     info: &mut HeadInfo,
 ) -> Result<usize, Fail> {
     spans.clear();
-    // One pass per line, no delimiter searches: the name is read with the token table up
-    // to its colon, the value with the SWAR class check up to the first byte that is
+    // One pass per line, no delimiter searches: the name is read with the token check up
+    // to its colon, the value with the value-byte check up to the first byte that is
     // not a field-value byte, which must be the CR of the line's CRLF. The scanner has
     // already seen the empty line, so every read below stays inside `h`.
     loop {
@@ -352,11 +349,7 @@ pub(crate) fn fields_into(
             b' ' | b'\t' => return Err((ErrorKind::ObsFold, pos)),
             _ => {}
         }
-        let i = pos
-            + h[pos..]
-                .iter()
-                .position(|&c| !is_token(c))
-                .unwrap_or(h.len() - pos);
+        let i = pos + first_non_token(&h[pos..]).unwrap_or(h.len() - pos);
         match at(i) {
             b':' if i > pos => {}
             b' ' | b'\t' if i > pos => {

@@ -9,7 +9,7 @@ use super::error::{Error, ErrorKind};
 use super::event::{Connection, Continue, ServerEvent};
 use super::fast::fast_request;
 use super::field::{HeaderName, HeaderValue};
-use super::framing::{info_of, request_body, BodyKind};
+use super::framing::{info_of, request_body, BodyKind, HeadInfo};
 use super::grammar::{build_request, parse_request, Count};
 use super::head::{Method, ResponseHead, StatusCode, Version};
 use super::headers::Headers;
@@ -536,59 +536,95 @@ impl Server {
         } else {
             None
         };
-        let (req, info) = if let Some((rl, info, len)) = fast {
+        if let Some((rl, info, len)) = fast {
             let head = core.buf.take(len);
-            (build_request(head, &rl, fields.0), info)
-        } else {
-            let scan = scanner.scan(
-                core.buf.as_slice(),
-                limits,
-                Some(core.limits.max_request_line),
-            );
-            let len = match scan {
-                Ok(Scan::Complete { len, .. }) => len,
-                Ok(Scan::Partial) => return self.eof_in_head(),
+            let method = &head[..rl.sp1];
+            let (connect, head_only) = (method == b"CONNECT", method == b"HEAD");
+            let kind = match request_body(rl.version, &info, connect) {
+                Ok(k) => k,
                 Err(e) => return self.fail(at(e), true),
             };
-            let head = core.buf.take(len);
-            match parse_request(head, limits) {
-                Ok(v) => v,
-                Err(e) => return self.fail(at(e), true),
-            }
+            let connection = self.admit(rl.version, head_only, connect, &info, kind);
+            // Built where the event is returned: a head built first and moved into the
+            // event afterwards cost a copy of it per request.
+            return Some(ServerEvent::Request {
+                head: build_request(head, &rl, fields.0),
+                body: kind,
+                connection,
+            });
+        }
+        let scan = scanner.scan(
+            core.buf.as_slice(),
+            limits,
+            Some(core.limits.max_request_line),
+        );
+        let len = match scan {
+            Ok(Scan::Complete { len, .. }) => len,
+            Ok(Scan::Partial) => return self.eof_in_head(),
+            Err(e) => return self.fail(at(e), true),
         };
-        let kind = match request_body(req.version, &info, req.method == Method::Connect) {
-            Ok(k) => k,
+        let head = core.buf.take(len);
+        let (req, info) = match parse_request(head, limits) {
+            Ok(v) => v,
             Err(e) => return self.fail(at(e), true),
         };
         let connect = req.method == Method::Connect;
-        self.pending.push_back(Pending {
-            head: req.method == Method::Head,
-            connect,
-            version: req.version,
-            keep_alive: info.keep_alive(req.version),
-            upgrade: info.upgrade && info.conn_upgrade,
-            expect: if info.expect_continue && !req.version.is_http10() && kind != BodyKind::Empty {
-                Expect::Waiting
-            } else {
-                Expect::No
-            },
-            body_done: false,
-        });
-        let pending = self.pending.back();
-        let connection = match pending {
-            Some(p) if p.connect => Connection::Tunnel,
-            Some(p) if !p.keep_alive => Connection::Close,
-            Some(p) if p.upgrade => Connection::Upgrade,
-            _ => Connection::KeepAlive,
+        let kind = match request_body(req.version, &info, connect) {
+            Ok(k) => k,
+            Err(e) => return self.fail(at(e), true),
         };
-        self.head_since = None;
-        self.core.skipped = 0;
-        self.core.recv = self.core.body_reader(kind);
+        let connection = self.admit(
+            req.version,
+            req.method == Method::Head,
+            connect,
+            &info,
+            kind,
+        );
         Some(ServerEvent::Request {
             head: req,
             body: kind,
             connection,
         })
+    }
+
+    /// Records a request whose head was read and framed as `kind`, readies the reader
+    /// for its body, and says what becomes of the connection.
+    #[inline]
+    fn admit(
+        &mut self,
+        version: Version,
+        head: bool,
+        connect: bool,
+        info: &HeadInfo,
+        kind: BodyKind,
+    ) -> Connection {
+        let p = Pending {
+            head,
+            connect,
+            version,
+            keep_alive: info.keep_alive(version),
+            upgrade: info.upgrade && info.conn_upgrade,
+            expect: if info.expect_continue && !version.is_http10() && kind != BodyKind::Empty {
+                Expect::Waiting
+            } else {
+                Expect::No
+            },
+            body_done: false,
+        };
+        let connection = if p.connect {
+            Connection::Tunnel
+        } else if !p.keep_alive {
+            Connection::Close
+        } else if p.upgrade {
+            Connection::Upgrade
+        } else {
+            Connection::KeepAlive
+        };
+        self.pending.push_back(p);
+        self.head_since = None;
+        self.core.skipped = 0;
+        self.core.recv = self.core.body_reader(kind);
+        connection
     }
 
     /// More input is needed for a head: unless the peer has gone.
