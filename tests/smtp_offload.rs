@@ -75,7 +75,11 @@ impl Storage for Held {
         // Bounded, so a broken server fails the test instead of hanging it.
         let deadline = Instant::now() + Duration::from_secs(30);
         while !s.open && Instant::now() < deadline {
-            s = gate.changed.wait_timeout(s, Duration::from_secs(1)).unwrap().0;
+            s = gate
+                .changed
+                .wait_timeout(s, Duration::from_secs(1))
+                .unwrap()
+                .0;
         }
         drop(s);
         Disk.sync_dir(dir)
@@ -146,7 +150,10 @@ impl Client {
             .unwrap();
         match got {
             Ok(_) => false,
-            Err(e) => matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut),
+            Err(e) => matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ),
         }
     }
 }
@@ -187,8 +194,15 @@ fn pipelined_commands_after_data_wait_for_the_delivery_on_mio() {
     assert_eq!([b.reply(), b.reply()], [250, 250]);
 
     // The held connection: no 250 before the fsync, and nothing after the data read.
-    assert!(a.silent_for(Duration::from_millis(300)), "a reply came before the fsync");
-    assert_eq!(files(&dir.join("new")).len(), 1, "the first message is renamed");
+    assert!(
+        a.silent_for(Duration::from_millis(300)),
+        "a reply came before the fsync"
+    );
+    assert_eq!(
+        files(&dir.join("new")).len(),
+        1,
+        "the first message is renamed"
+    );
     assert_eq!(
         files(&dir.join("tmp")),
         Vec::<PathBuf>::new(),
@@ -221,7 +235,10 @@ fn a_client_gone_during_its_delivery_leaves_the_server_serving() {
     let mut a = Client::connect(addr);
     assert_eq!(a.reply(), 220);
     write!(a.w, "EHLO a\r\n{}", transaction("left")).unwrap();
-    assert_eq!([a.reply(), a.reply(), a.reply(), a.reply()], [250, 250, 250, 354]);
+    assert_eq!(
+        [a.reply(), a.reply(), a.reply(), a.reply()],
+        [250, 250, 250, 354]
+    );
     gate.wait_entered(1);
     drop(a);
 

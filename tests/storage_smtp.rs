@@ -127,20 +127,44 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Which driver runs the server: the std driver delivers on the connection's thread,
+/// the mio driver on its delivery pool (a fault's result then comes back by a wake).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Driver {
+    Std,
+    Mio,
+}
+
 /// Starts the Maildir server in this process, on the std driver, writing through
 /// `disk`; returns its address.
 fn server(maildir: &Path, disk: &FaultyDisk, lmtp: bool) -> std::net::SocketAddr {
-    server_on(maildir, Arc::new(disk.clone()), lmtp)
+    server_on(maildir, Arc::new(disk.clone()), lmtp, Driver::Std)
 }
 
-fn server_on(maildir: &Path, storage: Arc<dyn Storage>, lmtp: bool) -> std::net::SocketAddr {
+fn server_on(
+    maildir: &Path,
+    storage: Arc<dyn Storage>,
+    lmtp: bool,
+    driver: Driver,
+) -> std::net::SocketAddr {
     Maildir::create(maildir).unwrap();
     let mut opts = ServerOptions::new(maildir);
     opts.storage = storage;
     opts.lmtp = lmtp;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || support::std_io::serve(listener, 64 * 1024, server_setup(opts)));
+    match driver {
+        Driver::Std => std::thread::spawn(move || {
+            support::std_io::serve(listener, 64 * 1024, server_setup(opts))
+        }),
+        Driver::Mio => {
+            listener.set_nonblocking(true).unwrap();
+            let listener = mio::net::TcpListener::from_std(listener);
+            std::thread::spawn(move || {
+                support::mio_io::serve(listener, 64 * 1024, server_setup(opts))
+            })
+        }
+    };
     addr
 }
 
@@ -252,9 +276,19 @@ fn rule(op: Op, errno: i32, skip: u32) -> Rule {
 /// Each fault, then the same connection again with the fault gone.
 #[test]
 fn each_fault_is_a_temporary_failure_that_leaves_nothing_behind() {
-    let dir = scratch("smtp");
+    each_fault_on(Driver::Std);
+}
+
+/// The same on the mio driver, where the delivery and its failure run on the pool.
+#[test]
+fn each_fault_is_a_temporary_failure_on_the_mio_delivery_pool() {
+    each_fault_on(Driver::Mio);
+}
+
+fn each_fault_on(driver: Driver) {
+    let dir = scratch(&format!("smtp-{driver:?}"));
     let disk = FaultyDisk::default();
-    let addr = server(&dir, &disk, false);
+    let addr = server_on(&dir, Arc::new(disk.clone()), false, driver);
     let mut c = Client::connect(addr, false);
     let cases: &[(&str, Vec<Rule>, usize, &str)] = &[
         // (what, faults, message lines, expected reply start)
@@ -391,9 +425,15 @@ fn smtp_with_several_recipients_is_all_or_nothing() {
 /// new/, the others are, and nothing is left in tmp/.
 #[test]
 fn lmtp_answers_each_recipient_on_its_own() {
-    let dir = scratch("lmtp");
+    for driver in [Driver::Std, Driver::Mio] {
+        lmtp_on(driver);
+    }
+}
+
+fn lmtp_on(driver: Driver) {
+    let dir = scratch(&format!("lmtp-{driver:?}"));
     let disk = FaultyDisk::default();
-    let addr = server(&dir, &disk, true);
+    let addr = server_on(&dir, Arc::new(disk.clone()), true, driver);
     let mut c = Client::connect(addr, true);
     let rcpts = ["b@example.org", "c@example.org", "d@example.org"];
     // The second recipient's copy (creates: spool, b, c) hits a full disk.
@@ -564,7 +604,7 @@ fn a_real_full_disk_and_a_read_only_remount() {
         return;
     };
     let dir = mnt.join("Maildir");
-    let addr = server_on(&dir, Arc::new(Disk), false);
+    let addr = server_on(&dir, Arc::new(Disk), false, Driver::Std);
     let mut c = Client::connect(addr, false);
     // 100 KiB messages: four or five fit.
     let mut accepted = 0;

@@ -90,7 +90,14 @@ where
         let now = clock.now();
         for event in events.iter() {
             if event.token() == LISTENER {
-                accept_all(&mut listener, &poll, &pool, &mut conns, &mut free, &mut setup);
+                accept_all(
+                    &mut listener,
+                    &poll,
+                    &pool,
+                    &mut conns,
+                    &mut free,
+                    &mut setup,
+                );
                 continue;
             }
             if event.token() == WAKER {

@@ -108,7 +108,10 @@ impl Pool {
                 Ok(_) => s.threads += 1,
                 // The job stays queued for a thread that exists (if none does, the
                 // first job cannot run: say why).
-                Err(e) => eprintln!("offload: cannot start a thread ({e}); {} running", s.threads),
+                Err(e) => eprintln!(
+                    "offload: cannot start a thread ({e}); {} running",
+                    s.threads
+                ),
             }
         }
     }
