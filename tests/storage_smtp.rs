@@ -127,20 +127,44 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Starts the Maildir server in this process, on the std driver, writing through
-/// `disk`; returns its address.
-fn server(maildir: &Path, disk: &FaultyDisk, lmtp: bool) -> std::net::SocketAddr {
-    server_on(maildir, Arc::new(disk.clone()), lmtp)
+/// Which driver runs the server: the std driver delivers on the connection's thread,
+/// the mio driver on its delivery pool (a fault's result then comes back by a wake).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Driver {
+    Std,
+    Mio,
 }
 
-fn server_on(maildir: &Path, storage: Arc<dyn Storage>, lmtp: bool) -> std::net::SocketAddr {
+/// Starts the Maildir server in this process, on `driver`, writing through `disk`;
+/// returns its address.
+fn server(maildir: &Path, disk: &FaultyDisk, lmtp: bool, driver: Driver) -> std::net::SocketAddr {
+    server_on(maildir, Arc::new(disk.clone()), lmtp, driver)
+}
+
+fn server_on(
+    maildir: &Path,
+    storage: Arc<dyn Storage>,
+    lmtp: bool,
+    driver: Driver,
+) -> std::net::SocketAddr {
     Maildir::create(maildir).unwrap();
     let mut opts = ServerOptions::new(maildir);
     opts.storage = storage;
     opts.lmtp = lmtp;
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || support::std_io::serve(listener, 64 * 1024, server_setup(opts)));
+    match driver {
+        Driver::Std => std::thread::spawn(move || {
+            support::std_io::serve(listener, 64 * 1024, server_setup(opts))
+        }),
+        Driver::Mio => {
+            listener.set_nonblocking(true).unwrap();
+            let listener = mio::net::TcpListener::from_std(listener);
+            std::thread::spawn(move || {
+                support::mio_io::serve(listener, 64 * 1024, server_setup(opts))
+            })
+        }
+    };
     addr
 }
 
@@ -270,14 +294,22 @@ fn case(what: &'static str, fault: Rule, lines: usize, reply: &'static str, new:
     }
 }
 
+/// Runs the table on each driver: on the std driver the delivery fails on the
+/// connection's thread, on the mio driver on its delivery pool.
+fn run_fault_table(name: &str, rcpts: &[&str], cases: &[Case]) {
+    for driver in [Driver::Std, Driver::Mio] {
+        run_fault_table_on(&format!("{name}-{driver:?}"), rcpts, cases, driver);
+    }
+}
+
 /// Runs each row on one SMTP connection to a fresh Maildir server: the message with the
 /// row's fault set must draw one reply, the row's, and leave the row's state; then the
 /// same connection, the fault gone, must deliver a message to each of `rcpts` (one copy
 /// each, byte for byte), leaving tmp/ empty again.
-fn run_fault_table(name: &str, rcpts: &[&str], cases: &[Case]) {
+fn run_fault_table_on(name: &str, rcpts: &[&str], cases: &[Case], driver: Driver) {
     let dir = scratch(name);
     let disk = FaultyDisk::default();
-    let addr = server(&dir, &disk, false);
+    let addr = server(&dir, &disk, false, driver);
     let mut c = Client::connect(addr, false);
     for Case {
         what,
@@ -364,9 +396,15 @@ fn smtp_with_several_recipients_is_all_or_nothing() {
 /// new/, the others are, and nothing is left in tmp/.
 #[test]
 fn lmtp_answers_each_recipient_on_its_own() {
-    let dir = scratch("lmtp");
+    for driver in [Driver::Std, Driver::Mio] {
+        lmtp_on(driver);
+    }
+}
+
+fn lmtp_on(driver: Driver) {
+    let dir = scratch(&format!("lmtp-{driver:?}"));
     let disk = FaultyDisk::default();
-    let addr = server(&dir, &disk, true);
+    let addr = server(&dir, &disk, true, driver);
     let mut c = Client::connect(addr, true);
     let rcpts = ["b@example.org", "c@example.org", "d@example.org"];
     // The second recipient's copy (creates: spool, b, c) hits a full disk.
@@ -421,7 +459,7 @@ fn lmtp_answers_each_recipient_on_its_own() {
 fn a_missing_maildir_is_a_temporary_failure_until_it_is_back() {
     let dir = scratch("missing");
     let disk = FaultyDisk::default();
-    let addr = server(&dir, &disk, false);
+    let addr = server(&dir, &disk, false, Driver::Std);
     let mut c = Client::connect(addr, false);
     fs::remove_dir_all(&dir).unwrap();
     let replies = c.send(&["b@example.org"], &body("missing", 3), false);
@@ -537,7 +575,7 @@ fn a_real_full_disk_and_a_read_only_remount() {
         return;
     };
     let dir = mnt.join("Maildir");
-    let addr = server_on(&dir, Arc::new(Disk), false);
+    let addr = server_on(&dir, Arc::new(Disk), false, Driver::Std);
     let mut c = Client::connect(addr, false);
     // 100 KiB messages: four or five fit.
     let mut accepted = 0;

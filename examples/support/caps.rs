@@ -342,6 +342,20 @@ impl<M: Machine, B: Machine, H: Handler<Served<M>>> Handler<Capped<M, B>> for Ad
             self.0.on_send_ready(machine.open())
         }
     }
+
+    fn offload(&mut self, offload: super::offload::Offload) {
+        self.0.offload(offload)
+    }
+
+    fn is_waiting(&self) -> bool {
+        self.0.is_waiting()
+    }
+
+    fn on_wake(&mut self, machine: &mut Capped<M, B>) {
+        if !machine.is_busy() {
+            self.0.on_wake(machine.open())
+        }
+    }
 }
 
 /// Runs a server as [`cli::serve`] does, with the caps of `args`: `setup` builds each

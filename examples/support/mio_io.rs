@@ -1,19 +1,25 @@
 //! The `mio` driver: one event loop, many connections, each with its own machine.
 //!
 //! Write interest is registered only while a connection has unwritten bytes, and the
-//! poll timeout is the earliest machine deadline, so an idle server sleeps.
+//! poll timeout is the earliest machine deadline, so an idle server sleeps. A handler
+//! that must block (a delivery's fsyncs) hands the work to a pool of threads (see
+//! `offload`); its connection reads nothing until it is done, the others go on, and the
+//! pool's `mio::Waker` brings the loop back to it.
 
+use super::offload::Pool;
 use super::timers::Timers;
 use super::{feed_body, Clock, Handler};
 use bytes::Bytes;
 use mio::net::{TcpListener, TcpStream};
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Token, Waker};
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use wirestate::{Instant, Machine};
 
 const LISTENER: Token = Token(usize::MAX);
+/// The offload pool's wake-up: some handed-off work finished.
+const WAKER: Token = Token(usize::MAX - 1);
 
 /// The driver's fields come first and in this order (`repr(C)`), so the ones every event
 /// reads share the slot's first cache line instead of trailing a large machine.
@@ -33,10 +39,12 @@ struct Conn<M, H> {
     handler: H,
 }
 
-impl<M: Machine, H> Conn<M, H> {
-    /// Whether a read may happen now: our replies are out and the machine takes input.
+impl<M: Machine, H: Handler<M>> Conn<M, H> {
+    /// Whether a read may happen now: our replies are out, the machine takes input, and
+    /// the handler is not waiting for handed-off work (whose answer must come before
+    /// anything the client sent after it).
     fn can_read(&self) -> bool {
-        self.pending.is_empty() && self.machine.wants_input()
+        self.pending.is_empty() && self.machine.wants_input() && !self.handler.is_waiting()
     }
 }
 
@@ -59,6 +67,8 @@ where
     let mut events = Events::with_capacity(1024);
     poll.registry()
         .register(&mut listener, LISTENER, Interest::READABLE)?;
+    let pool = Pool::new(Waker::new(poll.registry(), WAKER)?);
+    let mut woken: Vec<usize> = Vec::new();
     let mut conns: Vec<Option<Conn<M, H>>> = Vec::new();
     let mut free: Vec<usize> = Vec::new();
     let mut timers = Timers::default();
@@ -79,7 +89,35 @@ where
         let now = clock.now();
         for event in events.iter() {
             if event.token() == LISTENER {
-                accept_all(&mut listener, &poll, &mut conns, &mut free, &mut setup);
+                accept_all(
+                    &mut listener,
+                    &poll,
+                    &pool,
+                    &mut conns,
+                    &mut free,
+                    &mut setup,
+                );
+                continue;
+            }
+            if event.token() == WAKER {
+                pool.take_ready(&mut woken);
+                for &slot in &woken {
+                    let Some(Some(conn)) = conns.get_mut(slot) else {
+                        continue;
+                    };
+                    conn.handler.on_wake(&mut conn.machine);
+                    let mut io = Io {
+                        now,
+                        buf: &mut buf,
+                        poll: &poll,
+                        timers: &mut timers,
+                    };
+                    // The answer goes out, then what the machine still holds, then the
+                    // reads that waited (`read_paused`).
+                    if matches!(service(conn, slot, false, &mut io), Step::Close) {
+                        close(&poll, &mut conns, &mut free, slot);
+                    }
+                }
                 continue;
             }
             let slot = event.token().0;
@@ -167,6 +205,7 @@ fn service<M: Machine, H: Handler<M>>(
 fn accept_all<M, H, S>(
     listener: &mut TcpListener,
     poll: &Poll,
+    pool: &std::sync::Arc<Pool>,
     conns: &mut Vec<Option<Conn<M, H>>>,
     free: &mut Vec<usize>,
     setup: &mut S,
@@ -193,7 +232,8 @@ fn accept_all<M, H, S>(
                 }
                 // A machine may queue bytes at creation (a greeting banner): they go out
                 // on the first pump, which the first readable or writable event triggers.
-                let (machine, handler) = setup(peer);
+                let (machine, mut handler) = setup(peer);
+                handler.offload(pool.offload(slot));
                 let mut conn = Conn {
                     stream,
                     eof: false,
@@ -563,5 +603,11 @@ impl<M: Machine, H: Handler<M>> Handler<Lent<'_, M>> for LentHandler<H> {
     }
     fn on_send_ready(&mut self, machine: &mut Lent<'_, M>) {
         self.0.on_send_ready(machine.0)
+    }
+    fn is_waiting(&self) -> bool {
+        self.0.is_waiting()
+    }
+    fn on_wake(&mut self, machine: &mut Lent<'_, M>) {
+        self.0.on_wake(machine.0)
     }
 }

@@ -10,6 +10,7 @@ pub mod http;
 pub mod maildir;
 pub mod maildrop;
 pub mod mio_io;
+pub mod offload;
 pub mod pop3_client;
 pub mod smtp_io;
 pub mod smtp_maildir;
@@ -33,6 +34,26 @@ pub trait Handler<M: Machine> {
     fn on_send_ready(&mut self, machine: &mut M) {
         let _ = machine;
     }
+
+    /// The driver can run blocking work off its thread (the `mio` driver, whose one
+    /// thread serves every connection): see [`offload`]. Called once, before the first
+    /// event; a handler never given one blocks in `on_event` as before.
+    fn offload(&mut self, offload: offload::Offload) {
+        let _ = offload;
+    }
+
+    /// Whether the handler waits for work it handed off and has not answered the
+    /// machine yet. The driver then reads nothing more of this connection, so commands
+    /// pipelined behind the one being decided stay unread, in order, until it is done.
+    fn is_waiting(&self) -> bool {
+        false
+    }
+
+    /// Work handed off for this connection may have finished (a wake can also be
+    /// stale): answer the machine if it did. The driver then drains events and writes.
+    fn on_wake(&mut self, machine: &mut M) {
+        let _ = machine;
+    }
 }
 
 /// Lends a handler to a driver that takes one by value, so its results stay with the
@@ -45,6 +66,15 @@ impl<M: Machine, H: Handler<M>> Handler<M> for Lend<'_, H> {
     }
     fn on_send_ready(&mut self, machine: &mut M) {
         self.0.on_send_ready(machine)
+    }
+    fn offload(&mut self, offload: offload::Offload) {
+        self.0.offload(offload)
+    }
+    fn is_waiting(&self) -> bool {
+        self.0.is_waiting()
+    }
+    fn on_wake(&mut self, machine: &mut M) {
+        self.0.on_wake(machine)
     }
 }
 

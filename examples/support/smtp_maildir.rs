@@ -10,12 +10,13 @@
 
 use super::cli::{Served, ServerArgs};
 use super::maildir::{is_no_space, same_error, Delivery, Disk, Maildir, Prepared, Storage};
+use super::offload::Offload;
 use super::Handler;
 use std::io;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::{SystemTime, UNIX_EPOCH};
 use wirestate::smtp::*;
 
@@ -138,6 +139,33 @@ pub struct MaildirHandler {
     /// The queue id and date of the current transaction's trace fields.
     stamp: (String, String),
     failed: Option<io::Error>,
+    /// Where deliveries run when the driver has a pool for them (`mio`); without one
+    /// they run in `on_event`.
+    offload: Option<Offload>,
+    /// A delivery running on the pool: the answer owed for it, and where its results
+    /// come back.
+    waiting: Option<Waiting>,
+}
+
+/// The end-of-data question of a delivery that runs on the pool.
+struct Waiting {
+    decision: Decision<question::DataEnd>,
+    results: mpsc::Receiver<Vec<io::Result<PathBuf>>>,
+    recipients: usize,
+}
+
+/// Everything a delivery's blocking part needs, taken out of the handler so that it can
+/// run on another thread: the open copy (or the spool), and for a spool every
+/// recipient's trace fields, made while the connection's state was at hand.
+struct Job {
+    maildir: Maildir,
+    target: Option<Target>,
+    failed: Option<io::Error>,
+    /// One trace per recipient when the data went to a spool; otherwise only its length
+    /// (the recipient count) matters.
+    traces: Vec<String>,
+    recipients: usize,
+    lmtp: bool,
 }
 
 impl MaildirHandler {
@@ -158,6 +186,8 @@ impl MaildirHandler {
             target: None,
             stamp: (String::new(), String::new()),
             failed: None,
+            offload: None,
+            waiting: None,
         }
     }
 
@@ -247,21 +277,83 @@ impl MaildirHandler {
         }
     }
 
+    /// The delivery of the current transaction, taken out of the handler (which is
+    /// ready for the next one afterwards): see [`Job::run`].
+    fn job(&mut self, server: &Served<Server>) -> Job {
+        let target = self.target.take();
+        let traces = if matches!(target, Some(Target::Spool(_))) {
+            let (id, date) = &self.stamp;
+            self.recipients
+                .iter()
+                .map(|rcpt| self.trace(server, id, rcpt, date))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Job {
+            maildir: self.maildir.clone(),
+            target,
+            failed: self.failed.take(),
+            traces,
+            recipients: self.recipients.len(),
+            lmtp: self.lmtp,
+        }
+    }
+
+    /// Answers the end of the data from the delivery's results (one per recipient).
+    fn answer(
+        &mut self,
+        server: &mut Served<Server>,
+        decision: Decision<question::DataEnd>,
+        results: &[io::Result<PathBuf>],
+    ) -> Result<(), SendError> {
+        for r in results.iter().filter_map(|r| r.as_ref().err()) {
+            eprintln!("{}: delivery failed: {r}", self.peer);
+        }
+        if self.lmtp {
+            // RFC 2033 4.2: one reply per accepted recipient, in RCPT order.
+            let replies: Vec<Reply> = results
+                .iter()
+                .map(|r| match r {
+                    Ok(p) => ok_reply(&format!("Ok: delivered as {}", file_name(p))),
+                    Err(e) => storage_reply(e),
+                })
+                .collect();
+            server.reply_per_recipient(decision, &replies)
+        } else if let Some(e) = results.iter().find_map(|r| r.as_ref().err()) {
+            server.reject(decision, storage_reply(e))
+        } else {
+            let mut text = String::from("Ok: queued as");
+            for p in results.iter().filter_map(|r| r.as_ref().ok()) {
+                text.push(' ');
+                text.push_str(&file_name(p));
+            }
+            server.accept_with(decision, ok_reply(&text))
+        }
+    }
+
+    fn abort(&mut self) {
+        // Dropping a delivery removes its file from tmp/.
+        self.target = None;
+        self.failed = None;
+    }
+}
+
+impl Job {
     /// Writes one fsynced copy per recipient in `tmp/`, then publishes them into `new/`
     /// with a durable directory fsync, all before any reply says so. One result per
     /// recipient; in SMTP (one reply for all) a failure of any copy fails every one.
-    fn deliver(&mut self, server: &Served<Server>) -> Vec<io::Result<PathBuf>> {
-        let n = self.recipients.len();
-        let target = self.target.take();
+    fn run(self) -> Vec<io::Result<PathBuf>> {
+        let n = self.recipients;
         if n == 0 {
             // Never a 250 for a message that went nowhere.
             return vec![Err(io::Error::other("no accepted recipient"))];
         }
         let all = |e: &io::Error| (0..n).map(|_| Err(same_error(e))).collect();
-        if let Some(e) = self.failed.take() {
+        if let Some(e) = self.failed {
             return all(&e);
         }
-        let spool = match target {
+        let spool = match self.target {
             None => return all(&io::Error::other("no message file")),
             Some(Target::Direct(d)) => {
                 return match d.prepare() {
@@ -274,13 +366,12 @@ impl MaildirHandler {
                 Err(e) => return all(&e),
             },
         };
-        let (id, date) = self.stamp.clone();
-        let recipients = self.recipients.clone();
-        let copies: Vec<io::Result<Prepared>> = recipients
+        let copies: Vec<io::Result<Prepared>> = self
+            .traces
             .iter()
-            .map(|rcpt| {
+            .map(|trace| {
                 let mut d = self.maildir.begin()?;
-                d.write_raw(self.trace(server, &id, rcpt, &date).as_bytes())?;
+                d.write_raw(trace.as_bytes())?;
                 d.copy_from(&mut spool.open()?)?;
                 d.prepare()
             })
@@ -322,20 +413,14 @@ impl MaildirHandler {
             self.maildir.publish(ready, true)
         }
     }
-
-    fn abort(&mut self) {
-        // Dropping a delivery removes its file from tmp/.
-        self.target = None;
-        self.failed = None;
-    }
 }
 
 /// Runs the delivery's blocking file work. On a multi-threaded tokio runtime it tells
 /// the runtime first (`block_in_place`), so the other connections' tasks move to another
 /// worker while this one waits for its fsyncs, and many deliveries (and their group
 /// fsync of `new/`) overlap instead of taking turns on the two or so worker threads.
-/// On the std driver each connection has its own thread; on mio the one event loop
-/// waits (its driver has no way to hand work off and come back).
+/// On the std driver each connection has its own thread; on mio the work goes to the
+/// driver's pool instead (see `ServerEvent::End` below), and this is not called.
 fn blocking<T>(f: impl FnOnce() -> T) -> T {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
@@ -444,32 +529,31 @@ impl Handler<Served<Server>> for MaildirHandler {
             ServerEvent::End { decision, .. } => {
                 // Durability first (tmp/, fsync, rename into new/, fsync the folder),
                 // and only then the 250.
-                let results = blocking(|| self.deliver(server));
-                for r in results.iter().filter_map(|r| r.as_ref().err()) {
-                    eprintln!("{}: delivery failed: {r}", self.peer);
-                }
+                let job = self.job(server);
                 self.from = None;
                 self.recipients.clear();
-                if self.lmtp {
-                    // RFC 2033 4.2: one reply per accepted recipient, in RCPT order.
-                    let replies: Vec<Reply> = results
-                        .iter()
-                        .map(|r| match r {
-                            Ok(p) => ok_reply(&format!("Ok: delivered as {}", file_name(p))),
-                            Err(e) => storage_reply(e),
-                        })
-                        .collect();
-                    server.reply_per_recipient(decision, &replies)
-                } else if let Some(e) = results.iter().find_map(|r| r.as_ref().err()) {
-                    server.reject(decision, storage_reply(e))
-                } else {
-                    let names: Vec<String> = results
-                        .iter()
-                        .filter_map(|r| r.as_ref().ok())
-                        .map(|p| file_name(p))
-                        .collect();
-                    let text = format!("Ok: queued as {}", names.join(" "));
-                    server.accept_with(decision, ok_reply(&text))
+                match &self.offload {
+                    Some(pool) => {
+                        // The answer waits for `on_wake`; until then the driver reads
+                        // nothing more of this connection (`is_waiting`).
+                        let (tx, results) = mpsc::channel();
+                        let recipients = job.recipients.max(1);
+                        pool.run(move || {
+                            // The connection may be gone by now: the message is in new/
+                            // all the same, and the client that saw no 250 resends it.
+                            let _ = tx.send(job.run());
+                        });
+                        self.waiting = Some(Waiting {
+                            decision,
+                            results,
+                            recipients,
+                        });
+                        Ok(())
+                    }
+                    None => {
+                        let results = blocking(|| job.run());
+                        self.answer(server, decision, &results)
+                    }
                 }
             }
             ServerEvent::Closed(_) => {
@@ -520,6 +604,37 @@ impl Handler<Served<Server>> for MaildirHandler {
             _ => Ok(()),
         };
         if let Err(e) = answered {
+            eprintln!("{}: {e}", self.peer);
+        }
+    }
+
+    fn offload(&mut self, offload: Offload) {
+        self.offload = Some(offload);
+    }
+
+    fn is_waiting(&self) -> bool {
+        self.waiting.is_some()
+    }
+
+    /// The delivery on the pool may be done: answer its end of data now.
+    fn on_wake(&mut self, server: &mut Served<Server>) {
+        let Some(w) = self.waiting.take() else {
+            return;
+        };
+        let results = match w.results.try_recv() {
+            Ok(r) => r,
+            Err(mpsc::TryRecvError::Empty) => {
+                // Not this connection's delivery (a wake for the slot's former holder).
+                self.waiting = Some(w);
+                return;
+            }
+            // The job died without a result (a panic on the pool): nothing says the
+            // message is durable, so a temporary failure, never a 250.
+            Err(mpsc::TryRecvError::Disconnected) => (0..w.recipients)
+                .map(|_| Err(io::Error::other("the delivery thread failed")))
+                .collect(),
+        };
+        if let Err(e) = self.answer(server, w.decision, &results) {
             eprintln!("{}: {e}", self.peer);
         }
     }
