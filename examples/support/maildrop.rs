@@ -242,6 +242,15 @@ fn text(s: &str) -> Text {
 /// Read size for message files: one piece in memory at a time, whatever the message size.
 const PIECE: usize = 64 * 1024;
 
+/// The session's read buffer, made at its first RETR or TOP: most connections a busy
+/// server holds are waiting to log in, or never read a message, and need none.
+fn piece(buf: &mut Vec<u8>) -> &mut [u8] {
+    if buf.is_empty() {
+        buf.resize(PIECE, 0);
+    }
+    buf
+}
+
 /// One connection's caller side: checks credentials, holds the lock while in
 /// TRANSACTION, streams files when the machine wants body, unlinks at UPDATE.
 pub struct Session {
@@ -256,6 +265,7 @@ pub struct Session {
     remaining: u64,
     /// Its first piece, read before the `+OK` so that an unreadable file still gets `-ERR`.
     first: Option<Bytes>,
+    /// Empty until the first message is opened (see [`piece`]).
     buf: Vec<u8>,
     /// The POP3 machine reported `Closed`; a session dropped without it never reached
     /// POP3 (the PROXY layer refused it, or the driver failed and said why).
@@ -281,7 +291,7 @@ impl Session {
             sending: None,
             remaining: 0,
             first: None,
-            buf: vec![0u8; PIECE],
+            buf: Vec::new(),
             closed: false,
         }
     }
@@ -297,13 +307,11 @@ impl Session {
                 f.disk_len
             )));
         }
-        let cap = self
-            .buf
-            .len()
-            .min(usize::try_from(len).unwrap_or(usize::MAX));
-        let n = file.read(&mut self.buf[..cap])?;
+        let buf = piece(&mut self.buf);
+        let cap = PIECE.min(usize::try_from(len).unwrap_or(usize::MAX));
+        let n = file.read(&mut buf[..cap])?;
         self.remaining = len.saturating_sub(n as u64);
-        Ok((file, Bytes::copy_from_slice(&self.buf[..n])))
+        Ok((file, Bytes::copy_from_slice(&buf[..n])))
     }
 
     /// The client's address: the one the PROXY header names, else the TCP peer's.
@@ -475,16 +483,14 @@ impl Handler<Served<Server>> for Session {
         // Exactly the listed octets: a file cut short or grown while it is sent must not
         // reach the client as a complete message of another size (RFC 1939 section 5:
         // the listed size is the size sent).
-        let want = self
-            .buf
-            .len()
-            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let want = PIECE.min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         if want == 0 {
             self.sending = None;
             let _ = m.send_end();
             return;
         }
-        match file.read(&mut self.buf[..want]) {
+        let buf = piece(&mut self.buf);
+        match file.read(&mut buf[..want]) {
             Ok(0) => {
                 eprintln!("pop3: message file cut short while being sent");
                 self.sending = None;
@@ -492,7 +498,7 @@ impl Handler<Served<Server>> for Session {
             }
             Ok(n) => {
                 self.remaining -= n as u64;
-                let _ = m.send_data(Bytes::copy_from_slice(&self.buf[..n]));
+                let _ = m.send_data(Bytes::copy_from_slice(&buf[..n]));
             }
             Err(e) => {
                 // The +OK is out: the only honest answer left is to drop the connection,
