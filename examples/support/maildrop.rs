@@ -8,11 +8,15 @@
 //! and then only the marked files are unlinked, one by one. A server killed at any moment
 //! leaves every undeleted message where it was; its lock file names a dead process and the
 //! next session takes it over.
+//!
+//! A session reads message files through [`MessageFiles`], so tests can make a file fail
+//! to open or fail partway through (as `maildir::Storage` does for SMTP delivery).
 
 use super::cli::{Served, ServerArgs};
 use super::Handler;
 use bytes::Bytes;
 use std::collections::HashSet;
+use std::fmt;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -23,6 +27,25 @@ use wirestate::pop3::{
     ServerEvent, Text, Uid,
 };
 use wirestate::Secret;
+
+/// How a session reads message files: the seam where tests inject read faults.
+pub trait MessageFiles: Send + Sync + fmt::Debug {
+    /// Opens `path` for reading, with its size on disk now.
+    fn open(&self, path: &Path) -> io::Result<(Box<dyn Read + Send>, u64)>;
+}
+
+/// The real file system.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DiskFiles;
+
+impl MessageFiles for DiskFiles {
+    fn open(&self, path: &Path) -> io::Result<(Box<dyn Read + Send>, u64)> {
+        let file = fs::File::open(path)?;
+        // The open file's size, not the path's: the file read is the file measured.
+        let len = file.metadata()?.len();
+        Ok((Box::new(file), len))
+    }
+}
 
 /// One message file of the Maildir.
 #[derive(Clone, Debug)]
@@ -215,6 +238,8 @@ pub struct Settings {
     pub proxy_protocol: bool,
     /// Log every event (`--verbose`); credentials are `Secret`s and print redacted.
     pub verbose: bool,
+    /// Where message files are read from: [`DiskFiles`] but in fault tests.
+    pub files: Arc<dyn MessageFiles>,
 }
 
 impl Settings {
@@ -261,7 +286,7 @@ pub struct Session {
     lock: Option<MaildropLock>,
     /// The message file being streamed, if any, and how many of its listed octets are
     /// still to be read from it.
-    sending: Option<fs::File>,
+    sending: Option<Box<dyn Read + Send>>,
     remaining: u64,
     /// Its first piece, read before the `+OK` so that an unreadable file still gets `-ERR`.
     first: Option<Bytes>,
@@ -298,9 +323,8 @@ impl Session {
 
     /// Opens a listed message and reads its first piece, checking it is the file that was
     /// listed (same size on disk).
-    fn open(&mut self, f: &MailFile) -> io::Result<(fs::File, Bytes)> {
-        let mut file = fs::File::open(&f.path)?;
-        let len = file.metadata()?.len();
+    fn open(&mut self, f: &MailFile) -> io::Result<(Box<dyn Read + Send>, Bytes)> {
+        let (mut file, len) = self.settings.files.open(&f.path)?;
         if len != f.disk_len {
             return Err(io::Error::other(format!(
                 "changed since it was listed ({} bytes, now {len})",
