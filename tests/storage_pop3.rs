@@ -252,8 +252,8 @@ fn unreadable_after_ok_drops_the_connection_and_deletes_nothing(driver: Driver) 
         rest.len()
     );
     // Nothing deleted: the DELE'd message stays without a QUIT, and the one cut short.
-    for i in 0..3 {
-        assert!(exists(&dir, i), "{driver:?}: {} removed", NAMES[i]);
+    for (i, name) in NAMES.iter().enumerate() {
+        assert!(exists(&dir, i), "{driver:?}: {name} removed");
     }
     // And the maildrop is free again for the next session.
     let mut again = Client::login(&addr);

@@ -160,7 +160,7 @@ fn service<M: Machine, H: Handler<M>>(
             }
         }
         let step = pump(conn, io.poll, slot, io.timers);
-        if !matches!(step, Step::Keep) || !(conn.read_paused && conn.can_read()) {
+        if !(matches!(step, Step::Keep) && conn.read_paused && conn.can_read()) {
             return step;
         }
         read = true;
