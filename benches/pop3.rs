@@ -96,6 +96,7 @@ fn start_server(n: usize) -> (String, std::path::PathBuf) {
         plaintext_auth: true,
         proxy_protocol: false,
         verbose: false,
+        files: std::sync::Arc::new(support::maildrop::DiskFiles),
     };
     std::thread::spawn(move || support::maildrop::serve(listener, settings));
     (addr, dir)

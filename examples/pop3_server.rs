@@ -13,8 +13,9 @@ mod support;
 
 use clap::Parser;
 use std::path::PathBuf;
+use std::sync::Arc;
 use support::cli::ServerArgs;
-use support::maildrop::{ensure_maildir, serve_with, Settings};
+use support::maildrop::{ensure_maildir, serve_with, DiskFiles, Settings};
 use wirestate::Secret;
 
 /// POP3 server for one Maildir and one user.
@@ -63,6 +64,7 @@ fn main() -> std::io::Result<()> {
         plaintext_auth: cli.allow_plaintext_auth || !tls,
         proxy_protocol: cli.server.proxy_protocol,
         verbose: cli.server.verbose,
+        files: Arc::new(DiskFiles),
     };
     ensure_maildir(&settings.maildir)?;
     let addr = cli.server.addr_or("127.0.0.1:1110");

@@ -2,7 +2,7 @@
 //!
 //! `cargo run --example smtp_server -- --addr 127.0.0.1:2525 --maildir DIR
 //!  [--driver std|mio|tokio] [--hostname NAME] [--max-size OCTETS] [--no-pipelining]
-//!  [--no-chunking] [--lmtp] [--auth USER:PASSWORD] [--allow-plaintext-auth]
+//!  [--no-chunking] [--lmtp] [--nul reject|accept] [--auth USER:PASSWORD] [--allow-plaintext-auth]
 //!  [--tls-cert FILE --tls-key FILE [--implicit-tls]] [--proxy-protocol]
 //!  [--max-connections N] [--max-per-client N] [--verbose]`
 //!
@@ -16,7 +16,9 @@
 //! leaves nothing behind. A storage failure is a temporary failure (`452 4.3.1` for a
 //! full disk, `451 4.3.0` otherwise) and the server goes on serving. At start, files in
 //! `DIR/tmp/` left by a killed `smtp_server` of this host are removed, and any others
-//! once untouched for 36 hours.
+//! once untouched for 36 hours. A message holding a NUL octet is refused with
+//! `554 5.6.0` and the session goes on (`--nul accept` delivers it instead): see
+//! `wirestate::smtp::NulPolicy` for why a delivering server refuses it.
 //! `--verbose` prints every event; passwords show as `<redacted>`.
 
 mod support;
@@ -24,7 +26,18 @@ mod support;
 use clap::Parser;
 use support::cli::ServerArgs;
 use support::smtp_io::{server_setup, ServerOptions};
-use wirestate::smtp::{Credentials, Domain, Server};
+use wirestate::smtp::{Credentials, Domain, NulPolicy, Server};
+
+/// `--nul`: what to do with a NUL octet in message data.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default)]
+enum Nul {
+    /// Refuse the message with `554 5.6.0`; the session goes on (RFC 5322 2.3: NUL is
+    /// not message text, and software that strips it can be led to a false end of data).
+    #[default]
+    Reject,
+    /// Deliver it as sent: only for a Maildir read by programs that keep every octet.
+    Accept,
+}
 
 /// An SMTP or LMTP server delivering every accepted message into a Maildir.
 #[derive(Parser, Debug)]
@@ -50,6 +63,10 @@ struct Cli {
     /// Speak LMTP (RFC 2033): LHLO, and one reply per recipient after the data.
     #[arg(long)]
     lmtp: bool,
+    /// A NUL octet in DATA or BDAT (not BODY=BINARYMIME): refuse the message (554 5.6.0)
+    /// or deliver it.
+    #[arg(long, value_enum, default_value_t = Nul::Reject)]
+    nul: Nul,
     /// Accept these credentials with AUTH PLAIN and LOGIN (RFC 4954).
     #[arg(long, value_name = "USER:PASSWORD", value_parser = parse_credentials)]
     auth: Option<Credentials>,
@@ -82,6 +99,10 @@ fn main() -> std::io::Result<()> {
     opts.pipelining = !args.no_pipelining;
     opts.chunking = !args.no_chunking;
     opts.lmtp = args.lmtp;
+    opts.nul = match args.nul {
+        Nul::Reject => NulPolicy::Reject,
+        Nul::Accept => NulPolicy::Accept,
+    };
     opts.verbose = args.net.verbose;
     opts.auth = args.auth;
     opts.auth_without_tls = args.allow_plaintext_auth;

@@ -20,6 +20,16 @@
 //! fails the handshake. A TLS failure closes the layer: the wrapped machine gets
 //! `handle_eof`, and nothing it says afterwards is sent in the clear.
 //!
+//! What it holds for the peer is bounded. The session takes at most [`BUFFER_LIMIT`]
+//! bytes of unsent records (before the handshake ends: of plaintext waiting for keys);
+//! a piece of the machine's plaintext it could not take yet waits in the layer, and
+//! while one does, the layer asks the machine for nothing more and answers
+//! [`Machine::wants_input`] and [`Machine::wants_body`] with `false`, so the machine's
+//! own flow control holds the rest. The caller's part is the [`Machine`] loop: keep
+//! calling `poll_transmit` and writing what it returns; each call moves held plaintext
+//! into the session as the records before it are taken, and reading resumes once the
+//! held piece has gone in. Nothing is dropped or reordered on the way.
+//!
 //! ```
 //! use std::sync::Arc;
 //! use wirestate::tls::{Start, Tls};
@@ -32,7 +42,6 @@
 //! ```
 
 use crate::{Instant, Machine};
-use alloc::collections::VecDeque;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -42,6 +51,16 @@ use core::ops::{Deref, DerefMut};
 use rustls::pki_types::ServerName;
 use rustls::{ClientConfig, ClientConnection, Connection, ServerConfig, ServerConnection};
 use std::io::{Read, Write};
+
+/// The most unsent data the rustls session holds: 64 KiB (rustls' own default, set
+/// explicitly so the bound documented here is the one in force). Past it the session
+/// takes no more of the machine's plaintext until `poll_transmit` has taken records; see
+/// the [module docs](self) for what the layer does meanwhile.
+///
+/// ```
+/// assert_eq!(wirestate::tls::BUFFER_LIMIT, 64 * 1024);
+/// ```
+pub const BUFFER_LIMIT: usize = 64 * 1024;
 
 /// When the layer starts TLS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,8 +127,10 @@ pub struct Tls<M> {
     session: Option<Connection>,
     /// The wrapped machine has been told that the channel is secure.
     told: bool,
-    /// Bytes for the peer, in order: plaintext before the switch, records after it.
-    out: VecDeque<Bytes>,
+    /// Plaintext the machine gave that the session could not take yet (it was at
+    /// [`BUFFER_LIMIT`]): it goes in, in order, before anything more is asked of the
+    /// machine. At most one transmit of the machine's.
+    held: Bytes,
     failure: Option<TlsError>,
     /// The wrapped machine closed and `close_notify` has been queued.
     notified: bool,
@@ -173,7 +194,7 @@ impl<M: Machine> Tls<M> {
             role,
             session: None,
             told: false,
-            out: VecDeque::new(),
+            held: Bytes::new(),
             failure: None,
             notified: false,
             now: Instant::ZERO,
@@ -269,10 +290,9 @@ impl<M: Machine> Tls<M> {
         };
         match made {
             Ok(mut session) => {
-                // rustls caps unsent data at 64 KiB by default and then writes short; the
-                // records are moved to `out` at once, and what the machine queues is
-                // bounded by its own flow control, so the cap would only lose bytes.
-                session.set_buffer_limit(None);
+                // Past the limit the session writes short; `fill` holds the rest in `held`
+                // instead of losing it, and stops pulling from the machine meanwhile.
+                session.set_buffer_limit(Some(BUFFER_LIMIT));
                 self.session = Some(session);
             }
             Err(e) => self.fail(TlsError::Setup(e)),
@@ -282,6 +302,8 @@ impl<M: Machine> Tls<M> {
     fn fail(&mut self, error: TlsError) {
         if self.failure.is_none() {
             self.failure = Some(error);
+            // Nothing more goes into the session, so the held plaintext never will.
+            self.held = Bytes::new();
             // Whatever the machine says from now on must not reach the peer in the clear,
             // and it must learn that the peer is gone.
             self.inner.handle_eof(self.now);
@@ -295,28 +317,53 @@ impl<M: Machine> Tls<M> {
         }
     }
 
-    /// Moves the machine's plaintext into the session and the session's records out.
-    fn pump_out(&mut self) {
+    /// Moves the machine's plaintext into the session, as much as it takes: the held
+    /// piece first, then the machine's transmits, until the session writes short (the
+    /// rest is held) or the machine has nothing more. Once the machine is closed and all
+    /// of its plaintext is in, queues `close_notify`.
+    fn fill(&mut self) {
         let Some(session) = self.session.as_mut() else {
             return;
         };
-        if self.failure.is_none() {
-            while let Some(plain) = self.inner.poll_transmit() {
-                // rustls buffers plaintext written before the handshake ends and sends it
-                // once keys exist; with no buffer limit (see `begin`) it never writes short.
-                let _ = session.writer().write_all(&plain);
+        if self.failure.is_some() {
+            return;
+        }
+        loop {
+            if self.held.is_empty() {
+                match self.inner.poll_transmit() {
+                    Some(plain) => self.held = plain,
+                    None => break,
+                }
             }
-            if self.inner.is_closed() && !self.notified {
-                self.notified = true;
-                session.send_close_notify();
+            // Before the handshake ends rustls buffers plaintext until keys exist, after it
+            // it encrypts at once; either way up to `BUFFER_LIMIT`.
+            let mut zeros = 0;
+            while !self.held.is_empty() {
+                match session.writer().write(&self.held) {
+                    Ok(0) => {
+                        // Short because the session is full, or (once, in TLS 1.3) because
+                        // rustls must queue a key update first: the second try tells.
+                        zeros += 1;
+                        if zeros == 2 {
+                            return;
+                        }
+                    }
+                    Ok(n) => {
+                        zeros = 0;
+                        bytes::Buf::advance(&mut self.held, n);
+                    }
+                    // The session has failed; `handle_input` reports it, and nothing more
+                    // can be sent.
+                    Err(_) => {
+                        self.held = Bytes::new();
+                        return;
+                    }
+                }
             }
         }
-        while session.wants_write() {
-            let mut records = Vec::new();
-            match session.write_tls(&mut records) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => self.out.push_back(Bytes::from(records)),
-            }
+        if self.inner.is_closed() && !self.notified {
+            self.notified = true;
+            session.send_close_notify();
         }
     }
 
@@ -364,13 +411,16 @@ impl<M: Machine> Machine for Tls<M> {
                 return;
             }
             if let Err(e) = session.process_new_packets() {
-                // Queue the alert rustls wants to send, then close.
-                self.pump_out();
+                // rustls has queued the alert it wants to send; `poll_transmit` takes it.
                 self.fail(TlsError::Rustls(e));
                 return;
             }
             self.pump_in(now);
         }
+        // What the machine said since the last call goes into the session now, so a
+        // caller that feeds input without taking output meets the bound (and
+        // `wants_input` turning false) instead of a machine queue that only grows.
+        self.fill();
     }
 
     fn handle_eof(&mut self, now: Instant) {
@@ -390,17 +440,24 @@ impl<M: Machine> Machine for Tls<M> {
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
-        if let Some(bytes) = self.out.pop_front() {
-            return Some(bytes);
-        }
         if self.session.is_none() && self.failure.is_none() {
             if let Some(plain) = self.inner.poll_transmit() {
                 return Some(plain);
             }
             self.switch_if_due();
         }
-        self.pump_out();
-        self.out.pop_front()
+        // Taking records makes room, so held plaintext goes in at each call: in order,
+        // behind the records already taken.
+        self.fill();
+        let session = self.session.as_mut()?;
+        let mut records = Vec::new();
+        while session.wants_write() {
+            match session.write_tls(&mut records) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        (!records.is_empty()).then(|| Bytes::from(records))
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
@@ -408,27 +465,40 @@ impl<M: Machine> Machine for Tls<M> {
     }
 
     fn is_closed(&self) -> bool {
+        let unsent = self.session.as_ref().is_some_and(|s| s.wants_write());
         if self.failure.is_some() {
-            return self.out.is_empty();
+            return !unsent;
         }
         self.inner.is_closed()
-            && self.out.is_empty()
-            && self.session.as_ref().map_or(true, |s| !s.wants_write())
+            && self.held.is_empty()
+            && !unsent
+            && (self.session.is_none() || self.notified)
     }
 
+    /// As the machine's, except: true during the handshake and once a switch is due
+    /// (those bytes are records for the layer), and false while the layer holds
+    /// plaintext the session had no room for ([`BUFFER_LIMIT`]): output is backed up, so
+    /// reading more would only make more of it. `poll_transmit` drains it.
     fn wants_input(&self) -> bool {
         match &self.session {
             _ if self.failure.is_some() => false,
+            // The handshake must go on for the held plaintext to drain at all.
             Some(s) if s.is_handshaking() => true,
             // Once the switch is due the bytes are TLS records for the layer, not input
             // for the machine, which says no to them.
             None if self.inner.wants_tls() => true,
+            Some(_) if !self.held.is_empty() => false,
             _ => self.inner.wants_input(),
         }
     }
 
+    /// As the machine's, but false while records or held plaintext wait for
+    /// `poll_transmit`: the next chunk is asked for only once the last is out.
     fn wants_body(&self) -> bool {
-        self.failure.is_none() && self.out.is_empty() && self.inner.wants_body()
+        self.failure.is_none()
+            && self.held.is_empty()
+            && self.session.as_ref().map_or(true, |s| !s.wants_write())
+            && self.inner.wants_body()
     }
 
     fn wants_tls(&self) -> bool {

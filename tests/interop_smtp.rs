@@ -614,6 +614,59 @@ print(m['Return-Path'], m['Delivered-To'], ' '.join(stamp.split()))
 "#;
 
 /// Behind a PROXY header the `Received:` line names the real client; its date parses as
+const NUL: &str = r#"
+import socket, sys
+port = int(sys.argv[1])
+s = socket.create_connection(('127.0.0.1', port))
+f = s.makefile('rb')
+def reply():
+    while True:
+        l = f.readline()
+        if l[3:4] != b'-':
+            return l.decode().rstrip()
+reply()
+s.sendall(b'EHLO nul.example\r\n'); reply()
+for body in (b'Subject: nul\r\n\r\na\x00b\r\n', b'Subject: clean\r\n\r\nok\r\n'):
+    s.sendall(b'MAIL FROM:<a@example.org>\r\n'); reply()
+    s.sendall(b'RCPT TO:<b@example.org>\r\n'); reply()
+    s.sendall(b'DATA\r\n'); reply()
+    s.sendall(body + b'.\r\n')
+    print(reply()[:9])
+s.sendall(b'QUIT\r\n'); print(reply()[:3])
+"#;
+
+/// smtp_server delivers into a Maildir, so by default it refuses a message holding NUL
+/// (`smtp::NulPolicy::Reject`): `554 5.6.0`, nothing delivered, and the next message on
+/// the same session goes through. `--nul accept` delivers it as sent.
+#[test]
+fn nul_in_data_is_refused_by_default_and_the_session_goes_on() {
+    if !require_peer("python3") {
+        return;
+    }
+    for (flag, first) in [(None, "554 5.6.0"), (Some("accept"), "250 2.0.0")] {
+        let dir = scratch(&format!("nul-{}", flag.unwrap_or("default")));
+        let extra: Vec<&str> = flag.map(|f| vec!["--nul", f]).unwrap_or_default();
+        let (_guard, addr) = our_server(&dir, &extra);
+        let out = python(NUL, &[&addr.port().to_string()]);
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{first}\n250 2.0.0\n221\n"),
+            "{flag:?}"
+        );
+        let want = if flag.is_some() { 2 } else { 1 };
+        let msgs = delivered_bytes(&dir, want);
+        let mut got = bodies(&msgs);
+        got.sort();
+        let mut expected = vec![b"Subject: clean\n\nok\n".to_vec()];
+        if flag.is_some() {
+            expected.push(b"Subject: nul\n\na\x00b\n".to_vec());
+        }
+        expected.sort();
+        assert_eq!(got, expected, "{flag:?}");
+        assert_eq!(count(&dir.join("tmp")), 0, "{flag:?}");
+    }
+}
+
 /// RFC 5322 with Python's `email`; a bare LF in DATA is answered `421` and the close.
 #[test]
 fn proxied_client_in_received_and_421_on_bare_lf() {

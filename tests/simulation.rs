@@ -88,12 +88,13 @@ fn with_seed(name: &str, f: impl FnOnce(u64) + std::panic::UnwindSafe) {
 }
 
 fn faults() -> Faults {
-    Faults {
-        max_delay: Duration::from_millis(40),
-        max_piece: 97,
-        drop_percent: 15,
-        drop_within: 3000,
-    }
+    // Non-exhaustive: built from the defaults, every field set.
+    let mut f = Faults::default();
+    f.max_delay = Duration::from_millis(40);
+    f.max_piece = 97;
+    f.drop_percent = 15;
+    f.drop_within = 3000;
+    f
 }
 
 /// One SMTP connection's plan and what each side saw.

@@ -344,3 +344,128 @@ fn writes_beyond_the_session_buffer_limit_arrive_whole() {
         lens(&c)
     );
 }
+
+/// A rustls client driven by hand, so a test can pace the two directions apart, and a
+/// server layer it has completed a handshake with.
+fn handshaken(certs: &Certs) -> (rustls::ClientConnection, Tls<Toy>) {
+    let mut server = Tls::server(Toy::server(), certs.server.clone(), Start::Implicit);
+    let mut client =
+        rustls::ClientConnection::new(certs.client.clone(), name("localhost")).unwrap();
+    client.set_buffer_limit(None);
+    for _ in 0..10 {
+        if !client.is_handshaking() {
+            return (client, server);
+        }
+        let mut wire = Vec::new();
+        while client.wants_write() {
+            client.write_tls(&mut wire).unwrap();
+        }
+        server.handle_input(Instant::ZERO, &wire);
+        while server.poll_event().is_some() {}
+        while let Some(records) = server.poll_transmit() {
+            assert!(deliver(&mut client, &records).is_empty());
+        }
+    }
+    panic!("no handshake after ten round trips");
+}
+
+/// Gives `records` to the client and returns the plaintext they carried.
+fn deliver(client: &mut rustls::ClientConnection, mut records: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    let mut plain = Vec::new();
+    while !records.is_empty() {
+        client.read_tls(&mut records).unwrap();
+        client.process_new_packets().unwrap();
+        match client.reader().read_to_end(&mut plain) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("client read: {e}"),
+        }
+    }
+    plain
+}
+
+/// `count` pipelined lines of 1,000 bytes, numbered so that order shows, as the client
+/// encrypts them; and the echo the server owes for them.
+fn pipelined(client: &mut rustls::ClientConnection, count: usize) -> (Vec<u8>, Vec<u8>) {
+    use std::io::Write;
+    let mut echoes = Vec::new();
+    for i in 0..count {
+        let line = format!("{i:06}{}", "y".repeat(994));
+        write!(client.writer(), "{line}\r\n").unwrap();
+        write!(echoes, "echo {line} (tls)\r\n").unwrap();
+    }
+    let mut wire = Vec::new();
+    while client.wants_write() {
+        client.write_tls(&mut wire).unwrap();
+    }
+    (wire, echoes)
+}
+
+const SLICE: usize = 4096;
+
+/// A caller that keeps feeding requests and never takes the responses: the layer must
+/// stop asking for input once the session holds its limit, rather than let the machine's
+/// queue (or its own) grow with every request. Before the bound, the server read all
+/// 2 MB and the Toy held 2 MB of echoes.
+#[test]
+fn output_never_taken_stops_input_within_the_buffer_limit() {
+    let certs = certs();
+    let (mut client, mut server) = handshaken(&certs);
+    let (wire, _) = pipelined(&mut client, 2_000);
+    let mut fed = 0;
+    while fed < wire.len() && server.wants_input() {
+        let n = (wire.len() - fed).min(SLICE);
+        server.handle_input(Instant::ZERO, &wire[fed..fed + n]);
+        fed += n;
+        while server.poll_event().is_some() {}
+    }
+    assert!(
+        fed < wire.len(),
+        "the server read all {fed} bytes with no output taken"
+    );
+    // The session's limit of echoes, the one echo held, and the slice that filled it.
+    assert!(
+        fed <= wirestate::tls::BUFFER_LIMIT + 3 * SLICE,
+        "read {fed} bytes before stopping"
+    );
+    let queued: usize = server.get_ref().out.iter().map(Bytes::len).sum();
+    assert!(
+        queued <= 2 * SLICE,
+        "the machine still queues {queued} bytes of echoes"
+    );
+    // Nothing more is taken while the output waits, however often the caller asks.
+    assert!(!server.wants_input() && !server.wants_body());
+    assert_eq!(server.poll_event(), None);
+}
+
+/// Once the caller takes output again, everything held arrives whole and in order, and
+/// reading resumes; the bound engages many times over 2 MB.
+#[test]
+fn held_output_arrives_in_order_once_taken() {
+    let certs = certs();
+    let (mut client, mut server) = handshaken(&certs);
+    let (wire, echoes) = pipelined(&mut client, 2_000);
+    let (mut fed, mut stops, mut got) = (0, 0, Vec::new());
+    for _ in 0..100_000 {
+        while fed < wire.len() && server.wants_input() {
+            let n = (wire.len() - fed).min(SLICE);
+            server.handle_input(Instant::ZERO, &wire[fed..fed + n]);
+            fed += n;
+            while server.poll_event().is_some() {}
+        }
+        stops += usize::from(fed < wire.len());
+        // Take one piece per round, as a driver does when the socket is slow.
+        let Some(records) = server.poll_transmit() else {
+            if fed == wire.len() {
+                break;
+            }
+            continue;
+        };
+        got.extend_from_slice(&deliver(&mut client, &records));
+    }
+    assert_eq!(fed, wire.len());
+    assert!(stops > 10, "the bound engaged only {stops} times");
+    assert_eq!(got.len(), echoes.len());
+    assert!(got == echoes, "the echoes arrived out of order or changed");
+}

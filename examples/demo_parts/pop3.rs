@@ -2,11 +2,12 @@
 //! into, fetch every message with the client machine, print the dialogue and the headers
 //! of each message retrieved.
 
-use crate::support::maildrop::{deliver, ensure_maildir, scan, serve, Settings};
+use crate::support::maildrop::{deliver, ensure_maildir, scan, serve, DiskFiles, Settings};
 use crate::support::pop3_client::{fetch_all, FetchOptions};
 use std::io::{self, BufRead};
 use std::net::TcpListener;
 use std::path::Path;
+use std::sync::Arc;
 
 const SAMPLE: &[u8] = b"From: demo <demo@localhost>\n\
 To: demo <demo@localhost>\n\
@@ -34,6 +35,7 @@ pub fn run(work_dir: &Path) -> io::Result<()> {
         plaintext_auth: true,
         proxy_protocol: false,
         verbose: false,
+        files: Arc::new(DiskFiles),
     };
     // The server thread runs until the demo process exits.
     std::thread::spawn(move || serve(listener, settings));

@@ -8,11 +8,15 @@
 //! and then only the marked files are unlinked, one by one. A server killed at any moment
 //! leaves every undeleted message where it was; its lock file names a dead process and the
 //! next session takes it over.
+//!
+//! A session reads message files through [`MessageFiles`], so tests can make a file fail
+//! to open or fail partway through (as `maildir::Storage` does for SMTP delivery).
 
 use super::cli::{Served, ServerArgs};
 use super::Handler;
 use bytes::Bytes;
 use std::collections::HashSet;
+use std::fmt;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener};
@@ -23,6 +27,25 @@ use wirestate::pop3::{
     ServerEvent, Text, Uid,
 };
 use wirestate::Secret;
+
+/// How a session reads message files: the seam where tests inject read faults.
+pub trait MessageFiles: Send + Sync + fmt::Debug {
+    /// Opens `path` for reading, with its size on disk now.
+    fn open(&self, path: &Path) -> io::Result<(Box<dyn Read + Send>, u64)>;
+}
+
+/// The real file system.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DiskFiles;
+
+impl MessageFiles for DiskFiles {
+    fn open(&self, path: &Path) -> io::Result<(Box<dyn Read + Send>, u64)> {
+        let file = fs::File::open(path)?;
+        // The open file's size, not the path's: the file read is the file measured.
+        let len = file.metadata()?.len();
+        Ok((Box::new(file), len))
+    }
+}
 
 /// One message file of the Maildir.
 #[derive(Clone, Debug)]
@@ -215,6 +238,8 @@ pub struct Settings {
     pub proxy_protocol: bool,
     /// Log every event (`--verbose`); credentials are `Secret`s and print redacted.
     pub verbose: bool,
+    /// Where message files are read from: [`DiskFiles`] but in fault tests.
+    pub files: Arc<dyn MessageFiles>,
 }
 
 impl Settings {
@@ -242,6 +267,15 @@ fn text(s: &str) -> Text {
 /// Read size for message files: one piece in memory at a time, whatever the message size.
 const PIECE: usize = 64 * 1024;
 
+/// The session's read buffer, made at its first RETR or TOP: most connections a busy
+/// server holds are waiting to log in, or never read a message, and need none.
+fn piece(buf: &mut Vec<u8>) -> &mut [u8] {
+    if buf.is_empty() {
+        buf.resize(PIECE, 0);
+    }
+    buf
+}
+
 /// One connection's caller side: checks credentials, holds the lock while in
 /// TRANSACTION, streams files when the machine wants body, unlinks at UPDATE.
 pub struct Session {
@@ -252,10 +286,11 @@ pub struct Session {
     lock: Option<MaildropLock>,
     /// The message file being streamed, if any, and how many of its listed octets are
     /// still to be read from it.
-    sending: Option<fs::File>,
+    sending: Option<Box<dyn Read + Send>>,
     remaining: u64,
     /// Its first piece, read before the `+OK` so that an unreadable file still gets `-ERR`.
     first: Option<Bytes>,
+    /// Empty until the first message is opened (see [`piece`]).
     buf: Vec<u8>,
     /// The POP3 machine reported `Closed`; a session dropped without it never reached
     /// POP3 (the PROXY layer refused it, or the driver failed and said why).
@@ -281,29 +316,26 @@ impl Session {
             sending: None,
             remaining: 0,
             first: None,
-            buf: vec![0u8; PIECE],
+            buf: Vec::new(),
             closed: false,
         }
     }
 
     /// Opens a listed message and reads its first piece, checking it is the file that was
     /// listed (same size on disk).
-    fn open(&mut self, f: &MailFile) -> io::Result<(fs::File, Bytes)> {
-        let mut file = fs::File::open(&f.path)?;
-        let len = file.metadata()?.len();
+    fn open(&mut self, f: &MailFile) -> io::Result<(Box<dyn Read + Send>, Bytes)> {
+        let (mut file, len) = self.settings.files.open(&f.path)?;
         if len != f.disk_len {
             return Err(io::Error::other(format!(
                 "changed since it was listed ({} bytes, now {len})",
                 f.disk_len
             )));
         }
-        let cap = self
-            .buf
-            .len()
-            .min(usize::try_from(len).unwrap_or(usize::MAX));
-        let n = file.read(&mut self.buf[..cap])?;
+        let buf = piece(&mut self.buf);
+        let cap = PIECE.min(usize::try_from(len).unwrap_or(usize::MAX));
+        let n = file.read(&mut buf[..cap])?;
         self.remaining = len.saturating_sub(n as u64);
-        Ok((file, Bytes::copy_from_slice(&self.buf[..n])))
+        Ok((file, Bytes::copy_from_slice(&buf[..n])))
     }
 
     /// The client's address: the one the PROXY header names, else the TCP peer's.
@@ -475,16 +507,14 @@ impl Handler<Served<Server>> for Session {
         // Exactly the listed octets: a file cut short or grown while it is sent must not
         // reach the client as a complete message of another size (RFC 1939 section 5:
         // the listed size is the size sent).
-        let want = self
-            .buf
-            .len()
-            .min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
+        let want = PIECE.min(usize::try_from(self.remaining).unwrap_or(usize::MAX));
         if want == 0 {
             self.sending = None;
             let _ = m.send_end();
             return;
         }
-        match file.read(&mut self.buf[..want]) {
+        let buf = piece(&mut self.buf);
+        match file.read(&mut buf[..want]) {
             Ok(0) => {
                 eprintln!("pop3: message file cut short while being sent");
                 self.sending = None;
@@ -492,7 +522,7 @@ impl Handler<Served<Server>> for Session {
             }
             Ok(n) => {
                 self.remaining -= n as u64;
-                let _ = m.send_data(Bytes::copy_from_slice(&self.buf[..n]));
+                let _ = m.send_data(Bytes::copy_from_slice(&buf[..n]));
             }
             Err(e) => {
                 // The +OK is out: the only honest answer left is to drop the connection,

@@ -51,6 +51,9 @@ impl<M: Machine, H: Handler<M>> Conn<M, H> {
 enum Step {
     Keep,
     Close,
+    /// Closed by a socket error, which [`connect`] reports to its caller as the std and
+    /// tokio drivers do (a server just closes the connection).
+    Failed(io::Error),
 }
 
 /// Runs the event loop forever. `setup` builds the machine and the handler for each
@@ -136,7 +139,7 @@ where
                 };
                 service(conn, slot, read, &mut io)
             };
-            if matches!(step, Step::Close) {
+            if !matches!(step, Step::Keep) {
                 close(&poll, &mut conns, &mut free, slot);
             }
         }
@@ -156,7 +159,7 @@ where
                 poll: &poll,
                 timers: &mut timers,
             };
-            if matches!(service(conn, slot, false, &mut io), Step::Close) {
+            if !matches!(service(conn, slot, false, &mut io), Step::Keep) {
                 close(&poll, &mut conns, &mut free, slot);
             }
         }
@@ -190,12 +193,13 @@ fn service<M: Machine, H: Handler<M>>(
     loop {
         if read {
             conn.read_paused = false;
-            if matches!(read_ready(conn, io.now, io.buf), Step::Close) {
-                return Step::Close;
+            let step = read_ready(conn, io.now, io.buf);
+            if !matches!(step, Step::Keep) {
+                return step;
             }
         }
         let step = pump(conn, io.poll, slot, io.timers);
-        if matches!(step, Step::Close) || !(conn.read_paused && conn.can_read()) {
+        if !(matches!(step, Step::Keep) && conn.read_paused && conn.can_read()) {
             return step;
         }
         read = true;
@@ -295,8 +299,8 @@ fn read_ready<M: Machine, H: Handler<M>>(
                 while let Some(event) = conn.machine.poll_event() {
                     conn.handler.on_event(&mut conn.machine, event);
                 }
-                if flush(conn).is_err() {
-                    return Step::Close;
+                if let Err(e) = flush(conn) {
+                    return Step::Failed(e);
                 }
                 // Read on until WouldBlock even after a short read: mio's readiness is
                 // edge-triggered, and it promises a new event only after an operation has
@@ -314,7 +318,7 @@ fn read_ready<M: Machine, H: Handler<M>>(
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return Step::Keep,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-            Err(_) => return Step::Close,
+            Err(e) => return Step::Failed(e),
         }
     }
 }
@@ -391,8 +395,8 @@ fn pump<M: Machine, H: Handler<M>>(
     while let Some(event) = conn.machine.poll_event() {
         conn.handler.on_event(&mut conn.machine, event);
     }
-    if flush(conn).is_err() {
-        return Step::Close;
+    if let Err(e) = flush(conn) {
+        return Step::Failed(e);
     }
     let want_write = !conn.pending.is_empty();
     if conn.pending.is_empty() && conn.machine.is_closed() {
@@ -522,11 +526,16 @@ where
             timers: &mut timers,
         };
         for event in events.iter() {
-            if matches!(step, Step::Close) {
+            if !matches!(step, Step::Keep) {
                 break;
             }
-            step = if event.is_writable() && !conn.pending.is_empty() && flush(&mut conn).is_err() {
-                Step::Close
+            let flushed = if event.is_writable() && !conn.pending.is_empty() {
+                flush(&mut conn)
+            } else {
+                Ok(())
+            };
+            step = if let Err(e) = flushed {
+                Step::Failed(e)
             } else {
                 let read = event.is_readable() || event.is_read_closed();
                 service(&mut conn, SLOT, read, &mut io)
@@ -542,7 +551,10 @@ where
         timers.sweep(1, |_| conn.deadline);
     }
     let _ = poll.registry().deregister(&mut conn.stream);
-    Ok(())
+    match step {
+        Step::Failed(e) => Err(e),
+        _ => Ok(()),
+    }
 }
 
 fn interrupted(e: io::Error) -> io::Result<()> {

@@ -44,6 +44,8 @@ pub struct ServerOptions {
     /// Where the Maildir's files are written: the real disk, or a fault-injecting
     /// storage in tests.
     pub storage: Arc<dyn Storage>,
+    /// NUL in message data: refused (`554 5.6.0`) unless `Accept` (`--nul`).
+    pub nul: NulPolicy,
 }
 
 impl ServerOptions {
@@ -61,6 +63,8 @@ impl ServerOptions {
             net: ServerArgs::default(),
             tls: None,
             storage: Arc::new(Disk),
+            // A delivering server: what `NulPolicy`'s docs say such a server should use.
+            nul: NulPolicy::Reject,
         }
     }
 
@@ -70,6 +74,7 @@ impl ServerOptions {
         c.max_message_size = self.max_size;
         c.pipelining = self.pipelining;
         c.chunking = self.chunking;
+        c.nul = self.nul;
         // STARTTLS only with a certificate, and not on a connection that is TLS from
         // the first byte (RFC 3207 4.2: not offered again after TLS).
         c.starttls = self.tls.is_some() && !self.net.implicit_tls;

@@ -100,7 +100,11 @@ use core::fmt;
 /// assert_eq!(Mix::VALID.invalid_percent, 0);
 /// assert_eq!(Mix::invalid_percent(150).invalid_percent, 100);
 /// ```
+///
+/// `#[non_exhaustive]`, so later knobs can be added: build it with
+/// [`Mix::invalid_percent`], [`Mix::VALID`] or `Default`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Mix {
     /// The share of invalid cases, in percent (0: all valid, 100: all invalid).
     pub invalid_percent: u8,
@@ -173,7 +177,11 @@ pub trait Generate: Sized {
 /// assert_eq!(Command::parse(&bad.wire).unwrap_err().kind, bad.expect);
 /// assert!(!bad.flaw.is_empty());
 /// ```
+///
+/// `#[non_exhaustive]`, so it can carry more later: a [`Generate`] impl outside this
+/// crate builds it with [`Invalid::new`].
 #[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Invalid<E> {
     /// The bytes, as they would arrive.
     pub wire: Vec<u8>,
@@ -181,6 +189,19 @@ pub struct Invalid<E> {
     pub flaw: &'static str,
     /// The error our parser must give.
     pub expect: E,
+}
+
+impl<E> Invalid<E> {
+    /// The invalid wire form `wire`, broken as `flaw` says, that must give `expect`.
+    ///
+    /// ```
+    /// use wirestate::generate::Invalid;
+    /// let bad = Invalid::new(b"NOOP extra".to_vec(), "an argument where none is allowed", ());
+    /// assert_eq!(bad.flaw, "an argument where none is allowed");
+    /// ```
+    pub fn new(wire: Vec<u8>, flaw: &'static str, expect: E) -> Invalid<E> {
+        Invalid { wire, flaw, expect }
+    }
 }
 
 impl<E: fmt::Debug> fmt::Debug for Invalid<E> {

@@ -39,6 +39,7 @@ impl Server {
     /// let mut m = wirestate::greeting::Server::too_busy(Default::default());
     /// assert_eq!(&m.poll_transmit().unwrap()[..], b"Busy!");
     /// ```
+    #[must_use = "the Busy machine gives the busy answer only when driven"]
     pub fn too_busy(config: ServerConfig) -> Busy {
         let inbox = Inbox::new(config.framing, config.limits);
         Busy {

@@ -61,6 +61,7 @@ impl Server {
     /// m.handle_input(Instant::ZERO, b"GET / HTTP/1.1\r\n\r\n");
     /// assert!(m.poll_transmit().unwrap().starts_with(b"HTTP/1.1 503 "));
     /// ```
+    #[must_use = "the Busy machine gives the busy answer only when driven"]
     pub fn too_busy(config: ServerConfig) -> Busy {
         Busy {
             refusal: Refusal::later(config.timeouts.idle),

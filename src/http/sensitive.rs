@@ -78,6 +78,7 @@ impl RequestHead {
     /// req.headers.append("Proxy-Authorization", "Basic YTpi").unwrap();
     /// assert!(!req.redacted().to_string().contains("YTpi"));
     /// ```
+    #[must_use = "redacted() changes nothing; format what it returns"]
     pub fn redacted(&self) -> Redacted<'_> {
         Redacted {
             start: Start::Request(self),
@@ -98,6 +99,7 @@ impl ResponseHead {
     ///     "HTTP/1.1 200 OK\nSet-Cookie: Secret(<redacted>)\n"
     /// );
     /// ```
+    #[must_use = "redacted() changes nothing; format what it returns"]
     pub fn redacted(&self) -> Redacted<'_> {
         Redacted {
             start: Start::Response(self),
@@ -115,6 +117,7 @@ impl Headers {
     /// h.append("Cookie", "a=b").unwrap();
     /// assert_eq!(h.redacted().to_string(), "Cookie: Secret(<redacted>)\n");
     /// ```
+    #[must_use = "redacted() changes nothing; format what it returns"]
     pub fn redacted(&self) -> Redacted<'_> {
         Redacted {
             start: Start::None,

@@ -42,6 +42,7 @@ impl Server {
     /// let mut m = wirestate::pop3::Server::too_busy(Default::default());
     /// assert!(m.poll_transmit().unwrap().starts_with(b"-ERR [SYS/TEMP] "));
     /// ```
+    #[must_use = "the Busy machine gives the busy answer only when driven"]
     pub fn too_busy(config: ServerConfig) -> Busy {
         let line = format!(
             "-ERR [SYS/TEMP] {} too many connections, try again later\r\n",

@@ -43,6 +43,7 @@ impl Server {
     /// let mut m = wirestate::smtp::Server::too_busy(Default::default());
     /// assert!(m.poll_transmit().unwrap().starts_with(b"421 4.7.0 "));
     /// ```
+    #[must_use = "the Busy machine gives the busy answer only when driven"]
     pub fn too_busy(config: ServerConfig) -> Busy {
         let text = format!("{} Too many connections, try again later", config.hostname);
         Busy {

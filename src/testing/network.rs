@@ -18,7 +18,17 @@ pub(crate) const IDLE_BODY_CALLS: usize = 64;
 /// let f = Faults::default();
 /// assert_eq!((f.max_piece, f.drop_percent), (64, 10));
 /// ```
+///
+/// It is `#[non_exhaustive]` so that new kinds of fault can be added: build it from
+/// `Default` and assign the fields to change.
+///
+/// ```
+/// let mut f = wirestate::testing::Faults::default();
+/// f.drop_percent = 0;
+/// f.max_piece = 7;
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Faults {
     /// Each piece waits 0 to this long after it was sent (but never overtakes an earlier
     /// piece of the same direction of the same connection: TCP keeps order; pieces of
@@ -52,7 +62,10 @@ impl Default for Faults {
 /// let s = wirestate::testing::NetStats::default();
 /// assert_eq!(s.pieces, 0);
 /// ```
+///
+/// `#[non_exhaustive]`: a later release may count more; read the fields.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct NetStats {
     /// `handle_input` calls made.
     pub pieces: u64,
@@ -121,7 +134,8 @@ struct Link<C, S> {
 /// use wirestate::greeting::{Client, ClientConfig, ClientEvent, Framing, Server, ServerConfig};
 /// use wirestate::testing::{Faults, Network};
 ///
-/// let faults = Faults { drop_percent: 0, ..Faults::default() };
+/// let mut faults = Faults::default();
+/// faults.drop_percent = 0;
 /// let mut net = Network::new(7, faults);
 /// for i in 0..20 {
 ///     let mut client = Client::new(ClientConfig::new(Framing::Line));
@@ -255,7 +269,9 @@ impl<C: Machine, S: Machine> Network<C, S> {
     /// use wirestate::greeting::ClientEvent;
     /// use wirestate::CloseReason;
     ///
-    /// let mut net = Network::new(1, Faults { drop_percent: 100, drop_within: 0, ..Faults::default() });
+    /// let mut faults = Faults::default();
+    /// (faults.drop_percent, faults.drop_within) = (100, 0);
+    /// let mut net = Network::new(1, faults);
     /// net.connect(Client::new(ClientConfig::default()), Server::new(ServerConfig::default()));
     /// let mut closed = Vec::new();
     /// net.run(|_, _, e| if let ClientEvent::Closed(r) = e { closed.push(r) }, |_, _, _| {}, |_, _| {}, |_, _| {});
