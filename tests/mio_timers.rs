@@ -43,9 +43,9 @@ fn a_deadline_moved_on_every_command_keeps_the_queue_bounded() {
     let mut t = Timers::default();
     let mut most = 0;
     for step in 0..10_000u64 {
-        for slot in 0..live {
-            let d = Instant::from_millis(600_000 + step);
-            current[slot] = Some(d);
+        let d = Instant::from_millis(600_000 + step);
+        for (slot, deadline) in current.iter_mut().enumerate() {
+            *deadline = Some(d);
             t.schedule(d, slot);
         }
         most = most.max(t.len());
