@@ -131,6 +131,14 @@ fn uncommon_word(x: u64) -> u64 {
     !good & HIGHS
 }
 
+/// Whether `b` is not ALPHA, DIGIT or "-", the bytes field names and methods are almost
+/// always made of; branch-free, so a chunk of such checks vectorises.
+#[inline(always)]
+fn uncommon_name_byte(b: u8) -> bool {
+    let lower = b | 0x20;
+    !((lower.wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10) | (b == b'-'))
+}
+
 /// Index of the first byte that is not a `tchar` (RFC 9110 section 5.6.2), if any.
 ///
 /// Eight bytes at a time, each word checked for the bytes field names and methods are
@@ -139,8 +147,20 @@ fn uncommon_word(x: u64) -> u64 {
 /// the token table, and if it is one of the rarer tchars the scan goes on after it. So
 /// the answer is exactly the table's. Names are short, so the unit is a word rather
 /// than a 16-byte chunk; the last few bytes of `v` are read one at a time.
-#[inline]
+#[inline(always)]
 pub(crate) fn first_non_token(v: &[u8]) -> Option<usize> {
+    // The common case first: a name and the colon after it within sixteen bytes, one
+    // vector check (the head goes on after a name, so a whole chunk is there to read).
+    // A rarer tchar or a longer name goes to the word loop, from the start.
+    if let Some(c) = v.get(..CHUNK) {
+        let c: &[u8; CHUNK] = c.try_into().unwrap_or(&[0; CHUNK]);
+        if any(c, uncommon_name_byte) {
+            let p = (hits(c, uncommon_name_byte).trailing_zeros() / 8) as usize;
+            if !is_token(c[p & (CHUNK - 1)]) {
+                return Some(p);
+            }
+        }
+    }
     let mut i = 0;
     while let Some(w) = v.get(i..i + 8) {
         let w: [u8; 8] = w.try_into().unwrap_or([0; 8]);

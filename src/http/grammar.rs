@@ -13,7 +13,7 @@ use super::head::{
     classify_form, Method, RequestHead, RequestTarget, ResponseHead, StatusCode, TargetForm,
     Version,
 };
-use super::headers::{trim_ows, Headers, Span};
+use super::headers::{Headers, Span};
 use bytes::{Bytes, BytesMut};
 use memchr::memchr;
 
@@ -390,7 +390,13 @@ pub(crate) fn fields_into(
             (b'\r', _) => return Err((ErrorKind::BareCr, end)),
             _ => return Err((ErrorKind::InvalidHeaderValue, end)),
         };
-        let value = trim_ows(&h[vstart..end]);
+        // Leading OWS is skipped above; trailing OWS is rare, so it is looked for only
+        // when the last byte is one.
+        let mut vend = end;
+        while vend > vstart && matches!(h[vend - 1], b' ' | b'\t') {
+            vend -= 1;
+        }
+        let value = &h[vstart..vend];
         note_field(info, name, value, pos)?;
         spans.push(Span {
             name: pos as u32,
