@@ -187,6 +187,56 @@ pub(crate) fn first_invalid_value_byte(v: &[u8]) -> Option<usize> {
     first_hit(v, 0, |b: u8| (b < 0x20) & (b != b'\t') | (b == 0x7f))
 }
 
+/// Whether `b` equals `lower` ignoring ASCII case, where `lower` is lowercase letters,
+/// digits and "-", and `b` is a validated token or field value (as every name and value
+/// the field pass hands on is).
+///
+/// A word at a time with every byte OR-ed with 0x20: for such bytes that is exact. Only
+/// a letter's two cases OR to a lowercase letter, and the bytes that OR to a digit or
+/// to "-" besides themselves (0x10-0x19, CR) are controls, which neither a token nor a
+/// value holds.
+#[inline(always)]
+pub(crate) fn eq_lower(b: &[u8], lower: &[u8]) -> bool {
+    const LOWER: u64 = 0x2020_2020_2020_2020;
+    let n = lower.len();
+    if b.len() != n {
+        return false;
+    }
+    let word = |v: &[u8], i: usize| {
+        let w: [u8; 8] = v
+            .get(i..i + 8)
+            .and_then(|w| w.try_into().ok())
+            .unwrap_or([0; 8]);
+        u64::from_le_bytes(w)
+    };
+    let half = |v: &[u8], i: usize| {
+        let w: [u8; 4] = v
+            .get(i..i + 4)
+            .and_then(|w| w.try_into().ok())
+            .unwrap_or([0; 4]);
+        u32::from_le_bytes(w)
+    };
+    match n {
+        // The first and the last word, overlapping when `n` is not a multiple of 8;
+        // every name and token compared here is at most 24 bytes.
+        8.. => {
+            let mut i = 0;
+            while i + 8 < n {
+                if word(b, i) | LOWER != word(lower, i) {
+                    return false;
+                }
+                i += 8;
+            }
+            word(b, n - 8) | LOWER == word(lower, n - 8)
+        }
+        4..=7 => {
+            half(b, 0) | 0x2020_2020 == half(lower, 0)
+                && half(b, n - 4) | 0x2020_2020 == half(lower, n - 4)
+        }
+        _ => b.iter().zip(lower).all(|(&c, &l)| c | 0x20 == l),
+    }
+}
+
 #[cfg(test)]
 /// `VCHAR` (RFC 5234 B.1): the bytes of a request-target.
 fn is_vchar(b: u8) -> bool {
@@ -246,6 +296,42 @@ mod tests {
             }
         }
         assert_eq!(first_non_token(b""), None);
+    }
+
+    #[test]
+    fn eq_lower_matches_eq_ignore_ascii_case_on_token_and_value_bytes() {
+        // Every name and token the framing compares, and each with one byte changed to
+        // every token or value byte, at every position.
+        let targets: [&[u8]; 10] = [
+            b"host",
+            b"expect",
+            b"upgrade",
+            b"connection",
+            b"content-length",
+            b"transfer-encoding",
+            b"close",
+            b"keep-alive",
+            b"chunked",
+            b"100-continue",
+        ];
+        for t in targets {
+            assert!(eq_lower(t, t));
+            assert!(eq_lower(&t.to_ascii_uppercase(), t));
+            assert!(!eq_lower(&t[1..], t));
+            for pos in 0..t.len() {
+                for c in (0..=255u8).filter(|&c| is_value_byte(c)) {
+                    let mut v = t.to_vec();
+                    v[pos] = c;
+                    assert_eq!(
+                        eq_lower(&v, t),
+                        v.eq_ignore_ascii_case(t),
+                        "{c:#x} at {pos}"
+                    );
+                }
+            }
+        }
+        assert!(eq_lower(b"", b""));
+        assert!(eq_lower(b"Te", b"te"));
     }
 
     #[test]

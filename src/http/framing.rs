@@ -1,6 +1,7 @@
 //! The framing decision (RFC 9112 section 6.3) and connection persistence (section 9.3):
 //! what the framing fields of a head say, and how its body is therefore delimited.
 
+use super::chars::eq_lower;
 use super::error::{ErrorKind, Fail};
 use super::head::{Method, StatusCode, Version};
 use super::headers::{trim_ows, Headers};
@@ -67,66 +68,81 @@ pub(crate) fn check_host(version: Version, info: &HeadInfo) -> Result<(), Fail> 
 }
 
 /// Records what a framing- or connection-relevant field says.
-#[inline]
+///
+/// Inlined into the field pass: length and first letter (ASCII-lowercased) pick the one
+/// name that can match, so most fields (User-Agent is as long as Connection,
+/// Accept-Charset as Content-Length) cost a jump and no compare; only the few fields
+/// that matter go on to [`note_framing_field`].
+#[inline(always)]
 pub(crate) fn note_field(
     info: &mut HeadInfo,
     name: &[u8],
     value: &[u8],
     at: usize,
 ) -> Result<(), Fail> {
-    // Length and first letter (ASCII-lowercased) pick the one name that can match, so
-    // most fields (User-Agent is as long as Connection, Accept-Charset as
-    // Content-Length) are passed over without a case-insensitive compare.
     let first = name.first().map_or(0, |c| c | 0x20);
     match (name.len(), first) {
-        (4, b'h') if name.eq_ignore_ascii_case(b"host") => info.host_count += 1,
-        (6, b'e') if name.eq_ignore_ascii_case(b"expect") => {
-            info.expect_continue |= value.eq_ignore_ascii_case(b"100-continue")
-        }
-        (7, b'u') if name.eq_ignore_ascii_case(b"upgrade") => info.upgrade = true,
-        (10, b'c') if name.eq_ignore_ascii_case(b"connection") => {
-            for t in value.split(|&c| c == b',').map(trim_ows) {
-                info.conn_close |= t.eq_ignore_ascii_case(b"close");
-                info.conn_keep_alive |= t.eq_ignore_ascii_case(b"keep-alive");
-                info.conn_upgrade |= t.eq_ignore_ascii_case(b"upgrade");
-            }
-        }
-        (14, b'c') if name.eq_ignore_ascii_case(b"content-length") => {
-            // RFC 9110 8.6: Content-Length = 1*DIGIT. A list of identical values (from
-            // duplicated fields or a comma list) MAY be accepted; anything else is
-            // invalid framing (RFC 9112 6.3 item 5).
-            for element in value.split(|&c| c == b',') {
-                let n = parse_decimal(trim_ows(element))
-                    .ok_or((ErrorKind::InvalidContentLength, at))?;
-                match info.content_length {
-                    Some(m) if m != n => return Err((ErrorKind::ConflictingContentLength, at)),
-                    Some(_) => {}
-                    None => {
-                        info.content_length = Some(n);
-                        info.cl_offset = at;
-                    }
-                }
-            }
-        }
-        (17, b't') if name.eq_ignore_ascii_case(b"transfer-encoding") => {
-            if !info.te_present {
-                info.te_offset = at;
-            }
-            info.te_present = true;
-            // transfer-coding list, empty elements allowed (RFC 9110 5.6.1); parameters
-            // after ";" do not change which coding it is.
-            for element in value.split(|&c| c == b',') {
-                let element = trim_ows(element);
-                if element.is_empty() {
-                    continue;
-                }
-                let coding = trim_ows(element.split(|&c| c == b';').next().unwrap_or(b""));
-                let chunked = coding.eq_ignore_ascii_case(b"chunked");
-                info.te_chunked_count += u32::from(chunked);
-                info.te_last_chunked = chunked;
-            }
+        (4, b'h') if eq_lower(name, b"host") => info.host_count += 1,
+        (6, b'e') | (7, b'u') | (10, b'c') | (14, b'c') | (17, b't') => {
+            return note_framing_field(info, name, value, at)
         }
         _ => {}
+    }
+    Ok(())
+}
+
+/// The rest of [`note_field`]: Expect, Upgrade, Connection, Content-Length and
+/// Transfer-Encoding.
+#[inline(never)]
+fn note_framing_field(
+    info: &mut HeadInfo,
+    name: &[u8],
+    value: &[u8],
+    at: usize,
+) -> Result<(), Fail> {
+    if eq_lower(name, b"expect") {
+        info.expect_continue |= eq_lower(value, b"100-continue");
+    } else if eq_lower(name, b"upgrade") {
+        info.upgrade = true;
+    } else if eq_lower(name, b"connection") {
+        for t in value.split(|&c| c == b',').map(trim_ows) {
+            info.conn_close |= eq_lower(t, b"close");
+            info.conn_keep_alive |= eq_lower(t, b"keep-alive");
+            info.conn_upgrade |= eq_lower(t, b"upgrade");
+        }
+    } else if eq_lower(name, b"content-length") {
+        // RFC 9110 8.6: Content-Length = 1*DIGIT. A list of identical values (from
+        // duplicated fields or a comma list) MAY be accepted; anything else is
+        // invalid framing (RFC 9112 6.3 item 5).
+        for element in value.split(|&c| c == b',') {
+            let n =
+                parse_decimal(trim_ows(element)).ok_or((ErrorKind::InvalidContentLength, at))?;
+            match info.content_length {
+                Some(m) if m != n => return Err((ErrorKind::ConflictingContentLength, at)),
+                Some(_) => {}
+                None => {
+                    info.content_length = Some(n);
+                    info.cl_offset = at;
+                }
+            }
+        }
+    } else if eq_lower(name, b"transfer-encoding") {
+        if !info.te_present {
+            info.te_offset = at;
+        }
+        info.te_present = true;
+        // transfer-coding list, empty elements allowed (RFC 9110 5.6.1); parameters
+        // after ";" do not change which coding it is.
+        for element in value.split(|&c| c == b',') {
+            let element = trim_ows(element);
+            if element.is_empty() {
+                continue;
+            }
+            let coding = trim_ows(element.split(|&c| c == b';').next().unwrap_or(b""));
+            let chunked = eq_lower(coding, b"chunked");
+            info.te_chunked_count += u32::from(chunked);
+            info.te_last_chunked = chunked;
+        }
     }
     Ok(())
 }
