@@ -29,11 +29,18 @@ fn fast_request_line(h: &[u8], limits: &Limits) -> Option<RequestLine> {
     if sp2 == t || h[sp2] != b' ' {
         return None;
     }
-    let form = classify_form(&h[t..sp2]).ok()?;
+    // Nearly every target is in origin form; the others are told apart out of line.
+    let form = if h[t] == b'/' {
+        TargetForm::Origin
+    } else {
+        classify_form(&h[t..sp2]).ok()?
+    };
     let end = sp2 + 9;
-    let version = match h.get(sp2 + 1..end)? {
-        b"HTTP/1.1" => Version::HTTP_11,
-        b"HTTP/1.0" => Version::HTTP_10,
+    // The version as one 8-byte word.
+    let version: [u8; 8] = h.get(sp2 + 1..end)?.try_into().ok()?;
+    let version = match u64::from_le_bytes(version) {
+        v if v == u64::from_le_bytes(*b"HTTP/1.1") => Version::HTTP_11,
+        v if v == u64::from_le_bytes(*b"HTTP/1.0") => Version::HTTP_10,
         _ => return None,
     };
     let next = match h.get(end..end + 2)? {

@@ -106,9 +106,12 @@ fn note_framing_field(
         info.upgrade = true;
     } else if eq_lower(name, b"connection") {
         for t in value.split(|&c| c == b',').map(trim_ows) {
-            info.conn_close |= eq_lower(t, b"close");
-            info.conn_keep_alive |= eq_lower(t, b"keep-alive");
-            info.conn_upgrade |= eq_lower(t, b"upgrade");
+            match t.len() {
+                5 => info.conn_close |= eq_lower(t, b"close"),
+                10 => info.conn_keep_alive |= eq_lower(t, b"keep-alive"),
+                7 => info.conn_upgrade |= eq_lower(t, b"upgrade"),
+                _ => {}
+            }
         }
     } else if eq_lower(name, b"content-length") {
         // RFC 9110 8.6: Content-Length = 1*DIGIT. A list of identical values (from
