@@ -64,11 +64,16 @@ impl RecvBuffer {
         }
     }
 
-    /// Makes room for `additional` more bytes up front, so that a first read of up to
-    /// that size is copied in without an allocation then (the HTTP machines reserve it
-    /// when the connection is made).
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        self.buf.reserve(additional);
+    /// An empty buffer with room for `capacity` bytes up front, so that a first read of
+    /// up to that size is copied in without an allocation then (the HTTP machines make
+    /// it when the connection is made). One allocation of exactly that size: growing an
+    /// empty buffer to it instead goes through the growth path.
+    pub(crate) fn with_capacity(limit: usize, capacity: usize) -> RecvBuffer {
+        RecvBuffer {
+            buf: BytesMut::with_capacity(capacity),
+            limit,
+            consumed: 0,
+        }
     }
 
     /// Appends `bytes`, or refuses all of them if the limit would be passed.

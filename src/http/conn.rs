@@ -86,11 +86,12 @@ pub(super) struct Core {
 impl Core {
     #[inline]
     pub(super) fn new(limits: Limits) -> Core {
-        let mut buf = RecvBuffer::new(limits.max_buffered);
-        buf.reserve(limits.max_buffered.min(FIRST_READ));
         Core {
             limits,
-            buf,
+            buf: RecvBuffer::with_capacity(
+                limits.max_buffered,
+                limits.max_buffered.min(FIRST_READ),
+            ),
             recv: Recv::Head(HeadScanner::default()),
             send: Send::Idle,
             // Allocated once here so the per-message path does not.
