@@ -10,7 +10,7 @@
 use super::chars::{first_invalid_value_byte, first_non_token, first_non_vchar};
 use super::config::Limits;
 use super::framing::{check_host, HeadInfo};
-use super::grammar::{fields_into, FieldSink, RequestLine, StatusLine};
+use super::grammar::{fields_into, form_fits_method, FieldSink, RequestLine, StatusLine};
 use super::head::{classify_form, StatusCode, TargetForm, Version};
 
 /// The request line read straight through, without first searching for its end:
@@ -48,15 +48,7 @@ fn fast_request_line(h: &[u8], limits: &Limits) -> Option<RequestLine> {
         [b'\n', _] if limits.allow_bare_lf => end + 1,
         _ => return None,
     };
-    // The authority form belongs to CONNECT and only to it (3.2.3); the asterisk form
-    // only to OPTIONS (3.2.4).
-    let method = &h[..sp1];
-    let form_ok = match form {
-        TargetForm::Authority => method == b"CONNECT",
-        TargetForm::Asterisk => method == b"OPTIONS",
-        _ => method != b"CONNECT",
-    };
-    form_ok.then_some(RequestLine {
+    form_fits_method(form, &h[..sp1]).then_some(RequestLine {
         sp1,
         sp2,
         form,

@@ -79,6 +79,17 @@ pub(crate) struct RequestLine {
     pub next: usize,
 }
 
+/// The authority form belongs to CONNECT and only to it (RFC 9112 3.2.3); the asterisk
+/// form only to OPTIONS (3.2.4).
+#[inline]
+pub(crate) fn form_fits_method(form: TargetForm, method: &[u8]) -> bool {
+    match form {
+        TargetForm::Authority => method == b"CONNECT",
+        TargetForm::Asterisk => method == b"OPTIONS",
+        _ => method != b"CONNECT",
+    }
+}
+
 /// Reads and checks the request line at the start of `head`.
 pub(crate) fn request_line(head: &[u8], limits: &Limits) -> Result<RequestLine, Fail> {
     let (end, next) = line_at(head, 0, limits.allow_bare_lf)?;
@@ -118,15 +129,7 @@ pub(crate) fn request_line(head: &[u8], limits: &Limits) -> Result<RequestLine, 
             Some(p) => (ErrorKind::BareCr, p),
             None => e,
         })?;
-    // The authority form belongs to CONNECT and only to it (3.2.3); the asterisk form
-    // only to OPTIONS (3.2.4).
-    let method = &line[..sp1];
-    let form_ok = match form {
-        TargetForm::Authority => method == b"CONNECT",
-        TargetForm::Asterisk => method == b"OPTIONS",
-        _ => method != b"CONNECT",
-    };
-    if !form_ok {
+    if !form_fits_method(form, &line[..sp1]) {
         return Err((ErrorKind::InvalidTarget, sp1 + 1));
     }
     Ok(RequestLine {
