@@ -579,6 +579,16 @@ fn verbose_server_never_prints_passwords() {
     }
 }
 
+/// Read by the dialogue scripts below (before their own lines): `reply()` reads one
+/// reply from the socket file `f` and gives its last line.
+const LAST_REPLY: &str = r#"
+def reply():
+    while True:
+        l = f.readline()
+        if l[3:4] != b'-':
+            return l.decode().rstrip()
+"#;
+
 const PROXIED: &str = r#"
 import socket, sys
 port = int(sys.argv[1])
@@ -586,11 +596,6 @@ s = socket.create_connection(('127.0.0.1', port))
 # A trusted load balancer's PROXY v1 header, then the client's own dialogue.
 s.sendall(b'PROXY TCP4 203.0.113.7 127.0.0.1 40000 25\r\n')
 f = s.makefile('rb')
-def reply():
-    while True:
-        l = f.readline()
-        if l[3:4] != b'-':
-            return l.decode().rstrip()
 reply()
 for cmd in [b'EHLO far.example', b'MAIL FROM:<a@example.org>', b'RCPT TO:<b@example.org>', b'DATA']:
     s.sendall(cmd + b'\r\n'); reply()
@@ -619,11 +624,6 @@ import socket, sys
 port = int(sys.argv[1])
 s = socket.create_connection(('127.0.0.1', port))
 f = s.makefile('rb')
-def reply():
-    while True:
-        l = f.readline()
-        if l[3:4] != b'-':
-            return l.decode().rstrip()
 reply()
 s.sendall(b'EHLO nul.example\r\n'); reply()
 for body in (b'Subject: nul\r\n\r\na\x00b\r\n', b'Subject: clean\r\n\r\nok\r\n'):
@@ -647,7 +647,7 @@ fn nul_in_data_is_refused_by_default_and_the_session_goes_on() {
         let dir = scratch(&format!("nul-{}", flag.unwrap_or("default")));
         let extra: Vec<&str> = flag.map(|f| vec!["--nul", f]).unwrap_or_default();
         let (_guard, addr) = our_server(&dir, &extra);
-        let out = python(NUL, &[&addr.port().to_string()]);
+        let out = python(&[LAST_REPLY, NUL].concat(), &[&addr.port().to_string()]);
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
             format!("{first}\n250 2.0.0\n221\n"),
@@ -685,7 +685,7 @@ fn proxied_client_in_received_and_421_on_bare_lf() {
                 "mx.example",
             ],
         );
-        let out = python(PROXIED, &[&addr.port().to_string()]);
+        let out = python(&[LAST_REPLY, PROXIED].concat(), &[&addr.port().to_string()]);
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
             "250\n421 4.5.2\nb''\n",
