@@ -25,6 +25,9 @@
 
 #[path = "support/load.rs"]
 mod load;
+#[path = "../tests/common/run.rs"]
+#[allow(dead_code)]
+mod run;
 #[path = "support/servers.rs"]
 mod servers;
 

@@ -2,12 +2,12 @@
 //! a C epoll server, the classic Python server), built and started as child
 //! processes, and the `/proc` figures read from them: CPU time and resident memory.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
+
+use crate::run::listening_addr;
 
 /// Labels of the servers.
 pub const OURS: &str = "mio (ours)";
@@ -103,32 +103,18 @@ pub fn start(program: &Program) -> Server {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("start {}: {e}", program.cmd.display()));
-    let stderr = child.stderr.take().expect("piped stderr");
-    let (tx, rx) = mpsc::channel();
     let label = program.label;
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stderr).lines();
-        for line in lines.by_ref().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("listening on ") {
-                let _ = tx.send(addr.trim().to_string());
-                break;
-            }
-            eprintln!("{label}: {line}");
-        }
-        // Keep draining so the server never blocks on a full pipe.
-        for line in lines.map_while(Result::ok) {
+    let addr = listening_addr(&mut child, Duration::from_secs(30), move |line| {
+        if !line.starts_with("listening on ") {
             eprintln!("{label}: {line}");
         }
     });
-    let Ok(addr) = rx.recv_timeout(Duration::from_secs(30)) else {
+    let Some(addr) = addr else {
         let _ = child.kill();
         let _ = child.wait();
         panic!("{} never printed 'listening on'", program.label);
     };
-    Server {
-        child,
-        addr: addr.parse().expect("listening address"),
-    }
+    Server { child, addr }
 }
 
 fn run(cmd: &mut Command) {

@@ -6,12 +6,10 @@
 
 use crate::dovecot::{mail_owner, Dovecot};
 use crate::postfix;
-use crate::run::{free_port, stop};
-use std::io::{BufRead, BufReader};
+use crate::run::{free_port, listening_addr, stop};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 /// A child process stopped with SIGTERM (so a master process stops its children, and
@@ -64,28 +62,16 @@ pub fn ours(prefix: &[String], example: &str, args: &[String]) -> (Proc, SocketA
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
-    let stderr = child.stderr.take().expect("piped stderr");
-    let (tx, rx) = mpsc::channel();
     let label = example.to_string();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stderr).lines();
-        for line in lines.by_ref().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("listening on ") {
-                let _ = tx.send(addr.trim().to_string());
-                break;
-            }
-            if !line.starts_with("==") {
-                eprintln!("{label}: {line}");
-            }
+    let addr = listening_addr(&mut child, Duration::from_secs(120), move |line| {
+        // valgrind's own lines start with "==".
+        if !line.starts_with("==") && !line.starts_with("listening on ") {
+            eprintln!("{label}: {line}");
         }
-        // Keep draining so the server never blocks on a full pipe.
-        for _ in lines.map_while(Result::ok) {}
     });
     let proc = Proc(child);
-    let addr = rx
-        .recv_timeout(Duration::from_secs(120))
-        .unwrap_or_else(|_| panic!("{example} never printed 'listening on'"));
-    (proc, addr.parse().expect("listening address"))
+    let addr = addr.unwrap_or_else(|| panic!("{example} never printed 'listening on'"));
+    (proc, addr)
 }
 
 /// A private Postfix (the shared launcher in `tests/common/postfix.rs`) and its ports;

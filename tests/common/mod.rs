@@ -49,7 +49,6 @@ pub fn spawn_server(
     program: &std::path::Path,
     args: &[&str],
 ) -> (ChildGuard, std::net::SocketAddr) {
-    use std::io::BufRead;
     let mut child = std::process::Command::new(program)
         .args(args)
         .args(["--addr", "127.0.0.1:0"])
@@ -57,26 +56,14 @@ pub fn spawn_server(
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("start {}: {e}", program.display()));
-    let stderr = child.stderr.take().expect("piped stderr");
-    let guard = ChildGuard(child);
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = std::io::BufReader::new(stderr).lines();
-        for line in lines.by_ref().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("listening on ") {
-                let _ = tx.send(addr.trim().to_string());
-                break;
-            }
-            eprintln!("server: {line}");
-        }
-        for line in lines.map_while(Result::ok) {
+    let addr = run::listening_addr(&mut child, Duration::from_secs(60), |line| {
+        if !line.starts_with("listening on ") {
             eprintln!("server: {line}");
         }
     });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .unwrap_or_else(|_| panic!("{} never printed 'listening on'", program.display()));
-    (guard, addr.parse().expect("listening address"))
+    let guard = ChildGuard(child);
+    let addr = addr.unwrap_or_else(|| panic!("{} never printed 'listening on'", program.display()));
+    (guard, addr)
 }
 
 /// Runs the `smtp_send` example: `file` to `addr` (`host:port`) from `a@example.org` to
@@ -206,7 +193,6 @@ pub struct Logged {
 /// Starts `program` (an example) with `args` and `--addr 127.0.0.1:0`, collecting its
 /// stderr; waits at most 60 s for its `listening on ADDR` line.
 pub fn start_logged(program: &str, args: &[&str]) -> Logged {
-    use std::io::BufRead;
     let mut child = std::process::Command::new(example_bin(program))
         .args(args)
         .args(["--addr", "127.0.0.1:0"])
@@ -214,30 +200,14 @@ pub fn start_logged(program: &str, args: &[&str]) -> Logged {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start server");
-    let stderr = child.stderr.take().unwrap();
-    let guard = ChildGuard(child);
     let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let (tx, rx) = std::sync::mpsc::channel();
     let sink = lines.clone();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr)
-            .lines()
-            .map_while(Result::ok)
-        {
-            if let Some(addr) = line.strip_prefix("listening on ") {
-                let _ = tx.send(addr.trim().to_string());
-            }
-            sink.lock().unwrap().push(line);
-        }
+    let addr = run::listening_addr(&mut child, Duration::from_secs(60), move |line| {
+        sink.lock().unwrap().push(line);
     });
-    let addr = rx
-        .recv_timeout(Duration::from_secs(60))
-        .expect("listening line")
-        .parse()
-        .unwrap();
     Logged {
-        _guard: guard,
-        addr,
+        _guard: ChildGuard(child),
+        addr: addr.expect("listening line"),
         lines,
     }
 }

@@ -53,6 +53,32 @@ pub fn stop(child: &mut std::process::Child, grace: std::time::Duration) {
     let _ = child.wait();
 }
 
+/// Reads `child`'s stderr on a thread of its own until the `listening on ADDR` line that
+/// our example servers print, and gives that address, or `None` if it has not come
+/// within `timeout`. Every line, that one too, goes to `each`, and the thread reads on
+/// to the end, so the child never blocks on a full pipe.
+pub fn listening_addr(
+    child: &mut std::process::Child,
+    timeout: std::time::Duration,
+    mut each: impl FnMut(String) + Send + 'static,
+) -> Option<std::net::SocketAddr> {
+    use std::io::BufRead;
+    let stderr = child.stderr.take().expect("stderr piped");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(addr) = line.strip_prefix("listening on ") {
+                let _ = tx.send(addr.trim().parse().ok());
+            }
+            each(line);
+        }
+    });
+    rx.recv_timeout(timeout).ok().flatten()
+}
+
 /// Whether this process runs as root (uid 0), read from /proc so no libc call is needed.
 pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
