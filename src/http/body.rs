@@ -173,6 +173,18 @@ impl ChunkedDecoder {
                 self.decode(buf)
             }
             ChunkState::Trailers => {
+                // Nearly every chunked body ends with no trailer fields: the empty line
+                // alone ends it, with nothing to scan or keep.
+                let empty = match buf.as_slice() {
+                    [b'\r', b'\n', ..] => 2,
+                    [b'\n', ..] if self.limits.allow_bare_lf => 1,
+                    _ => 0,
+                };
+                if empty > 0 && self.scanner == HeadScanner::default() {
+                    buf.discard(empty);
+                    self.state = ChunkState::Done;
+                    return Some(Ok(BodyEvent::End(Headers::new())));
+                }
                 let (len, lines) = match self.scanner.scan(buf.as_slice(), &self.limits, None) {
                     Ok(Scan::Complete { len, lines }) => (len, lines),
                     Ok(Scan::Partial) => return None,
@@ -600,6 +612,85 @@ fn push_hex(out: &mut BytesMut, n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Everything a decoder hands out for `input` fed `split` bytes at a time, with a
+    /// mark for each end and error.
+    fn decoded(
+        limits: &Limits,
+        input: &[u8],
+        split: usize,
+    ) -> alloc::vec::Vec<alloc::string::String> {
+        use alloc::format;
+        let mut d = ChunkedDecoder::new(limits);
+        let mut buf = RecvBuffer::new(1 << 16);
+        let mut out = alloc::vec::Vec::new();
+        for piece in input.chunks(split) {
+            buf.push(piece).unwrap();
+            while let Some(e) = d.decode(&mut buf) {
+                out.push(match e {
+                    Ok(BodyEvent::Data(b)) => format!("data {:?}", b),
+                    Ok(BodyEvent::Extension(b)) => format!("ext {:?}", b),
+                    Ok(BodyEvent::End(t)) => {
+                        let t: alloc::vec::Vec<_> = t.iter().collect();
+                        format!("end {:?}", t)
+                    }
+                    Err(e) => format!("error {:?} at {}", e.kind, e.offset),
+                });
+            }
+        }
+        out.push(format!("left {:?}", buf.as_slice()));
+        out
+    }
+
+    /// The empty trailer section read without the scanner ends the body as the scanner
+    /// path does, whole or split anywhere, with CRLF or (when allowed) a bare LF, and a
+    /// trailer section with fields still goes through the scan.
+    #[test]
+    fn an_empty_trailer_section_ends_the_body_at_any_split() {
+        let bare = Limits {
+            allow_bare_lf: true,
+            ..Limits::default()
+        };
+        let cases: [(&Limits, &[u8], &str, &str); 5] = [
+            (
+                &Limits::default(),
+                b"3\r\nabc\r\n0\r\n\r\nNEXT",
+                "end []",
+                "left [78, 69, 88, 84]",
+            ),
+            (
+                &bare,
+                b"3\r\nabc\r\n0\r\n\nNEXT",
+                "end []",
+                "left [78, 69, 88, 84]",
+            ),
+            (&Limits::default(), b"0\r\n\nNEXT", "error BareLf", "left"),
+            (
+                &Limits::default(),
+                b"0\r\nX-T: 1\r\n\r\nN",
+                "end [([88, 45, 84], [49])]",
+                "left [78]",
+            ),
+            // Not ended yet: the CR alone may start the empty line or a trailer field.
+            (&Limits::default(), b"0\r\n\r", "left [13]", ""),
+        ];
+        for (limits, input, end, left) in cases {
+            for split in 1..=input.len() {
+                let got = decoded(limits, input, split);
+                let ends: alloc::vec::Vec<_> = got
+                    .iter()
+                    .filter(|e| !e.starts_with("data"))
+                    .map(|e| e.as_str())
+                    .collect();
+                let want: alloc::vec::Vec<_> =
+                    [end, left].into_iter().filter(|w| !w.is_empty()).collect();
+                assert_eq!(ends.len(), want.len(), "{input:?} split {split}: {got:?}");
+                for (g, w) in ends.iter().zip(&want) {
+                    assert!(g.starts_with(w), "{input:?} split {split}: {got:?}");
+                }
+            }
+        }
+    }
 
     /// The direct read of a digits-and-CRLF size line gives what the general path
     /// gives, at and around every digit-count limit.
