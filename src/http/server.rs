@@ -499,6 +499,23 @@ impl Server {
         }
         Some(ServerEvent::Error(e))
     }
+
+    /// What `poll_event` says when no message event is ready: an overflow once
+    /// everything before it is decoded, then the one `Closed`.
+    fn no_event(&mut self) -> Option<ServerEvent> {
+        // Input that overflowed is reported once everything before it is decoded.
+        if !self.deciding() {
+            if let Some(e) = self.core.overflow.take() {
+                return self.fail(e, true);
+            }
+        }
+        if matches!(self.core.recv, Recv::Tunnel) && self.core.eof {
+            self.core
+                .close_with(CloseReason::PeerClosed { unterminated: 0 });
+        }
+        let closed = self.is_closed();
+        self.core.closed_event(closed).map(ServerEvent::Closed)
+    }
 }
 
 fn error_response(status: StatusCode) -> Bytes {
@@ -546,24 +563,20 @@ impl Machine for Server {
         let event = match &mut self.core.recv {
             Recv::Closed | Recv::Paused => None,
             Recv::Tunnel => self.core.tunnel_data().map(ServerEvent::Tunnel),
-            Recv::Head(_) => self.poll_head(),
+            // A head is returned from where it is built: held in `event` first, the
+            // whole event was copied once more.
+            Recv::Head(_) => {
+                return match self.poll_head() {
+                    Some(e) => Some(e),
+                    None => self.no_event(),
+                }
+            }
             Recv::Body(_) | Recv::End => self.poll_body(),
         };
         if event.is_some() {
             return event;
         }
-        // Input that overflowed is reported once everything before it is decoded.
-        if !self.deciding() {
-            if let Some(e) = self.core.overflow.take() {
-                return self.fail(e, true);
-            }
-        }
-        if matches!(self.core.recv, Recv::Tunnel) && self.core.eof {
-            self.core
-                .close_with(CloseReason::PeerClosed { unterminated: 0 });
-        }
-        let closed = self.is_closed();
-        self.core.closed_event(closed).map(ServerEvent::Closed)
+        self.no_event()
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
