@@ -447,6 +447,20 @@ impl Client {
         Some(ClientEvent::End { trailers })
     }
 
+    /// What `poll_event` says when no message event is ready: an overflow once
+    /// everything before it is decoded, then the one `Closed`.
+    fn no_event(&mut self) -> Option<ClientEvent> {
+        if let Some(e) = self.core.overflow.take() {
+            return self.fail(e.kind, e.offset);
+        }
+        if matches!(self.core.recv, Recv::Tunnel) && self.core.eof {
+            self.core
+                .close_with(CloseReason::PeerClosed { unterminated: 0 });
+        }
+        let closed = self.is_closed();
+        self.core.closed_event(closed).map(ClientEvent::Closed)
+    }
+
     fn reply_deadline(&self) -> Option<Instant> {
         if !matches!(self.core.recv, Recv::Head(_)) || self.pending.is_empty() {
             return None;
@@ -489,7 +503,13 @@ impl Machine for Client {
         let event = match &mut self.core.recv {
             Recv::Closed | Recv::Paused => None,
             Recv::Tunnel => self.core.tunnel_data().map(ClientEvent::Tunnel),
-            Recv::Head(_) => self.poll_head(),
+            // A head is returned from where it is built, not copied into `event`.
+            Recv::Head(_) => {
+                return match self.poll_head() {
+                    Some(e) => Some(e),
+                    None => self.no_event(),
+                }
+            }
             Recv::Body(_) | Recv::End => match self.core.decode_body() {
                 None => None,
                 Some(Ok(BodyEvent::Data(d))) => Some(ClientEvent::Data(d)),
@@ -501,15 +521,7 @@ impl Machine for Client {
         if event.is_some() {
             return event;
         }
-        if let Some(e) = self.core.overflow.take() {
-            return self.fail(e.kind, e.offset);
-        }
-        if matches!(self.core.recv, Recv::Tunnel) && self.core.eof {
-            self.core
-                .close_with(CloseReason::PeerClosed { unterminated: 0 });
-        }
-        let closed = self.is_closed();
-        self.core.closed_event(closed).map(ClientEvent::Closed)
+        self.no_event()
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
