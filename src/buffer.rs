@@ -146,6 +146,7 @@ impl RecvBuffer {
     /// b.push(b"abc").unwrap();
     /// assert_eq!(&b.take(9)[..], b"abc");
     /// ```
+    #[inline]
     pub fn take(&mut self, n: usize) -> Bytes {
         let n = n.min(self.buf.len());
         self.consumed += n as u64;
@@ -160,6 +161,7 @@ impl RecvBuffer {
     /// b.discard(1);
     /// assert_eq!(b.as_slice(), b"bc");
     /// ```
+    #[inline]
     pub fn discard(&mut self, n: usize) {
         let n = n.min(self.buf.len());
         self.consumed += n as u64;
