@@ -8,10 +8,13 @@
 //! CVE-2023-51766): `<LF>.<CR><LF>`, `<LF>.<LF>`, `<CR><LF>.<LF>` and a bare CR or LF
 //! anywhere are errors, never data and never an end.
 
-use crate::buffer::RecvBuffer;
+mod scan;
+
+use crate::buffer::{Overflow, RecvBuffer};
 use crate::line::{Canonical, Canonicalizer};
 use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
+use scan::LookMap;
 
 /// Sender side: dot-stuffs a message streamed in pieces, normalizing line ends.
 ///
@@ -201,6 +204,8 @@ pub struct DotUnstuffer {
     state: State,
     /// An error found after data that still had to be handed out.
     pending_error: Option<DotError>,
+    /// Where the input copied in by [`DotUnstuffer::push`] may need a look.
+    looks: LookMap,
 }
 
 impl DotUnstuffer {
@@ -217,7 +222,39 @@ impl DotUnstuffer {
             after_bare_lf: false,
             state: State::Running,
             pending_error: None,
+            looks: LookMap::default(),
         }
+    }
+
+    /// Copies `input` into `buf` as [`RecvBuffer::push`] does (all of it, or none past
+    /// the limit), checking it on the way for what [`poll`](Self::poll) has to look
+    /// at, so that the bytes are read from memory once instead of twice. What `poll`
+    /// returns afterwards is exactly what it returns after a plain `buf.push(input)`.
+    ///
+    /// ```
+    /// use wirestate::buffer::RecvBuffer;
+    /// use wirestate::dot::{DotPolicy, DotUnstuffer, Unstuffed};
+    ///
+    /// let mut buf = RecvBuffer::new(1024);
+    /// let mut data = DotUnstuffer::new(DotPolicy::Strict);
+    /// data.push(&mut buf, b"Hi\r\n..dot\r\n.\r\n").unwrap();
+    /// let mut body = Vec::new();
+    /// while let Some(piece) = data.poll(&mut buf) {
+    ///     match piece.unwrap() {
+    ///         Unstuffed::Data(b) => body.extend_from_slice(&b),
+    ///         Unstuffed::End => break,
+    ///     }
+    /// }
+    /// assert_eq!(body, b"Hi\r\n.dot\r\n");
+    /// assert!(data.push(&mut RecvBuffer::new(2), b"abc").is_err()); // over the limit
+    /// ```
+    pub fn push(&mut self, buf: &mut RecvBuffer, input: &[u8]) -> Result<(), Overflow> {
+        if self.policy != DotPolicy::Strict || self.state != State::Running {
+            return buf.push(input);
+        }
+        // The octet before the buffer's first, as `poll_strict` sees it.
+        let prev = if self.at_line_start { b'\n' } else { 0 };
+        self.looks.fill(buf, input, prev)
     }
 
     /// True once the end was found or an error reported.
@@ -308,7 +345,7 @@ impl DotUnstuffer {
         // The byte before `data[0]`: an LF at a line start, else something that is
         // neither CR (a trailing CR is always held back) nor LF.
         let prev = if self.at_line_start { b'\n' } else { 0 };
-        let at = first_event(data, prev);
+        let at = self.looks.next_look(data, prev, base);
         let run = if at < data.len() {
             let before = if at == 0 { prev } else { data[at - 1] };
             if before == b'\r' && data[at] != b'\n' {
@@ -456,32 +493,50 @@ fn needs_look(prev: u8, cur: u8) -> u8 {
 /// The index of the first byte of `data` that [`needs_look`] flags (with `prev` the byte
 /// before `data[0]`), or `data.len()` when none is.
 fn first_event(data: &[u8], prev: u8) -> usize {
+    match scan_flags(data, prev, usize::MAX) {
+        Ok(at) | Err(at) => at,
+    }
+}
+
+/// Searches `data` as [`first_event`] does, but gives up once `stop` bytes are known
+/// clean: `Ok` with the index of the first flagged byte, or `Err` with how many bytes
+/// from the start are clean (at least `stop`, or all of `data`).
+fn scan_flags(data: &[u8], prev: u8, stop: usize) -> Result<usize, usize> {
     let Some(&first) = data.first() else {
-        return 0;
+        return Err(0);
     };
     if needs_look(prev, first) != 0 {
-        return 0;
+        return Ok(0);
     }
     let mut j = 1;
     // Whole blocks with one OR each: no branch per byte, which is what lets the
-    // compiler use vector compares on the SSE2 baseline.
-    while let (Some(cur), Some(before)) = (data.get(j..j + BLOCK), data.get(j - 1..j - 1 + BLOCK)) {
+    // compiler use vector compares on the SSE2 baseline. Each block is taken as one
+    // fixed-size window holding the byte before it too, so there is one bounds check per
+    // block, not one for the bytes and another for the bytes before them.
+    while let Some(window) = data.get(j - 1..j + BLOCK) {
+        if j >= stop {
+            return Err(j);
+        }
+        let Ok(window) = <&[u8; BLOCK + 1]>::try_from(window) else {
+            break; // never: the range is BLOCK + 1 long
+        };
+        let (before, cur) = (&window[..BLOCK], &window[1..]);
         let flagged = cur
             .iter()
             .zip(before)
             .fold(0u8, |acc, (&c, &p)| acc | needs_look(p, c));
         if flagged != 0 {
-            return j + first_flagged(cur, before);
+            return Ok(j + first_flagged(cur, before));
         }
         j += BLOCK;
     }
     while let Some(&c) = data.get(j) {
         if needs_look(data[j - 1], c) != 0 {
-            return j;
+            return Ok(j);
         }
         j += 1;
     }
-    data.len()
+    Err(data.len())
 }
 
 /// Where in a flagged block the first flagged byte is (`cur[i]` with `before[i]` the
@@ -513,19 +568,50 @@ mod tests {
 
     type Outcome = (Vec<u8>, Option<Result<(), DotError>>, Vec<u8>);
 
-    /// Feeds `input` cut at `cuts`, polling with the strict fast path or the general
-    /// loop; returns the data, how it ended, and what was left unread.
-    fn decode(input: &[u8], cuts: &[usize], fast: bool) -> Outcome {
+    /// How input reaches the decoder and which decoder reads it.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Path {
+        /// `RecvBuffer::push`, then the general loop: the reference.
+        General,
+        /// `RecvBuffer::push`, then `poll`.
+        Fast,
+        /// `DotUnstuffer::push`, then `poll`.
+        Pushed,
+    }
+
+    /// Feeds `input` cut at `cuts` along `path`, polling after every piece; returns the
+    /// data, how it ended, and what was left unread.
+    fn decode(input: &[u8], cuts: &[usize], path: Path) -> Outcome {
+        let (events, end, rest) = decode_events(input, cuts, path, true);
+        (events.concat(), end, rest)
+    }
+
+    /// [`decode`] with every data event kept apart; with `poll_each` false, every piece
+    /// is pushed before the first poll.
+    fn decode_events(
+        input: &[u8],
+        cuts: &[usize],
+        path: Path,
+        poll_each: bool,
+    ) -> (Vec<Vec<u8>>, Option<Result<(), DotError>>, Vec<u8>) {
         let mut buf = RecvBuffer::new(1 << 16);
         let mut d = DotUnstuffer::new(DotPolicy::Strict);
-        let (mut body, mut end) = (Vec::new(), None);
+        let (mut events, mut end) = (Vec::new(), None);
         let mut from = 0;
-        for &cut in cuts.iter().chain([input.len()].iter()) {
+        let count = cuts.len() + 1;
+        for (i, cut) in cuts.iter().copied().chain([input.len()]).enumerate() {
             let cut = cut.clamp(from, input.len());
-            buf.push(&input[from..cut]).unwrap();
+            if path == Path::Pushed {
+                d.push(&mut buf, &input[from..cut]).unwrap();
+            } else {
+                buf.push(&input[from..cut]).unwrap();
+            }
             from = cut;
+            if !poll_each && i + 1 < count {
+                continue;
+            }
             loop {
-                let step = if fast {
+                let step = if path != Path::General {
                     d.poll(&mut buf)
                 } else if d.state != State::Running {
                     None
@@ -537,13 +623,78 @@ mod tests {
                 };
                 match step {
                     None => break,
-                    Some(Ok(Unstuffed::Data(b))) => body.extend_from_slice(&b),
+                    Some(Ok(Unstuffed::Data(b))) => events.push(b.to_vec()),
                     Some(Ok(Unstuffed::End)) => end = Some(Ok(())),
                     Some(Err(e)) => end = Some(Err(e)),
                 }
             }
         }
-        (body, end, buf.as_slice().to_vec())
+        (events, end, buf.as_slice().to_vec())
+    }
+
+    /// Copying in through `DotUnstuffer::push` changes nothing `poll` hands out: the
+    /// same events, byte for byte and boundary for boundary, as a plain push, and the
+    /// same data as the general loop. The inputs are long enough to fill many spans of
+    /// marks, with the bytes that matter sparse or in bursts, cut at every offset (and
+    /// again at a random later one), polled after each piece or only after all.
+    #[test]
+    fn pushed_input_decodes_as_a_plain_push_does() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let line = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRST\r\n";
+        for round in 0..120 {
+            let len = 300 + (next() % 1500) as usize;
+            let mut input: Vec<u8> = line.iter().copied().cycle().take(len).collect();
+            // A few bytes that need a look: stuffed dots at line starts, and anywhere
+            // CR, LF, dots and the end, so every kind of event lands in every span.
+            let specials = match round % 3 {
+                0 => 1,
+                1 => 4,
+                _ => 12,
+            };
+            for _ in 0..specials {
+                let at = (next() as usize) % input.len();
+                let what: &[u8] = match next() % 8 {
+                    0 => b"\r",
+                    1 => b"\n",
+                    2 => b".",
+                    3 => b"\r\n.\r\n",
+                    4 => b"\r\n..",
+                    _ => b"\r\n.",
+                };
+                input.splice(at..at, what.iter().copied());
+            }
+            if round % 4 == 0 {
+                input.extend_from_slice(b"\r\n.\r\nQUIT\r\n");
+            }
+            for cut in 0..=input.len() {
+                let cuts = [cut, cut + (next() % 700) as usize];
+                let pushed = decode_events(&input, &cuts, Path::Pushed, true);
+                assert_eq!(
+                    pushed,
+                    decode_events(&input, &cuts, Path::Fast, true),
+                    "input {input:?} cuts {cuts:?}"
+                );
+                let reference = decode(&input, &cuts, Path::General);
+                assert_eq!(
+                    (pushed.0.concat(), pushed.1, pushed.2),
+                    reference,
+                    "input {input:?} cuts {cuts:?}"
+                );
+                if cut % 7 == 0 {
+                    assert_eq!(
+                        decode_events(&input, &cuts, Path::Pushed, false),
+                        decode_events(&input, &cuts, Path::Fast, false),
+                        "input {input:?} cuts {cuts:?}, polled once"
+                    );
+                }
+            }
+        }
     }
 
     /// The fast path decides exactly as the general loop does, on inputs dense in the
@@ -587,10 +738,16 @@ mod tests {
             }
             for cut in 0..=input.len() {
                 let cuts = [cut, cut + (next() % 40) as usize];
+                let reference = decode(&input, &cuts, Path::General);
                 assert_eq!(
-                    decode(&input, &cuts, true),
-                    decode(&input, &cuts, false),
+                    decode(&input, &cuts, Path::Fast),
+                    reference,
                     "input {input:?} cuts {cuts:?}"
+                );
+                assert_eq!(
+                    decode(&input, &cuts, Path::Pushed),
+                    reference,
+                    "input {input:?} cuts {cuts:?}, pushed"
                 );
             }
         }
