@@ -11,16 +11,16 @@
 use super::{first_event, needs_look, scan_flags};
 use crate::buffer::{Overflow, RecvBuffer};
 
-/// Octets per mark: small enough that finding the byte in a marked span takes a block
-/// or two of the search, large enough that one read's marks fit in a few words.
-const SPAN: usize = 128;
-/// Words of marks: 512 marks, 64 KiB of input, a typical read.
-const WORDS: usize = 8;
+/// Octets per mark: small enough that finding the byte in a marked span is cheap, large
+/// enough that one read's marks fit in a few words.
+const SPAN: usize = 256;
+/// Words of marks: 256 marks, 64 KiB of input, a typical read.
+const WORDS: usize = 4;
 /// Marks in a map.
 const MARKS: usize = 64 * WORDS;
 /// Spans checked before they are copied in one piece: 4 KiB, which is still in the
 /// nearest cache when it is copied.
-const GROUP: usize = 32;
+const GROUP: usize = 16;
 
 /// The marks for one stretch of the stream, from a [`LookMap::fill`] until the next.
 #[derive(Clone, Debug, Default)]
