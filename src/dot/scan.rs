@@ -68,34 +68,52 @@ impl LookMap {
             self.mark(0);
         }
         let prev = buf.as_slice().last().copied().unwrap_or(prev);
+        // The first piece alone: its first pair is made with `prev`.
         let mut pieces = 0;
+        if let Some(piece) = input.get(..SPAN) {
+            if needs_look(prev, piece[0]) != 0 || any_flagged(&piece[1..], &piece[..SPAN - 1]) {
+                self.mark(0);
+                self.mark(shift);
+            }
+            pieces = 1;
+        }
+        // Then a group of pieces at a time, each checked in a window that holds the octet
+        // before it, so every pair is in it; the group is copied in while it is still in
+        // the nearest cache.
         let mut copied = 0;
-        while pieces + shift < MARKS {
+        while pieces > 0 && pieces + GROUP + shift <= MARKS {
             let start = pieces * SPAN;
-            let flagged = if pieces == 0 {
-                let Some(piece) = input.get(..SPAN) else {
-                    break;
-                };
-                needs_look(prev, piece[0]) != 0 || any_flagged(&piece[1..], &piece[..SPAN - 1])
-            } else {
-                // The window holds the octet before the piece, so every pair is in it.
-                let Some(window) = input.get(start - 1..start + SPAN) else {
-                    break;
-                };
-                let Ok(window) = <&[u8; SPAN + 1]>::try_from(window) else {
-                    break; // never: the range is SPAN + 1 long
-                };
-                any_flagged(&window[1..], &window[..SPAN])
+            let Some(window) = input.get(start - 1..start + GROUP * SPAN) else {
+                break;
             };
-            if flagged {
+            let Ok(window) = <&[u8; GROUP * SPAN + 1]>::try_from(window) else {
+                break; // never: the range is GROUP * SPAN + 1 long
+            };
+            let mut flagged = 0u32;
+            for (k, piece) in window.windows(SPAN + 1).step_by(SPAN).enumerate() {
+                flagged |= u32::from(any_flagged(&piece[1..], &piece[..SPAN])) << k;
+            }
+            while flagged != 0 {
+                let k = pieces + flagged.trailing_zeros() as usize;
+                self.mark(k);
+                self.mark(k + shift);
+                flagged &= flagged - 1;
+            }
+            pieces += GROUP;
+            buf.push(&input[copied..start + GROUP * SPAN])?;
+            copied = start + GROUP * SPAN;
+        }
+        // Whole pieces short of a group, one at a time.
+        while pieces > 0 && pieces + shift < MARKS {
+            let start = pieces * SPAN;
+            let Some(window) = input.get(start - 1..start + SPAN) else {
+                break;
+            };
+            if any_flagged(&window[1..], &window[..SPAN]) {
                 self.mark(pieces);
                 self.mark(pieces + shift);
             }
             pieces += 1;
-            if pieces % GROUP == 0 {
-                buf.push(&input[copied..start + SPAN])?;
-                copied = start + SPAN;
-            }
         }
         // The rest (a tail shorter than a span, or past the last mark) is checked by
         // `next_look` when it is polled.
