@@ -6,6 +6,9 @@ use alloc::vec::Vec;
 
 type Outcome = (Vec<u8>, Option<Result<(), DotError>>, Vec<u8>);
 
+/// [`Outcome`] with the data events kept apart.
+type Events = (Vec<Vec<u8>>, Option<Result<(), DotError>>, Vec<u8>);
+
 /// How input reaches the decoder and which decoder reads it.
 #[derive(Clone, Copy, PartialEq)]
 enum Path {
@@ -26,12 +29,7 @@ fn decode(input: &[u8], cuts: &[usize], path: Path) -> Outcome {
 
 /// [`decode`] with every data event kept apart; with `poll_each` false, every piece
 /// is pushed before the first poll.
-fn decode_events(
-    input: &[u8],
-    cuts: &[usize],
-    path: Path,
-    poll_each: bool,
-) -> (Vec<Vec<u8>>, Option<Result<(), DotError>>, Vec<u8>) {
+fn decode_events(input: &[u8], cuts: &[usize], path: Path, poll_each: bool) -> Events {
     let mut buf = RecvBuffer::new(1 << 16);
     let mut d = DotUnstuffer::new(DotPolicy::Strict);
     let (mut events, mut end) = (Vec::new(), None);
