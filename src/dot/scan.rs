@@ -53,11 +53,12 @@ impl LookMap {
                 wanted,
             });
         }
+        // Empty until the end, so the map never claims more than was checked.
         self.from = buf.consumed();
+        self.to = self.from;
         self.marks = [0; WORDS];
         if held >= SPAN {
-            self.to = self.from; // nothing covered: `next_look` checks it all
-            return buf.push(input);
+            return buf.push(input); // nothing covered: `next_look` checks it all
         }
         buf.reserve(input.len());
         // With octets held, input piece `k` starts inside span `k` and reaches into
