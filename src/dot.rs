@@ -230,6 +230,8 @@ impl DotUnstuffer {
     /// the limit), checking it on the way for what [`poll`](Self::poll) has to look
     /// at, so that the bytes are read from memory once instead of twice. What `poll`
     /// returns afterwards is exactly what it returns after a plain `buf.push(input)`.
+    /// `buf` must be the buffer this unstuffer is polled with, as for any of its
+    /// state: what is noted is tied to that buffer's stream offsets.
     ///
     /// ```
     /// use wirestate::buffer::RecvBuffer;
