@@ -4,7 +4,7 @@
 //! * `chunked_4k`: 256 KiB of HTTP body in 4 KiB chunks, pushed into a `RecvBuffer` and
 //!   decoded by `ChunkedDecoder` (the one copy into the receive buffer included);
 //! * `smtp_unstuff`: a 4 MiB message of 76-octet lines, one in 16 dot-stuffed, through
-//!   `DotUnstuffer` in 64 KiB reads;
+//!   `DotUnstuffer` in 64 KiB reads (each copied in by `DotUnstuffer::push`);
 //! * `smtp_server_data`: the same bytes through the SMTP server machine's DATA path
 //!   (size and line-length accounting, events);
 //! * `pop3_retr`: a 10 MB RETR answer, one line in 100 dot-stuffed, through the POP3
@@ -93,7 +93,7 @@ fn unstuff_run(wire: &[u8]) -> usize {
     let mut d = DotUnstuffer::new(DotPolicy::Strict);
     let (mut n, mut touched, mut ended) = (0usize, 0u8, false);
     for piece in wire.chunks(READ) {
-        buf.push(piece).unwrap();
+        d.push(&mut buf, piece).unwrap();
         while let Some(r) = d.poll(&mut buf) {
             match r.unwrap() {
                 Unstuffed::Data(b) => {

@@ -64,6 +64,13 @@ impl RecvBuffer {
         }
     }
 
+    /// Makes room for `additional` more bytes, so that they are copied in without an
+    /// allocation then.
+    #[inline]
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        self.buf.reserve(additional);
+    }
+
     /// An empty buffer with room for `capacity` bytes up front, so that a first read of
     /// up to that size is copied in without an allocation then (the HTTP machines make
     /// it when the connection is made). One allocation of exactly that size: growing an
@@ -151,6 +158,7 @@ impl RecvBuffer {
     /// b.push(b"abc").unwrap();
     /// assert_eq!(&b.take(9)[..], b"abc");
     /// ```
+    #[inline]
     pub fn take(&mut self, n: usize) -> Bytes {
         let n = n.min(self.buf.len());
         self.consumed += n as u64;
@@ -165,6 +173,7 @@ impl RecvBuffer {
     /// b.discard(1);
     /// assert_eq!(b.as_slice(), b"bc");
     /// ```
+    #[inline]
     pub fn discard(&mut self, n: usize) {
         let n = n.min(self.buf.len());
         self.consumed += n as u64;

@@ -8,10 +8,13 @@
 //! CVE-2023-51766): `<LF>.<CR><LF>`, `<LF>.<LF>`, `<CR><LF>.<LF>` and a bare CR or LF
 //! anywhere are errors, never data and never an end.
 
-use crate::buffer::RecvBuffer;
+mod scan;
+
+use crate::buffer::{Overflow, RecvBuffer};
 use crate::line::{Canonical, Canonicalizer};
 use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
+use scan::LookMap;
 
 /// Sender side: dot-stuffs a message streamed in pieces, normalizing line ends.
 ///
@@ -201,6 +204,8 @@ pub struct DotUnstuffer {
     state: State,
     /// An error found after data that still had to be handed out.
     pending_error: Option<DotError>,
+    /// Where the input copied in by [`DotUnstuffer::push`] may need a look.
+    looks: LookMap,
 }
 
 impl DotUnstuffer {
@@ -217,7 +222,41 @@ impl DotUnstuffer {
             after_bare_lf: false,
             state: State::Running,
             pending_error: None,
+            looks: LookMap::default(),
         }
+    }
+
+    /// Copies `input` into `buf` as [`RecvBuffer::push`] does (all of it, or none past
+    /// the limit), checking it on the way for what [`poll`](Self::poll) has to look
+    /// at, so that the bytes are read from memory once instead of twice. What `poll`
+    /// returns afterwards is exactly what it returns after a plain `buf.push(input)`.
+    /// `buf` must be the buffer this unstuffer is polled with, as for any of its
+    /// state: what is noted is tied to that buffer's stream offsets.
+    ///
+    /// ```
+    /// use wirestate::buffer::RecvBuffer;
+    /// use wirestate::dot::{DotPolicy, DotUnstuffer, Unstuffed};
+    ///
+    /// let mut buf = RecvBuffer::new(1024);
+    /// let mut data = DotUnstuffer::new(DotPolicy::Strict);
+    /// data.push(&mut buf, b"Hi\r\n..dot\r\n.\r\n").unwrap();
+    /// let mut body = Vec::new();
+    /// while let Some(piece) = data.poll(&mut buf) {
+    ///     match piece.unwrap() {
+    ///         Unstuffed::Data(b) => body.extend_from_slice(&b),
+    ///         Unstuffed::End => break,
+    ///     }
+    /// }
+    /// assert_eq!(body, b"Hi\r\n.dot\r\n");
+    /// assert!(data.push(&mut RecvBuffer::new(2), b"abc").is_err()); // over the limit
+    /// ```
+    pub fn push(&mut self, buf: &mut RecvBuffer, input: &[u8]) -> Result<(), Overflow> {
+        if self.policy != DotPolicy::Strict || self.state != State::Running {
+            return buf.push(input);
+        }
+        // The octet before the buffer's first, as `poll_strict` sees it.
+        let prev = if self.at_line_start { b'\n' } else { 0 };
+        self.looks.fill(buf, input, prev)
     }
 
     /// True once the end was found or an error reported.
@@ -308,7 +347,7 @@ impl DotUnstuffer {
         // The byte before `data[0]`: an LF at a line start, else something that is
         // neither CR (a trailing CR is always held back) nor LF.
         let prev = if self.at_line_start { b'\n' } else { 0 };
-        let at = first_event(data, prev);
+        let at = self.looks.next_look(data, prev, base);
         let run = if at < data.len() {
             let before = if at == 0 { prev } else { data[at - 1] };
             if before == b'\r' && data[at] != b'\n' {
@@ -456,32 +495,50 @@ fn needs_look(prev: u8, cur: u8) -> u8 {
 /// The index of the first byte of `data` that [`needs_look`] flags (with `prev` the byte
 /// before `data[0]`), or `data.len()` when none is.
 fn first_event(data: &[u8], prev: u8) -> usize {
+    match scan_flags(data, prev, usize::MAX) {
+        Ok(at) | Err(at) => at,
+    }
+}
+
+/// Searches `data` as [`first_event`] does, but gives up once `stop` bytes are known
+/// clean: `Ok` with the index of the first flagged byte, or `Err` with how many bytes
+/// from the start are clean (at least `stop`, or all of `data`).
+fn scan_flags(data: &[u8], prev: u8, stop: usize) -> Result<usize, usize> {
     let Some(&first) = data.first() else {
-        return 0;
+        return Err(0);
     };
     if needs_look(prev, first) != 0 {
-        return 0;
+        return Ok(0);
     }
     let mut j = 1;
     // Whole blocks with one OR each: no branch per byte, which is what lets the
-    // compiler use vector compares on the SSE2 baseline.
-    while let (Some(cur), Some(before)) = (data.get(j..j + BLOCK), data.get(j - 1..j - 1 + BLOCK)) {
+    // compiler use vector compares on the SSE2 baseline. Each block is taken as one
+    // fixed-size window holding the byte before it too, so there is one bounds check per
+    // block, not one for the bytes and another for the bytes before them.
+    while let Some(window) = data.get(j - 1..j + BLOCK) {
+        if j >= stop {
+            return Err(j);
+        }
+        let Ok(window) = <&[u8; BLOCK + 1]>::try_from(window) else {
+            break; // never: the range is BLOCK + 1 long
+        };
+        let (before, cur) = (&window[..BLOCK], &window[1..]);
         let flagged = cur
             .iter()
             .zip(before)
             .fold(0u8, |acc, (&c, &p)| acc | needs_look(p, c));
         if flagged != 0 {
-            return j + first_flagged(cur, before);
+            return Ok(j + first_flagged(cur, before));
         }
         j += BLOCK;
     }
     while let Some(&c) = data.get(j) {
         if needs_look(data[j - 1], c) != 0 {
-            return j;
+            return Ok(j);
         }
         j += 1;
     }
-    data.len()
+    Err(data.len())
 }
 
 /// Where in a flagged block the first flagged byte is (`cur[i]` with `before[i]` the
@@ -507,109 +564,4 @@ fn first_flagged(cur: &[u8], before: &[u8]) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use alloc::vec::Vec;
-
-    type Outcome = (Vec<u8>, Option<Result<(), DotError>>, Vec<u8>);
-
-    /// Feeds `input` cut at `cuts`, polling with the strict fast path or the general
-    /// loop; returns the data, how it ended, and what was left unread.
-    fn decode(input: &[u8], cuts: &[usize], fast: bool) -> Outcome {
-        let mut buf = RecvBuffer::new(1 << 16);
-        let mut d = DotUnstuffer::new(DotPolicy::Strict);
-        let (mut body, mut end) = (Vec::new(), None);
-        let mut from = 0;
-        for &cut in cuts.iter().chain([input.len()].iter()) {
-            let cut = cut.clamp(from, input.len());
-            buf.push(&input[from..cut]).unwrap();
-            from = cut;
-            loop {
-                let step = if fast {
-                    d.poll(&mut buf)
-                } else if d.state != State::Running {
-                    None
-                } else if let Some(e) = d.pending_error.take() {
-                    d.state = State::Failed;
-                    Some(Err(e))
-                } else {
-                    d.poll_general(&mut buf)
-                };
-                match step {
-                    None => break,
-                    Some(Ok(Unstuffed::Data(b))) => body.extend_from_slice(&b),
-                    Some(Ok(Unstuffed::End)) => end = Some(Ok(())),
-                    Some(Err(e)) => end = Some(Err(e)),
-                }
-            }
-        }
-        (body, end, buf.as_slice().to_vec())
-    }
-
-    /// The fast path decides exactly as the general loop does, on inputs dense in the
-    /// bytes that matter, at every split and at random double splits.
-    #[test]
-    fn strict_fast_path_agrees_with_the_general_loop() {
-        let alphabet = b"\r\n.a\0";
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        for round in 0..4000 {
-            let len = (next() % 80) as usize;
-            let mut input: Vec<u8> = (0..len)
-                .map(|_| {
-                    // Mostly well-formed lines, so the decoders get deep into the data.
-                    match next() % 8 {
-                        0..=2 => b'a',
-                        3 | 4 => b'\r',
-                        5 => b'\n',
-                        6 => b'.',
-                        _ => alphabet[(next() % 5) as usize],
-                    }
-                })
-                .collect();
-            if round % 2 == 0 {
-                // Long clean runs so whole blocks are taken.
-                let line = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789\r\n";
-                let at = (next() as usize) % (input.len() + 1);
-                input.splice(at..at, line.iter().copied().cycle().take(150));
-            } else if round % 4 == 1 {
-                // A run with no line end of any length up to two blocks and a half, so
-                // the byte that needs a look lands at every place in a flagged block
-                // and the block search is left at every length of tail.
-                let at = (next() as usize) % (input.len() + 1);
-                let run = (next() % 160) as usize;
-                input.splice(at..at, core::iter::repeat(b'x').take(run));
-            }
-            for cut in 0..=input.len() {
-                let cuts = [cut, cut + (next() % 40) as usize];
-                assert_eq!(
-                    decode(&input, &cuts, true),
-                    decode(&input, &cuts, false),
-                    "input {input:?} cuts {cuts:?}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn fast_path_hands_out_whole_runs() {
-        let mut msg = Vec::new();
-        for _ in 0..100 {
-            msg.extend_from_slice(b"a line of text that is long enough\r\n");
-        }
-        msg.extend_from_slice(b"..dot\r\n.\r\n");
-        let mut buf = RecvBuffer::new(1 << 16);
-        buf.push(&msg).unwrap();
-        let mut d = DotUnstuffer::new(DotPolicy::Strict);
-        let first = d.poll(&mut buf).unwrap().unwrap();
-        assert_eq!(first, Unstuffed::Data(Bytes::copy_from_slice(&msg[..3600])));
-        let second = d.poll(&mut buf).unwrap().unwrap();
-        assert_eq!(second, Unstuffed::Data(Bytes::from_static(b".dot\r\n")));
-        assert_eq!(d.poll(&mut buf).unwrap().unwrap(), Unstuffed::End);
-    }
-}
+mod tests;

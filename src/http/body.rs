@@ -113,6 +113,88 @@ impl ChunkedDecoder {
     /// ```
     #[must_use = "decoded bytes are consumed from the buffer: handle them"]
     pub fn decode(&mut self, buf: &mut RecvBuffer) -> Option<Result<BodyEvent, Error>> {
+        // A loop rather than a call per state: a chunk's size line, data and closing
+        // CRLF are usually all here, and each state that produces no event falls
+        // straight through to the next.
+        loop {
+            let base = buf.consumed();
+            let fail = |(kind, at): (ErrorKind, usize)| {
+                Some(Err(Error {
+                    kind,
+                    offset: base + at as u64,
+                }))
+            };
+            match self.state {
+                ChunkState::Done => return None,
+                ChunkState::Size => {
+                    let (size, ext, line_len) = match self.size_line(buf.as_slice()) {
+                        Ok(Some(v)) => v,
+                        Ok(None) => return None,
+                        Err(e) => {
+                            self.state = ChunkState::Done;
+                            return fail(e);
+                        }
+                    };
+                    self.state = if size == 0 {
+                        ChunkState::Trailers
+                    } else {
+                        ChunkState::Data(size)
+                    };
+                    if ext.0 < ext.1 {
+                        let line = buf.take(line_len);
+                        return Some(Ok(BodyEvent::Extension(line.slice(ext.0..ext.1))));
+                    }
+                    buf.discard(line_len);
+                }
+                ChunkState::Data(left) => {
+                    if buf.is_empty() {
+                        return None;
+                    }
+                    let n = (buf.len() as u64).min(left);
+                    // RFC 9112 7.1: chunk-data CRLF. When the CRLF after the last of the
+                    // data is already here it is consumed with the data, so a chunk costs
+                    // one call; anything else is left for `DataEnd` to judge after the
+                    // data is handed out, as when it arrives later.
+                    let crlf_here = n == left
+                        && buf.as_slice().get(n as usize..n as usize + 2) == Some(&b"\r\n"[..]);
+                    self.state = if crlf_here {
+                        ChunkState::Size
+                    } else if n == left {
+                        ChunkState::DataEnd
+                    } else {
+                        ChunkState::Data(left - n)
+                    };
+                    let data = buf.take(n as usize);
+                    if crlf_here {
+                        buf.discard(2);
+                    }
+                    return Some(Ok(BodyEvent::Data(data)));
+                }
+                ChunkState::DataEnd => {
+                    // RFC 9112 7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF.
+                    let b = buf.as_slice();
+                    let bad = match b {
+                        [] | [b'\r'] => return None,
+                        [b'\r', b'\n', ..] => None,
+                        [b'\r', ..] => Some(1),
+                        _ => Some(0),
+                    };
+                    if let Some(at) = bad {
+                        self.state = ChunkState::Done;
+                        return fail((ErrorKind::MissingChunkCrlf, at));
+                    }
+                    buf.discard(2);
+                    self.state = ChunkState::Size;
+                }
+                ChunkState::Trailers => return self.trailers(buf),
+            }
+        }
+    }
+
+    /// The trailer section after the last chunk (RFC 9112 7.1.2), which ends the body.
+    /// Once per body, so kept out of the per-chunk path.
+    #[inline(never)]
+    fn trailers(&mut self, buf: &mut RecvBuffer) -> Option<Result<BodyEvent, Error>> {
         let base = buf.consumed();
         let fail = |(kind, at): (ErrorKind, usize)| {
             Some(Err(Error {
@@ -120,101 +202,46 @@ impl ChunkedDecoder {
                 offset: base + at as u64,
             }))
         };
-        match self.state {
-            ChunkState::Done => None,
-            ChunkState::Size => {
-                let (size, ext, line_len) = match self.size_line(buf.as_slice()) {
-                    Ok(Some(v)) => v,
-                    Ok(None) => return None,
-                    Err(e) => {
-                        self.state = ChunkState::Done;
-                        return fail(e);
-                    }
-                };
-                self.state = if size == 0 {
-                    ChunkState::Trailers
-                } else {
-                    ChunkState::Data(size)
-                };
-                if ext.0 < ext.1 {
-                    let line = buf.take(line_len);
-                    return Some(Ok(BodyEvent::Extension(line.slice(ext.0..ext.1))));
-                }
-                buf.discard(line_len);
-                self.decode(buf)
-            }
-            ChunkState::Data(left) => {
-                if buf.is_empty() {
-                    return None;
-                }
-                let n = (buf.len() as u64).min(left);
-                self.state = if n == left {
-                    ChunkState::DataEnd
-                } else {
-                    ChunkState::Data(left - n)
-                };
-                Some(Ok(BodyEvent::Data(buf.take(n as usize))))
-            }
-            ChunkState::DataEnd => {
-                // RFC 9112 7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF.
-                let b = buf.as_slice();
-                let bad = match b {
-                    [] | [b'\r'] => return None,
-                    [b'\r', b'\n', ..] => None,
-                    [b'\r', ..] => Some(1),
-                    _ => Some(0),
-                };
-                if let Some(at) = bad {
-                    self.state = ChunkState::Done;
-                    return fail((ErrorKind::MissingChunkCrlf, at));
-                }
-                buf.discard(2);
-                self.state = ChunkState::Size;
-                self.decode(buf)
-            }
-            ChunkState::Trailers => {
-                // Nearly every chunked body ends with no trailer fields: the empty line
-                // alone ends it, with nothing to scan or keep.
-                let empty = match buf.as_slice() {
-                    [b'\r', b'\n', ..] => 2,
-                    [b'\n', ..] if self.limits.allow_bare_lf => 1,
-                    _ => 0,
-                };
-                if empty > 0 && self.scanner == HeadScanner::default() {
-                    buf.discard(empty);
-                    self.state = ChunkState::Done;
-                    return Some(Ok(BodyEvent::End(Headers::new())));
-                }
-                let (len, lines) = match self.scanner.scan(buf.as_slice(), &self.limits, None) {
-                    Ok(Scan::Complete { len, lines }) => (len, lines),
-                    Ok(Scan::Partial) => return None,
-                    Err(e) => {
-                        self.state = ChunkState::Done;
-                        return fail(e);
-                    }
-                };
-                self.state = ChunkState::Done;
-                let section = buf.take(len);
-                let (trailers, info) = match parse_fields(section, 0, lines - 1, &self.limits) {
-                    Ok(v) => v,
-                    Err(e) => return fail(e),
-                };
-                // RFC 9110 6.5.1: fields that frame the message cannot be trailers; a
-                // Content-Length or Transfer-Encoding here would be read by a naive
-                // merger as framing for the next message.
-                if info.te_present || info.content_length.is_some() {
-                    return fail((ErrorKind::ForbiddenTrailer, 0));
-                }
-                let forbidden = trailers.iter().any(|(n, _)| {
-                    n.eq_ignore_ascii_case(b"content-length")
-                        || n.eq_ignore_ascii_case(b"transfer-encoding")
-                });
-                if forbidden {
-                    return fail((ErrorKind::ForbiddenTrailer, 0));
-                }
-                Some(Ok(BodyEvent::End(trailers)))
-            }
+        // Nearly every chunked body ends with no trailer fields: the empty line alone
+        // ends it, with nothing to scan or keep.
+        let empty = match buf.as_slice() {
+            [b'\r', b'\n', ..] => 2,
+            [b'\n', ..] if self.limits.allow_bare_lf => 1,
+            _ => 0,
+        };
+        if empty > 0 && self.scanner == HeadScanner::default() {
+            buf.discard(empty);
+            self.state = ChunkState::Done;
+            return Some(Ok(BodyEvent::End(Headers::new())));
         }
+        let (len, lines) = match self.scanner.scan(buf.as_slice(), &self.limits, None) {
+            Ok(Scan::Complete { len, lines }) => (len, lines),
+            Ok(Scan::Partial) => return None,
+            Err(e) => {
+                self.state = ChunkState::Done;
+                return fail(e);
+            }
+        };
+        self.state = ChunkState::Done;
+        let section = buf.take(len);
+        let (trailers, info) = match parse_fields(section, 0, lines - 1, &self.limits) {
+            Ok(v) => v,
+            Err(e) => return fail(e),
+        };
+        // RFC 9110 6.5.1: fields that frame the message cannot be trailers; a
+        // Content-Length or Transfer-Encoding here would be read by a naive
+        // merger as framing for the next message.
+        if info.te_present || info.content_length.is_some() {
+            return fail((ErrorKind::ForbiddenTrailer, 0));
+        }
+        let forbidden = trailers.iter().any(|(n, _)| {
+            n.eq_ignore_ascii_case(b"content-length")
+                || n.eq_ignore_ascii_case(b"transfer-encoding")
+        });
+        if forbidden {
+            return fail((ErrorKind::ForbiddenTrailer, 0));
+        }
+        Some(Ok(BodyEvent::End(trailers)))
     }
 
     /// Parses a complete chunk-size line: (size, extension span, line length).
@@ -243,8 +270,10 @@ impl ChunkedDecoder {
         self.size_line_checked(b)
     }
 
-    /// [`ChunkedDecoder::size_line`] for any line: extensions, limits, errors.
+    /// [`ChunkedDecoder::size_line`] for any line: extensions, limits, errors. Out of
+    /// line, as the common digits-and-CRLF line never comes here.
     #[allow(clippy::type_complexity)]
+    #[inline(never)]
     fn size_line_checked(
         &self,
         b: &[u8],
@@ -612,6 +641,78 @@ fn push_hex(out: &mut BytesMut, n: u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
+
+    /// What a chunked decode yields, with adjacent data merged: the data, the other
+    /// events in order, and how it stopped (the error, or whether the body ended).
+    type Decoded = (Vec<u8>, Vec<BodyEvent>, Option<Error>, bool);
+
+    fn decode_cut(input: &[u8], cuts: &[usize]) -> Decoded {
+        let mut buf = RecvBuffer::new(1 << 16);
+        let mut dec = ChunkedDecoder::new(&Limits::default());
+        let (mut data, mut other, mut error) = (Vec::new(), Vec::new(), None);
+        let mut from = 0;
+        for cut in cuts.iter().copied().chain([input.len()]) {
+            let cut = cut.clamp(from, input.len());
+            buf.push(&input[from..cut]).unwrap();
+            from = cut;
+            while let Some(e) = dec.decode(&mut buf) {
+                match e {
+                    Ok(BodyEvent::Data(d)) => data.extend_from_slice(&d),
+                    Ok(e) => other.push(e),
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            if error.is_some() {
+                break;
+            }
+        }
+        (data, other, error, dec.is_done())
+    }
+
+    /// A chunk's closing CRLF taken with its data (or on its own when it comes later)
+    /// decodes the same at every split: the data, the extensions and trailers, and the
+    /// error with its offset when what follows the data is not CRLF (RFC 9112 7.1).
+    #[test]
+    fn every_split_decodes_alike() {
+        let bodies: [&[u8]; 8] = [
+            b"5\r\nhello\r\n3;x=y\r\nabc\r\n0\r\nT: 1\r\n\r\n",
+            b"1\r\na\r\n1\r\nb\r\n0\r\n\r\n",
+            b"5\r\nhello\n\r\n0\r\n\r\n",
+            b"5\r\nhello\rX0\r\n\r\n",
+            b"5\r\nhelloXY0\r\n\r\n",
+            b"5\r\nhello\r",
+            b"3\r\nabc\r\n3\r\ndef\r\n",
+            b"a\r\n0123456789\r\n10\r\n0123456789abcdef\r\n0\r\n\r\n",
+        ];
+        for body in bodies {
+            let whole = decode_cut(body, &[]);
+            for a in 0..=body.len() {
+                for b in a..=body.len() {
+                    assert_eq!(
+                        decode_cut(body, &[a, b]),
+                        whole,
+                        "{:?} cut at {a} and {b}",
+                        alloc::string::String::from_utf8_lossy(body)
+                    );
+                }
+            }
+        }
+        // The verdicts themselves, so agreement is not agreement on nothing.
+        let ok = decode_cut(bodies[0], &[]);
+        assert_eq!((&ok.0[..], ok.2, ok.3), (&b"helloabc"[..], None, true));
+        let bad = decode_cut(bodies[3], &[]);
+        assert_eq!(bad.0, b"hello");
+        let e = bad.2.unwrap();
+        assert_eq!((e.kind, e.offset), (ErrorKind::MissingChunkCrlf, 9));
+        let bad = decode_cut(bodies[4], &[]).2.unwrap();
+        assert_eq!((bad.kind, bad.offset), (ErrorKind::MissingChunkCrlf, 8));
+        let open = decode_cut(bodies[6], &[]);
+        assert_eq!((&open.0[..], open.2, open.3), (&b"abcdef"[..], None, false));
+    }
 
     /// Everything a decoder hands out for `input` fed `split` bytes at a time, with a
     /// mark for each end and error.

@@ -646,7 +646,12 @@ impl Machine for Client {
             self.shut(CloseReason::Error);
             return;
         }
-        if self.buf.push(bytes).is_err() {
+        // Inside a message the unstuffer copies the input in, checking it on the way.
+        let pushed = match &mut self.reading {
+            Reading::Data(_, dot) => dot.push(&mut self.buf, bytes),
+            _ => self.buf.push(bytes),
+        };
+        if pushed.is_err() {
             let offset = self.buf.consumed() + self.buf.len() as u64;
             self.events.push_back(ClientEvent::Error(Error {
                 kind: ErrorKind::BufferFull,

@@ -685,7 +685,7 @@ impl Machine for Server {
             // input that ends a line, so a client dripping a line byte by byte is cut.
             self.last_input = self.now;
         }
-        if self.buf.push(bytes).is_err() {
+        if self.data.push(&mut self.buf, bytes).is_err() {
             let offset = self.buf.consumed() + self.buf.len() as u64;
             let r = self.r(
                 421,

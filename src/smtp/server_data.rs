@@ -5,7 +5,7 @@
 //! `server.rs`.
 
 use super::server_event::AbortReason;
-use crate::buffer::RecvBuffer;
+use crate::buffer::{Overflow, RecvBuffer};
 use crate::dot::{DotError, DotPolicy, DotUnstuffer, Unstuffed};
 use bytes::Bytes;
 
@@ -117,6 +117,15 @@ impl DataReader {
     /// Why the transaction's data was aborted, if it was.
     pub(super) fn aborted(&self) -> Option<AbortReason> {
         self.aborted
+    }
+
+    /// Copies input into `buf`; inside DATA through the unstuffer, which checks it on
+    /// the way in (see [`DotUnstuffer::push`]).
+    pub(super) fn push(&mut self, buf: &mut RecvBuffer, input: &[u8]) -> Result<(), Overflow> {
+        match &mut self.mode {
+            Mode::Dot(unstuffer) => unstuffer.push(buf, input),
+            _ => buf.push(input),
+        }
     }
 
     /// The next step, or `None` until more input arrives.
