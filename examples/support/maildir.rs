@@ -38,13 +38,6 @@ pub trait Storage: Send + Sync + fmt::Debug {
     fn remove(&self, path: &Path) -> io::Result<()>;
     /// Makes the entries of the directory `dir` durable (`fsync` on the directory).
     fn sync_dir(&self, dir: &Path) -> io::Result<()>;
-    /// Whether a delivery may wait on the device (an fsync): an event loop then runs
-    /// it off its thread. False only for storage that never syncs ([`NoSync`]), whose
-    /// deliveries are page-cache writes and a rename, cheaper done in place than handed
-    /// to another thread and back.
-    fn may_block(&self) -> bool {
-        true
-    }
 }
 
 /// The real file system.
@@ -120,9 +113,6 @@ impl Storage for NoSync {
     fn sync_dir(&self, _dir: &Path) -> io::Result<()> {
         Ok(())
     }
-    fn may_block(&self) -> bool {
-        false
-    }
 }
 
 /// Whether an error means the storage is out of space (ENOSPC, EDQUOT): RFC 5321 4.2.2's
@@ -174,6 +164,9 @@ struct SyncState {
     completed: u64,
     /// Syncs running now.
     running: usize,
+    /// Deliveries waiting on `done`: with none, a finished sync wakes no one (std's
+    /// `notify_all` is a system call even then).
+    waiting: usize,
     /// The highest generation that failed, and how.
     failed: Option<(u64, i32)>,
 }
@@ -186,7 +179,9 @@ impl GroupSync {
             // A sync started since this delivery asked covers it: wait for that one,
             // or for room to start one.
             if s.started >= target || s.running >= SYNCS_IN_FLIGHT {
+                s.waiting += 1;
                 s = self.done.wait(s).unwrap_or_else(|e| e.into_inner());
+                s.waiting -= 1;
                 continue;
             }
             s.running += 1;
@@ -203,7 +198,9 @@ impl GroupSync {
                     s.failed = Some((generation, code));
                 }
             }
-            self.done.notify_all();
+            if s.waiting > 0 {
+                self.done.notify_all();
+            }
         }
         match s.failed {
             Some((generation, code)) if generation >= target => {
@@ -259,11 +256,6 @@ impl Maildir {
 
     pub fn root(&self) -> &Path {
         &self.root
-    }
-
-    /// Whether a delivery here may wait on the device: see [`Storage::may_block`].
-    pub fn may_block(&self) -> bool {
-        self.storage.may_block()
     }
 
     /// Removes what crashed deliveries left in `tmp/`, at server start. A file named by
@@ -355,12 +347,7 @@ impl Maildir {
             Some(e) if all_or_nothing => Some(e),
             _ if results.iter().any(Result::is_ok) => {
                 let new = self.root.join("new");
-                if self.storage.may_block() {
-                    self.group.sync(&*self.storage, &new).err()
-                } else {
-                    // Nothing to wait for, so nothing to share (and no wake-up call).
-                    self.storage.sync_dir(&new).err()
-                }
+                self.group.sync(&*self.storage, &new).err()
             }
             _ => None,
         };

@@ -144,8 +144,8 @@ pub struct MaildirHandler {
     /// The queue id and date of the current transaction's trace fields.
     stamp: (String, String),
     failed: Option<io::Error>,
-    /// Where deliveries run when the driver has a pool for them (`mio`) and the storage
-    /// may block (`Storage::may_block`); otherwise they run in `on_event`.
+    /// Where deliveries run when the driver has a pool for them (`mio`); without one
+    /// they run in `on_event`.
     offload: Option<Offload>,
     /// A delivery running on the pool: the answer owed for it, and where its results
     /// come back.
@@ -425,8 +425,7 @@ impl Job {
 /// worker while this one waits for its fsyncs, and many deliveries (and their group
 /// fsync of `new/`) overlap instead of taking turns on the two or so worker threads.
 /// On the std driver each connection has its own thread; on mio the work goes to the
-/// driver's pool instead (see `ServerEvent::End` below), unless the storage never
-/// syncs, and then it runs here, on the loop's thread.
+/// driver's pool instead (see `ServerEvent::End` below), and this is not called.
 fn blocking<T>(f: impl FnOnce() -> T) -> T {
     use tokio::runtime::{Handle, RuntimeFlavor};
     match Handle::try_current() {
@@ -539,7 +538,7 @@ impl Handler<Served<Server>> for MaildirHandler {
                 self.from = None;
                 self.recipients.clear();
                 match &self.offload {
-                    Some(pool) if self.maildir.may_block() => {
+                    Some(pool) => {
                         // The answer waits for `on_wake`; until then the driver reads
                         // nothing more of this connection (`is_waiting`).
                         let (tx, results) = mpsc::channel();
@@ -556,7 +555,7 @@ impl Handler<Served<Server>> for MaildirHandler {
                         });
                         Ok(())
                     }
-                    _ => {
+                    None => {
                         let results = blocking(|| job.run());
                         self.answer(server, decision, &results)
                     }
