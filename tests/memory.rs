@@ -132,8 +132,8 @@ const POP3: [Doc; 2] = [
 /// The layers: `size_of` around an `smtp::Server`, and heap idle (for `Tls` with a
 /// server session started, the rustls connection it holds).
 const LAYERS: [Doc; 3] = [
-    ("Tls<smtp::Server> plaintext", 2176, 0, 0, 0),
-    ("Tls<smtp::Server> implicit", 2176, 792, 0, 0),
+    ("Tls<smtp::Server> plaintext", 1016, 0, 0, 0),
+    ("Tls<smtp::Server> implicit", 1016, 1960, 0, 0),
     ("Proxied<smtp::Server>", 1032, 0, 0, 0),
 ];
 
