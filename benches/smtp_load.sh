@@ -2,13 +2,32 @@
 # SMTP load bench against Postfix's smtp-source, every contender in one run, interleaved
 # round by round (issue 13's durable delivery, issue 11's load bench).
 #
-#   benches/smtp_load.sh            # 3 rounds of 3000 messages per contender
+#   benches/smtp_load.sh            # 3 rounds of 3000 messages per contender and load
 #   SMTP_LOAD_MESSAGES=5000 SMTP_LOAD_ROUNDS=5 benches/smtp_load.sh
 #   SMTP_LOAD_DIR=/some/disk benches/smtp_load.sh   # where the Maildirs go (default /var/tmp)
+#   SMTP_LOAD_LOADS=connection benches/smtp_load.sh # only the first load below
+#   SMTP_LOAD_BASELINE=/tmp/smtp_server.old benches/smtp_load.sh
+#       # also an older smtp_server build, as base-std/mio/tokio and base-mio-nofsync
 #
-# Load: `smtp-source -s 20 -l 4096 -m N` (20 parallel sessions, 4 KiB messages, N
-# messages, one message per session as smtp-source does without -d), timed from start
-# to exit; figure = N / seconds.
+# Two loads, both `smtp-source -s 20 -l 4096 -m N` (20 parallel sessions, 4 KiB
+# messages, N messages), timed from start to exit; figure = N / seconds:
+#   connection  one message per connection (smtp-source without -d): connect, greeting,
+#               EHLO, MAIL, RCPT, DATA, QUIT for every message. The client's own work
+#               and the round trips then take as long as the disk: smtp-sink, which
+#               does nothing, is no faster than the disk limit below, and since a
+#               session waits for its 250 before it goes on, no server can get near
+#               the limit under this load.
+#   session     the same sessions kept open (`-d`): MAIL, RCPT, DATA per message, so
+#               the disk's share of each message's time is larger and the durable
+#               figures say more about delivery.
+#
+# Every run writes into a directory of its own, and nothing is removed before the end.
+# On ext4 without a journal (this machine's root) a new inode is never one freed in
+# the last 60 seconds (5 minutes if its table block is dirty: `recently_deleted()` in
+# fs/ext4/ialloc.c), and the allocator checks every such inode one by one from the
+# start of the group: removing the last run's thousands of files right before the next
+# made every file creation walk past them, and nearly half of the server's CPU time
+# was in `recently_deleted` (perf), whoever came next paying for it.
 #
 # Part 1, durable (fsync before every 250), on one disk:
 #   ours-std, ours-mio, ours-tokio  smtp_server --driver X (release build): tmp/, fsync,
@@ -24,6 +43,9 @@
 # Part 2, the protocol path without fsync:
 #   ours-std/mio/tokio --no-fsync, aiosmtpd --no-fsync, smtp-sink (Postfix's test
 #   server: no disk at all), limit nosync.
+# Under each table, the bound for a server as fast as smtp-sink whose sessions then
+# wait for the disk as limit's writers do: 1 / (1/smtp-sink + 1/limit), from medians
+# (a model, not a measurement).
 #
 # Needs: postfix (smtp-source, smtp-sink, and root for the private instance), python3
 # with aiosmtpd, cc. Prints a median (min-max) table with ratios.
@@ -31,6 +53,7 @@ set -euo pipefail
 
 N=${SMTP_LOAD_MESSAGES:-3000}
 ROUNDS=${SMTP_LOAD_ROUNDS:-3}
+LOADS=${SMTP_LOAD_LOADS:-connection session}
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d "${SMTP_LOAD_DIR:-/var/tmp}/wirestate-smtp-load.XXXXXX")
 chmod 755 "$work"
@@ -72,24 +95,33 @@ wait_port() {
 
 now() { date +%s.%N; }
 
+# The current load's extra smtp-source flag (see the top).
+load=connection
+load_flags() { if [ "$load" = session ]; then echo -d; fi; }
+
 # Runs smtp-source against $1 and prints messages/s.
 source_rate() {
     local port=$1 t0 t1
     t0=$(now)
-    /usr/sbin/smtp-source -s 20 -l 4096 -m "$N" -f bench@bench.test -t box@bench.test \
-        "127.0.0.1:$port" >/dev/null
+    # shellcheck disable=SC2046
+    /usr/sbin/smtp-source -s 20 $(load_flags) -l 4096 -m "$N" -f bench@bench.test \
+        -t box@bench.test "127.0.0.1:$port" >/dev/null
     t1=$(now)
     python3 -c "print(f'{$N/($t1-$t0):.1f}')"
 }
 
+# A new, empty Maildir for one run, printed; never one removed just before (see the top).
 fresh() {
-    rm -rf "$1"
-    mkdir -p "$1/tmp" "$1/new" "$1/cur"
+    local dir
+    mkdir -p "$work/runs"
+    dir=$(mktemp -d "$work/runs/$load-$1.XXXXXX")
+    mkdir -p "$dir/tmp" "$dir/new" "$dir/cur"
+    echo "$dir"
 }
 
 count_new() { find "$1/new" -type f | wc -l; }
 
-record() { echo "$1 $2" >>"$results"; printf '  %-20s %8s msg/s\n' "$1" "$2"; }
+record() { echo "$load/$1 $2" >>"$results"; printf '  %-20s %8s msg/s\n' "$1" "$2"; }
 
 # CPU time (user + system, in microseconds) a process and its reaped children used.
 cpu_us() {
@@ -106,14 +138,14 @@ run_server() {
     shift 2
     local port pid rate got
     port=$(free_port)
-    if [ "$dir" != - ]; then fresh "$dir"; fi
+    if [ "$dir" != - ]; then dir=$(fresh "$name"); fi
     "$@" "$port" "$dir" 2>"$work/$name.err" &
     pid=$!
     pids+=("$pid")
     wait_port "$port"
     rate=$(source_rate "$port")
     # Server CPU per message: steadier than the rate on a loaded machine.
-    echo "$name-cpu $(( $(cpu_us "$pid") / N ))" >>"$results"
+    echo "$load/$name-cpu $(( $(cpu_us "$pid") / N ))" >>"$results"
     kill "$pid"
     wait "$pid" 2>/dev/null || true
     if [ "$dir" != - ]; then
@@ -128,13 +160,18 @@ ours_run() {
     # shellcheck disable=SC2086
     exec "$ours" --addr "127.0.0.1:$port" --maildir "$dir" --driver "$driver" $extra
 }
+base_run() {
+    local driver=$1 extra=$2 port=$3 dir=$4
+    # shellcheck disable=SC2086
+    exec "$SMTP_LOAD_BASELINE" --addr "127.0.0.1:$port" --maildir "$dir" --driver "$driver" $extra
+}
 aiosmtpd_run() { exec python3 "$repo/benches/peers/aiosmtpd_maildir.py" "$3" "$4" $2; }
 # smtp-sink refuses to run as root without a user to switch to.
 sink_run() { exec /usr/sbin/smtp-sink -u nobody "127.0.0.1:$3" 256; }
 
 limit_run() {
-    local name=$1 extra=${2:-} dir="$work/limit" rate
-    fresh "$dir"
+    local name=$1 extra=${2:-} dir rate
+    dir=$(fresh "$name")
     # shellcheck disable=SC2086
     rate=$("$work/maildir_limit" "$dir" 20 "$N" 4096 $extra | awk '{print $6}')
     record "$name" "$rate"
@@ -177,12 +214,13 @@ EOF
 }
 
 postfix_run() {
-    local box="$work/pf/vmail/box" t0 rate t1 got
-    rm -rf "$box"
+    local box="$work/pf/vmail/box" t0 rate t1 got before
+    # The one mailbox grows from run to run: what this run delivered is the increase.
+    before=$( [ -d "$box/new" ] && count_new "$box" || echo 0)
     t0=$(now)
     rate=$(source_rate "$pf_port")
     for _ in $(seq 1 1200); do
-        got=$( [ -d "$box/new" ] && count_new "$box" || echo 0)
+        got=$(( $( [ -d "$box/new" ] && count_new "$box" || echo 0) - before ))
         [ "$got" -ge "$N" ] && break
         sleep 0.1
     done
@@ -193,40 +231,55 @@ postfix_run() {
 }
 
 postfix_setup
-echo "smtp_load: $N messages x $ROUNDS rounds, 20 sessions, 4096-octet messages, in $work"
+echo "smtp_load: $N messages x $ROUNDS rounds, 20 sessions, 4096-octet messages, loads: $LOADS, in $work"
 for r in $(seq 1 "$ROUNDS"); do
-    echo "round $r: durable"
-    for driver in std mio tokio; do
-        run_server "ours-$driver" "$work/ours" ours_run "$driver" ""
+    for load in $LOADS; do
+        echo "round $r, $load: durable"
+        for driver in std mio tokio; do
+            run_server "ours-$driver" maildir ours_run "$driver" ""
+            if [ -n "${SMTP_LOAD_BASELINE:-}" ]; then
+                run_server "base-$driver" maildir base_run "$driver" ""
+            fi
+        done
+        run_server aiosmtpd maildir aiosmtpd_run - ""
+        postfix_run
+        limit_run limit
+        echo "round $r, $load: no fsync"
+        for driver in std mio tokio; do
+            run_server "ours-$driver-nofsync" maildir ours_run "$driver" --no-fsync
+        done
+        if [ -n "${SMTP_LOAD_BASELINE:-}" ]; then
+            run_server base-mio-nofsync maildir base_run mio --no-fsync
+        fi
+        run_server aiosmtpd-nofsync maildir aiosmtpd_run - --no-fsync
+        run_server smtp-sink - sink_run - ""
+        limit_run limit-nosync nosync
     done
-    run_server aiosmtpd "$work/aio" aiosmtpd_run - ""
-    postfix_run
-    limit_run limit
-    echo "round $r: no fsync"
-    for driver in std mio tokio; do
-        run_server "ours-$driver-nofsync" "$work/ours" ours_run "$driver" --no-fsync
-    done
-    run_server aiosmtpd-nofsync "$work/aio" aiosmtpd_run - --no-fsync
-    run_server smtp-sink - sink_run - ""
-    limit_run limit-nosync nosync
 done
 
 python3 - "$results" <<'EOF'
 import statistics, sys
-rates = {}
+loads = {}
 for line in open(sys.argv[1]):
-    name, rate = line.split()
-    rates.setdefault(name, []).append(float(rate))
-cpu = {k[:-4]: v for k, v in rates.items() if k.endswith("-cpu")}
-rates = {k: v for k, v in rates.items() if not k.endswith("-cpu")}
-med = {k: statistics.median(v) for k, v in rates.items()}
-def ratio(a, b):
-    return f"{med[a] / med[b]:.2f}x" if a in med and b in med and med[b] else "-"
-print(f"\n{'contender':22} {'median msg/s':>12} {'min-max':>17} {'/limit':>7} {'/postfix':>9} {'server CPU us/msg (min-max)':>28}")
-for name, v in rates.items():
-    base = "limit-nosync" if "nofsync" in name or "nosync" in name or name == "smtp-sink" else "limit"
-    pf = "-" if base != "limit" else ratio(name, "postfix")
-    c = cpu.get(name)
-    c = f"{statistics.median(c):.0f} ({min(c):.0f}-{max(c):.0f})" if c else "-"
-    print(f"{name:22} {med[name]:12.1f} {min(v):8.1f}-{max(v):<8.1f} {ratio(name, base):>7} {pf:>9} {c:>28}")
+    key, rate = line.split()
+    load, name = key.split("/", 1)
+    loads.setdefault(load, {}).setdefault(name, []).append(float(rate))
+for load, rates in loads.items():
+    cpu = {k[:-4]: v for k, v in rates.items() if k.endswith("-cpu")}
+    rates = {k: v for k, v in rates.items() if not k.endswith("-cpu")}
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    def ratio(a, b):
+        return f"{med[a] / med[b]:.2f}x" if a in med and b in med and med[b] else "-"
+    print(f"\nload: {load}")
+    print(f"{'contender':22} {'median msg/s':>12} {'min-max':>17} {'/limit':>7} {'/postfix':>9} {'server CPU us/msg (min-max)':>28}")
+    for name, v in rates.items():
+        base = "limit-nosync" if "nofsync" in name or "nosync" in name or name == "smtp-sink" else "limit"
+        pf = "-" if base != "limit" else ratio(name, "postfix")
+        c = cpu.get(name)
+        c = f"{statistics.median(c):.0f} ({min(c):.0f}-{max(c):.0f})" if c else "-"
+        print(f"{name:22} {med[name]:12.1f} {min(v):8.1f}-{max(v):<8.1f} {ratio(name, base):>7} {pf:>9} {c:>28}")
+    if med.get("smtp-sink") and med.get("limit"):
+        bound = 1 / (1 / med["smtp-sink"] + 1 / med["limit"])
+        print(f"{'bound (model)':22} {bound:12.1f} {'':17} {bound / med['limit']:6.2f}x"
+              "   1/(1/smtp-sink + 1/limit): smtp-sink's protocol time, then limit's disk time")
 EOF

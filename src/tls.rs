@@ -42,6 +42,7 @@
 //! ```
 
 use crate::{Instant, Machine};
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
@@ -123,8 +124,10 @@ enum Role {
 pub struct Tls<M> {
     inner: M,
     role: Role,
-    /// The session, once TLS has started.
-    session: Option<Connection>,
+    /// The session, once TLS has started. Boxed: rustls' connection is over a kilobyte,
+    /// and inline it sat between the fields every transmit reads, so a plaintext
+    /// connection carried its space and touched more cache lines per message.
+    session: Option<Box<Connection>>,
     /// The wrapped machine has been told that the channel is secure.
     told: bool,
     /// Plaintext the machine gave that the session could not take yet (it was at
@@ -293,7 +296,7 @@ impl<M: Machine> Tls<M> {
                 // Past the limit the session writes short; `fill` holds the rest in `held`
                 // instead of losing it, and stops pulling from the machine meanwhile.
                 session.set_buffer_limit(Some(BUFFER_LIMIT));
-                self.session = Some(session);
+                self.session = Some(Box::new(session));
             }
             Err(e) => self.fail(TlsError::Setup(e)),
         }

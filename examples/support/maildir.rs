@@ -132,30 +132,43 @@ pub fn same_error(e: &io::Error) -> io::Error {
 
 /// Group commit of `new/`: one directory fsync makes every rename done before it
 /// started durable, so concurrent deliveries (the threads of the std driver, the tasks
-/// of tokio) share one instead of each paying for its own.
+/// of tokio, the mio driver's pool) share one instead of each paying for its own.
 ///
 /// Why no `250` can come before its message is durable: a delivery asks for a sync only
 /// after its rename has returned, and waits for a sync that *started* after that
-/// moment (generation `started + 1` at the time it asked); only that sync's completion,
-/// or a later one's, releases it. A failed sync fails every delivery that waited on any
-/// generation up to the failed one (conservative: a failure can make a message that was
-/// in fact durable be answered 451, and then removed from `new/`, which costs a resend,
-/// never a loss).
+/// moment (generation `started + 1` at the time it asked); only the completion of that
+/// sync, or of a later one, releases it. A failed sync fails every delivery that waited
+/// on any generation up to the failed one (conservative: a failure can make a message
+/// that was in fact durable be answered 451, and then removed from `new/`, which costs a
+/// resend, never a loss).
+///
+/// Up to [`SYNCS_IN_FLIGHT`] syncs run at once. With one, nearly every delivery found a
+/// sync already running (one that started before its rename, so of no use to it) and
+/// waited for it to end before its own could start: two directory fsyncs in a row. A
+/// second one starts at once instead; deliveries arriving while both run wait and then
+/// share the next.
 #[derive(Debug, Default)]
 struct GroupSync {
     state: Mutex<SyncState>,
     done: Condvar,
 }
 
+/// How many fsyncs of `new/` may run at once (see [`GroupSync`]).
+pub const SYNCS_IN_FLIGHT: usize = 2;
+
 #[derive(Debug, Default)]
 struct SyncState {
-    /// Syncs started so far; the running one, if any, is number `started`.
+    /// Syncs started so far; the latest one started is number `started`.
     started: u64,
-    /// The highest generation completed.
+    /// The highest generation completed (syncs may end out of order).
     completed: u64,
-    running: bool,
+    /// Syncs running now.
+    running: usize,
+    /// Deliveries waiting on `done`: with none, a finished sync wakes no one (std's
+    /// `notify_all` is a system call even then).
+    waiting: usize,
     /// The highest generation that failed, and how.
-    failed: Option<(u64, i32, String)>,
+    failed: Option<(u64, i32)>,
 }
 
 impl GroupSync {
@@ -163,26 +176,35 @@ impl GroupSync {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let target = s.started + 1;
         while s.completed < target {
-            if s.running {
+            // A sync started since this delivery asked covers it: wait for that one,
+            // or for room to start one.
+            if s.started >= target || s.running >= SYNCS_IN_FLIGHT {
+                s.waiting += 1;
                 s = self.done.wait(s).unwrap_or_else(|e| e.into_inner());
+                s.waiting -= 1;
                 continue;
             }
-            s.running = true;
+            s.running += 1;
             s.started += 1;
             let generation = s.started;
             drop(s);
             let result = storage.sync_dir(dir);
             s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            s.running = false;
-            s.completed = generation;
+            s.running -= 1;
+            s.completed = s.completed.max(generation);
             if let Err(e) = &result {
-                s.failed = Some((generation, e.raw_os_error().unwrap_or(5), e.to_string()));
+                let code = e.raw_os_error().unwrap_or(5);
+                if !matches!(s.failed, Some((g, _)) if g >= generation) {
+                    s.failed = Some((generation, code));
+                }
             }
-            self.done.notify_all();
+            if s.waiting > 0 {
+                self.done.notify_all();
+            }
         }
-        match &s.failed {
-            Some((generation, code, _)) if *generation >= target => {
-                Err(io::Error::from_raw_os_error(*code))
+        match s.failed {
+            Some((generation, code)) if generation >= target => {
+                Err(io::Error::from_raw_os_error(code))
             }
             _ => Ok(()),
         }

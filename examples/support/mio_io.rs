@@ -92,9 +92,15 @@ where
         let now = clock.now();
         for event in events.iter() {
             if event.token() == LISTENER {
+                let mut io = Io {
+                    now,
+                    buf: &mut buf,
+                    poll: &poll,
+                    timers: &mut timers,
+                };
                 accept_all(
                     &mut listener,
-                    &poll,
+                    &mut io,
                     &pool,
                     &mut conns,
                     &mut free,
@@ -118,7 +124,7 @@ where
                     // The answer goes out, then what the machine still holds, then the
                     // reads that waited (`read_paused`).
                     if matches!(service(conn, slot, false, &mut io), Step::Close) {
-                        close(&poll, &mut conns, &mut free, slot);
+                        close(&mut conns, &mut free, slot);
                     }
                 }
                 continue;
@@ -140,7 +146,7 @@ where
                 service(conn, slot, read, &mut io)
             };
             if !matches!(step, Step::Keep) {
-                close(&poll, &mut conns, &mut free, slot);
+                close(&mut conns, &mut free, slot);
             }
         }
         let now = clock.now();
@@ -160,7 +166,7 @@ where
                 timers: &mut timers,
             };
             if !matches!(service(conn, slot, false, &mut io), Step::Keep) {
-                close(&poll, &mut conns, &mut free, slot);
+                close(&mut conns, &mut free, slot);
             }
         }
         timers.sweep(conns.len() - free.len(), |slot| {
@@ -208,7 +214,7 @@ fn service<M: Machine, H: Handler<M>>(
 
 fn accept_all<M, H, S>(
     listener: &mut TcpListener,
-    poll: &Poll,
+    io: &mut Io<'_>,
     pool: &std::sync::Arc<Pool>,
     conns: &mut Vec<Option<Conn<M, H>>>,
     free: &mut Vec<usize>,
@@ -227,18 +233,17 @@ fn accept_all<M, H, S>(
                     conns.len() - 1
                 });
                 if let Err(e) =
-                    poll.registry()
+                    io.poll
+                        .registry()
                         .register(&mut stream, Token(slot), Interest::READABLE)
                 {
                     eprintln!("register: {e}");
                     free.push(slot);
                     continue;
                 }
-                // A machine may queue bytes at creation (a greeting banner): they go out
-                // on the first pump, which the first readable or writable event triggers.
                 let (machine, mut handler) = setup(peer);
                 handler.offload(pool.offload(slot));
-                let mut conn = Conn {
+                let conn = conns[slot].insert(Conn {
                     stream,
                     eof: false,
                     read_paused: false,
@@ -247,17 +252,15 @@ fn accept_all<M, H, S>(
                     pending: VecDeque::new(),
                     machine,
                     handler,
-                };
-                queue_transmits(&mut conn);
-                if !conn.pending.is_empty() {
-                    let _ = poll.registry().reregister(
-                        &mut conn.stream,
-                        Token(slot),
-                        Interest::READABLE | Interest::WRITABLE,
-                    );
-                    conn.writable_registered = true;
+                });
+                // What the machine queued at creation (a greeting banner) goes out now:
+                // a new socket's send buffer is empty, so it nearly always takes it, and
+                // write interest is registered only if it did not. Waiting for the first
+                // writable event instead cost two epoll_ctl calls per connection
+                // (interest on, then off again) and a loop round.
+                if !matches!(service(conn, slot, false, io), Step::Keep) {
+                    close(conns, free, slot);
                 }
-                conns[slot] = Some(conn);
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return,
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
@@ -438,9 +441,13 @@ fn pump<M: Machine, H: Handler<M>>(
     Step::Keep
 }
 
-fn close<M, H>(poll: &Poll, conns: &mut [Option<Conn<M, H>>], free: &mut Vec<usize>, slot: usize) {
-    if let Some(mut conn) = conns[slot].take() {
-        let _ = poll.registry().deregister(&mut conn.stream);
+/// Drops the connection, which closes its socket. There is no `deregister` first: closing
+/// the only descriptor of a socket removes it from every epoll interest list (epoll(7),
+/// "Will closing a file descriptor cause it to be removed from all epoll interest
+/// lists?"; likewise for kqueue), and this driver never duplicates one, so the
+/// `EPOLL_CTL_DEL` was one system call per connection spent on nothing.
+fn close<M, H>(conns: &mut [Option<Conn<M, H>>], free: &mut Vec<usize>, slot: usize) {
+    if conns[slot].take().is_some() {
         free.push(slot);
     }
 }

@@ -146,14 +146,21 @@ impl Inbox {
 
     /// `message` as it goes on the wire under this framing.
     pub(crate) fn frame(&self, parts: &[&[u8]]) -> Bytes {
+        self.frame_in(&mut BytesMut::new(), parts)
+    }
+
+    /// [`frame`](Inbox::frame), written into `out` and split off it: once the previous
+    /// message taken from `out` has been dropped (written to the socket), its
+    /// allocation is used again, so a steady exchange allocates nothing per message.
+    pub(crate) fn frame_in(&self, out: &mut BytesMut, parts: &[&[u8]]) -> Bytes {
         let len: usize = parts.iter().map(|p| p.len()).sum();
-        let mut out = BytesMut::with_capacity(len + 1);
+        out.reserve(len + 1);
         for part in parts {
             out.put_slice(part);
         }
         if self.framing == Framing::Line {
             out.put_u8(b'\n');
         }
-        out.freeze()
+        out.split().freeze()
     }
 }

@@ -4,7 +4,7 @@ use super::framing::Inbox;
 use super::{Error, Framing, ServerConfig, EXIT, WELCOME};
 use crate::{CloseReason, Instant, Machine};
 use alloc::collections::VecDeque;
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use core::time::Duration;
 
 /// What the client did. The server answers by itself (the protocol fixes every reply, so
@@ -99,6 +99,9 @@ pub struct Server {
     outbox: VecDeque<Bytes>,
     /// Bytes in `outbox`, for output flow control.
     unsent: usize,
+    /// Where replies are framed: each is split off it, and its allocation is used again
+    /// once the driver has written and dropped the last one (no allocation per reply).
+    framed: BytesMut,
     state: State,
     /// Last time seen, so a clock that runs backwards counts as no time passing.
     now: Instant,
@@ -137,6 +140,7 @@ impl Server {
             idle: config.timeouts.idle,
             outbox,
             unsent,
+            framed: BytesMut::new(),
             state: State::Open,
             now: Instant::ZERO,
             idle_deadline: None,
@@ -220,7 +224,9 @@ impl Machine for Server {
                     self.close_with(CloseReason::Done);
                     return self.poll_event();
                 }
-                let reply = self.inbox.frame(&[b"Hello, ", &message, b"!"]);
+                let reply = self
+                    .inbox
+                    .frame_in(&mut self.framed, &[b"Hello, ", &message, b"!"]);
                 self.unsent += reply.len();
                 self.outbox.push_back(reply);
                 Some(ServerEvent::Message(message))
