@@ -6,91 +6,19 @@
 //! order they started in) stands for a slow disk, so the test can see which syncs run,
 //! and which deliveries have returned, at every step.
 
+#[path = "common/held_sync.rs"]
+mod held_sync;
 #[path = "../examples/support/mod.rs"]
 mod support;
 
-use std::collections::HashSet;
+use held_sync::Held;
 use std::fs;
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::maildir::{Disk, Maildir, Storage, StoredFile};
-
-/// Directory fsyncs, numbered from 1 as they start, each held until released.
-#[derive(Debug, Default)]
-struct Gate {
-    state: Mutex<GateState>,
-    changed: Condvar,
-}
-
-#[derive(Debug, Default)]
-struct GateState {
-    entered: usize,
-    released: HashSet<usize>,
-}
-
-impl Gate {
-    fn release(&self, sync: usize) {
-        self.state.lock().unwrap().released.insert(sync);
-        self.changed.notify_all();
-    }
-
-    fn entered(&self) -> usize {
-        self.state.lock().unwrap().entered
-    }
-
-    /// Waits until `n` syncs have started.
-    fn wait_entered(&self, n: usize) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut s = self.state.lock().unwrap();
-        while s.entered < n {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "timed out waiting for directory fsyncs to start"
-            );
-            s = self.changed.wait_timeout(s, left).unwrap().0;
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-struct Held(Arc<Gate>);
-
-impl Storage for Held {
-    fn create_new(&self, path: &Path) -> io::Result<Box<dyn StoredFile>> {
-        Disk.create_new(path)
-    }
-    fn open(&self, path: &Path) -> io::Result<Box<dyn Read + Send>> {
-        Disk.open(path)
-    }
-    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        Disk.rename(from, to)
-    }
-    fn remove(&self, path: &Path) -> io::Result<()> {
-        Disk.remove(path)
-    }
-    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        let gate = &self.0;
-        let mut s = gate.state.lock().unwrap();
-        s.entered += 1;
-        let me = s.entered;
-        gate.changed.notify_all();
-        // Bounded, so a broken group sync fails the test instead of hanging it.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !s.released.contains(&me) && Instant::now() < deadline {
-            s = gate
-                .changed
-                .wait_timeout(s, Duration::from_secs(1))
-                .unwrap()
-                .0;
-        }
-        drop(s);
-        Disk.sync_dir(dir)
-    }
-}
+use support::maildir::Maildir;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("wirestate-sync-{name}-{}", std::process::id()));

@@ -7,84 +7,20 @@
 //! disk: while one delivery is held there, the test checks what the server has (not)
 //! done.
 
+#[path = "common/held_sync.rs"]
+mod held_sync;
 #[path = "../examples/support/mod.rs"]
 mod support;
 
+use held_sync::Held;
 use std::fs;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex};
-use std::time::{Duration, Instant};
-use support::maildir::{Disk, Maildir, Storage, StoredFile};
+use std::sync::Arc;
+use std::time::Duration;
+use support::maildir::Maildir;
 use support::smtp_io::{server_setup, ServerOptions};
-
-/// The real disk, with the directory fsync of `new/` held until [`Gate::open`].
-#[derive(Debug, Default)]
-struct Gate {
-    state: Mutex<GateState>,
-    changed: Condvar,
-}
-
-#[derive(Debug, Default)]
-struct GateState {
-    open: bool,
-    /// Directory fsyncs that have started (and are held while the gate is shut).
-    entered: usize,
-}
-
-impl Gate {
-    fn open(&self) {
-        self.state.lock().unwrap().open = true;
-        self.changed.notify_all();
-    }
-
-    /// Waits until `n` directory fsyncs have started.
-    fn wait_entered(&self, n: usize) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let mut s = self.state.lock().unwrap();
-        while s.entered < n {
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "no directory fsync started");
-            s = self.changed.wait_timeout(s, left).unwrap().0;
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default)]
-struct Held(Arc<Gate>);
-
-impl Storage for Held {
-    fn create_new(&self, path: &Path) -> io::Result<Box<dyn StoredFile>> {
-        Disk.create_new(path)
-    }
-    fn open(&self, path: &Path) -> io::Result<Box<dyn Read + Send>> {
-        Disk.open(path)
-    }
-    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        Disk.rename(from, to)
-    }
-    fn remove(&self, path: &Path) -> io::Result<()> {
-        Disk.remove(path)
-    }
-    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
-        let gate = &self.0;
-        let mut s = gate.state.lock().unwrap();
-        s.entered += 1;
-        gate.changed.notify_all();
-        // Bounded, so a broken server fails the test instead of hanging it.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !s.open && Instant::now() < deadline {
-            s = gate
-                .changed
-                .wait_timeout(s, Duration::from_secs(1))
-                .unwrap()
-                .0;
-        }
-        drop(s);
-        Disk.sync_dir(dir)
-    }
-}
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("wirestate-offload-{name}-{}", std::process::id()));
