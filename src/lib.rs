@@ -134,6 +134,8 @@ pub mod proxy;
 pub mod sasl;
 mod secret;
 pub mod smtp;
+#[cfg(test)]
+mod test_rand;
 #[cfg(feature = "testing")]
 pub mod testing;
 #[cfg(feature = "rustls")]

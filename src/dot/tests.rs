@@ -75,13 +75,7 @@ fn decode_events(input: &[u8], cuts: &[usize], path: Path, poll_each: bool) -> E
 /// again at a random later one), polled after each piece or only after all.
 #[test]
 fn pushed_input_decodes_as_a_plain_push_does() {
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = crate::test_rand::xorshift(0x2545_f491_4f6c_dd1du64);
     let line = b"0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRST\r\n";
     for round in 0..120 {
         let len = 300 + (next() % 1500) as usize;
@@ -138,13 +132,7 @@ fn pushed_input_decodes_as_a_plain_push_does() {
 /// group boundary and at random places, with specials sparse or dense.
 #[test]
 fn long_pushed_input_decodes_as_a_plain_push_does() {
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = crate::test_rand::xorshift(0x9e37_79b9_7f4a_7c15u64);
     let line = b"The quick brown fox jumps over the lazy dog 0123456789 abcdefghijklmnop\r\n";
     for round in 0..16 {
         let len = 4_000 + (next() % 16_000) as usize;
@@ -186,13 +174,7 @@ fn long_pushed_input_decodes_as_a_plain_push_does() {
 #[test]
 fn strict_fast_path_agrees_with_the_general_loop() {
     let alphabet = b"\r\n.a\0";
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = crate::test_rand::xorshift(0x9e37_79b9_7f4a_7c15u64);
     for round in 0..4000 {
         let len = (next() % 80) as usize;
         let mut input: Vec<u8> = (0..len)

@@ -270,13 +270,7 @@ mod tests {
 
     #[test]
     fn window_search_agrees_with_a_per_line_count() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_rand::xorshift(0x2545_f491_4f6c_dd1du64);
         for _ in 0..20_000 {
             let max_line = (next() % 12) as usize;
             let mut reader = DataReader::new(None, max_line);
