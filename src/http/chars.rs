@@ -198,12 +198,13 @@ fn uncommon_name_byte(b: u8) -> bool {
 
 /// Index of the first byte that is not a `tchar` (RFC 9110 section 5.6.2), if any.
 ///
-/// Eight bytes at a time, each word checked for the bytes field names and methods are
-/// almost always made of (ALPHA, DIGIT, "-") with exact per-byte arithmetic
-/// ([`in_range`]), so the lowest flag is the first such byte; that byte is looked up in
-/// the token table, and if it is one of the rarer tchars the scan goes on after it. So
-/// the answer is exactly the table's. Names are short, so the unit is a word rather
-/// than a 16-byte chunk; the last few bytes of `v` are read one at a time.
+/// The bytes field names and methods are almost always made of are ALPHA, DIGIT and
+/// "-". The first sixteen bytes are checked for any other byte as one chunk, and the
+/// first such byte is found from the chunk's words; past that, or when a rarer tchar
+/// or a digit comes first, eight bytes at a time with exact per-byte arithmetic
+/// ([`in_range`]). A flagged byte is looked up in the token table, and if it is one of
+/// the rarer tchars the scan goes on after it, so the answer is exactly the table's.
+/// The last few bytes of `v` are read one at a time.
 #[inline(always)]
 pub(crate) fn first_non_token(v: &[u8]) -> Option<usize> {
     // The common case first: a name and the colon after it within sixteen bytes, one
