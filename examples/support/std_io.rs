@@ -1,10 +1,13 @@
-//! The blocking `std::net` driver: one machine per socket, one thread per connection.
+//! The blocking `std::net` driver: one machine per socket, one thread per connection (a
+//! thread that has finished one connection may serve a later one).
 //! It is the loop from the `Machine` docs and knows nothing of any protocol: bodies are
 //! paced by `wants_body`, reading by `wants_input`, timers by `poll_timeout`.
 
 use super::{feed_body, Clock, Handler};
+use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 use wirestate::Machine;
 
@@ -99,15 +102,20 @@ where
 
 /// Accepts connections forever, one thread each. `setup` builds the machine and the
 /// handler for each new peer from its address.
+///
+/// A thread that has finished its connection waits a while for the next one instead of
+/// exiting (see [`Idle`]), so a connection served by a waiting thread pays for neither
+/// the creation of a thread nor its exit.
 pub fn serve<M, H, S>(listener: TcpListener, read_size: usize, setup: S) -> io::Result<()>
 where
     M: Machine + Send + 'static,
     H: Handler<M> + Send + 'static,
     S: Fn(SocketAddr) -> (M, H) + Send + Sync + 'static,
 {
-    let setup = std::sync::Arc::new(setup);
+    let setup = Arc::new(setup);
+    let idle = Arc::new(Idle::default());
     for conn in listener.incoming() {
-        let mut stream = match conn {
+        let stream = match conn {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("accept: {e}");
@@ -115,18 +123,102 @@ where
             }
         };
         let _ = stream.set_nodelay(true);
-        let setup = setup.clone();
+        let Some(stream) = idle.hand_over(stream) else {
+            continue;
+        };
+        let (setup, idle) = (setup.clone(), idle.clone());
         std::thread::spawn(move || {
-            let peer = stream
-                .peer_addr()
-                .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
-            let (mut machine, handler) = setup(peer);
-            if let Err(e) = drive(&mut stream, &mut machine, read_size, handler) {
-                eprintln!("{peer}: {e}");
+            let mut next = Some(stream);
+            while let Some(mut stream) = next {
+                let peer = stream
+                    .peer_addr()
+                    .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
+                let (mut machine, handler) = setup(peer);
+                if let Err(e) = drive(&mut stream, &mut machine, read_size, handler) {
+                    eprintln!("{peer}: {e}");
+                }
+                drop(stream);
+                next = idle.wait_for_next();
             }
         });
     }
     Ok(())
+}
+
+/// The most threads that wait for a connection at once; a thread that finishes its
+/// connection while this many wait exits.
+const MAX_IDLE_THREADS: usize = 64;
+
+/// How long a thread waits for a next connection before it exits.
+const IDLE_THREAD_WAIT: Duration = Duration::from_secs(10);
+
+/// Threads that finished their connection and wait for another.
+///
+/// With a thread created for every connection and ended with it, a server whose clients
+/// send one message per connection spent more time creating and ending threads than on
+/// the protocol: each exit unmaps or `madvise`s its stack, which interrupts every core to
+/// flush its TLB (a quarter of the `std` SMTP server's time under `smtp-source`, by
+/// `perf`). A waiting thread is reused instead; the wait is bounded in both count and
+/// time, so a burst of connections leaves no more than [`MAX_IDLE_THREADS`] threads
+/// behind, and not for long.
+#[derive(Default)]
+struct Idle {
+    state: Mutex<IdleState>,
+    arrived: Condvar,
+}
+
+#[derive(Default)]
+struct IdleState {
+    /// Threads waiting in [`Idle::wait_for_next`].
+    waiting: usize,
+    /// Connections handed over and not yet taken; never more than `waiting`.
+    queued: VecDeque<TcpStream>,
+}
+
+impl Idle {
+    /// Gives `stream` to a waiting thread, or gives it back when none is free (the caller
+    /// then starts a thread for it).
+    fn hand_over(&self, stream: TcpStream) -> Option<TcpStream> {
+        let mut state = self.lock();
+        if state.waiting > state.queued.len() {
+            state.queued.push_back(stream);
+            drop(state);
+            self.arrived.notify_one();
+            return None;
+        }
+        Some(stream)
+    }
+
+    /// Waits for the next connection; `None` when the thread should exit instead.
+    fn wait_for_next(&self) -> Option<TcpStream> {
+        let mut state = self.lock();
+        if state.waiting >= MAX_IDLE_THREADS {
+            return None;
+        }
+        state.waiting += 1;
+        let deadline = std::time::Instant::now() + IDLE_THREAD_WAIT;
+        loop {
+            if let Some(stream) = state.queued.pop_front() {
+                state.waiting -= 1;
+                return Some(stream);
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                state.waiting -= 1;
+                return None;
+            }
+            state = match self.arrived.wait_timeout(state, left) {
+                Ok((s, _)) => s,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, IdleState> {
+        // Nothing panics while holding the lock, and the state stays consistent if
+        // something did, so a poisoned lock is used as it is.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// Connects to `addr` and runs the driver loop for `machine` until it is closed or the
