@@ -3,49 +3,23 @@
 //! sees, the same on every driver, not as a quiet close that a program would report as
 //! success.
 
+#[allow(dead_code)]
+#[path = "common/says_hi.rs"]
+mod says_hi;
 #[path = "../examples/support/mod.rs"]
 mod support;
 
-use bytes::Bytes;
+use says_hi::SaysHi;
 use std::io::ErrorKind;
 use std::net::TcpListener;
 use std::time::Duration;
 use support::cli::{connect, Driver};
 use support::Handler;
-use wirestate::{Instant, Machine};
-
-/// Sends one line, then waits for input that never comes.
-#[derive(Default)]
-struct Waits {
-    sent: bool,
-    eof: bool,
-}
-
-impl Machine for Waits {
-    type Event = ();
-    fn handle_input(&mut self, _: Instant, _: &[u8]) {}
-    fn handle_eof(&mut self, _: Instant) {
-        self.eof = true;
-    }
-    fn handle_timeout(&mut self, _: Instant) {}
-    fn poll_event(&mut self) -> Option<()> {
-        None
-    }
-    fn poll_transmit(&mut self) -> Option<Bytes> {
-        (!std::mem::replace(&mut self.sent, true)).then(|| Bytes::from_static(b"hello\r\n"))
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
-    fn is_closed(&self) -> bool {
-        self.eof
-    }
-}
 
 struct Quiet;
 
-impl Handler<Waits> for Quiet {
-    fn on_event(&mut self, _: &mut Waits, _: ()) {}
+impl Handler<SaysHi> for Quiet {
+    fn on_event(&mut self, _: &mut SaysHi, _: ()) {}
 }
 
 /// A peer that accepts, waits for the client's line and closes without reading it:
@@ -70,10 +44,10 @@ fn resetting_peer() -> String {
 fn a_reset_connection_is_an_error_on_every_client_driver() {
     for driver in [Driver::Std, Driver::Mio, Driver::Tokio] {
         let addr = resetting_peer();
-        let mut m = Waits::default();
+        let mut m = SaysHi::default();
         let result = connect(driver, &addr, &mut m, 4096, Quiet);
         let err = result.expect_err(&format!("{driver:?}: a reset reported as a clean close"));
         assert_eq!(err.kind(), ErrorKind::ConnectionReset, "{driver:?}: {err}");
-        assert!(m.sent, "{driver:?}: the line was sent first");
+        assert!(m.said, "{driver:?}: the line was sent first");
     }
 }

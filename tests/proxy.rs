@@ -4,44 +4,15 @@
 //! machine exactly, however the stream is cut.
 
 mod common;
+#[path = "common/says_hi.rs"]
+mod says_hi;
 
-use bytes::Bytes;
 use common::Row;
 use proptest::prelude::*;
+use says_hi::SaysHi as Sink;
 use std::time::Duration;
 use wirestate::proxy::{decode, Accept, Config, Decoded, ErrorKind, Proxied};
 use wirestate::{Instant, Machine};
-
-/// A machine that keeps every byte it is given, says `hi` first, and closes on EOF.
-#[derive(Debug, Default)]
-struct Sink {
-    got: Vec<u8>,
-    said: bool,
-    eof: bool,
-}
-
-impl Machine for Sink {
-    type Event = ();
-    fn handle_input(&mut self, _: Instant, bytes: &[u8]) {
-        self.got.extend_from_slice(bytes);
-    }
-    fn handle_eof(&mut self, _: Instant) {
-        self.eof = true;
-    }
-    fn handle_timeout(&mut self, _: Instant) {}
-    fn poll_event(&mut self) -> Option<()> {
-        None
-    }
-    fn poll_transmit(&mut self) -> Option<Bytes> {
-        (!std::mem::replace(&mut self.said, true)).then(|| Bytes::from_static(b"hi"))
-    }
-    fn poll_timeout(&self) -> Option<Instant> {
-        None
-    }
-    fn is_closed(&self) -> bool {
-        self.eof
-    }
-}
 
 /// What a row expects.
 #[derive(Clone, Debug, PartialEq)]
