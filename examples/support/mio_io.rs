@@ -7,6 +7,7 @@
 //! pool's `mio::Waker` brings the loop back to it.
 
 use super::offload::Pool;
+use super::quick_ack::ack_now;
 use super::timers::Timers;
 use super::{feed_body, Clock, Handler};
 use bytes::Bytes;
@@ -545,7 +546,12 @@ where
                 Step::Failed(e)
             } else {
                 let read = event.is_readable() || event.is_read_closed();
-                service(&mut conn, SLOT, read, &mut io)
+                let step = service(&mut conn, SLOT, read, &mut io);
+                if read {
+                    // The client side acknowledges what it read at once (`quick_ack.rs`).
+                    ack_now(&conn.stream);
+                }
+                step
             };
         }
         if matches!(step, Step::Keep) && conn.deadline.is_some_and(|d| d <= now) {

@@ -12,6 +12,7 @@ pub mod maildrop;
 pub mod mio_io;
 pub mod offload;
 pub mod pop3_client;
+pub mod quick_ack;
 pub mod smtp_io;
 pub mod smtp_maildir;
 pub mod std_io;

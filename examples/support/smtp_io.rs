@@ -5,6 +5,7 @@
 //! handler lives in `smtp_maildir` and is re-exported here.
 
 use super::cli::{self, Driver};
+use super::quick_ack::Acks;
 use super::{std_io, Handler};
 use bytes::Bytes;
 use std::io::{self, ErrorKind, Read};
@@ -360,7 +361,7 @@ pub fn send_messages_partial<'a>(
     log: Option<Log<'_>>,
 ) -> (Vec<SendReport>, io::Result<()>) {
     send_with(config, tls, messages, log, |client, sender| {
-        std_io::drive(stream, client, 64 * 1024, sender)
+        std_io::drive(stream, client, 64 * 1024, sender, Acks::AtOnce)
     })
 }
 

@@ -3,6 +3,7 @@
 //! It is the loop from the `Machine` docs and knows nothing of any protocol: bodies are
 //! paced by `wants_body`, reading by `wants_input`, timers by `poll_timeout`.
 
+use super::quick_ack::{ack_now, Acks};
 use super::{feed_body, Clock, Handler};
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
@@ -36,12 +37,14 @@ pub fn flush<M: Machine, H: Handler<M>>(
 
 /// Runs the driver loop for one machine on one connected stream until the machine is
 /// closed or the peer goes away. `read_size` is the size of each `read`: with the
-/// greeting protocol's chunk framing it is the classic peers' `recv(1024)`.
+/// greeting protocol's chunk framing it is the classic peers' `recv(1024)`. `acks` is
+/// [`Acks::AtOnce`] on the client side (see `quick_ack.rs`).
 pub fn drive<M, H>(
     stream: &mut TcpStream,
     machine: &mut M,
     read_size: usize,
     mut handler: H,
+    acks: Acks,
 ) -> io::Result<()>
 where
     M: Machine,
@@ -90,7 +93,12 @@ where
                 eof = true;
                 machine.handle_eof(clock.now());
             }
-            Ok(n) => machine.handle_input(clock.now(), &buf[..n]),
+            Ok(n) => {
+                if acks == Acks::AtOnce {
+                    ack_now(stream);
+                }
+                machine.handle_input(clock.now(), &buf[..n])
+            }
             Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                 machine.handle_timeout(clock.now())
             }
@@ -134,7 +142,8 @@ where
                     .peer_addr()
                     .unwrap_or_else(|_| SocketAddr::from(([0, 0, 0, 0], 0)));
                 let (mut machine, handler) = setup(peer);
-                if let Err(e) = drive(&mut stream, &mut machine, read_size, handler) {
+                if let Err(e) = drive(&mut stream, &mut machine, read_size, handler, Acks::Delayed)
+                {
                     eprintln!("{peer}: {e}");
                 }
                 drop(stream);
@@ -236,5 +245,5 @@ where
 {
     let mut stream = TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
-    drive(&mut stream, machine, read_size, handler)
+    drive(&mut stream, machine, read_size, handler, Acks::AtOnce)
 }

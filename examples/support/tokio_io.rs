@@ -10,6 +10,7 @@
 //! deadline changes. Work per wake-up is one read or one write plus the events it
 //! decodes, and tokio's cooperative budget on the socket makes a busy connection yield.
 
+use super::quick_ack::{ack_now, Acks};
 use super::{Clock, Handler};
 use bytes::{Buf, Bytes};
 use std::collections::VecDeque;
@@ -52,7 +53,7 @@ where
         let _ = stream.set_nodelay(true);
         let (mut machine, handler) = setup(peer);
         tokio::spawn(async move {
-            if let Err(e) = drive(stream, &mut machine, read_size, handler).await {
+            if let Err(e) = drive(stream, &mut machine, read_size, handler, Acks::Delayed).await {
                 eprintln!("{peer}: {e}");
             }
         });
@@ -60,12 +61,14 @@ where
 }
 
 /// Runs the driver loop for one machine on one connected stream until the machine is
-/// closed or the peer goes away.
+/// closed or the peer goes away. `acks` is [`Acks::AtOnce`] on the client side (see
+/// `quick_ack.rs`).
 pub async fn drive<M, H>(
     mut stream: TcpStream,
     machine: &mut M,
     read_size: usize,
     mut handler: H,
+    acks: Acks,
 ) -> io::Result<()>
 where
     M: Machine,
@@ -122,7 +125,12 @@ where
                     eof = true;
                     machine.handle_eof(clock.now());
                 }
-                Ok(n) => machine.handle_input(clock.now(), &buf[..n]),
+                Ok(n) => {
+                    if acks == Acks::AtOnce {
+                        ack_now(rd.as_ref());
+                    }
+                    machine.handle_input(clock.now(), &buf[..n])
+                }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             },
@@ -173,5 +181,5 @@ where
 {
     let stream = TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
-    drive(stream, machine, read_size, handler).await
+    drive(stream, machine, read_size, handler, Acks::AtOnce).await
 }
