@@ -1,7 +1,7 @@
 //! Acknowledging what a client receives at once.
 //!
-//! A receiver may delay its ACK (RFC 1122 4.2.3.2; Linux waits up to 40 ms when it
-//! expects to send soon), and a sender with Nagle's algorithm on (RFC 1122 4.2.3.4) holds
+//! A receiver may delay its ACK (RFC 1122 4.2.3.2; Linux delays it by 40 ms or more
+//! once an exchange looks interactive), and a sender with Nagle's algorithm on (RFC 1122 4.2.3.4) holds
 //! a small write back while an earlier one is unacknowledged. When a server answers one
 //! of our writes with two of its own, the second waits for our delayed ACK. That is what
 //! a TLS 1.3 client meets: it sends its Finished and its first command together, and the

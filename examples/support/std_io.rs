@@ -164,8 +164,8 @@ const IDLE_THREAD_WAIT: Duration = Duration::from_secs(10);
 /// Threads that finished their connection and wait for another.
 ///
 /// With a thread created for every connection and ended with it, a server whose clients
-/// send one message per connection spent more time creating and ending threads than on
-/// the protocol: each exit unmaps or `madvise`s its stack, which interrupts every core to
+/// send one message per connection spent a large share of its time creating and ending
+/// threads: each exit unmaps or `madvise`s its stack, which interrupts every core to
 /// flush its TLB (12% of the `std` SMTP server's samples under `smtp-source` with one
 /// message per connection, by `perf`; reusing threads cut its CPU per message by a
 /// quarter). A waiting thread is reused instead; the wait is bounded in both count and
