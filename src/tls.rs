@@ -390,12 +390,29 @@ impl<M: Machine> Tls<M> {
             }
         }
     }
-}
 
-impl<M: Machine> Machine for Tls<M> {
-    type Event = M::Event;
+    /// [`Machine::poll_transmit`] once TLS has started, failed or is due: starts it if
+    /// due, and takes the session's records.
+    #[inline(never)]
+    fn poll_records(&mut self) -> Option<Bytes> {
+        self.switch_if_due();
+        // Taking records makes room, so held plaintext goes in at each call: in order,
+        // behind the records already taken.
+        self.fill();
+        let session = self.session.as_mut()?;
+        let mut records = Vec::new();
+        while session.wants_write() {
+            match session.write_tls(&mut records) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        (!records.is_empty()).then(|| Bytes::from(records))
+    }
 
-    fn handle_input(&mut self, now: Instant, mut bytes: &[u8]) {
+    /// [`Machine::handle_input`] once TLS has started, failed or is due.
+    #[inline(never)]
+    fn handle_input_tls(&mut self, now: Instant, mut bytes: &[u8]) {
         self.now = self.now.max(now);
         if self.failure.is_some() {
             return;
@@ -425,6 +442,21 @@ impl<M: Machine> Machine for Tls<M> {
         // `wants_input` turning false) instead of a machine queue that only grows.
         self.fill();
     }
+}
+
+impl<M: Machine> Machine for Tls<M> {
+    type Event = M::Event;
+
+    #[inline]
+    fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        // Plaintext with no switch due, the common case of a plaintext-only server: the
+        // machine's own call, inlined, with the TLS work out of line.
+        if self.session.is_none() && self.failure.is_none() && !self.inner.wants_tls() {
+            self.now = self.now.max(now);
+            return self.inner.handle_input(now, bytes);
+        }
+        self.handle_input_tls(now, bytes);
+    }
 
     fn handle_eof(&mut self, now: Instant) {
         self.now = self.now.max(now);
@@ -442,25 +474,17 @@ impl<M: Machine> Machine for Tls<M> {
         self.inner.poll_event()
     }
 
+    #[inline]
     fn poll_transmit(&mut self) -> Option<Bytes> {
         if self.session.is_none() && self.failure.is_none() {
             if let Some(plain) = self.inner.poll_transmit() {
                 return Some(plain);
             }
-            self.switch_if_due();
-        }
-        // Taking records makes room, so held plaintext goes in at each call: in order,
-        // behind the records already taken.
-        self.fill();
-        let session = self.session.as_mut()?;
-        let mut records = Vec::new();
-        while session.wants_write() {
-            match session.write_tls(&mut records) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
+            if !self.inner.wants_tls() {
+                return None;
             }
         }
-        (!records.is_empty()).then(|| Bytes::from(records))
+        self.poll_records()
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

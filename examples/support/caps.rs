@@ -202,6 +202,24 @@ impl<M: Machine, B: Machine> Capped<M, B> {
         );
     }
 
+    /// [`Machine::handle_input`] for a busy connection or one whose header is awaited.
+    #[inline(never)]
+    fn handle_input_gated(&mut self, now: Instant, bytes: &[u8]) {
+        match &mut self.gate {
+            Gate::Busy(b) => b.handle_input(now, bytes),
+            Gate::Open => self.open.handle_input(now, bytes),
+            Gate::AwaitHeader { seen, .. } => {
+                // Bounded: the header is complete or refused within MAX_V2_HEADER bytes,
+                // and a read adds at most one buffer to that.
+                if seen.len() <= MAX_V2_HEADER {
+                    seen.extend_from_slice(bytes);
+                }
+                self.open.handle_input(now, bytes);
+                self.check_header(now);
+            }
+        }
+    }
+
     /// After input reached the normal machine while the header was awaited: once the
     /// header is there, count the client and switch to the busy machine if it is over.
     fn check_header(&mut self, now: Instant) {
@@ -236,19 +254,11 @@ impl<M: Machine, B: Machine> Capped<M, B> {
 impl<M: Machine, B: Machine> Machine for Capped<M, B> {
     type Event = M::Event;
 
+    #[inline]
     fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
         match &mut self.gate {
-            Gate::Busy(b) => b.handle_input(now, bytes),
             Gate::Open => self.open.handle_input(now, bytes),
-            Gate::AwaitHeader { seen, .. } => {
-                // Bounded: the header is complete or refused within MAX_V2_HEADER bytes,
-                // and a read adds at most one buffer to that.
-                if seen.len() <= MAX_V2_HEADER {
-                    seen.extend_from_slice(bytes);
-                }
-                self.open.handle_input(now, bytes);
-                self.check_header(now);
-            }
+            _ => self.handle_input_gated(now, bytes),
         }
     }
 

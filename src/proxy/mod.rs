@@ -290,26 +290,9 @@ impl<M: Machine> Proxied<M> {
         self.inner
     }
 
-    /// Whether bytes go to the machine: after the header, or always when transparent.
-    fn through(&self) -> bool {
-        self.transparent || self.header.is_some()
-    }
-
-    fn start(&mut self, now: Instant) {
-        if !self.started {
-            self.started = true;
-            self.deadline = self.config.timeouts.idle.map(|d| now + d);
-        }
-    }
-}
-
-impl<M: Machine> Machine for Proxied<M> {
-    type Event = M::Event;
-
-    fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
-        if self.through() {
-            return self.inner.handle_input(now, bytes);
-        }
+    /// [`Machine::handle_input`] while the header is awaited.
+    #[inline(never)]
+    fn handle_header_input(&mut self, now: Instant, bytes: &[u8]) {
         if self.error.is_some() {
             return;
         }
@@ -335,6 +318,30 @@ impl<M: Machine> Machine for Proxied<M> {
             }
             Err(e) => self.error = Some(e),
         }
+    }
+
+    /// Whether bytes go to the machine: after the header, or always when transparent.
+    fn through(&self) -> bool {
+        self.transparent || self.header.is_some()
+    }
+
+    fn start(&mut self, now: Instant) {
+        if !self.started {
+            self.started = true;
+            self.deadline = self.config.timeouts.idle.map(|d| now + d);
+        }
+    }
+}
+
+impl<M: Machine> Machine for Proxied<M> {
+    type Event = M::Event;
+
+    #[inline]
+    fn handle_input(&mut self, now: Instant, bytes: &[u8]) {
+        if self.through() {
+            return self.inner.handle_input(now, bytes);
+        }
+        self.handle_header_input(now, bytes);
     }
 
     fn handle_eof(&mut self, now: Instant) {
