@@ -150,7 +150,9 @@ where
                 close(&mut conns, &mut free, slot);
             }
         }
-        let now = clock.now();
+        // The round's clock reading serves its timers too: a timer fires late by at
+        // most the round's length, never early, and a second reading per round was a
+        // tenth of the loop's own instructions per greeting message.
         while let Some((deadline, slot)) = timers.pop_due(now) {
             let Some(Some(conn)) = conns.get_mut(slot) else {
                 continue;
@@ -276,7 +278,8 @@ fn accept_all<M, H, S>(
 
 /// Reads until the socket is empty, feeding each read to the machine and answering it
 /// before the next read, so the machine holds only what it has not decoded yet (a partial
-/// line), never a whole burst. Stops early, with `read_paused` set, while replies wait for
+/// line), never a whole burst. The last read is answered by the `pump` that follows,
+/// which the caller always runs. Stops early, with `read_paused` set, while replies wait for
 /// the peer to read them or the machine takes no input: a peer that sends without
 /// reading is slowed down by TCP instead of making us queue its answers without bound.
 fn read_ready<M: Machine, H: Handler<M>>(
@@ -300,12 +303,6 @@ fn read_ready<M: Machine, H: Handler<M>>(
             }
             Ok(n) => {
                 conn.machine.handle_input(now, &buf[..n]);
-                while let Some(event) = conn.machine.poll_event() {
-                    conn.handler.on_event(&mut conn.machine, event);
-                }
-                if let Err(e) = flush(conn) {
-                    return Step::Failed(e);
-                }
                 // Read on until WouldBlock even after a short read: mio's readiness is
                 // edge-triggered, and it promises a new event only after an operation has
                 // returned WouldBlock (mio's `Poll` docs; tokio-rs/mio#1611), so stopping
@@ -316,8 +313,15 @@ fn read_ready<M: Machine, H: Handler<M>>(
                 // arrives later wakes the epoll set again (epoll(7): "multiple events
                 // can be generated upon receipt of multiple chunks of data"), so the
                 // read that would only say WouldBlock is one syscall per message saved.
+                // The `pump` that follows every `read_ready` answers this read.
                 if cfg!(target_os = "linux") && n < buf.len() {
                     return Step::Keep;
+                }
+                while let Some(event) = conn.machine.poll_event() {
+                    conn.handler.on_event(&mut conn.machine, event);
+                }
+                if let Err(e) = flush(conn) {
+                    return Step::Failed(e);
                 }
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => return Step::Keep,
