@@ -64,6 +64,13 @@ impl RecvBuffer {
         }
     }
 
+    /// Bytes that can be pushed before the buffer must grow or take back the room of
+    /// bytes already taken.
+    #[inline]
+    pub(crate) fn spare(&self) -> usize {
+        self.buf.capacity() - self.buf.len()
+    }
+
     /// Makes room for `additional` more bytes, so that they are copied in without an
     /// allocation then.
     #[inline]

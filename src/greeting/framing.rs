@@ -1,10 +1,16 @@
 //! Cutting a greeting byte stream into messages, under either framing.
 
+use super::queue::Queue;
 use super::{Error, ErrorKind, Framing, Limits};
 use crate::buffer::RecvBuffer;
 use crate::line::{BareCr, BareLf, LineErrorKind, LinePolicy, LineReader};
-use alloc::collections::VecDeque;
 use bytes::{BufMut, Bytes, BytesMut};
+
+/// Bytes reserved at a time for received messages and for framed replies, when a
+/// message does not fit in what is left: each message is split off its buffer, and
+/// taking the room back once the earlier messages are dropped costs about as much as
+/// the rest of a short message's handling, so it is paid once for several messages.
+const BLOCK: usize = 64;
 
 /// Received messages, decoded lazily. Shared by client and server.
 #[derive(Debug)]
@@ -13,7 +19,7 @@ pub(crate) struct Inbox {
     limits: Limits,
     buf: RecvBuffer,
     /// Chunk framing: the length of each received chunk, in order.
-    chunks: VecDeque<usize>,
+    chunks: Queue<usize>,
     lines: LineReader,
     /// A fatal error noticed at input time, reported after the messages before it.
     pending_error: Option<Error>,
@@ -28,7 +34,7 @@ impl Inbox {
             framing,
             limits,
             buf: RecvBuffer::new(limits.max_buffered),
-            chunks: VecDeque::new(),
+            chunks: Queue::new(),
             lines: LineReader::new(LinePolicy {
                 // `\n` or `\r\n` ends a message; the limit counts the message alone.
                 max_len: limits.max_message + 2,
@@ -57,6 +63,10 @@ impl Inbox {
                 offset,
             });
             return;
+        }
+        // Only room the limit allows: a push that overflows reserves nothing.
+        if self.buf.spare() < bytes.len() && self.buf.len() + bytes.len() <= self.buf.limit() {
+            self.buf.reserve(bytes.len().max(BLOCK));
         }
         if let Err(overflow) = self.buf.push(bytes) {
             self.pending_error = Some(Error {
@@ -153,8 +163,10 @@ impl Inbox {
     /// message taken from `out` has been dropped (written to the socket), its
     /// allocation is used again, so a steady exchange allocates nothing per message.
     pub(crate) fn frame_in(&self, out: &mut BytesMut, parts: &[&[u8]]) -> Bytes {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        out.reserve(len + 1);
+        let len: usize = parts.iter().map(|p| p.len()).sum::<usize>() + 1;
+        if out.capacity() < len {
+            out.reserve(len.max(BLOCK));
+        }
         for part in parts {
             out.put_slice(part);
         }

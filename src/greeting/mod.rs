@@ -65,6 +65,7 @@ mod client;
 mod config;
 mod error;
 mod framing;
+mod queue;
 mod server;
 mod udp;
 

@@ -1,9 +1,9 @@
 //! The greeting server machine.
 
 use super::framing::Inbox;
+use super::queue::Queue;
 use super::{Error, Framing, ServerConfig, EXIT, WELCOME};
 use crate::{CloseReason, Instant, Machine};
-use alloc::collections::VecDeque;
 use bytes::{Bytes, BytesMut};
 use core::time::Duration;
 
@@ -96,7 +96,7 @@ pub struct Server {
     /// Most reply bytes held for `poll_transmit` before input is refused.
     max_buffered: usize,
     idle: Option<Duration>,
-    outbox: VecDeque<Bytes>,
+    outbox: Queue<Bytes>,
     /// Bytes in `outbox`, for output flow control.
     unsent: usize,
     /// Where replies are framed: each is split off it, and its allocation is used again
@@ -131,7 +131,7 @@ impl Server {
     pub fn new(config: ServerConfig) -> Server {
         let inbox = Inbox::new(config.framing, config.limits);
         let welcome = inbox.frame(&[WELCOME]);
-        let mut outbox = VecDeque::new();
+        let mut outbox = Queue::new();
         let unsent = welcome.len();
         outbox.push_back(welcome);
         Server {
