@@ -74,6 +74,16 @@ pub struct ServerArgs {
 pub type Served<M> = Proxied<Tls<M>>;
 
 impl ServerArgs {
+    /// Whether any flag asks for a layer around the protocol machine: TLS, a PROXY
+    /// header, or a connection cap. Without one, a server may run its bare machine: the
+    /// layers' checks and their 550 bytes per connection are then not paid for.
+    pub fn wants_layers(&self) -> bool {
+        self.tls_cert.is_some()
+            || self.proxy_protocol
+            || self.max_connections.is_some()
+            || self.max_per_client.is_some()
+    }
+
     /// `--idle-timeout`, as a duration.
     pub fn idle_timeout(&self) -> Option<std::time::Duration> {
         self.idle_timeout.map(std::time::Duration::from_secs)
