@@ -96,26 +96,30 @@ impl<M: Machine, F: FnMut(&mut M, M::Event)> Handler<M> for Events<F> {
 /// Lets the handler feed the machine body chunks while it wants them, for as long as each
 /// chunk produces bytes to write. `write` takes each transmit and reports whether it went
 /// out whole; a driver whose socket is full stops there and resumes on writability.
-pub fn feed_body<M, H, W>(machine: &mut M, handler: &mut H, mut write: W) -> std::io::Result<()>
+/// Returns whether the handler was asked: it may have queued events meanwhile (closing
+/// the machine on a read error queues `Closed`), which the caller must then poll.
+pub fn feed_body<M, H, W>(machine: &mut M, handler: &mut H, mut write: W) -> std::io::Result<bool>
 where
     M: Machine,
     H: Handler<M>,
     W: FnMut(&mut M, bytes::Bytes) -> std::io::Result<bool>,
 {
+    let mut asked = false;
     while machine.wants_body() {
         handler.on_send_ready(machine);
+        asked = true;
         let mut produced = false;
         while let Some(bytes) = machine.poll_transmit() {
             produced = true;
             if !write(machine, bytes)? {
-                return Ok(());
+                return Ok(true);
             }
         }
         if !produced {
-            return Ok(());
+            return Ok(true);
         }
     }
-    Ok(())
+    Ok(asked)
 }
 
 /// Converts the process clock into the machines' millisecond `Instant`.

@@ -29,10 +29,12 @@ pub fn flush<M: Machine, H: Handler<M>>(
     while let Some(bytes) = machine.poll_transmit() {
         stream.write_all(&bytes)?;
     }
+    // The driver's loop polls events before its next read, so it needs no answer.
     feed_body(machine, handler, |_, bytes| {
         stream.write_all(&bytes)?;
         Ok(true)
     })
+    .map(|_| ())
 }
 
 /// Runs the driver loop for one machine on one connected stream until the machine is
