@@ -63,7 +63,8 @@ mod tests {
     /// Every sequence of pushes and pops gives what a `VecDeque` gives.
     #[test]
     fn behaves_as_a_vecdeque() {
-        // A fixed pseudo-random walk: 1 pushes, 0 pops, with runs of both.
+        // A fixed pseudo-random walk, two pushes to a pop on average, with runs of
+        // both, so the queue is often empty, often one deep, and sometimes deeper.
         let mut state = 0x2545_f491_u32;
         let mut ours = Queue::new();
         let mut model = VecDeque::new();
