@@ -9,7 +9,7 @@
 use super::offload::Pool;
 use super::quick_ack::ack_now;
 use super::timers::Timers;
-use super::{feed_body, Clock, Handler};
+use super::{deliver_events, feed_body, Clock, Handler};
 use bytes::Bytes;
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token, Waker};
@@ -317,9 +317,7 @@ fn read_ready<M: Machine, H: Handler<M>>(
                 if cfg!(target_os = "linux") && n < buf.len() {
                     return Step::Keep;
                 }
-                while let Some(event) = conn.machine.poll_event() {
-                    conn.handler.on_event(&mut conn.machine, event);
-                }
+                deliver_events(&mut conn.machine, &mut conn.handler);
                 if let Err(e) = flush(conn) {
                     return Step::Failed(e);
                 }
@@ -401,23 +399,12 @@ fn pump<M: Machine, H: Handler<M>>(
     slot: usize,
     timers: &mut Timers,
 ) -> Step {
-    // A handler asked for a chunk may queue events (closing the machine on a read error
-    // queues `Closed`), and no socket event would come for them: so after a flush that
-    // asked, poll again, and flush again while that finds events.
-    let mut first = true;
+    // Again while a flush that asked the handler for a chunk left events (see `feed_body`).
+    deliver_events(&mut conn.machine, &mut conn.handler);
     loop {
-        let mut polled = false;
-        while let Some(event) = conn.machine.poll_event() {
-            polled = true;
-            conn.handler.on_event(&mut conn.machine, event);
-        }
-        if !first && !polled {
-            break;
-        }
-        first = false;
         match flush(conn) {
-            Ok(true) => {}
-            Ok(false) => break,
+            Ok(true) if deliver_events(&mut conn.machine, &mut conn.handler) => {}
+            Ok(_) => break,
             Err(e) => return Step::Failed(e),
         }
     }

@@ -93,11 +93,22 @@ impl<M: Machine, F: FnMut(&mut M, M::Event)> Handler<M> for Events<F> {
     }
 }
 
+/// Hands every event the machine has queued to the handler; whether there was one.
+pub fn deliver_events<M: Machine, H: Handler<M>>(machine: &mut M, handler: &mut H) -> bool {
+    let mut delivered = false;
+    while let Some(event) = machine.poll_event() {
+        delivered = true;
+        handler.on_event(machine, event);
+    }
+    delivered
+}
+
 /// Lets the handler feed the machine body chunks while it wants them, for as long as each
 /// chunk produces bytes to write. `write` takes each transmit and reports whether it went
 /// out whole; a driver whose socket is full stops there and resumes on writability.
 /// Returns whether the handler was asked: it may have queued events meanwhile (closing
-/// the machine on a read error queues `Closed`), which the caller must then poll.
+/// the machine on a read error queues `Closed`), which the caller must then deliver, and
+/// flush again after, while there are some: no socket event would come for them.
 pub fn feed_body<M, H, W>(machine: &mut M, handler: &mut H, mut write: W) -> std::io::Result<bool>
 where
     M: Machine,

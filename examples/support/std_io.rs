@@ -4,7 +4,7 @@
 //! paced by `wants_body`, reading by `wants_input`, timers by `poll_timeout`.
 
 use super::quick_ack::{ack_now, Acks};
-use super::{feed_body, Clock, Handler};
+use super::{deliver_events, feed_body, Clock, Handler};
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
@@ -20,21 +20,20 @@ pub fn bind(addr: &str) -> io::Result<TcpListener> {
 }
 
 /// Writes everything the machine has queued, then lets the handler stream body chunks
-/// for as long as the machine wants them.
+/// for as long as the machine wants them. Returns whether the handler was asked for one
+/// (see [`feed_body`]).
 pub fn flush<M: Machine, H: Handler<M>>(
     stream: &mut TcpStream,
     machine: &mut M,
     handler: &mut H,
-) -> io::Result<()> {
+) -> io::Result<bool> {
     while let Some(bytes) = machine.poll_transmit() {
         stream.write_all(&bytes)?;
     }
-    // The driver's loop polls events before its next read, so it needs no answer.
     feed_body(machine, handler, |_, bytes| {
         stream.write_all(&bytes)?;
         Ok(true)
     })
-    .map(|_| ())
 }
 
 /// Runs the driver loop for one machine on one connected stream until the machine is
@@ -56,10 +55,8 @@ where
     let mut buf = vec![0u8; read_size.max(1)];
     let mut eof = false;
     loop {
-        while let Some(event) = machine.poll_event() {
-            handler.on_event(machine, event);
-        }
-        flush(stream, machine, &mut handler)?;
+        deliver_events(machine, &mut handler);
+        while flush(stream, machine, &mut handler)? && deliver_events(machine, &mut handler) {}
         if machine.is_closed() {
             let _ = stream.shutdown(Shutdown::Write);
             return Ok(());

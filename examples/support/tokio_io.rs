@@ -11,7 +11,7 @@
 //! decodes, and tokio's cooperative budget on the socket makes a busy connection yield.
 
 use super::quick_ack::{ack_now, Acks};
-use super::{Clock, Handler};
+use super::{deliver_events, Clock, Handler};
 use bytes::{Buf, Bytes};
 use std::collections::VecDeque;
 use std::io::{self, ErrorKind};
@@ -86,12 +86,15 @@ where
     let sleep = sleep_until(start);
     tokio::pin!(sleep);
     loop {
-        while let Some(event) = machine.poll_event() {
-            handler.on_event(machine, event);
-        }
+        deliver_events(machine, &mut handler);
         queue(machine, &mut pending, &mut pending_len);
         if pending.is_empty() && machine.wants_body() {
             handler.on_send_ready(machine);
+            // What the handler did may have queued events (closing the machine queues
+            // `Closed`); no socket event would come for them, so they go round again.
+            if deliver_events(machine, &mut handler) {
+                continue;
+            }
             queue(machine, &mut pending, &mut pending_len);
         }
         if pending.is_empty() {
