@@ -64,13 +64,6 @@ impl RecvBuffer {
         }
     }
 
-    /// Bytes that can be pushed before the buffer must grow or take back the room of
-    /// bytes already taken.
-    #[inline]
-    pub(crate) fn spare(&self) -> usize {
-        self.buf.capacity() - self.buf.len()
-    }
-
     /// Makes room for `additional` more bytes, so that they are copied in without an
     /// allocation then.
     #[inline]
@@ -98,14 +91,34 @@ impl RecvBuffer {
     /// assert!(b.push(b"c").is_err());
     /// ```
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), Overflow> {
-        let wanted = self.buf.len().saturating_add(bytes.len());
+        self.fits(bytes.len())?;
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// [`push`](RecvBuffer::push), but when `bytes` do not fit in the room left, makes
+    /// room for at least `block` bytes at once. A machine that takes each message out
+    /// as it arrives (`take`) would otherwise take the room back at every push.
+    #[inline]
+    pub(crate) fn push_in_blocks(&mut self, bytes: &[u8], block: usize) -> Result<(), Overflow> {
+        self.fits(bytes.len())?;
+        if self.buf.capacity() - self.buf.len() < bytes.len() {
+            self.buf.reserve(bytes.len().max(block));
+        }
+        self.buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Whether `n` more bytes stay within the limit.
+    #[inline]
+    fn fits(&self, n: usize) -> Result<(), Overflow> {
+        let wanted = self.buf.len().saturating_add(n);
         if wanted > self.limit {
             return Err(Overflow {
                 limit: self.limit,
                 wanted,
             });
         }
-        self.buf.extend_from_slice(bytes);
         Ok(())
     }
 

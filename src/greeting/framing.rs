@@ -64,11 +64,7 @@ impl Inbox {
             });
             return;
         }
-        // Only room the limit allows: a push that overflows reserves nothing.
-        if self.buf.spare() < bytes.len() && self.buf.len() + bytes.len() <= self.buf.limit() {
-            self.buf.reserve(bytes.len().max(BLOCK));
-        }
-        if let Err(overflow) = self.buf.push(bytes) {
+        if let Err(overflow) = self.buf.push_in_blocks(bytes, BLOCK) {
             self.pending_error = Some(Error {
                 kind: ErrorKind::BufferFull {
                     limit: overflow.limit,
