@@ -21,7 +21,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 N=${1:-2000}
-CONTENDERS=${CONTENDERS:-"httparse pico slice machine machine_kept machine_msg server_new"}
+CONTENDERS=${CONTENDERS:-"httparse pico slice machine machine_ref machine_kept machine_msg server_new"}
 INPUTS=${INPUTS:-"req req_short resp resp_short chunked_post"}
 
 command -v valgrind >/dev/null || { echo "valgrind is not installed (Debian: valgrind)" >&2; exit 1; }
@@ -73,7 +73,7 @@ ir() {
 
 applies() {
     case "$1:$2" in
-        machine_kept:req_short | machine_kept:resp* | machine_msg:req* | machine_msg:resp*) return 1 ;;
+        machine_kept:req_short | machine_kept:resp* | machine_msg:req* | machine_msg:resp* | machine_ref:resp*) return 1 ;;
         server_new:req) return 0 ;;
         server_new:*) return 1 ;;
     esac

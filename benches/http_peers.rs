@@ -28,6 +28,9 @@
 //! - `machine`: a fresh `Server` (or a `Client` that has sent its GET), built outside
 //!   the timing in batches: `handle_input` + `poll_event` up to the head event, which
 //!   owns its bytes. This is the path users run.
+//! - `machine_ref` (requests): the `machine` row with `Server::poll_request_ref` in
+//!   place of `poll_event`: the head read where it lies in the receive buffer, no
+//!   owned head built (the chunked POST's body is not read).
 //! - `machine_kept`: one `Server` for every request (REQ and the chunked POST): `handle_input`,
 //!   `poll_event` to the head and once more to its `End`, which is what a kept-alive
 //!   connection does per request; the responses that let it go on are written in
@@ -151,11 +154,12 @@ const INPUTS: [Input; 5] = [
     },
 ];
 
-const CONTENDERS: [&str; 7] = [
+const CONTENDERS: [&str; 8] = [
     "httparse",
     "pico",
     "slice",
     "machine",
+    "machine_ref",
     "machine_kept",
     "machine_msg",
     "server_new",
@@ -168,6 +172,7 @@ fn applies(contender: &str, input: &Input) -> bool {
         // without `keep-alive`, so its connection ends after one request.
         "machine_kept" => input.role == Role::Request && input.name != "req_short",
         "machine_msg" => input.name == "chunked_post",
+        "machine_ref" => input.role == Role::Request,
         // Construction reads no input: listed once.
         "server_new" => input.name == "req",
         _ => true,
@@ -299,6 +304,21 @@ impl Runner {
                             Some(e @ ServerEvent::Request { .. }) => drop(black_box(e)),
                             other => panic!("{other:?}"),
                         }
+                    }
+                });
+                let spent = t.elapsed().as_nanos();
+                self.fresh_servers.clear();
+                spent
+            }
+            ("machine_ref", _) => {
+                self.fresh_servers
+                    .extend((0..k).map(|_| Server::new(ServerConfig::default())));
+                let t = Clock::now();
+                measured(|| {
+                    for s in &mut self.fresh_servers {
+                        s.handle_input(Instant::ZERO, black_box(bytes));
+                        let r = s.poll_request_ref().expect("a head read in place");
+                        black_box(&r);
                     }
                 });
                 let spent = t.elapsed().as_nanos();
@@ -548,6 +568,8 @@ fn main() {
             ("slice", "pico"),
             ("machine", "httparse"),
             ("machine", "pico"),
+            ("machine_ref", "httparse"),
+            ("machine_ref", "pico"),
             ("machine_kept", "httparse"),
             ("machine_msg", "httparse"),
         ] {

@@ -5,7 +5,7 @@
 
 use super::body::{BodyDecoder, BodyEncoder, BodyEvent, ChunkedDecoder};
 use super::config::Limits;
-use super::error::{Error, ErrorKind};
+use super::error::{Error, ErrorKind, Fail};
 use super::framing::BodyKind;
 use super::headers::Headers;
 use super::scan::HeadScanner;
@@ -154,6 +154,21 @@ impl Core {
             }
             self.skipped += n;
             self.buf.discard(n);
+        }
+    }
+
+    /// The error of a head that starts at stream offset `base`, in stream terms: the
+    /// offset made absolute, and a head-size limit given as configured (the limit the
+    /// parse ran with is smaller by the empty lines skipped before the head).
+    pub(super) fn head_error(&self, base: u64, (kind, at): Fail) -> Error {
+        Error {
+            kind: match kind {
+                ErrorKind::HeadTooLarge { .. } => ErrorKind::HeadTooLarge {
+                    limit: self.limits.max_head,
+                },
+                other => other,
+            },
+            offset: base + at as u64,
         }
     }
 

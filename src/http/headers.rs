@@ -99,6 +99,32 @@ impl Iterator for SpanIter<'_> {
     }
 }
 
+/// The `count` validated field lines of a received head from `start`, as
+/// `(name, value)`: what [`Headers::iter`] gives for a received section, read from a
+/// borrowed head.
+pub(crate) fn wire_fields(
+    buf: &[u8],
+    start: usize,
+    count: usize,
+) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+    SpanIter {
+        buf,
+        spans: [].iter(),
+        pos: start,
+        left: count as u32,
+    }
+    .map(move |s| span_parts(buf, s))
+}
+
+/// The name and the value `s` locates in `buf`.
+#[inline]
+fn span_parts(buf: &[u8], s: Span) -> (&[u8], &[u8]) {
+    (
+        &buf[s.name as usize..(s.name + s.name_len) as usize],
+        &buf[s.value as usize..(s.value + s.value_len) as usize],
+    )
+}
+
 impl Headers {
     /// An empty section (no allocation).
     ///
@@ -214,12 +240,7 @@ impl Headers {
     /// ```
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
         let buf = &self.buf[..];
-        self.span_iter().map(move |s| {
-            (
-                &buf[s.name as usize..(s.name + s.name_len) as usize],
-                &buf[s.value as usize..(s.value + s.value_len) as usize],
-            )
-        })
+        self.span_iter().map(move |s| span_parts(buf, s))
     }
 
     /// The first value of the field `name` (compared case-insensitively).

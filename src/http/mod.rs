@@ -121,6 +121,7 @@ mod head;
 mod headers;
 mod parser;
 mod raw;
+mod request_ref;
 mod scan;
 mod server;
 
@@ -137,6 +138,7 @@ pub use self::head::{
 pub use self::headers::Headers;
 pub use self::parser::HeadParser;
 pub use self::raw::{RawRequest, RawResponse};
+pub use self::request_ref::RequestRef;
 pub use self::server::Server;
 pub use crate::{CloseReason, Decision, SendError, SyntaxError};
 mod busy;

@@ -19,6 +19,7 @@ use bytes::Bytes;
 
 #[path = "server_recv.rs"]
 mod recv;
+pub(super) use recv::FastHead;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Expect {

@@ -9,69 +9,162 @@ use crate::http::error::{Error, ErrorKind};
 use crate::http::event::{Connection, ServerEvent};
 use crate::http::fast::fast_request;
 use crate::http::framing::{request_body, BodyKind, HeadInfo};
-use crate::http::grammar::{build_request, parse_request, Count};
+use crate::http::grammar::{build_request, parse_request, Count, RequestLine};
 use crate::http::head::{Method, Version};
 use crate::http::headers::Headers;
+use crate::http::request_ref::RequestRef;
 use crate::http::scan::{HeadScanner, Scan};
 use crate::{CloseReason, Decision};
 use bytes::Bytes;
 
+/// What the one-pass read of the next request head found.
+pub(super) enum Fast {
+    /// A complete head, admitted: it is the first `len` bytes of the buffer.
+    Head(FastHead),
+    /// No head can be read now: the pipeline is full.
+    Wait,
+    /// More input is needed before the head starts.
+    More,
+    /// A fatal error, answered with 400 (or 431), in a head of the given length (read
+    /// from the buffer before the error, as the rest is what the peer sent after it).
+    Fail(Error, usize),
+    /// The resumable scan reads this head: it is partial, split across inputs, or has
+    /// something the one-pass read leaves to the full grammar.
+    Slow,
+}
+
+/// A head the one-pass read took: where its parts are in the buffer and what follows.
+pub(in crate::http) struct FastHead {
+    pub rl: RequestLine,
+    pub fields: usize,
+    pub len: usize,
+    pub body: BodyKind,
+    pub connection: Connection,
+}
+
 impl Server {
-    pub(super) fn poll_head(&mut self) -> Option<ServerEvent> {
+    /// Reads the next request head in one pass when it is complete and clean, and
+    /// admits it. Nothing is consumed from the buffer (the caller takes or discards the
+    /// head), and nothing changes unless it returns `Head`: but for leading empty lines
+    /// skipped (RFC 9112 2.2), which skipping again leaves as they are.
+    #[inline(always)]
+    pub(super) fn read_fast(&mut self) -> Fast {
         if self.pending.len() >= self.core.limits.max_pipeline {
-            return None;
+            return Fast::Wait;
         }
         let core = &mut self.core;
-        let Recv::Head(scanner) = &mut core.recv else {
-            return None;
+        let Recv::Head(scanner) = &core.recv else {
+            return Fast::Wait;
         };
-        // RFC 9112 2.2: a server SHOULD ignore empty lines received before the request-line.
-        if *scanner == HeadScanner::default() {
-            match core.skip_empty_lines() {
-                Lead::Start => {}
-                Lead::More => return self.eof_in_head(),
-                Lead::TooLong(e) => return self.fail(e, true),
-            }
+        if *scanner != HeadScanner::default() {
+            return Fast::Slow;
         }
+        // RFC 9112 2.2: a server SHOULD ignore empty lines received before the request-line.
+        match core.skip_empty_lines() {
+            Lead::Start => {}
+            Lead::More => return Fast::More,
+            Lead::TooLong(e) => return Fast::Fail(e, 0),
+        }
+        let adjusted = core.head_limits();
+        let limits = adjusted.as_ref().unwrap_or(&core.limits);
+        let mut fields = Count(0);
+        let Some((rl, info, len)) = fast_request(core.buf.as_slice(), limits, &mut fields) else {
+            return Fast::Slow;
+        };
+        let method = &core.buf.as_slice()[..rl.sp1];
+        let (connect, head_only) = (method == b"CONNECT", method == b"HEAD");
+        let body = match request_body(rl.version, &info, connect) {
+            Ok(k) => k,
+            Err(e) => return Fast::Fail(core.head_error(core.buf.consumed(), e), len),
+        };
+        let connection = self.admit(rl.version, head_only, connect, &info, body);
+        Fast::Head(FastHead {
+            rl,
+            fields: fields.0,
+            len,
+            body,
+            connection,
+        })
+    }
+
+    /// The next request head read in place, when the next event would be a request
+    /// whose head is complete in the buffer: a [`RequestRef`] borrowing it, instead of
+    /// the owned head of [`ServerEvent::Request`]. Reading it so copies nothing, counts
+    /// no references and allocates nothing, not even on a fresh connection; use it
+    /// where a head is looked at and answered (or copied out with
+    /// [`RequestRef::to_head`]) before the next call.
+    ///
+    /// `None` otherwise, and then [`poll_event`](crate::Machine::poll_event) gives the next
+    /// event as always, which can still be a `Request`: a head split across inputs, one
+    /// the full grammar has to read (obs-fold, an error to report, a limit reached),
+    /// and any head while a body is being read. The request is read either way: its
+    /// body, if any, then comes from `poll_event`, and it is answered as any other.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use wirestate::http::{ResponseHead, Server, ServerEvent, StatusCode};
+    /// use wirestate::{Instant, Machine};
+    ///
+    /// let mut s = Server::new(Default::default());
+    /// s.handle_input(Instant::ZERO, b"GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHo");
+    /// let mut targets = Vec::new();
+    /// loop {
+    ///     // What the answer needs is taken from the borrowed head, which is then
+    ///     // dropped: that releases its bytes, and the server can be called again.
+    ///     if let Some(target) = s.poll_request_ref().map(|r| r.target().to_vec()) {
+    ///         targets.push(target);
+    ///         s.respond(ResponseHead::new(StatusCode::OK), Bytes::new()).unwrap();
+    ///         continue;
+    ///     }
+    ///     match s.poll_event() {
+    ///         Some(ServerEvent::Request { head, .. }) => {
+    ///             targets.push(head.target.as_bytes().to_vec());
+    ///             s.respond(ResponseHead::new(StatusCode::OK), Bytes::new()).unwrap();
+    ///         }
+    ///         Some(_) => {}
+    ///         // The second head came in two pieces, so poll_event reads it.
+    ///         None if targets.len() == 1 => s.handle_input(Instant::ZERO, b"st: x\r\n\r\n"),
+    ///         None => break,
+    ///     }
+    /// }
+    /// assert_eq!(targets, [b"/a", b"/b"]);
+    /// ```
+    pub fn poll_request_ref(&mut self) -> Option<RequestRef<'_>> {
+        match self.read_fast() {
+            Fast::Head(head) => Some(RequestRef::new(&mut self.core.buf, head)),
+            Fast::Wait | Fast::More | Fast::Fail(..) | Fast::Slow => None,
+        }
+    }
+
+    pub(super) fn poll_head(&mut self) -> Option<ServerEvent> {
+        // The one-pass parse first; a partial head, an error or a limit goes to the
+        // resumable scan, which gives the exact error.
+        match self.read_fast() {
+            Fast::Head(h) => {
+                let head = self.core.buf.take(h.len);
+                // Built where the event is returned: a head built first and moved into
+                // the event afterwards cost a copy of it per request.
+                return Some(ServerEvent::Request {
+                    head: build_request(head, &h.rl, h.fields),
+                    body: h.body,
+                    connection: h.connection,
+                });
+            }
+            Fast::Wait => return None,
+            Fast::More => return self.eof_in_head(),
+            Fast::Fail(e, len) => {
+                self.core.buf.discard(len);
+                return self.fail(e, true);
+            }
+            Fast::Slow => {}
+        }
+        let core = &mut self.core;
         let adjusted = core.head_limits();
         let Recv::Head(scanner) = &mut core.recv else {
             return None;
         };
         let limits = adjusted.as_ref().unwrap_or(&core.limits);
         let base = core.buf.consumed();
-        let real = core.limits.max_head;
-        let at = |(kind, at): (ErrorKind, usize)| Error {
-            kind: match kind {
-                ErrorKind::HeadTooLarge { .. } => ErrorKind::HeadTooLarge { limit: real },
-                other => other,
-            },
-            offset: base + at as u64,
-        };
-        // The one-pass parse first; a partial head, an error or a limit goes to the
-        // resumable scan, which gives the exact error.
-        let mut fields = Count(0);
-        let fast = if *scanner == HeadScanner::default() {
-            fast_request(core.buf.as_slice(), limits, &mut fields)
-        } else {
-            None
-        };
-        if let Some((rl, info, len)) = fast {
-            let head = core.buf.take(len);
-            let method = &head[..rl.sp1];
-            let (connect, head_only) = (method == b"CONNECT", method == b"HEAD");
-            let kind = match request_body(rl.version, &info, connect) {
-                Ok(k) => k,
-                Err(e) => return self.fail(at(e), true),
-            };
-            let connection = self.admit(rl.version, head_only, connect, &info, kind);
-            // Built where the event is returned: a head built first and moved into the
-            // event afterwards cost a copy of it per request.
-            return Some(ServerEvent::Request {
-                head: build_request(head, &rl, fields.0),
-                body: kind,
-                connection,
-            });
-        }
         let scan = scanner.scan(
             core.buf.as_slice(),
             limits,
@@ -80,17 +173,17 @@ impl Server {
         let len = match scan {
             Ok(Scan::Complete { len, .. }) => len,
             Ok(Scan::Partial) => return self.eof_in_head(),
-            Err(e) => return self.fail(at(e), true),
+            Err(e) => return self.fail(self.core.head_error(base, e), true),
         };
         let head = core.buf.take(len);
         let (req, info) = match parse_request(head, limits) {
             Ok(v) => v,
-            Err(e) => return self.fail(at(e), true),
+            Err(e) => return self.fail(self.core.head_error(base, e), true),
         };
         let connect = req.method == Method::Connect;
         let kind = match request_body(req.version, &info, connect) {
             Ok(k) => k,
-            Err(e) => return self.fail(at(e), true),
+            Err(e) => return self.fail(self.core.head_error(base, e), true),
         };
         let connection = self.admit(
             req.version,
