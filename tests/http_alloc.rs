@@ -3,7 +3,8 @@
 //! handle on the receive buffer that the head's bytes keep), a head on a kept-alive
 //! connection none, a body chunk and an end of message none. The count covers
 //! `handle_input` (copying the read in) and every `poll_event` up to the event; a
-//! connection's own set-up is counted on its own, so nothing can hide there either.
+//! connection's own set-up is counted on its own, so nothing can hide there either. A
+//! head read in place (`Server::poll_request_ref`) costs nothing at all.
 
 use bytes::Bytes;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -122,6 +123,24 @@ fn a_request_head_on_a_fresh_connection_costs_at_most_one_allocation() {
     let (e, end) = counted(|| s.poll_event());
     assert!(matches!(e, Some(ServerEvent::End { .. })), "{e:?}");
     assert_eq!(end, 0, "the end of a bodyless request allocated");
+}
+
+#[test]
+fn a_request_head_read_in_place_costs_no_allocation_even_on_a_fresh_connection() {
+    let mut s = Server::new(Default::default());
+    for round in 0..200 {
+        let ((), input) = counted(|| s.handle_input(Instant::ZERO, BROWSER));
+        let (target_len, head) = counted(|| s.poll_request_ref().map(|r| r.target().len()));
+        assert_eq!(target_len, Some(60), "round {round}");
+        let (e, end) = counted(|| s.poll_event());
+        assert!(matches!(e, Some(ServerEvent::End { .. })), "{e:?}");
+        assert_eq!(
+            (input, head, end),
+            (0, 0, 0),
+            "round {round}: allocations in handle_input, poll_request_ref, poll_event"
+        );
+        answer(&mut s);
+    }
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Properties: serialize -> parse roundtrips in both roles, chunking invariance on
 //! valid and arbitrary input (cuts inside CRLF and chunk sizes included), never a panic,
 //! the hand-written field parser checked against a nom grammar of RFC 9112 5, and the
-//! one-pass slice parser checked against the resumable buffered one.
+//! one-pass slice parser checked against the resumable buffered one, and heads read in
+//! place (`Server::poll_request_ref`) checked against the owned events.
 
 mod common;
 #[path = "http_support/mod.rs"]
@@ -192,6 +193,82 @@ proptest! {
         let accepted = matches!(s.poll_event(), Some(ServerEvent::Request { .. }));
         let oracle = lines.iter().all(|l| oracle::field_line(l));
         prop_assert_eq!(accepted, oracle, "{:?}", String::from_utf8_lossy(&wire));
+    }
+
+    /// Reading heads in place (`poll_request_ref`, each view checked against its owned
+    /// head) gives the same events and the same answers as `poll_event` alone, for
+    /// pipelined valid requests cut anywhere.
+    #[test]
+    fn heads_read_in_place_change_nothing(
+        reqs in proptest::collection::vec(valid::<Request>(), 1..4),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..8),
+    ) {
+        let wire = client_bytes(&reqs);
+        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(wire.len() + 1)).collect();
+        cuts.sort_unstable();
+        let owned = feed_cut(Echo::new(Limits::default()), &wire, &[]);
+        prop_assert_eq!(&feed_cut(Echo::in_place(Limits::default()), &wire, &[]), &owned);
+        prop_assert_eq!(feed_cut(Echo::in_place(Limits::default()), &wire, &cuts), owned);
+        prop_assert_eq!(framing(&wire, true), framing(&wire, false));
+    }
+
+    /// The same for flawed requests and for noise after a valid prefix, under small
+    /// limits: the errors, their offsets and the answers do not change either.
+    #[test]
+    fn heads_read_in_place_fail_the_same_way(
+        bad in cases::<Request>(Mix::invalid_percent(100)),
+        prefix in prop_oneof![
+            Just(&b""[..]),
+            Just(&b"\r\n"[..]),
+            Just(&b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"[..]),
+            Just(&b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"[..]),
+        ],
+        noise in proptest::collection::vec(prop_oneof![
+            4 => any::<u8>(),
+            2 => Just(b'\r'), 2 => Just(b'\n'), 1 => Just(b':'), 1 => Just(b' '),
+        ], 0..120),
+        max_head in 16usize..256,
+    ) {
+        let Case::Invalid(bad) = bad else { unreachable!("all invalid") };
+        for tail in [&bad.wire[..], &noise[..]] {
+            let limits = limits(|l| l.max_head = max_head);
+            let mut wire = prefix.to_vec();
+            wire.extend_from_slice(tail);
+            prop_assert_eq!(
+                feed_cut(Echo::in_place(limits), &wire, &[]),
+                feed_cut(Echo::new(limits), &wire, &[])
+            );
+        }
+    }
+}
+
+/// How each request in `wire` is framed and what it does to the connection, as
+/// `poll_event` says or, with `in_place`, as `poll_request_ref` says where it can.
+fn framing(
+    wire: &[u8],
+    in_place: bool,
+) -> Vec<(wirestate::http::BodyKind, wirestate::http::Connection)> {
+    let mut s = Server::new(Default::default());
+    s.handle_input(Instant::ZERO, wire);
+    let mut seen = Vec::new();
+    loop {
+        if in_place {
+            if let Some(r) = s.poll_request_ref() {
+                seen.push((r.body(), r.connection()));
+                continue;
+            }
+        }
+        match s.poll_event() {
+            Some(ServerEvent::Request {
+                body, connection, ..
+            }) => seen.push((body, connection)),
+            Some(ServerEvent::End { .. }) => {
+                let ok = wirestate::http::ResponseHead::new(wirestate::http::StatusCode::OK);
+                s.respond(ok, bytes::Bytes::new()).unwrap();
+            }
+            Some(_) => {}
+            None => return seen,
+        }
     }
 }
 

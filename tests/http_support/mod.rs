@@ -68,6 +68,8 @@ pub struct Echo {
     acc: Vec<u8>,
     held: VecDeque<Ev>,
     eof: bool,
+    /// Heads are taken with `poll_request_ref` where it gives one (then `poll_event`).
+    in_place: bool,
     /// Every request with its body and trailers, as the application saw them.
     pub seen: Vec<(RequestHead, Vec<u8>, Headers)>,
 }
@@ -82,8 +84,42 @@ impl Echo {
             acc: Vec::new(),
             held: VecDeque::new(),
             eof: false,
+            in_place: false,
             seen: Vec::new(),
         }
+    }
+
+    /// The same application reading each head it can with `Server::poll_request_ref`,
+    /// turned into the owned event with `RequestRef::to_head`; each borrowed view is
+    /// checked against that owned head on the way.
+    pub fn in_place(limits: Limits) -> Echo {
+        Echo {
+            in_place: true,
+            ..Echo::new(limits)
+        }
+    }
+
+    /// The next server event: from `poll_request_ref` first when reading in place.
+    fn next_event(&mut self) -> Option<ServerEvent> {
+        if self.in_place {
+            if let Some(r) = self.conn.poll_request_ref() {
+                let head = r.to_head();
+                assert_eq!(r.method(), head.method.as_bytes());
+                assert_eq!(r.target(), head.target.as_bytes());
+                assert_eq!(r.target_form(), head.target.form());
+                assert_eq!(r.version(), head.version);
+                assert!(r.headers().eq(head.headers.iter()), "{r:?}");
+                for (name, _) in head.headers.iter() {
+                    assert_eq!(r.header(name), head.headers.get(name));
+                }
+                return Some(ServerEvent::Request {
+                    head,
+                    body: r.body(),
+                    connection: r.connection(),
+                });
+            }
+        }
+        self.conn.poll_event()
     }
 
     fn act(&mut self, e: ServerEvent) -> Option<Ev> {
@@ -167,7 +203,7 @@ impl Machine for Echo {
             if !self.held.is_empty() {
                 return self.held.pop_front();
             }
-            match self.conn.poll_event() {
+            match self.next_event() {
                 Some(e) => {
                     if let Some(ev) = self.act(e) {
                         if self.acc.is_empty() {
