@@ -40,6 +40,14 @@
 //! [`HeadParser::fields`]) with nothing copied or allocated per head. Both apply the
 //! same rules and make the same framing decision as the machines.
 //!
+//! # Heads read in place
+//!
+//! A server that answers a request from its head can take it with
+//! [`Server::poll_request_ref`] before calling `poll_event`: a [`RequestRef`] borrowing
+//! the receive buffer, with no copy and no allocation, even on a fresh connection. It
+//! is given whenever the next event would be a complete, clean request head; anything
+//! else (a head split across inputs, an error, a body) still comes from `poll_event`.
+//!
 //! # Limits
 //!
 //! Every bound is a public field of [`Limits`]; the defaults follow common servers. Every
