@@ -140,7 +140,7 @@ impl Server {
         // The one-pass parse first; a partial head, an error or a limit goes to the
         // resumable scan, which gives the exact error.
         match self.read_fast() {
-            Fast::Head(h) => {
+            Fast::Head(ref h) => {
                 let head = self.core.buf.take(h.len);
                 // Built where the event is returned: a head built first and moved into
                 // the event afterwards cost a copy of it per request.
