@@ -206,6 +206,18 @@ fn fresh_client() -> Client {
 }
 
 impl Runner {
+    /// Builds `k` fresh servers outside the timing, then times `each` on every one.
+    #[inline(always)]
+    fn time_fresh_servers(&mut self, k: usize, mut each: impl FnMut(&mut Server)) -> u128 {
+        self.fresh_servers
+            .extend((0..k).map(|_| Server::new(ServerConfig::default())));
+        let t = Clock::now();
+        measured(|| self.fresh_servers.iter_mut().for_each(&mut each));
+        let spent = t.elapsed().as_nanos();
+        self.fresh_servers.clear();
+        spent
+    }
+
     fn new(input: &'static Input, kind: &'static str) -> Runner {
         let mut config = ServerConfig::default();
         // Requests are answered in batches outside the timing, so a batch is read ahead.
@@ -293,38 +305,18 @@ impl Runner {
                 });
                 t.elapsed().as_nanos()
             }
-            ("machine", Role::Request) => {
-                self.fresh_servers
-                    .extend((0..k).map(|_| Server::new(ServerConfig::default())));
-                let t = Clock::now();
-                measured(|| {
-                    for s in &mut self.fresh_servers {
-                        s.handle_input(Instant::ZERO, black_box(bytes));
-                        match s.poll_event() {
-                            Some(e @ ServerEvent::Request { .. }) => drop(black_box(e)),
-                            other => panic!("{other:?}"),
-                        }
-                    }
-                });
-                let spent = t.elapsed().as_nanos();
-                self.fresh_servers.clear();
-                spent
-            }
-            ("machine_ref", _) => {
-                self.fresh_servers
-                    .extend((0..k).map(|_| Server::new(ServerConfig::default())));
-                let t = Clock::now();
-                measured(|| {
-                    for s in &mut self.fresh_servers {
-                        s.handle_input(Instant::ZERO, black_box(bytes));
-                        let r = s.poll_request_ref().expect("a head read in place");
-                        black_box(&r);
-                    }
-                });
-                let spent = t.elapsed().as_nanos();
-                self.fresh_servers.clear();
-                spent
-            }
+            ("machine", Role::Request) => self.time_fresh_servers(k, |s| {
+                s.handle_input(Instant::ZERO, black_box(bytes));
+                match s.poll_event() {
+                    Some(e @ ServerEvent::Request { .. }) => drop(black_box(e)),
+                    other => panic!("{other:?}"),
+                }
+            }),
+            ("machine_ref", _) => self.time_fresh_servers(k, |s| {
+                s.handle_input(Instant::ZERO, black_box(bytes));
+                let r = s.poll_request_ref().expect("a head read in place");
+                black_box(&r);
+            }),
             ("machine", Role::Response) => {
                 self.fresh_clients.extend((0..k).map(|_| fresh_client()));
                 let t = Clock::now();
@@ -378,28 +370,18 @@ impl Runner {
                 });
                 t.elapsed().as_nanos()
             }
-            ("machine_msg", _) => {
-                self.fresh_servers
-                    .extend((0..k).map(|_| Server::new(ServerConfig::default())));
-                let t = Clock::now();
-                measured(|| {
-                    for s in &mut self.fresh_servers {
-                        s.handle_input(Instant::ZERO, black_box(bytes));
-                        loop {
-                            match s.poll_event() {
-                                Some(ServerEvent::End { .. }) => break,
-                                Some(e @ (ServerEvent::Request { .. } | ServerEvent::Data(_))) => {
-                                    drop(black_box(e))
-                                }
-                                other => panic!("{other:?}"),
-                            }
+            ("machine_msg", _) => self.time_fresh_servers(k, |s| {
+                s.handle_input(Instant::ZERO, black_box(bytes));
+                loop {
+                    match s.poll_event() {
+                        Some(ServerEvent::End { .. }) => break,
+                        Some(e @ (ServerEvent::Request { .. } | ServerEvent::Data(_))) => {
+                            drop(black_box(e))
                         }
+                        other => panic!("{other:?}"),
                     }
-                });
-                let spent = t.elapsed().as_nanos();
-                self.fresh_servers.clear();
-                spent
-            }
+                }
+            }),
             (other, _) => panic!("no contender {other}"),
         }
     }
