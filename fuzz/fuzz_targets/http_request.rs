@@ -1,6 +1,7 @@
 //! Server side: any bytes, cut at any point, never panic; events (with body data and
 //! tunnel bytes merged) and everything the server answers do not depend on the cut.
 //! The server answers each complete request so pipelined input keeps being parsed.
+//! Taking heads in place (`poll_request_ref`) where it gives them changes nothing.
 #![no_main]
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
@@ -14,7 +15,7 @@ enum Ev {
     Other(String),
 }
 
-fn run(input: &[u8], cut: usize, limits: Limits) -> (Vec<Ev>, Vec<u8>) {
+fn run(input: &[u8], cut: usize, limits: Limits, in_place: bool) -> (Vec<Ev>, Vec<u8>) {
     let mut config = ServerConfig::default();
     config.limits = limits;
     let mut s = Server::new(config);
@@ -22,7 +23,17 @@ fn run(input: &[u8], cut: usize, limits: Limits) -> (Vec<Ev>, Vec<u8>) {
     let mut out = Vec::new();
     let cut = cut.min(input.len());
     let pump = |s: &mut Server, evs: &mut Vec<Ev>, out: &mut Vec<u8>| {
-        while let Some(e) = s.poll_event() {
+        loop {
+            if in_place {
+                let head = s
+                    .poll_request_ref()
+                    .map(|r| Ev::Head(r.target().to_vec(), r.headers().count()));
+                if let Some(head) = head {
+                    evs.push(head);
+                    continue;
+                }
+            }
+            let Some(e) = s.poll_event() else { break };
             match e {
                 ServerEvent::Request { head: r, .. } => {
                     evs.push(Ev::Head(r.target.as_bytes().to_vec(), r.headers.len()))
@@ -65,7 +76,8 @@ fuzz_target!(|data: &[u8]| {
     limits.max_headers = 4 + (data[0] >> 4) as usize;
     limits.max_chunk_ext = 8 + data[1] as usize % 64;
     let input = &data[2..];
-    let whole = run(input, input.len(), limits);
+    let whole = run(input, input.len(), limits, false);
     let cut = data[1] as usize * input.len() / 256;
-    assert_eq!(whole, run(input, cut, limits));
+    assert_eq!(whole, run(input, cut, limits, false));
+    assert_eq!(whole, run(input, cut, limits, true));
 });
