@@ -35,18 +35,7 @@ pub fn fixed_body(conn: &mut Server, event: ServerEvent) {
         ServerEvent::Request { head: req, .. } => {
             let found =
                 req.target.as_bytes() == b"/" && matches!(req.method, Method::Get | Method::Head);
-            let (status, body) = if found {
-                (StatusCode::OK, Bytes::from_static(HELLO))
-            } else {
-                (StatusCode::NOT_FOUND, Bytes::from_static(b"not found\n"))
-            };
-            let mut head = ResponseHead::new(status);
-            head.headers
-                .append("Content-Type", "text/plain; charset=utf-8")
-                .expect("static header");
-            if let Err(e) = conn.respond(head, body) {
-                eprintln!("respond: {e}");
-            }
+            answer_fixed(conn, found);
         }
         // Request bodies are read and dropped: let the client send them.
         ServerEvent::Continue(d) => {
@@ -56,6 +45,36 @@ pub fn fixed_body(conn: &mut Server, event: ServerEvent) {
         }
         ServerEvent::Error(e) => eprintln!("request error: {e}"),
         _ => {}
+    }
+}
+
+/// The fixed-body responder's answer to a head read in place, when the server has
+/// one (`Server::poll_request_ref`): the same answer as [`fixed_body`] gives, without
+/// the owned head. Whether a head was taken.
+pub fn fixed_body_in_place(conn: &mut Server) -> bool {
+    let found = conn
+        .poll_request_ref()
+        .map(|r| r.target() == b"/" && matches!(r.method(), b"GET" | b"HEAD"));
+    let Some(found) = found else {
+        return false;
+    };
+    answer_fixed(conn, found);
+    true
+}
+
+/// `200` with [`HELLO`] when the request was for `/` (GET or HEAD), else `404`.
+fn answer_fixed(conn: &mut Server, found: bool) {
+    let (status, body) = if found {
+        (StatusCode::OK, Bytes::from_static(HELLO))
+    } else {
+        (StatusCode::NOT_FOUND, Bytes::from_static(b"not found\n"))
+    };
+    let mut head = ResponseHead::new(status);
+    head.headers
+        .append("Content-Type", "text/plain; charset=utf-8")
+        .expect("static header");
+    if let Err(e) = conn.respond(head, body) {
+        eprintln!("respond: {e}");
     }
 }
 
@@ -460,6 +479,16 @@ impl Handler<cli::Served<Server>> for ServedConn {
         if let Some(files) = &mut self.files {
             files.send_ready(conn);
         }
+    }
+
+    /// The fixed body answers heads read in place (no copy, no allocation per head);
+    /// `--verbose` prints the owned head's fields, and the file server keeps each head
+    /// until its body has ended, so both take heads as events.
+    fn take_in_place(&mut self, conn: &mut cli::Served<Server>) -> bool {
+        if self.files.is_some() || self.verbose {
+            return false;
+        }
+        fixed_body_in_place(conn)
     }
 }
 

@@ -55,6 +55,15 @@ pub trait Handler<M: Machine> {
     fn on_wake(&mut self, machine: &mut M) {
         let _ = machine;
     }
+
+    /// Asked before each event: take what the machine gives outside its events (the
+    /// HTTP server's request heads read in place, `http::Server::poll_request_ref`),
+    /// and say whether something was taken; the driver then asks again before it polls
+    /// the next event. A handler that takes nothing this way gets every event as before.
+    fn take_in_place(&mut self, machine: &mut M) -> bool {
+        let _ = machine;
+        false
+    }
 }
 
 /// Lends a handler to a driver that takes one by value, so its results stay with the
@@ -96,11 +105,17 @@ impl<M: Machine, F: FnMut(&mut M, M::Event)> Handler<M> for Events<F> {
 /// Hands every event the machine has queued to the handler; whether there was one.
 pub fn deliver_events<M: Machine, H: Handler<M>>(machine: &mut M, handler: &mut H) -> bool {
     let mut delivered = false;
-    while let Some(event) = machine.poll_event() {
+    loop {
+        if handler.take_in_place(machine) {
+            delivered = true;
+            continue;
+        }
+        let Some(event) = machine.poll_event() else {
+            return delivered;
+        };
         delivered = true;
         handler.on_event(machine, event);
     }
-    delivered
 }
 
 /// Lets the handler feed the machine body chunks while it wants them, for as long as each
