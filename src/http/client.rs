@@ -5,7 +5,7 @@ use super::config::ClientConfig;
 use super::conn::{Core, Lead, Recv, Send};
 use super::encode;
 use super::error::rules::{self, invalid};
-use super::error::{Error, ErrorKind};
+use super::error::{Error, ErrorKind, Fail};
 use super::event::ClientEvent;
 use super::fast::fast_response;
 use super::framing::{info_of, response_body, BodyKind};
@@ -307,6 +307,13 @@ impl Client {
         Some(ClientEvent::Error(Error { kind, offset }))
     }
 
+    /// The fatal error of a head that starts at stream offset `base`, in stream terms
+    /// (`Core::head_error`).
+    fn head_failed(&mut self, base: u64, f: Fail) -> Option<ClientEvent> {
+        let e = self.core.head_error(base, f);
+        self.fail(e.kind, e.offset)
+    }
+
     fn poll_head(&mut self) -> Option<ClientEvent> {
         let core = &mut self.core;
         let Recv::Head(scanner) = &mut core.recv else {
@@ -336,11 +343,6 @@ impl Client {
             return None;
         };
         let limits = adjusted.as_ref().unwrap_or(&core.limits);
-        let real = core.limits.max_head;
-        let real_limit = |kind: ErrorKind| match kind {
-            ErrorKind::HeadTooLarge { .. } => ErrorKind::HeadTooLarge { limit: real },
-            other => other,
-        };
         let base = core.buf.consumed();
         if core.buf.is_empty() {
             if core.eof {
@@ -376,12 +378,12 @@ impl Client {
                     return self.fail(ErrorKind::IncompleteMessage, end);
                 }
                 Ok(Scan::Partial) => return None,
-                Err((kind, at)) => return self.fail(real_limit(kind), base + at as u64),
+                Err(f) => return self.head_failed(base, f),
             };
             let head = core.buf.take(len);
             match parse_response(head, limits) {
                 Ok(v) => v,
-                Err((kind, at)) => return self.fail(real_limit(kind), base + at as u64),
+                Err(f) => return self.head_failed(base, f),
             }
         };
         let Some(sent) = self.pending.front() else {
