@@ -33,8 +33,7 @@ pub const HELLO: &[u8] = b"Hello, World!\n";
 pub fn fixed_body(conn: &mut Server, event: ServerEvent) {
     match event {
         ServerEvent::Request { head: req, .. } => {
-            let found =
-                req.target.as_bytes() == b"/" && matches!(req.method, Method::Get | Method::Head);
+            let found = is_hello(req.method.as_bytes(), req.target.as_bytes());
             answer_fixed(conn, found);
         }
         // Request bodies are read and dropped: let the client send them.
@@ -54,12 +53,18 @@ pub fn fixed_body(conn: &mut Server, event: ServerEvent) {
 pub fn fixed_body_in_place(conn: &mut Server) -> bool {
     let found = conn
         .poll_request_ref()
-        .map(|r| r.target() == b"/" && matches!(r.method(), b"GET" | b"HEAD"));
+        .map(|r| is_hello(r.method(), r.target()));
     let Some(found) = found else {
         return false;
     };
     answer_fixed(conn, found);
     true
+}
+
+/// Whether a request gets [`HELLO`]: `GET /` or `HEAD /` (methods are case-sensitive,
+/// RFC 9110 9.1).
+fn is_hello(method: &[u8], target: &[u8]) -> bool {
+    target == b"/" && matches!(method, b"GET" | b"HEAD")
 }
 
 /// `200` with [`HELLO`] when the request was for `/` (GET or HEAD), else `404`.

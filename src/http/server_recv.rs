@@ -103,6 +103,7 @@ impl Server {
     /// }
     /// assert_eq!(targets, [b"/a", b"/b"]);
     /// ```
+    #[must_use = "a head handed out is already read: drop it only once it is answered"]
     pub fn poll_request_ref(&mut self) -> Option<RequestRef<'_>> {
         let head = self.read_in_place()?;
         Some(RequestRef::new(&mut self.core.buf, head))
