@@ -17,6 +17,13 @@ use wirestate::generate::{cases, valid, Case, Mix};
 use wirestate::http::{Client, ClientEvent, HeadParser, Limits, Method, Server, ServerEvent};
 use wirestate::{CloseReason, Instant, Machine};
 
+/// Sorted cut points in `0..=len`, one per generated index.
+fn cut_points(cuts: &[prop::sample::Index], len: usize) -> Vec<usize> {
+    let mut at: Vec<usize> = cuts.iter().map(|i| i.index(len + 1)).collect();
+    at.sort_unstable();
+    at
+}
+
 /// Serializes requests with one client, back to back (pipelined).
 fn client_bytes(reqs: &[Request]) -> Vec<u8> {
     let mut c = Client::new(Default::default());
@@ -98,8 +105,7 @@ proptest! {
         cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..12),
     ) {
         let wire = client_bytes(&reqs);
-        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(wire.len() + 1)).collect();
-        cuts.sort_unstable();
+        let cuts = cut_points(&cuts, wire.len());
         let whole = feed_cut(Echo::new(Limits::default()), &wire, &[]);
         prop_assert_eq!(feed_cut(Echo::new(Limits::default()), &wire, &cuts), whole);
     }
@@ -126,8 +132,7 @@ proptest! {
             body.extend_from_slice(data);
         }
         wire.extend_from_slice(b"000\r\nX-T: 1\r\n\r\n");
-        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(wire.len() + 1)).collect();
-        cuts.sort_unstable();
+        let cuts = cut_points(&cuts, wire.len());
         let whole = feed_cut(Echo::new(Limits::default()), &wire, &[]);
         prop_assert!(!whole.0.iter().any(|e| matches!(e, Ev::Error(_))), "{:?}", whole.0);
         let got: Vec<u8> = whole.0.iter().filter_map(|e| match e { Ev::Data(d) => Some(d.clone()), _ => None }).flatten().collect();
@@ -156,8 +161,7 @@ proptest! {
         let limits = limits(|l| {l.allow_bare_lf = bare_lf; l.max_head = 128; l.max_chunk_ext = 16;});
         let mut wire = prefix.to_vec();
         wire.extend_from_slice(&noise);
-        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(wire.len() + 1)).collect();
-        cuts.sort_unstable();
+        let cuts = cut_points(&cuts, wire.len());
         let whole = feed_cut(Echo::new(limits), &wire, &[]);
         prop_assert_eq!(feed_cut(Echo::new(limits), &wire, &cuts), whole);
         let client = || {
@@ -204,8 +208,7 @@ proptest! {
         cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..8),
     ) {
         let wire = client_bytes(&reqs);
-        let mut cuts: Vec<usize> = cuts.iter().map(|i| i.index(wire.len() + 1)).collect();
-        cuts.sort_unstable();
+        let cuts = cut_points(&cuts, wire.len());
         let owned = feed_cut(Echo::new(Limits::default()), &wire, &[]);
         prop_assert_eq!(&feed_cut(Echo::in_place(Limits::default()), &wire, &[]), &owned);
         prop_assert_eq!(feed_cut(Echo::in_place(Limits::default()), &wire, &cuts), owned);
