@@ -105,12 +105,11 @@ fn note_framing_field(
     } else if eq_lower(name, b"upgrade") {
         info.upgrade = true;
     } else if eq_lower(name, b"connection") {
-        for t in value.split(|&c| c == b',').map(trim_ows) {
-            match t.len() {
-                5 => info.conn_close |= eq_lower(t, b"close"),
-                10 => info.conn_keep_alive |= eq_lower(t, b"keep-alive"),
-                7 => info.conn_upgrade |= eq_lower(t, b"upgrade"),
-                _ => {}
+        // Nearly every Connection field holds one option: the whole value is compared
+        // first, and only a value that is not one known option is walked as a list.
+        if !note_connection_option(info, value) {
+            for t in value.split(|&c| c == b',').map(trim_ows) {
+                note_connection_option(info, t);
             }
         }
     } else if eq_lower(name, b"content-length") {
@@ -148,6 +147,19 @@ fn note_framing_field(
         }
     }
     Ok(())
+}
+
+/// Records a connection option (RFC 9110 7.6.1) that changes the framing or the
+/// connection; whether `t` was one.
+#[inline(always)]
+fn note_connection_option(info: &mut HeadInfo, t: &[u8]) -> bool {
+    match t.len() {
+        5 if eq_lower(t, b"close") => info.conn_close = true,
+        10 if eq_lower(t, b"keep-alive") => info.conn_keep_alive = true,
+        7 if eq_lower(t, b"upgrade") => info.conn_upgrade = true,
+        _ => return false,
+    }
+    true
 }
 
 /// 1*DIGIT without sign, spaces or overflow.

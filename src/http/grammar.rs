@@ -386,18 +386,25 @@ pub(crate) fn fields_into(
         // RFC 9110 5.5: CR, LF and NUL MUST be rejected (or replaced); other controls
         // are not field-vchar either. The first such byte must start the line end.
         let end = vstart + first_invalid_value_byte(&h[vstart..]).unwrap_or(h.len() - vstart);
-        let next = match (at(end), at(end + 1)) {
-            (b'\r', b'\n') => end + 2,
-            (b'\n', _) if limits.allow_bare_lf => end + 1,
-            (b'\n', _) => return Err((ErrorKind::BareLf, end)),
-            (b'\r', _) => return Err((ErrorKind::BareCr, end)),
-            _ => return Err((ErrorKind::InvalidHeaderValue, end)),
+        // CRLF compared as one two-byte word; anything else is told apart out of line.
+        let next = match h.get(end..end + 2) {
+            Some(b"\r\n") => end + 2,
+            _ => match (at(end), at(end + 1)) {
+                (b'\n', _) if limits.allow_bare_lf => end + 1,
+                (b'\n', _) => return Err((ErrorKind::BareLf, end)),
+                (b'\r', _) => return Err((ErrorKind::BareCr, end)),
+                _ => return Err((ErrorKind::InvalidHeaderValue, end)),
+            },
         };
         // Leading OWS is skipped above; trailing OWS is rare, so it is looked for only
-        // when the last byte is one.
+        // when the byte before the line end is at or below SP: in a value that can
+        // only be SP or HTAB (or, for an empty value, the SP skipped before it, which
+        // the loop stops at).
         let mut vend = end;
-        while vend > vstart && matches!(h[vend - 1], b' ' | b'\t') {
-            vend -= 1;
+        if h.get(end.wrapping_sub(1)).is_some_and(|&c| c <= b' ') {
+            while vend > vstart && matches!(h[vend - 1], b' ' | b'\t') {
+                vend -= 1;
+            }
         }
         let value = &h[vstart..vend];
         note_field(info, name, value, pos)?;
