@@ -133,6 +133,12 @@ fn note_framing_field(
             info.te_offset = at;
         }
         info.te_present = true;
+        // Nearly every Transfer-Encoding field is `chunked` alone: compared whole first.
+        if eq_lower(value, b"chunked") {
+            info.te_chunked_count += 1;
+            info.te_last_chunked = true;
+            return Ok(());
+        }
         // transfer-coding list, empty elements allowed (RFC 9110 5.6.1); parameters
         // after ";" do not change which coding it is.
         for element in value.split(|&c| c == b',') {

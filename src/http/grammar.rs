@@ -379,7 +379,9 @@ pub(crate) fn fields_into(
             }
         }
         let name = &h[pos..i];
-        let mut vstart = i + 1;
+        // One SP after the colon is the rule in practice: passed over without a branch,
+        // and any further OWS by the loop.
+        let mut vstart = i + 1 + usize::from(at(i + 1) == b' ');
         while matches!(at(vstart), b' ' | b'\t') {
             vstart += 1;
         }
@@ -387,8 +389,8 @@ pub(crate) fn fields_into(
         // are not field-vchar either. The first such byte must start the line end.
         let end = vstart + first_invalid_value_byte(&h[vstart..]).unwrap_or(h.len() - vstart);
         // CRLF compared as one two-byte word; anything else is told apart out of line.
-        let next = match h.get(end..end + 2) {
-            Some(b"\r\n") => end + 2,
+        let next = match h.get(end..end + 2).map(|w| u16::from_le_bytes([w[0], w[1]])) {
+            Some(w) if w == u16::from_le_bytes(*b"\r\n") => end + 2,
             _ => match (at(end), at(end + 1)) {
                 (b'\n', _) if limits.allow_bare_lf => end + 1,
                 (b'\n', _) => return Err((ErrorKind::BareLf, end)),
