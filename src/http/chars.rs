@@ -191,20 +191,21 @@ fn non_letter_word(x: u64) -> u64 {
     !((alpha | dash) & !x) & HIGHS
 }
 
-/// Whether `b` is not ALPHA, DIGIT or "-", the bytes field names and methods are almost
-/// always made of; branch-free, so a chunk of such checks vectorises.
+/// Whether `b` is not ALPHA or "-", the bytes field names and methods are almost always
+/// made of; branch-free, so a chunk of such checks vectorises. A digit is flagged too,
+/// and then found to be a token byte, so a name with one is read by the exact word loop.
 #[inline(always)]
 fn uncommon_name_byte(b: u8) -> bool {
     let lower = b | 0x20;
-    !((lower.wrapping_sub(b'a') < 26) | (b.wrapping_sub(b'0') < 10) | (b == b'-'))
+    !((lower.wrapping_sub(b'a') < 26) | (b == b'-'))
 }
 
 /// Index of the first byte that is not a `tchar` (RFC 9110 section 5.6.2), if any.
 ///
-/// The bytes field names and methods are almost always made of are ALPHA, DIGIT and
-/// "-". The first sixteen bytes are checked for any other byte as one chunk, and the
-/// first such byte is found from the chunk's words; past that, or when a rarer tchar
-/// or a digit comes first, eight bytes at a time with exact per-byte arithmetic
+/// The bytes field names and methods are almost always made of are ALPHA and "-". The
+/// first sixteen bytes are checked for any other byte as one chunk, and the first such
+/// byte is found from the chunk's words; past that, or when a digit or a rarer tchar
+/// comes first, eight bytes at a time with exact per-byte arithmetic
 /// ([`in_range`]). A flagged byte is looked up in the token table, and if it is one of
 /// the rarer tchars the scan goes on after it, so the answer is exactly the table's.
 /// The last few bytes of `v` are read one at a time.
