@@ -197,9 +197,16 @@ impl RecvBuffer {
     pub fn discard(&mut self, n: usize) {
         let n = n.min(self.buf.len());
         self.consumed += n as u64;
-        // Advancing moves the start without sharing the allocation, unlike `split_to`,
-        // which costs a reference-count round trip for bytes that are thrown away.
-        bytes::Buf::advance(&mut self.buf, n);
+        if n == self.buf.len() {
+            // Everything held, as when each read brings whole messages: only the length
+            // is reset, and the next push writes at the start of the room again.
+            self.buf.clear();
+        } else {
+            // Advancing moves the start without sharing the allocation, unlike
+            // `split_to`, which costs a reference-count round trip for bytes that are
+            // thrown away.
+            bytes::Buf::advance(&mut self.buf, n);
+        }
     }
 
     /// Drops everything held, e.g. input pipelined after STARTTLS (CVE-2011-0411).

@@ -389,7 +389,10 @@ pub(crate) fn fields_into(
         // are not field-vchar either. The first such byte must start the line end.
         let end = vstart + first_invalid_value_byte(&h[vstart..]).unwrap_or(h.len() - vstart);
         // CRLF compared as one two-byte word; anything else is told apart out of line.
-        let next = match h.get(end..end + 2).map(|w| u16::from_le_bytes([w[0], w[1]])) {
+        let next = match h
+            .get(end..end + 2)
+            .map(|w| u16::from_le_bytes([w[0], w[1]]))
+        {
             Some(w) if w == u16::from_le_bytes(*b"\r\n") => end + 2,
             _ => match (at(end), at(end + 1)) {
                 (b'\n', _) if limits.allow_bare_lf => end + 1,
