@@ -73,7 +73,7 @@ ir() {
 
 applies() {
     case "$1:$2" in
-        machine_kept:req_short | machine_kept:resp* | machine_msg:req* | machine_msg:resp* | machine_ref:resp*) return 1 ;;
+        machine_kept:req_short | machine_kept:resp* | machine_msg:req* | machine_msg:resp*) return 1 ;;
         server_new:req) return 0 ;;
         server_new:*) return 1 ;;
     esac

@@ -28,9 +28,9 @@
 //! - `machine`: a fresh `Server` (or a `Client` that has sent its GET), built outside
 //!   the timing in batches: `handle_input` + `poll_event` up to the head event, which
 //!   owns its bytes. This is the path users run.
-//! - `machine_ref` (requests): the `machine` row with `Server::poll_request_ref` in
-//!   place of `poll_event`: the head read where it lies in the receive buffer, no
-//!   owned head built (the chunked POST's body is not read).
+//! - `machine_ref`: the `machine` row with `Server::poll_request_ref` (or
+//!   `Client::poll_response_ref`) in place of `poll_event`: the head read where it lies
+//!   in the receive buffer, no owned head built (the chunked POST's body is not read).
 //! - `machine_kept`: one `Server` for every request (REQ and the chunked POST): `handle_input`,
 //!   `poll_event` to the head and once more to its `End`, which is what a kept-alive
 //!   connection does per request; the responses that let it go on are written in
@@ -172,7 +172,6 @@ fn applies(contender: &str, input: &Input) -> bool {
         // without `keep-alive`, so its connection ends after one request.
         "machine_kept" => input.role == Role::Request && input.name != "req_short",
         "machine_msg" => input.name == "chunked_post",
-        "machine_ref" => input.role == Role::Request,
         // Construction reads no input: listed once.
         "server_new" => input.name == "req",
         _ => true,
@@ -312,11 +311,25 @@ impl Runner {
                     other => panic!("{other:?}"),
                 }
             }),
-            ("machine_ref", _) => self.time_fresh_servers(k, |s| {
+            ("machine_ref", Role::Request) => self.time_fresh_servers(k, |s| {
                 s.handle_input(Instant::ZERO, black_box(bytes));
                 let r = s.poll_request_ref().expect("a head read in place");
                 black_box(&r);
             }),
+            ("machine_ref", Role::Response) => {
+                self.fresh_clients.extend((0..k).map(|_| fresh_client()));
+                let t = Clock::now();
+                measured(|| {
+                    for c in &mut self.fresh_clients {
+                        c.handle_input(Instant::ZERO, black_box(bytes));
+                        let r = c.poll_response_ref().expect("a head read in place");
+                        black_box(&r);
+                    }
+                });
+                let spent = t.elapsed().as_nanos();
+                self.fresh_clients.clear();
+                spent
+            }
             ("machine", Role::Response) => {
                 self.fresh_clients.extend((0..k).map(|_| fresh_client()));
                 let t = Clock::now();

@@ -4,7 +4,8 @@
 //! connection none, a body chunk and an end of message none. The count covers
 //! `handle_input` (copying the read in) and every `poll_event` up to the event; a
 //! connection's own set-up is counted on its own, so nothing can hide there either. A
-//! head read in place (`Server::poll_request_ref`) costs nothing at all.
+//! head read in place (`Server::poll_request_ref`, `Client::poll_response_ref`) costs
+//! nothing at all.
 
 use bytes::Bytes;
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -270,6 +271,39 @@ fn responses_on_a_kept_alive_connection_cost_no_allocation() {
         assert!(
             n <= budget,
             "round {round}: a response cost {n} allocations"
+        );
+    }
+}
+
+#[test]
+fn a_response_head_read_in_place_costs_no_allocation_even_on_a_fresh_connection() {
+    let mut c = Client::new(Default::default());
+    for round in 0..200 {
+        get(&mut c);
+        let ((), input) = counted(|| c.handle_input(Instant::ZERO, RESPONSE));
+        let (kind, head) = counted(|| {
+            c.poll_response_ref()
+                .map(|r| r.header(b"content-type").map(<[u8]>::len))
+        });
+        assert_eq!(kind, Some(Some(10)), "round {round}");
+        assert_eq!(
+            (input, head),
+            (0, 0),
+            "round {round}: allocations in handle_input, poll_response_ref"
+        );
+        // The body's one chunk shares the receive buffer: sharing it the first time is
+        // the connection's one allocation.
+        let events = client_events(&mut c);
+        assert!(
+            matches!(
+                &events[..],
+                [(ClientEvent::Data(_), _), (ClientEvent::End { .. }, 0)]
+            ),
+            "round {round}: {events:?}"
+        );
+        assert!(
+            events[0].1 <= usize::from(round == 0),
+            "round {round}: {events:?}"
         );
     }
 }

@@ -2,7 +2,8 @@
 //! valid and arbitrary input (cuts inside CRLF and chunk sizes included), never a panic,
 //! the hand-written field parser checked against a nom grammar of RFC 9112 5, and the
 //! one-pass slice parser checked against the resumable buffered one, and heads read in
-//! place (`Server::poll_request_ref`) checked against the owned events.
+//! place (`Server::poll_request_ref`, `Client::poll_response_ref`) checked against the
+//! owned events.
 
 mod common;
 #[path = "http_support/mod.rs"]
@@ -14,7 +15,9 @@ use proptest::prelude::*;
 use wirestate::buffer::RecvBuffer;
 use wirestate::generate::http::{Request, Response};
 use wirestate::generate::{cases, valid, Case, Mix};
-use wirestate::http::{Client, ClientEvent, HeadParser, Limits, Method, Server, ServerEvent};
+use wirestate::http::{
+    Client, ClientConfig, ClientEvent, HeadParser, Limits, Method, Server, ServerEvent,
+};
 use wirestate::{CloseReason, Instant, Machine};
 
 /// Sorted cut points in `0..=len`, one per generated index.
@@ -31,6 +34,36 @@ fn client_bytes(reqs: &[Request]) -> Vec<u8> {
         r.send(&mut c).unwrap();
     }
     drain_bytes(&mut c)
+}
+
+/// Serializes responses with one server, each answering the next of as many pipelined
+/// GETs; a response that ends the connection ends the list.
+fn server_bytes(resps: &[Response]) -> Vec<u8> {
+    let mut s = Server::new(Default::default());
+    s.handle_input(
+        Instant::ZERO,
+        &b"GET / HTTP/1.1\r\nHost: a\r\n\r\n".repeat(resps.len()),
+    );
+    let _ = common::events(&mut s);
+    for r in resps {
+        if r.send(&mut s).is_err() {
+            break;
+        }
+    }
+    drain_bytes(&mut s)
+}
+
+/// A client under `limits` that has sent `n` GETs and waits for their responses.
+fn client_awaiting(n: usize, limits: Limits) -> Client {
+    let mut config = ClientConfig::default();
+    config.limits = limits;
+    let mut c = Client::new(config);
+    for _ in 0..n {
+        c.send_request(get("/")).unwrap();
+        c.send_end().unwrap();
+    }
+    let _ = drain_bytes(&mut c);
+    c
 }
 
 proptest! {
@@ -243,6 +276,88 @@ proptest! {
             );
         }
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// Reading response heads in place (`poll_response_ref`, each view checked against
+    /// its owned head) gives the same events as `poll_event` alone, for pipelined valid
+    /// responses, whole and cut anywhere.
+    #[test]
+    fn responses_read_in_place_change_nothing(
+        resps in proptest::collection::vec(valid::<Response>(), 1..4),
+        cuts in proptest::collection::vec(any::<prop::sample::Index>(), 0..8),
+    ) {
+        let n = resps.len();
+        let wire = server_bytes(&resps);
+        let cuts = cut_points(&cuts, wire.len());
+        for cuts in [&[][..], &cuts[..]] {
+            let owned = feed_cut(Merged::new(client_awaiting(n, Limits::default())), &wire, cuts);
+            let in_place = feed_cut(Merged::in_place(client_awaiting(n, Limits::default())), &wire, cuts);
+            prop_assert_eq!(in_place, owned);
+        }
+    }
+
+    /// The same for flawed responses and for noise after a valid prefix, under small
+    /// limits: the errors and their offsets do not change either.
+    #[test]
+    fn responses_read_in_place_fail_the_same_way(
+        bad in cases::<Response>(Mix::invalid_percent(100)),
+        prefix in prop_oneof![
+            Just(&b""[..]),
+            Just(&b"\r\n"[..]),
+            Just(&b"HTTP/1.1 100 Continue\r\n\r\n"[..]),
+            Just(&b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"[..]),
+            // Close-delimited: what follows is its body, and the connection then ends.
+            Just(&b"HTTP/1.1 200 OK\r\n\r\n"[..]),
+        ],
+        noise in proptest::collection::vec(prop_oneof![
+            4 => any::<u8>(),
+            2 => Just(b'\r'), 2 => Just(b'\n'), 1 => Just(b':'), 1 => Just(b' '),
+        ], 0..120),
+        max_head in 16usize..256,
+    ) {
+        let Case::Invalid(bad) = bad else { unreachable!("all invalid") };
+        for tail in [&bad.wire[..], &noise[..]] {
+            let limits = limits(|l| l.max_head = max_head);
+            let mut wire = prefix.to_vec();
+            wire.extend_from_slice(tail);
+            prop_assert_eq!(
+                feed_cut(Merged::in_place(client_awaiting(2, limits)), &wire, &[]),
+                feed_cut(Merged::new(client_awaiting(2, limits)), &wire, &[])
+            );
+        }
+    }
+}
+
+/// The property above is not vacuous: final, clean, complete heads are read in place,
+/// interim ones and a head split across inputs are not, and what follows is the same.
+#[test]
+fn final_response_heads_are_read_in_place_and_interim_ones_are_not() {
+    let wire: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi\
+HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n\
+HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n";
+    let mut m = Merged::in_place(client_awaiting(3, Limits::default()));
+    let (evs, _) = {
+        let (a, b) = wire.split_at(wire.len() - 10);
+        m.handle_input(Instant::ZERO, a);
+        let mut evs = common::events(&mut m);
+        m.handle_input(Instant::ZERO, b);
+        evs.extend(common::events(&mut m));
+        (evs, ())
+    };
+    // The 200 and the 204 in place; the 100 is interim, and the 404 came in two pieces.
+    assert_eq!(m.taken, 2, "{evs:?}");
+    let statuses: Vec<u16> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Cv::Info(h) | Cv::Response(h) => Some(h.status.as_u16()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(statuses, [200, 100, 204, 404]);
+    assert_eq!(evs.iter().filter(|e| matches!(e, Cv::End(_))).count(), 3);
 }
 
 /// How each request in `wire` is framed and what it does to the connection, as

@@ -8,10 +8,11 @@ use super::error::rules::{self, invalid};
 use super::error::{Error, ErrorKind, Fail};
 use super::event::ClientEvent;
 use super::fast::fast_response;
-use super::framing::{info_of, response_body, BodyKind};
-use super::grammar::{build_response, parse_response, Count};
-use super::head::{Method, RequestHead, TargetForm};
+use super::framing::{info_of, response_body, BodyKind, HeadInfo};
+use super::grammar::{build_response, parse_response, Count, StatusLine};
+use super::head::{Method, RequestHead, TargetForm, Version};
 use super::headers::Headers;
+use super::response_ref::ResponseRef;
 use super::scan::{HeadScanner, Scan};
 use crate::{CloseReason, Instant, Machine, SendError};
 use alloc::collections::VecDeque;
@@ -23,6 +24,15 @@ struct Sent {
     keep_alive: bool,
     /// The request carried `Upgrade`: only then may a `101` answer it (RFC 9110 7.8).
     upgrade: bool,
+}
+
+/// A final response head the one-pass read took: where its parts are in the buffer and
+/// how its body is framed.
+pub(super) struct FastResponse {
+    pub sl: StatusLine,
+    pub fields: usize,
+    pub len: usize,
+    pub body: BodyKind,
 }
 
 /// A client connection: serializes requests, parses their responses.
@@ -412,14 +422,23 @@ impl Client {
             }
             return Some(ClientEvent::Informational(resp));
         }
+        let sent_keep_alive = sent.keep_alive;
+        self.admit_final(resp.version, &info, kind, reuse && sent_keep_alive);
+        Some(ClientEvent::Response(resp))
+    }
+
+    /// Records a final response whose head was read and framed as `kind` (`reuse`: the
+    /// framing and the request allow the connection to go on) and readies the reader
+    /// for its body.
+    #[inline(always)]
+    fn admit_final(&mut self, version: Version, info: &HeadInfo, kind: BodyKind, reuse: bool) {
         self.expect_waiting = false;
         self.expect_deadline = None;
         self.reply_since = None;
         // The connection survives this exchange only if both ends and the framing allow
         // it (RFC 9112 9.3), and the request body was sent whole.
         self.reuse = reuse
-            && sent.keep_alive
-            && info.keep_alive(resp.version)
+            && info.keep_alive(version)
             && (self.core.send == Send::Idle || self.pending.len() > 1);
         self.core.recv = if kind == BodyKind::Tunnel {
             self.core.switch_to_tunnel();
@@ -428,7 +447,94 @@ impl Client {
         } else {
             self.core.body_reader(kind)
         };
-        Some(ClientEvent::Response(resp))
+    }
+
+    /// Reads the next response head in one pass when it is complete, clean and final
+    /// (not 1xx), answers a request sent, and leaves the connection as HTTP; admits
+    /// it, and leaves its bytes in the buffer for the caller to discard. `None` in
+    /// every other case, and then nothing has changed (but for empty lines skipped
+    /// before it, which skipping again leaves as they are), so that `poll_event` reads
+    /// the head, or reports its error, as if this had not run.
+    #[inline(always)]
+    fn read_in_place(&mut self) -> Option<FastResponse> {
+        let core = &mut self.core;
+        if !matches!(&core.recv, Recv::Head(s) if *s == HeadScanner::default()) {
+            return None;
+        }
+        if !matches!(core.skip_empty_lines(), Lead::Start) {
+            return None;
+        }
+        let sent = self.pending.front()?;
+        let adjusted = core.head_limits();
+        let limits = adjusted.as_ref().unwrap_or(&core.limits);
+        let mut fields = Count(0);
+        let (sl, info, len) = fast_response(core.buf.as_slice(), limits, &mut fields)?;
+        if sl.status.is_informational() {
+            return None;
+        }
+        let (body, reuse) = response_body(sl.version, sl.status, &info, &sent.method).ok()?;
+        if body == BodyKind::Tunnel {
+            return None;
+        }
+        let reuse = reuse && sent.keep_alive;
+        self.core.skipped = 0;
+        self.admit_final(sl.version, &info, body, reuse);
+        Some(FastResponse {
+            sl,
+            fields: fields.0,
+            len,
+            body,
+        })
+    }
+
+    /// The next response head read in place, when the next event would be a final
+    /// response whose head is complete in the buffer: a [`ResponseRef`] borrowing it,
+    /// instead of the owned head of [`ClientEvent::Response`]. Reading it so copies
+    /// nothing, counts no references and allocates nothing; use it where a head is
+    /// looked at (or copied out with [`ResponseRef::to_head`]) before the next call.
+    ///
+    /// `None` otherwise, and then [`poll_event`](crate::Machine::poll_event) gives the
+    /// next event as always, which can still be a `Response`: a head split across
+    /// inputs, one the full grammar has to read (obs-fold, an error to report, a limit
+    /// reached), an interim response (1xx, `101` included), the `2xx` that opens a
+    /// CONNECT tunnel, and any head while a body is being read. The response is read
+    /// either way: its body, if any, then comes from `poll_event`, and its `End`.
+    ///
+    /// ```
+    /// use wirestate::http::{Client, ClientEvent, Method, RequestHead};
+    /// use wirestate::{Instant, Machine};
+    ///
+    /// let mut c = Client::new(Default::default());
+    /// for path in ["/a", "/b"] {
+    ///     let mut req = RequestHead::new(Method::Get, path).unwrap();
+    ///     req.headers.append("Host", "example.com").unwrap();
+    ///     c.send_request(req).unwrap();
+    ///     c.send_end().unwrap();
+    /// }
+    /// c.handle_input(Instant::ZERO, b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na");
+    /// c.handle_input(Instant::ZERO, b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 404 Not Found\r\n\r\n");
+    /// let mut seen = Vec::new();
+    /// loop {
+    ///     // What is needed is taken from the borrowed head, which is then dropped: that
+    ///     // releases its bytes, and the client can be called again.
+    ///     if let Some(status) = c.poll_response_ref().map(|r| r.status().as_u16()) {
+    ///         seen.push(status);
+    ///         continue;
+    ///     }
+    ///     match c.poll_event() {
+    ///         // The interim 100 is not read in place.
+    ///         Some(ClientEvent::Informational(head)) => seen.push(head.status.as_u16()),
+    ///         Some(ClientEvent::Response(head)) => seen.push(head.status.as_u16()),
+    ///         Some(_) => {}
+    ///         None => break,
+    ///     }
+    /// }
+    /// assert_eq!(seen, [200, 100, 404]);
+    /// ```
+    #[must_use = "a head handed out is already read: drop it only once it is looked at"]
+    pub fn poll_response_ref(&mut self) -> Option<ResponseRef<'_>> {
+        let head = self.read_in_place()?;
+        Some(ResponseRef::new(&mut self.core.buf, head))
     }
 
     fn end_of_response(&mut self, trailers: Headers) -> Option<ClientEvent> {

@@ -47,6 +47,9 @@
 //! the receive buffer, with no copy and no allocation, even on a fresh connection. It
 //! is given whenever the next event would be a complete, clean request head; anything
 //! else (a head split across inputs, an error, a body) still comes from `poll_event`.
+//! A client does the same with [`Client::poll_response_ref`] and [`ResponseRef`] for
+//! final responses; interim ones (1xx) and the `2xx` that opens a CONNECT tunnel come
+//! from `poll_event`.
 //!
 //! # Limits
 //!
@@ -130,6 +133,7 @@ mod headers;
 mod parser;
 mod raw;
 mod request_ref;
+mod response_ref;
 mod scan;
 mod server;
 
@@ -147,6 +151,7 @@ pub use self::headers::Headers;
 pub use self::parser::HeadParser;
 pub use self::raw::{RawRequest, RawResponse};
 pub use self::request_ref::RequestRef;
+pub use self::response_ref::ResponseRef;
 pub use self::server::Server;
 pub use crate::{CloseReason, Decision, SendError, SyntaxError};
 mod busy;

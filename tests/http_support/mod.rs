@@ -261,6 +261,10 @@ pub struct Merged {
     tunnel: bool,
     held: Option<Cv>,
     eof: bool,
+    /// Heads are taken with `poll_response_ref` where it gives one (then `poll_event`).
+    in_place: bool,
+    /// How many heads `poll_response_ref` gave.
+    pub taken: usize,
 }
 
 impl Merged {
@@ -271,7 +275,39 @@ impl Merged {
             tunnel: false,
             held: None,
             eof: false,
+            in_place: false,
+            taken: 0,
         }
+    }
+
+    /// The same, reading each head it can with `Client::poll_response_ref`, turned into
+    /// the owned event with `ResponseRef::to_head`; each borrowed view is checked
+    /// against that owned head on the way.
+    pub fn in_place(conn: Client) -> Merged {
+        Merged {
+            in_place: true,
+            ..Merged::new(conn)
+        }
+    }
+
+    /// The next client event: from `poll_response_ref` first when reading in place.
+    fn next_event(&mut self) -> Option<ClientEvent> {
+        if self.in_place {
+            if let Some(r) = self.conn.poll_response_ref() {
+                let head = r.to_head();
+                assert_eq!(r.version(), head.version);
+                assert_eq!(r.status(), head.status);
+                assert_eq!(r.reason(), &head.reason[..]);
+                assert!(r.headers().eq(head.headers.iter()), "{r:?}");
+                for (name, _) in head.headers.iter() {
+                    assert_eq!(r.header(name), head.headers.get(name));
+                }
+                assert!(!head.status.is_informational(), "{r:?}");
+                self.taken += 1;
+                return Some(ClientEvent::Response(head));
+            }
+        }
+        self.conn.poll_event()
     }
     fn flush(&mut self) -> Cv {
         let data = std::mem::take(&mut self.acc);
@@ -300,7 +336,7 @@ impl Machine for Merged {
             if let Some(h) = self.held.take() {
                 return Some(h);
             }
-            let ev = match self.conn.poll_event() {
+            let ev = match self.next_event() {
                 None => {
                     if self.eof && !self.acc.is_empty() {
                         return Some(self.flush());
