@@ -19,7 +19,7 @@ use core::fmt;
 /// The request is already read when this is handed out (it is pending, and its body,
 /// if any, comes next from `poll_event`); dropping it releases the head's bytes from
 /// the buffer. Forgetting it (`mem::forget`) leaves them there, and they are then read
-/// again as another request.
+/// again as whatever comes next: the body, if there is one, or the next head.
 ///
 /// ```
 /// use wirestate::http::{BodyKind, Connection, Server, TargetForm};

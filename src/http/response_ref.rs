@@ -18,7 +18,7 @@ use core::fmt;
 /// The response is already read when this is handed out (its body, if any, comes next
 /// from `poll_event`, then its `End`); dropping it releases the head's bytes from the
 /// buffer. Forgetting it (`mem::forget`) leaves them there, and they are then read
-/// again as another response.
+/// again as whatever comes next: the body, if there is one, or the next head.
 ///
 /// ```
 /// use wirestate::http::{BodyKind, Client, ClientEvent, Method, RequestHead, StatusCode};
