@@ -36,6 +36,20 @@ fn client_bytes(reqs: &[Request]) -> Vec<u8> {
     drain_bytes(&mut c)
 }
 
+/// Bytes with the look of broken heads: line ends, colons and spaces among any bytes.
+fn head_noise() -> impl Strategy<Value = Vec<u8>> {
+    let byte = prop_oneof![
+        4 => any::<u8>(),
+        2 => Just(b'\r'), 2 => Just(b'\n'), 1 => Just(b':'), 1 => Just(b' '),
+    ];
+    proptest::collection::vec(byte, 0..120)
+}
+
+/// `prefix` followed by each of `tails`.
+fn after(prefix: &[u8], tails: [&[u8]; 2]) -> [Vec<u8>; 2] {
+    tails.map(|t| [prefix, t].concat())
+}
+
 /// Serializes responses with one server, each answering the next of as many pipelined
 /// GETs; a response that ends the connection ends the list.
 fn server_bytes(resps: &[Response]) -> Vec<u8> {
@@ -259,17 +273,12 @@ proptest! {
             Just(&b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"[..]),
             Just(&b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"[..]),
         ],
-        noise in proptest::collection::vec(prop_oneof![
-            4 => any::<u8>(),
-            2 => Just(b'\r'), 2 => Just(b'\n'), 1 => Just(b':'), 1 => Just(b' '),
-        ], 0..120),
+        noise in head_noise(),
         max_head in 16usize..256,
     ) {
         let Case::Invalid(bad) = bad else { unreachable!("all invalid") };
-        for tail in [&bad.wire[..], &noise[..]] {
-            let limits = limits(|l| l.max_head = max_head);
-            let mut wire = prefix.to_vec();
-            wire.extend_from_slice(tail);
+        let limits = limits(|l| l.max_head = max_head);
+        for wire in after(prefix, [&bad.wire, &noise]) {
             prop_assert_eq!(
                 feed_cut(Echo::in_place(limits), &wire, &[]),
                 feed_cut(Echo::new(limits), &wire, &[])
@@ -312,17 +321,12 @@ proptest! {
             // Close-delimited: what follows is its body, and the connection then ends.
             Just(&b"HTTP/1.1 200 OK\r\n\r\n"[..]),
         ],
-        noise in proptest::collection::vec(prop_oneof![
-            4 => any::<u8>(),
-            2 => Just(b'\r'), 2 => Just(b'\n'), 1 => Just(b':'), 1 => Just(b' '),
-        ], 0..120),
+        noise in head_noise(),
         max_head in 16usize..256,
     ) {
         let Case::Invalid(bad) = bad else { unreachable!("all invalid") };
-        for tail in [&bad.wire[..], &noise[..]] {
-            let limits = limits(|l| l.max_head = max_head);
-            let mut wire = prefix.to_vec();
-            wire.extend_from_slice(tail);
+        let limits = limits(|l| l.max_head = max_head);
+        for wire in after(prefix, [&bad.wire, &noise]) {
             prop_assert_eq!(
                 feed_cut(Merged::in_place(client_awaiting(2, limits)), &wire, &[]),
                 feed_cut(Merged::new(client_awaiting(2, limits)), &wire, &[])

@@ -116,6 +116,29 @@ pub(crate) fn wire_fields(
     .map(move |s| span_parts(buf, s))
 }
 
+/// The first value of the field `name` (compared case-insensitively) among `fields`:
+/// the lookup of the heads read in place.
+pub(crate) fn first_value<'a>(
+    mut fields: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    name: &[u8],
+) -> Option<&'a [u8]> {
+    fields
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v)
+}
+
+/// Bytes as text, invalid UTF-8 replaced: for `Debug` of heads read in place.
+pub(crate) fn lossy(b: &[u8]) -> alloc::string::String {
+    alloc::string::String::from_utf8_lossy(b).into_owned()
+}
+
+/// `fields` as text pairs, for `Debug` of heads read in place.
+pub(crate) fn fields_text<'a>(
+    fields: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+) -> alloc::vec::Vec<(alloc::string::String, alloc::string::String)> {
+    fields.map(|(n, v)| (lossy(n), lossy(v))).collect()
+}
+
 /// The name and the value `s` locates in `buf`.
 #[inline]
 fn span_parts(buf: &[u8], s: Span) -> (&[u8], &[u8]) {

@@ -6,7 +6,7 @@ use super::event::Connection;
 use super::framing::BodyKind;
 use super::grammar::build_request;
 use super::head::{RequestHead, TargetForm, Version};
-use super::headers::wire_fields;
+use super::headers::{fields_text, first_value, lossy, wire_fields};
 use super::server::FastHead;
 use crate::buffer::RecvBuffer;
 use bytes::Bytes;
@@ -129,9 +129,7 @@ impl<'a> RequestRef<'a> {
     /// assert_eq!((r.header(b"HOST"), r.header(b"accept")), (Some(&b"x"[..]), None));
     /// ```
     pub fn header(&self, name: &[u8]) -> Option<&[u8]> {
-        self.headers()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        first_value(self.headers(), name)
     }
 
     /// How the request's body is delimited (RFC 9112 section 6.3).
@@ -185,18 +183,11 @@ impl Drop for RequestRef<'_> {
 
 impl fmt::Debug for RequestRef<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = |b: &[u8]| alloc::string::String::from_utf8_lossy(b).into_owned();
         f.debug_struct("RequestRef")
-            .field("method", &text(self.method()))
-            .field("target", &text(self.target()))
+            .field("method", &lossy(self.method()))
+            .field("target", &lossy(self.target()))
             .field("version", &self.version())
-            .field(
-                "headers",
-                &self
-                    .headers()
-                    .map(|(n, v)| (text(n), text(v)))
-                    .collect::<alloc::vec::Vec<_>>(),
-            )
+            .field("headers", &fields_text(self.headers()))
             .field("body", &self.body())
             .field("connection", &self.connection())
             .finish()

@@ -6,7 +6,7 @@ use super::client::FastResponse;
 use super::framing::BodyKind;
 use super::grammar::build_response;
 use super::head::{ResponseHead, StatusCode, Version};
-use super::headers::wire_fields;
+use super::headers::{fields_text, first_value, lossy, wire_fields};
 use crate::buffer::RecvBuffer;
 use bytes::Bytes;
 use core::fmt;
@@ -149,9 +149,7 @@ impl<'a> ResponseRef<'a> {
     /// assert_eq!((r.header(b"etag"), r.header(b"age")), (Some(&b"\"1\""[..]), None));
     /// ```
     pub fn header(&self, name: &[u8]) -> Option<&[u8]> {
-        self.headers()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
+        first_value(self.headers(), name)
     }
 
     /// How the response's body is delimited (RFC 9112 section 6.3), given the request
@@ -202,18 +200,11 @@ impl Drop for ResponseRef<'_> {
 
 impl fmt::Debug for ResponseRef<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = |b: &[u8]| alloc::string::String::from_utf8_lossy(b).into_owned();
         f.debug_struct("ResponseRef")
             .field("version", &self.version())
             .field("status", &self.status())
-            .field("reason", &text(self.reason()))
-            .field(
-                "headers",
-                &self
-                    .headers()
-                    .map(|(n, v)| (text(n), text(v)))
-                    .collect::<alloc::vec::Vec<_>>(),
-            )
+            .field("reason", &lossy(self.reason()))
+            .field("headers", &fields_text(self.headers()))
             .field("body", &self.body())
             .finish()
     }
