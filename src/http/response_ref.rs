@@ -79,8 +79,8 @@ impl<'a> ResponseRef<'a> {
         self.head.sl.version
     }
 
-    /// The status code: always a final one (200-599). Interim responses (1xx, `101`
-    /// included) come from `poll_event`.
+    /// The status code: always a final one (200 or above). Interim responses (1xx,
+    /// `101` included) come from `poll_event`.
     ///
     /// ```
     /// # use wirestate::{Instant, Machine};
