@@ -10,7 +10,8 @@ read is one message). Server CPU = the sum over its threads of on-CPU nanosecond
 (/proc/PID/task/*/schedstat) across the timed rounds, which stays exact on a machine
 shared with other work, unlike the 10 ms ticks of /proc/PID/stat. RSS per connection =
 (VmRSS with CONNS idle connections - VmRSS before any) / CONNS. Servers take turns within
-each trial, the first one rotating. The first server is the base of the ratios.
+each trial, the first one rotating. The first server is the base of the ratios, which
+are given both as a ratio of medians and paired within each trial (median, quartiles).
 The client is Python, so messages per second here measure the client, not the servers:
 use benches/greeting.rs (WIRESTATE_LOAD=1) for throughput."""
 import os, socket, subprocess, sys, time, glob, statistics, selectors
@@ -64,3 +65,12 @@ for name, _ in servers:
 base = statistics.median(x[0] for x in res[servers[0][0]]) if servers else 1
 for name, _ in servers:
     print(f'{name:12} cpu/msg vs {servers[0][0]}: {statistics.median(x[0] for x in res[name]) / base:.3f}x')
+# The ratio of medians above mixes trials run at different moments. Paired within each
+# trial (the two servers ran one right after the other), the ratios cancel most of the
+# machine's drift; their quartiles say how finely this run can tell the servers apart.
+for name, _ in servers[1:]:
+    r = sorted(x[0] / b[0] for x, b in zip(res[name], res[servers[0][0]]))
+    q = statistics.quantiles(r, n=4) if len(r) >= 2 else [r[0]] * 3
+    print(f'{name:12} paired per trial vs {servers[0][0]}: median {statistics.median(r):.3f}x, '
+          f'quartiles {q[0]:.3f}-{q[2]:.3f}, range {r[0]:.3f}-{r[-1]:.3f}, '
+          f'{sum(x < 1 for x in r)} of {len(r)} trials below 1')
