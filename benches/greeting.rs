@@ -8,8 +8,10 @@
 //! (`benches/peers/epoll_greeting.c`, compiled with `cc -O2`) and the classic Python
 //! threaded server (`tests/fixtures/greeting_server.py`), drives each with N lockstep
 //! connections from a single-threaded compiled load generator, and prints messages/s,
-//! server CPU per message (utime + stime from `/proc/PID/stat`), server memory with every
-//! connection open (VmRSS), and our ratios to the C and Python servers.
+//! server CPU per message (on-CPU time of every server thread, from
+//! `/proc/PID/task/*/schedstat`), server memory with every connection open (VmRSS), and
+//! our ratios to the C and Python servers: of the totals, and paired slice by slice with
+//! their quartiles and a bootstrap interval of the median.
 //!
 //! Knobs: `WIRESTATE_LOAD_CONNS` (default `1000,10000`), `WIRESTATE_LOAD_MESSAGES` (total
 //! messages per server and connection count, default 200000),
@@ -121,6 +123,8 @@ struct Contender {
     answered: u64,
     /// messages/s of each timed slice.
     rates: Vec<f64>,
+    /// Server CPU microseconds per message of each timed slice, in slice order.
+    slice_cpu: Vec<f64>,
     complete: bool,
 }
 
@@ -154,18 +158,22 @@ fn open(program: &servers::Program, conns: usize) -> std::io::Result<Contender> 
         wall: Duration::ZERO,
         answered: 0,
         rates: Vec::new(),
+        slice_cpu: Vec::new(),
         complete: true,
     })
 }
 
 /// One timed slice: `per_conn` lockstep messages on every connection, with the server's
-/// CPU time (utime + stime) and ours read before and after.
+/// CPU time (on-CPU nanoseconds) and ours (utime + stime) read before and after.
 fn slice(c: &mut Contender, per_conn: usize) -> std::io::Result<()> {
     let cpu0 = c.server.cpu();
     let client0 = servers::cpu_time("/proc/self/stat");
     let run = c.load.run(per_conn, RUN_LIMIT)?;
     c.client_cpu += servers::cpu_time("/proc/self/stat") - client0;
-    c.cpu += c.server.cpu() - cpu0;
+    let cpu = c.server.cpu() - cpu0;
+    c.cpu += cpu;
+    c.slice_cpu
+        .push(cpu.as_secs_f64() * 1e6 / run.answered.max(1) as f64);
     c.wall += run.wall;
     c.answered += run.answered;
     c.rates.push(run.answered as f64 / run.wall.as_secs_f64());
@@ -185,6 +193,8 @@ struct Row {
     slices: usize,
     /// All server CPU over all timed messages.
     cpu_us_per_msg: f64,
+    /// Server CPU per message of each slice, in slice order (see [`paired`]).
+    slice_cpu: Vec<f64>,
     rss_start: u64,
     rss_idle: u64,
     rss_busy: u64,
@@ -213,6 +223,7 @@ fn close(c: Contender, conns: usize) -> Row {
         ),
         slices: rates.len(),
         cpu_us_per_msg: c.cpu.as_secs_f64() * 1e6 / messages,
+        slice_cpu: c.slice_cpu.clone(),
         rss_start: c.rss_start,
         rss_idle: c.rss_idle,
         rss_busy,
@@ -366,6 +377,10 @@ fn combine(rows: Vec<Row>) -> Row {
         ),
         slices: rows.len(),
         cpu_us_per_msg: cpu / total.max(1.0),
+        slice_cpu: rows
+            .iter()
+            .flat_map(|r| r.slice_cpu.iter().copied())
+            .collect(),
         rss_start: median(&|r| r.rss_start as f64) as u64,
         rss_idle: median(&|r| r.rss_idle as f64) as u64,
         rss_busy: median(&|r| r.rss_busy as f64) as u64,
@@ -373,6 +388,59 @@ fn combine(rows: Vec<Row>) -> Row {
         errors: rows.iter().map(|r| r.errors).sum(),
         complete: rows.iter().all(|r| r.complete),
     }
+}
+
+/// The ratios of two servers' CPU per message slice by slice, paired by slice: the
+/// servers ran slice `i` one right after the other, so a burst of other work on the
+/// machine mostly hits both, and the pair's ratio cancels it where the ratio of two
+/// totals does not.
+struct Paired {
+    n: usize,
+    median: f64,
+    quartiles: (f64, f64),
+    /// A 95% bootstrap interval of the median (resampling the slices' ratios): how
+    /// finely this run tells the two servers apart.
+    interval: (f64, f64),
+}
+
+/// [`Paired`] for `a` over `b`, or `None` unless both have the same slices (four or
+/// more; a failed slice leaves nothing to pair).
+fn paired(a: &[f64], b: &[f64]) -> Option<Paired> {
+    if a.len() != b.len() || a.len() < 4 {
+        return None;
+    }
+    let mut r: Vec<f64> = a.iter().zip(b).map(|(x, y)| x / y).collect();
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        (v[(n - 1) / 2] + v[n / 2]) / 2.0
+    };
+    let m = median(&mut r);
+    let at = |q: f64| r[((r.len() - 1) as f64 * q).round() as usize];
+    let quartiles = (at(0.25), at(0.75));
+    // A fixed-seed xorshift, so a run's interval can be reproduced from its slices.
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut medians: Vec<f64> = (0..2000)
+        .map(|_| {
+            let mut sample: Vec<f64> = (0..r.len())
+                .map(|_| r[(next() % r.len() as u64) as usize])
+                .collect();
+            median(&mut sample)
+        })
+        .collect();
+    medians.sort_by(f64::total_cmp);
+    Some(Paired {
+        n: r.len(),
+        median: m,
+        quartiles,
+        interval: (medians[50], medians[1949]),
+    })
 }
 
 /// Raises this process's open-files limit to `needed` (children inherit it) with the
@@ -410,7 +478,7 @@ fn load_run() {
     );
     println!(
         "\nCompiled servers hold their connections together and take turns, {slices} timed \
-         slices each;\nmessages/s is the median slice, us/msg is server CPU (utime + stime) over \
+         slices each;\nmessages/s is the median slice, us/msg is server CPU (on-CPU time) over \
          all slices.\nThe Python server runs alone, one slice, afterwards.\n"
     );
     print_header();
@@ -475,9 +543,17 @@ fn load_run() {
             {
                 if let Some(o) = find(other) {
                     println!(
-                        "{conns:>6} conns  {mine:<11}/{other:<10} messages/s {:>7.2}x   cpu/msg {:>7.3}x",
+                        "{conns:>6} conns  {mine:<11}/{other:<10} messages/s {:>7.2}x   cpu/msg {:>7.3}x{}",
                         ours.msgs_per_sec / o.msgs_per_sec,
-                        ours.cpu_us_per_msg / o.cpu_us_per_msg
+                        ours.cpu_us_per_msg / o.cpu_us_per_msg,
+                        paired(&ours.slice_cpu, &o.slice_cpu)
+                            .map(|p| format!(
+                                "   paired by slice: median {:.3}x, quartiles {:.3}-{:.3}, \
+                                 95% interval of the median {:.3}-{:.3} ({} slices)",
+                                p.median, p.quartiles.0, p.quartiles.1, p.interval.0,
+                                p.interval.1, p.n
+                            ))
+                            .unwrap_or_default()
                     );
                 }
             }
