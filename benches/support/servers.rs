@@ -44,7 +44,8 @@ impl Server {
 
     /// Time on a CPU so far, all threads included, to the nanosecond: the first field
     /// of every `/proc/PID/task/*/schedstat`. Exact where utime + stime count 10 ms
-    /// ticks, so a short slice's figure is not a multiple of the tick.
+    /// ticks, so a short slice's figure is not a multiple of the tick. A thread that has
+    /// exited is no longer counted; the servers compared keep theirs for their lifetime.
     pub fn cpu(&self) -> Duration {
         let tasks =
             std::fs::read_dir(format!("/proc/{}/task", self.pid())).expect("read /proc/PID/task");
