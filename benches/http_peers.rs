@@ -217,6 +217,17 @@ impl Runner {
         spent
     }
 
+    /// The same for `k` fresh clients, each awaiting the response to one GET.
+    #[inline(always)]
+    fn time_fresh_clients(&mut self, k: usize, mut each: impl FnMut(&mut Client)) -> u128 {
+        self.fresh_clients.extend((0..k).map(|_| fresh_client()));
+        let t = Clock::now();
+        measured(|| self.fresh_clients.iter_mut().for_each(&mut each));
+        let spent = t.elapsed().as_nanos();
+        self.fresh_clients.clear();
+        spent
+    }
+
     fn new(input: &'static Input, kind: &'static str) -> Runner {
         let mut config = ServerConfig::default();
         // Requests are answered in batches outside the timing, so a batch is read ahead.
@@ -316,36 +327,18 @@ impl Runner {
                 let r = s.poll_request_ref().expect("a head read in place");
                 black_box(&r);
             }),
-            ("machine_ref", Role::Response) => {
-                self.fresh_clients.extend((0..k).map(|_| fresh_client()));
-                let t = Clock::now();
-                measured(|| {
-                    for c in &mut self.fresh_clients {
-                        c.handle_input(Instant::ZERO, black_box(bytes));
-                        let r = c.poll_response_ref().expect("a head read in place");
-                        black_box(&r);
-                    }
-                });
-                let spent = t.elapsed().as_nanos();
-                self.fresh_clients.clear();
-                spent
-            }
-            ("machine", Role::Response) => {
-                self.fresh_clients.extend((0..k).map(|_| fresh_client()));
-                let t = Clock::now();
-                measured(|| {
-                    for c in &mut self.fresh_clients {
-                        c.handle_input(Instant::ZERO, black_box(bytes));
-                        match c.poll_event() {
-                            Some(e @ ClientEvent::Response(_)) => drop(black_box(e)),
-                            other => panic!("{other:?}"),
-                        }
-                    }
-                });
-                let spent = t.elapsed().as_nanos();
-                self.fresh_clients.clear();
-                spent
-            }
+            ("machine_ref", Role::Response) => self.time_fresh_clients(k, |c| {
+                c.handle_input(Instant::ZERO, black_box(bytes));
+                let r = c.poll_response_ref().expect("a head read in place");
+                black_box(&r);
+            }),
+            ("machine", Role::Response) => self.time_fresh_clients(k, |c| {
+                c.handle_input(Instant::ZERO, black_box(bytes));
+                match c.poll_event() {
+                    Some(e @ ClientEvent::Response(_)) => drop(black_box(e)),
+                    other => panic!("{other:?}"),
+                }
+            }),
             ("machine_kept", _) => {
                 let s = &mut self.kept;
                 let t = Clock::now();
