@@ -109,6 +109,21 @@ impl RecvBuffer {
         Ok(())
     }
 
+    /// [`push_in_blocks`](RecvBuffer::push_in_blocks) of `parts` one after another, as
+    /// one push: all of them or, past the limit, none.
+    #[inline]
+    pub(crate) fn push_parts(&mut self, parts: &[&[u8]], block: usize) -> Result<(), Overflow> {
+        let n = parts.iter().map(|p| p.len()).sum();
+        self.fits(n)?;
+        if self.buf.capacity() - self.buf.len() < n {
+            self.buf.reserve(n.max(block));
+        }
+        for part in parts {
+            self.buf.extend_from_slice(part);
+        }
+        Ok(())
+    }
+
     /// Whether `n` more bytes stay within the limit.
     #[inline]
     fn fits(&self, n: usize) -> Result<(), Overflow> {

@@ -115,8 +115,8 @@ const HTTP: [Doc; 2] = [
 ];
 
 const GREETING: [Doc; 2] = [
-    ("greeting::Server", 384, 0, 208, 65532),
-    ("greeting::Client", 368, 0, 360, 65532),
+    ("greeting::Server", 400, 0, 208, 65532),
+    ("greeting::Client", 384, 0, 360, 65532),
 ];
 
 const SMTP: [Doc; 2] = [

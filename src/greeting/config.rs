@@ -45,7 +45,9 @@ pub struct Limits {
     /// Most undecoded input held at once, both roles (messages received but not yet
     /// polled, and a partial line). Default 64 KiB. Going over it is
     /// [`ErrorKind::BufferFull`](super::ErrorKind::BufferFull); a driver that honours
-    /// [`Machine::wants_input`](crate::Machine::wants_input) never does.
+    /// [`Machine::wants_input`](crate::Machine::wants_input) never does. The server under
+    /// chunk framing stores each message already framed as its reply, so it holds up to
+    /// 8 bytes more per message than the limit counts.
     pub max_buffered: usize,
 }
 

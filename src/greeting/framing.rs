@@ -2,7 +2,7 @@
 
 use super::queue::Queue;
 use super::{Error, ErrorKind, Framing, Limits};
-use crate::buffer::RecvBuffer;
+use crate::buffer::{Overflow, RecvBuffer};
 use crate::line::{BareCr, BareLf, LineErrorKind, LinePolicy, LineReader};
 use bytes::{BufMut, Bytes, BytesMut};
 
@@ -26,6 +26,22 @@ pub(crate) struct Inbox {
     received: u64,
     /// Stream offset where the message last returned by `next` started.
     last_start: u64,
+    /// The server's reply framing (`Hello, ` and `!`). Under chunk framing each chunk
+    /// is stored already wrapped in it, so the reply is split off the receive
+    /// buffer and the message is a view into the reply. One copy per message instead of
+    /// two (into the buffer, then into the reply), and one split instead of two: 887
+    /// against 970 instructions per message on the mio server (callgrind).
+    wrap: Option<&'static Wrap>,
+    /// Chunks stored wrapped: the undecoded message bytes, which `max_buffered` bounds
+    /// (the buffer also holds their framing).
+    held: usize,
+}
+
+/// The bytes a reply puts before and after the message it answers.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Wrap {
+    pub(crate) before: &'static [u8],
+    pub(crate) after: &'static [u8],
 }
 
 impl Inbox {
@@ -44,7 +60,22 @@ impl Inbox {
             pending_error: None,
             received: 0,
             last_start: 0,
+            wrap: None,
+            held: 0,
         }
+    }
+
+    /// An inbox for the server, whose replies put `wrap` around each message: read it
+    /// with [`next_with_reply`](Inbox::next_with_reply). Under chunk framing each
+    /// message is stored already wrapped as its reply.
+    pub(crate) fn replying(framing: Framing, limits: Limits, wrap: &'static Wrap) -> Inbox {
+        let mut inbox = Inbox::new(framing, limits);
+        inbox.wrap = Some(wrap);
+        if inbox.wraps_on_arrival() {
+            // The limit is checked against `held`, which leaves the framing out.
+            inbox.buf.set_limit(usize::MAX);
+        }
+        inbox
     }
 
     /// Takes a read. Errors are remembered and surface from [`next`](Inbox::next) once
@@ -64,7 +95,11 @@ impl Inbox {
             });
             return;
         }
-        if let Err(overflow) = self.buf.push_in_blocks(bytes, BLOCK) {
+        let stored = match self.wrap {
+            Some(wrap) if self.framing == Framing::Chunk => self.push_wrapped(bytes, wrap),
+            _ => self.buf.push_in_blocks(bytes, BLOCK),
+        };
+        if let Err(overflow) = stored {
             self.pending_error = Some(Error {
                 kind: ErrorKind::BufferFull {
                     limit: overflow.limit,
@@ -78,8 +113,62 @@ impl Inbox {
         }
     }
 
+    /// Stores a chunk wrapped in its reply's framing, if its message bytes fit.
+    #[inline]
+    fn push_wrapped(&mut self, bytes: &[u8], wrap: &Wrap) -> Result<(), Overflow> {
+        let wanted = self.held.saturating_add(bytes.len());
+        if wanted > self.limits.max_buffered {
+            return Err(Overflow {
+                limit: self.limits.max_buffered,
+                wanted,
+            });
+        }
+        self.held = wanted;
+        self.buf
+            .push_parts(&[wrap.before, bytes, wrap.after], BLOCK)
+    }
+
+    /// Whether chunks are stored wrapped in the reply's framing.
+    fn wraps_on_arrival(&self) -> bool {
+        self.wrap.is_some() && self.framing == Framing::Chunk
+    }
+
+    /// The next whole message and the reply to it, for an inbox made
+    /// [`replying`](Inbox::replying) (`None` otherwise). Under chunk framing the reply
+    /// was framed on arrival and the message is a view into it; under line framing the
+    /// reply is framed now, into `out` (see [`frame_in`](Inbox::frame_in)).
+    pub(crate) fn next_with_reply(
+        &mut self,
+        out: &mut BytesMut,
+    ) -> Option<Result<(Bytes, Bytes), Error>> {
+        let wrap = self.wrap?;
+        if self.framing == Framing::Chunk {
+            let Some(n) = self.chunks.pop_front() else {
+                return self.pending_error.take().map(Err);
+            };
+            self.held -= n;
+            let reply = self.buf.take(wrap.before.len() + n + wrap.after.len());
+            let message = reply.slice(wrap.before.len()..wrap.before.len() + n);
+            return Some(Ok((message, reply)));
+        }
+        let message = match self.next_message()? {
+            Ok(message) => message,
+            Err(e) => return Some(Err(e)),
+        };
+        let reply = self.frame_in(out, &[wrap.before, &message, wrap.after]);
+        Some(Ok((message, reply)))
+    }
+
     /// The next whole message, or the error that ended the stream.
     pub(crate) fn next(&mut self) -> Option<Result<Bytes, Error>> {
+        debug_assert!(
+            !self.wraps_on_arrival(),
+            "an inbox that wraps chunks on arrival is read with next_with_reply"
+        );
+        self.next_message()
+    }
+
+    fn next_message(&mut self) -> Option<Result<Bytes, Error>> {
         let start = self.buf.consumed();
         self.last_start = start;
         let message = match self.framing {
@@ -145,6 +234,7 @@ impl Inbox {
 
     /// Drops everything received and not yet decoded.
     pub(crate) fn clear(&mut self) {
+        self.held = 0;
         self.buf.clear();
         self.chunks.clear();
         self.lines.reset();

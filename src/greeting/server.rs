@@ -1,6 +1,6 @@
 //! The greeting server machine.
 
-use super::framing::Inbox;
+use super::framing::{Inbox, Wrap};
 use super::queue::Queue;
 use super::{Error, Framing, ServerConfig, EXIT, WELCOME};
 use crate::{CloseReason, Instant, Machine};
@@ -35,6 +35,12 @@ pub enum ServerEvent {
     /// [`Timeouts::idle`]: super::Timeouts::idle
     Closed(CloseReason),
 }
+
+/// What the reply puts around a message: `Hello, <message>!`.
+const HELLO: Wrap = Wrap {
+    before: b"Hello, ",
+    after: b"!",
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -99,7 +105,8 @@ pub struct Server {
     outbox: Queue<Bytes>,
     /// Bytes in `outbox`, for output flow control.
     unsent: usize,
-    /// Where replies are framed: each is split off it, and its allocation is used again
+    /// Where line framing's replies are framed (chunk framing frames them on arrival,
+    /// in the inbox): each is split off it, and its allocation is used again
     /// once the driver has written and dropped the last one (no allocation per reply).
     framed: BytesMut,
     state: State,
@@ -129,7 +136,7 @@ impl Server {
     /// ```
     #[must_use]
     pub fn new(config: ServerConfig) -> Server {
-        let inbox = Inbox::new(config.framing, config.limits);
+        let inbox = Inbox::replying(config.framing, config.limits, &HELLO);
         let welcome = inbox.frame(&[WELCOME]);
         let mut outbox = Queue::new();
         let unsent = welcome.len();
@@ -218,15 +225,12 @@ impl Machine for Server {
             }
             State::Open | State::PeerGone | State::TimedOut => {}
         }
-        match self.inbox.next() {
-            Some(Ok(message)) => {
+        match self.inbox.next_with_reply(&mut self.framed) {
+            Some(Ok((message, reply))) => {
                 if message == EXIT {
                     self.close_with(CloseReason::Done);
                     return self.poll_event();
                 }
-                let reply = self
-                    .inbox
-                    .frame_in(&mut self.framed, &[b"Hello, ", &message, b"!"]);
                 self.unsent += reply.len();
                 self.outbox.push_back(reply);
                 Some(ServerEvent::Message(message))
