@@ -5,6 +5,7 @@
 
 pub mod caps;
 pub mod cli;
+pub mod clock;
 pub mod greeting;
 pub mod http;
 pub mod maildir;
@@ -19,8 +20,8 @@ pub mod std_io;
 pub mod timers;
 pub mod tokio_io;
 
-use std::time::Instant as StdInstant;
-use wirestate::{Instant, Machine};
+pub use clock::Clock;
+use wirestate::Machine;
 
 /// The application's side of one connection, as every driver calls it. Drivers know
 /// nothing of any protocol: they call `on_event` for each event and, when the machine's
@@ -146,29 +147,4 @@ where
         }
     }
     Ok(asked)
-}
-
-/// Converts the process clock into the machines' millisecond `Instant`.
-#[derive(Clone, Copy, Debug)]
-pub struct Clock(StdInstant);
-
-impl Clock {
-    pub fn new() -> Clock {
-        Clock(StdInstant::now())
-    }
-
-    pub fn now(&self) -> Instant {
-        Instant::from_millis(self.0.elapsed().as_millis() as u64)
-    }
-
-    /// How long from now until `deadline` (zero if it has passed).
-    pub fn until(&self, deadline: Instant) -> std::time::Duration {
-        deadline.saturating_duration_since(self.now())
-    }
-}
-
-impl Default for Clock {
-    fn default() -> Self {
-        Clock::new()
-    }
 }
