@@ -221,6 +221,14 @@ impl Inbox {
         }
     }
 
+    /// Whether [`next`](Inbox::next) (or `next_with_reply`) would surely give `None`
+    /// now; a quick test that only chunk framing can answer (under line framing a
+    /// whole line may wait in the buffer, so this is false there).
+    #[inline]
+    pub(crate) fn surely_empty(&self) -> bool {
+        self.framing == Framing::Chunk && self.chunks.is_empty() && self.pending_error.is_none()
+    }
+
     /// Whether an error noticed at input time waits behind the buffered messages: no
     /// more input will be taken.
     pub(crate) fn failed(&self) -> bool {

@@ -178,6 +178,44 @@ impl Server {
         self.idle_deadline = None;
         self.inbox.clear();
     }
+
+    /// [`poll_event`](Machine::poll_event) past its quick `None`.
+    fn next_event(&mut self) -> Option<ServerEvent> {
+        match self.state {
+            State::Closed => return None,
+            State::Closing(reason) => {
+                self.state = State::Closed;
+                return Some(ServerEvent::Closed(reason));
+            }
+            State::Open | State::PeerGone | State::TimedOut => {}
+        }
+        match self.inbox.next_with_reply(&mut self.framed) {
+            Some(Ok((message, reply))) => {
+                if message == EXIT {
+                    self.close_with(CloseReason::Done);
+                    return self.next_event();
+                }
+                self.unsent += reply.len();
+                self.outbox.push_back(reply);
+                Some(ServerEvent::Message(message))
+            }
+            Some(Err(e)) => {
+                self.close_with(CloseReason::Error);
+                Some(ServerEvent::Error(e))
+            }
+            None => {
+                let reason = match self.state {
+                    State::PeerGone => CloseReason::PeerClosed {
+                        unterminated: self.inbox.pending_bytes(),
+                    },
+                    State::TimedOut => CloseReason::Timeout,
+                    _ => return None,
+                };
+                self.close_with(reason);
+                self.next_event()
+            }
+        }
+    }
 }
 
 impl Machine for Server {
@@ -216,41 +254,14 @@ impl Machine for Server {
         }
     }
 
+    /// The quick `None` of a driver's last poll after each read (nothing decoded waits)
+    /// is answered inline; the rest is [`next_event`](Server::next_event).
+    #[inline]
     fn poll_event(&mut self) -> Option<ServerEvent> {
-        match self.state {
-            State::Closed => return None,
-            State::Closing(reason) => {
-                self.state = State::Closed;
-                return Some(ServerEvent::Closed(reason));
-            }
-            State::Open | State::PeerGone | State::TimedOut => {}
+        if self.state == State::Open && self.inbox.surely_empty() {
+            return None;
         }
-        match self.inbox.next_with_reply(&mut self.framed) {
-            Some(Ok((message, reply))) => {
-                if message == EXIT {
-                    self.close_with(CloseReason::Done);
-                    return self.poll_event();
-                }
-                self.unsent += reply.len();
-                self.outbox.push_back(reply);
-                Some(ServerEvent::Message(message))
-            }
-            Some(Err(e)) => {
-                self.close_with(CloseReason::Error);
-                Some(ServerEvent::Error(e))
-            }
-            None => {
-                let reason = match self.state {
-                    State::PeerGone => CloseReason::PeerClosed {
-                        unterminated: self.inbox.pending_bytes(),
-                    },
-                    State::TimedOut => CloseReason::Timeout,
-                    _ => return None,
-                };
-                self.close_with(reason);
-                self.poll_event()
-            }
-        }
+        self.next_event()
     }
 
     fn poll_transmit(&mut self) -> Option<Bytes> {
