@@ -11,10 +11,11 @@ read is one message). Server CPU = the sum over its threads of on-CPU nanosecond
 shared with other work, unlike the 10 ms ticks of /proc/PID/stat. RSS per connection =
 (VmRSS with CONNS idle connections - VmRSS before any) / CONNS. Servers take turns within
 each trial, the first one rotating. The first server is the base of the ratios, which
-are given both as a ratio of medians and paired within each trial (median, quartiles).
+are given both as a ratio of medians and paired within each trial (median, quartiles,
+and a 95% bootstrap interval of the median).
 The client is Python, so messages per second here measure the client, not the servers:
 use benches/greeting.rs (WIRESTATE_LOAD=1) for throughput."""
-import os, socket, subprocess, sys, time, glob, statistics, selectors
+import os, socket, subprocess, sys, time, glob, statistics, selectors, random
 N = int(sys.argv[1]); ROUNDS = int(sys.argv[2]); TRIALS = int(sys.argv[3])
 servers = [x.split('=', 1) for x in sys.argv[4:]]
 def cpu_ns(pid):
@@ -68,9 +69,17 @@ for name, _ in servers:
 # The ratio of medians above mixes trials run at different moments. Paired within each
 # trial (the two servers ran one right after the other), the ratios cancel most of the
 # machine's drift; their quartiles say how finely this run can tell the servers apart.
+# The 95% bootstrap interval of the paired median (10,000 resamples of the trials, a fixed
+# seed so a run's interval can be reproduced from its trial lines) says whether the run
+# can answer "within 5%": only if the whole interval is below 1.05.
+def bootstrap(r, n=10000):
+    rng = random.Random(1)
+    meds = sorted(statistics.median(rng.choices(r, k=len(r))) for _ in range(n))
+    return meds[int(0.025 * n)], meds[int(0.975 * n)]
 for name, _ in servers[1:]:
     r = sorted(x[0] / b[0] for x, b in zip(res[name], res[servers[0][0]]))
     q = statistics.quantiles(r, n=4) if len(r) >= 2 else [r[0]] * 3
+    lo, hi = bootstrap(r)
     print(f'{name:12} paired per trial vs {servers[0][0]}: median {statistics.median(r):.3f}x, '
           f'quartiles {q[0]:.3f}-{q[2]:.3f}, range {r[0]:.3f}-{r[-1]:.3f}, '
-          f'{sum(x < 1 for x in r)} of {len(r)} trials below 1')
+          f'95% interval {lo:.3f}-{hi:.3f}, {sum(x < 1 for x in r)} of {len(r)} trials below 1')
