@@ -3,7 +3,7 @@
 //! `cargo run --example smtp_send -- --addr HOST:PORT --from A --to B [--to C] [FILE]
 //!  [--helo NAME] [--lmtp] [--no-pipelining] [--no-chunking] [--auth USER:PASSWORD]
 //!  [--tls implicit | --starttls require|opportunistic | --no-tls] [--ca FILE]
-//!  [--allow-plaintext-auth] [--driver std|mio|tokio] [--quiet]`
+//!  [--allow-plaintext-auth] [--driver std|mio|tokio] [--count N] [--quiet]`
 //!
 //! TLS: the default is `--starttls opportunistic` (STARTTLS whenever the server offers
 //! it, RFC 3207); `--starttls require` sends no credential and no mail unless STARTTLS
@@ -22,6 +22,12 @@
 //! was refused or not sent; 75 (EX_TEMPFAIL) if the connection was lost after the end of
 //! the data and before its reply, when it may or may not have been delivered. On a
 //! failure each recipient's reply (or "no reply") is printed to stderr.
+//!
+//! `--count N` sends the message N times, one transaction after another in the one
+//! session, each as soon as the last one's reply is in: a load generator that pipelines
+//! (with PIPELINING and CHUNKING, a transaction is one write and one round trip;
+//! `benches/smtp_load.sh` runs 20 at once). The exit status is then 0 only if every copy
+//! was accepted for every recipient; otherwise the first that was not is reported.
 
 mod support;
 
@@ -95,6 +101,11 @@ struct Cli {
     ca: ClientTlsArgs,
     #[command(flatten)]
     driver: ClientDriverArgs,
+    /// Send the message N times, one transaction after another in this session (a load
+    /// generator); every copy must be accepted.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    count: u32,
     /// Print nothing but errors.
     #[arg(long)]
     quiet: bool,
@@ -191,6 +202,10 @@ fn main() {
     };
     // The body streams through the generic driver, paced by the machine's wants_body.
     let driver = args.driver.driver;
+    if args.count > 1 {
+        send_copies(driver, addr, cfg, tls, env, body, args.count, &mut print);
+        return;
+    }
     let (reports, result) =
         send_messages_on(driver, addr, cfg, tls, vec![(env, body)], Some(&mut print));
     let Some(report) = reports.into_iter().next() else {
@@ -246,5 +261,61 @@ fn main() {
     }
     if report.sent.is_none() {
         fail("message not accepted");
+    }
+}
+
+/// `--count`: the body read once into memory and sent `count` times in one session;
+/// exits 1 at the first copy that was not accepted for every recipient.
+#[allow(clippy::too_many_arguments)]
+fn send_copies(
+    driver: support::cli::Driver,
+    addr: &str,
+    cfg: ClientConfig,
+    tls: Option<ClientTls>,
+    env: Envelope,
+    mut body: Box<dyn Read>,
+    count: u32,
+    print: &mut dyn FnMut(Dir, &str),
+) {
+    let mut all = Vec::new();
+    body.read_to_end(&mut all)
+        .unwrap_or_else(|e| fail(format!("reading the message: {e}")));
+    let all = bytes::Bytes::from(all);
+    let copies = (0..count)
+        .map(|_| {
+            let body: Box<dyn Read> = Box::new(std::io::Cursor::new(all.clone()));
+            (env.clone(), body)
+        })
+        .collect();
+    let (reports, result) = send_messages_on(driver, addr, cfg, tls, copies, Some(print));
+    let refusal = |r: &support::smtp_io::SendReport| {
+        r.failed.clone().or_else(|| {
+            r.recipients
+                .iter()
+                .chain(r.deliveries.iter())
+                .find(|(_, reply)| !reply.code().is_positive())
+                .map(|(_, reply)| reply.clone())
+        })
+    };
+    let accepted = reports
+        .iter()
+        .take_while(|r| r.sent.is_some() && refusal(r).is_none())
+        .count();
+    if accepted == count as usize {
+        if let Err(e) = result {
+            // Every copy accepted: the lost QUIT changes nothing about them.
+            eprintln!("smtp_send: all {count} copies were accepted; then: {e}");
+        }
+        return;
+    }
+    let copy = accepted + 1;
+    match reports.get(accepted).and_then(refusal) {
+        Some(r) => fail(format!("copy {copy} of {count} refused: {r}")),
+        None => fail(format!(
+            "{addr}: {}; copy {copy} of {count} was not accepted",
+            result
+                .err()
+                .map_or("the session ended".to_string(), |e| e.to_string())
+        )),
     }
 }

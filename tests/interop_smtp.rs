@@ -496,6 +496,41 @@ fn smtp_send_to_aiosmtpd() {
     );
 }
 
+/// `smtp_send --count N`, the pipelined load generator of `benches/smtp_load.sh`: N
+/// transactions in one session, each copy saved whole by an independent server; and a
+/// count of zero is a usage error, not a silent success.
+#[test]
+fn smtp_send_count_delivers_every_copy() {
+    let dir = scratch("aiosmtpd-count");
+    let Some(aiosmtpd) = common::aiosmtpd::start(&dir) else {
+        return;
+    };
+    let addr = format!("127.0.0.1:{}", aiosmtpd.port);
+    let msg = dir.join("m.txt");
+    std::fs::write(&msg, "Subject: copies\n\n.dot line\nbody\n").unwrap();
+    let out = smtp_send(&addr, &msg, &["--count", "5"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // One greeting, so one session, and five transactions in it.
+    assert_eq!(stdout.matches("220 ").count(), 1, "{stdout}");
+    for n in 1..=5 {
+        assert!(stdout.contains(&format!("250 2.0.0 saved {n}")), "{stdout}");
+        let got = std::fs::read(dir.join(format!("{n}.eml"))).unwrap();
+        assert_eq!(
+            got, b"Subject: copies\r\n\r\n.dot line\r\nbody\r\n",
+            "copy {n}"
+        );
+    }
+    assert!(!dir.join("6.eml").exists(), "a sixth copy was sent");
+    let out = smtp_send(&addr, &msg, &["--count", "0"]);
+    assert_eq!(out.status.code(), Some(2), "--count 0 must be refused");
+    assert!(!dir.join("6.eml").exists());
+}
+
 /// `smtp_server --auth u:p --verbose` prints every event, and never a password: not in
 /// the clear, not in base64 (the AUTH event holds it as a `Secret`).
 #[test]
