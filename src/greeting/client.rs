@@ -1,6 +1,7 @@
 //! The greeting client machine: lockstep, one name in flight at a time.
 
 use super::framing::Inbox;
+use super::state::State;
 use super::{ClientConfig, Error, ErrorKind, Framing, EXIT};
 use crate::{CloseReason, Instant, Machine, SendError, SyntaxError};
 use alloc::collections::VecDeque;
@@ -51,18 +52,6 @@ const RULE_TOO_LONG: &str =
 const RULE_LINE_BREAK: &str = "greeting line framing: no CR or LF inside a message";
 /// Why it refuses `exit`.
 const RULE_RESERVED: &str = "greeting: `exit` ends the session; send it with finish()";
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    Open,
-    /// EOF seen; report it once the buffered messages are out.
-    PeerGone,
-    /// The reply timer ran out; report it once the buffered messages are out.
-    TimedOut,
-    /// `Closed(reason)` is the next and last event.
-    Closing(CloseReason),
-    Closed,
-}
 
 /// Client side of the greeting protocol, in lockstep as the classic client is: it waits
 /// for the welcome, sends one queued name, waits for its reply, sends the next, and after
@@ -318,13 +307,7 @@ impl Machine for Client {
                 Some(ClientEvent::Error(e))
             }
             None => {
-                let reason = match self.state {
-                    State::PeerGone => CloseReason::PeerClosed {
-                        unterminated: self.inbox.pending_bytes(),
-                    },
-                    State::TimedOut => CloseReason::Timeout,
-                    _ => return None,
-                };
+                let reason = self.state.drained(self.inbox.pending_bytes())?;
                 self.close_with(reason);
                 self.poll_event()
             }

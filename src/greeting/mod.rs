@@ -67,6 +67,7 @@ mod error;
 mod framing;
 mod queue;
 mod server;
+mod state;
 mod udp;
 
 pub use crate::{CloseReason, SendError, SyntaxError};

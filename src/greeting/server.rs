@@ -2,6 +2,7 @@
 
 use super::framing::{Inbox, Wrap};
 use super::queue::Queue;
+use super::state::State;
 use super::{Error, Framing, ServerConfig, EXIT, WELCOME};
 use crate::{CloseReason, Instant, Machine};
 use bytes::{Bytes, BytesMut};
@@ -41,18 +42,6 @@ const HELLO: Wrap = Wrap {
     before: b"Hello, ",
     after: b"!",
 };
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum State {
-    Open,
-    /// EOF seen; report it once the buffered messages are out.
-    PeerGone,
-    /// The idle timer ran out; report it once the buffered messages are out.
-    TimedOut,
-    /// `Closed(reason)` is the next and last event.
-    Closing(CloseReason),
-    Closed,
-}
 
 /// Server side of the greeting protocol.
 ///
@@ -204,13 +193,7 @@ impl Server {
                 Some(ServerEvent::Error(e))
             }
             None => {
-                let reason = match self.state {
-                    State::PeerGone => CloseReason::PeerClosed {
-                        unterminated: self.inbox.pending_bytes(),
-                    },
-                    State::TimedOut => CloseReason::Timeout,
-                    _ => return None,
-                };
+                let reason = self.state.drained(self.inbox.pending_bytes())?;
                 self.close_with(reason);
                 self.next_event()
             }
