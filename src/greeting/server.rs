@@ -237,10 +237,10 @@ impl Machine for Server {
         }
     }
 
-    /// The quick `None` of a driver's last poll after each read (nothing decoded waits)
-    /// is answered inline; the rest is [`next_event`](Server::next_event).
     #[inline]
     fn poll_event(&mut self) -> Option<ServerEvent> {
+        // The quick `None` of a driver's last poll after each read (nothing decoded
+        // waits) is answered inline; the rest is `next_event`, out of line.
         if self.state == State::Open && self.inbox.surely_empty() {
             return None;
         }
