@@ -101,12 +101,7 @@ impl RecvBuffer {
     /// as it arrives (`take`) would otherwise take the room back at every push.
     #[inline]
     pub(crate) fn push_in_blocks(&mut self, bytes: &[u8], block: usize) -> Result<(), Overflow> {
-        self.fits(bytes.len())?;
-        if self.buf.capacity() - self.buf.len() < bytes.len() {
-            self.buf.reserve(bytes.len().max(block));
-        }
-        self.buf.extend_from_slice(bytes);
-        Ok(())
+        self.push_parts(&[bytes], block)
     }
 
     /// [`push_in_blocks`](RecvBuffer::push_in_blocks) of `parts` one after another, as
