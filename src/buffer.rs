@@ -1,6 +1,6 @@
 //! The bounded receive buffer every stream machine copies its input into.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
 
 /// Bytes received but not yet decoded, with a hard cap.
@@ -116,6 +116,28 @@ impl RecvBuffer {
         for part in parts {
             self.buf.extend_from_slice(part);
         }
+        Ok(())
+    }
+
+    /// [`push_parts`](RecvBuffer::push_parts) of `before`, `body` and `after`, where the
+    /// framing around `body` is of fixed size: its copy is inline, where a slice of
+    /// unknown length is a call to `memcpy`.
+    #[inline]
+    pub(crate) fn push_framed<const N: usize>(
+        &mut self,
+        before: &[u8; N],
+        body: &[u8],
+        after: u8,
+        block: usize,
+    ) -> Result<(), Overflow> {
+        let n = N + body.len() + 1;
+        self.fits(n)?;
+        if self.buf.capacity() - self.buf.len() < n {
+            self.buf.reserve(n.max(block));
+        }
+        self.buf.extend_from_slice(before);
+        self.buf.extend_from_slice(body);
+        self.buf.put_u8(after);
         Ok(())
     }
 

@@ -115,7 +115,7 @@ const HTTP: [Doc; 2] = [
 ];
 
 const GREETING: [Doc; 2] = [
-    ("greeting::Server", 400, 0, 208, 65532),
+    ("greeting::Server", 392, 0, 208, 65532),
     ("greeting::Client", 384, 0, 360, 65532),
 ];
 

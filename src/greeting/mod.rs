@@ -91,3 +91,9 @@ pub const WELCOME: &[u8] = b"Welcome!";
 /// assert_eq!(wirestate::greeting::EXIT, b"exit");
 /// ```
 pub const EXIT: &[u8] = b"exit";
+
+/// What the server's reply puts before the message it answers (`Hello, <message>!`).
+/// Fixed-size, so that the copy per reply is inline.
+pub(crate) const REPLY_BEFORE: &[u8; 7] = b"Hello, ";
+/// What the server's reply puts after the message.
+pub(crate) const REPLY_AFTER: u8 = b'!';

@@ -1,6 +1,6 @@
 //! The greeting server machine.
 
-use super::framing::{Inbox, Wrap};
+use super::framing::Inbox;
 use super::queue::Queue;
 use super::state::State;
 use super::{Error, Framing, ServerConfig, EXIT, WELCOME};
@@ -36,12 +36,6 @@ pub enum ServerEvent {
     /// [`Timeouts::idle`]: super::Timeouts::idle
     Closed(CloseReason),
 }
-
-/// What the reply puts around a message: `Hello, <message>!`.
-const HELLO: Wrap = Wrap {
-    before: b"Hello, ",
-    after: b"!",
-};
 
 /// Server side of the greeting protocol.
 ///
@@ -125,7 +119,7 @@ impl Server {
     /// ```
     #[must_use]
     pub fn new(config: ServerConfig) -> Server {
-        let inbox = Inbox::replying(config.framing, config.limits, &HELLO);
+        let inbox = Inbox::replying(config.framing, config.limits);
         let welcome = inbox.frame(&[WELCOME]);
         let mut outbox = Queue::new();
         let unsent = welcome.len();

@@ -1,6 +1,7 @@
 //! The greeting protocol over UDP: one datagram in, one reply datagram out, no state, so
 //! a plain function rather than a [`Machine`](crate::Machine).
 
+use super::{REPLY_AFTER, REPLY_BEFORE};
 use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
 
@@ -66,15 +67,15 @@ impl std::error::Error for UdpError {}
 /// assert!(udp_reply(&vec![b'x'; 65_507]).is_err());
 /// ```
 pub fn udp_reply(datagram: &[u8]) -> Result<Bytes, UdpError> {
-    const FRAME: usize = b"Hello, !".len();
+    const FRAME: usize = REPLY_BEFORE.len() + 1;
     if datagram.len() + FRAME > MAX_UDP_PAYLOAD {
         return Err(UdpError {
             len: datagram.len(),
         });
     }
     let mut out = BytesMut::with_capacity(datagram.len() + FRAME);
-    out.put_slice(b"Hello, ");
+    out.put_slice(REPLY_BEFORE);
     out.put_slice(datagram);
-    out.put_u8(b'!');
+    out.put_u8(REPLY_AFTER);
     Ok(out.freeze())
 }
