@@ -104,6 +104,7 @@ impl<M: Machine, F: FnMut(&mut M, M::Event)> Handler<M> for Events<F> {
 }
 
 /// Hands every event the machine has queued to the handler; whether there was one.
+#[inline(always)]
 pub fn deliver_events<M: Machine, H: Handler<M>>(machine: &mut M, handler: &mut H) -> bool {
     let mut delivered = false;
     loop {
