@@ -101,26 +101,14 @@ impl RecvBuffer {
     /// as it arrives (`take`) would otherwise take the room back at every push.
     #[inline]
     pub(crate) fn push_in_blocks(&mut self, bytes: &[u8], block: usize) -> Result<(), Overflow> {
-        self.push_parts(&[bytes], block)
-    }
-
-    /// [`push_in_blocks`](RecvBuffer::push_in_blocks) of `parts` one after another, as
-    /// one push: all of them or, past the limit, none.
-    #[inline]
-    pub(crate) fn push_parts(&mut self, parts: &[&[u8]], block: usize) -> Result<(), Overflow> {
-        let n = parts.iter().map(|p| p.len()).sum();
-        self.fits(n)?;
-        if self.buf.capacity() - self.buf.len() < n {
-            self.buf.reserve(n.max(block));
-        }
-        for part in parts {
-            self.buf.extend_from_slice(part);
-        }
+        self.make_room(bytes.len(), block)?;
+        self.buf.extend_from_slice(bytes);
         Ok(())
     }
 
-    /// [`push_parts`](RecvBuffer::push_parts) of `before`, `body` and `after`, where the
-    /// framing around `body` is of fixed size: its copy is inline, where a slice of
+    /// [`push_in_blocks`](RecvBuffer::push_in_blocks) of `before`, `body` and `after`
+    /// one after another, as one push: all of them or, past the limit, none. The
+    /// framing around `body` is of fixed size, so its copy is inline, where a slice of
     /// unknown length is a call to `memcpy`.
     #[inline]
     pub(crate) fn push_framed<const N: usize>(
@@ -130,14 +118,21 @@ impl RecvBuffer {
         after: u8,
         block: usize,
     ) -> Result<(), Overflow> {
-        let n = N + body.len() + 1;
+        self.make_room(N + body.len() + 1, block)?;
+        self.buf.extend_from_slice(before);
+        self.buf.extend_from_slice(body);
+        self.buf.put_u8(after);
+        Ok(())
+    }
+
+    /// Checks that `n` more bytes stay within the limit and, if they do not fit in the
+    /// room left, makes room for at least `block` bytes.
+    #[inline]
+    fn make_room(&mut self, n: usize, block: usize) -> Result<(), Overflow> {
         self.fits(n)?;
         if self.buf.capacity() - self.buf.len() < n {
             self.buf.reserve(n.max(block));
         }
-        self.buf.extend_from_slice(before);
-        self.buf.extend_from_slice(body);
-        self.buf.put_u8(after);
         Ok(())
     }
 
@@ -266,5 +261,25 @@ impl RecvBuffer {
     /// ```
     pub fn consumed(&self) -> u64 {
         self.consumed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RecvBuffer;
+
+    #[test]
+    fn push_framed_stores_the_three_parts_or_nothing() {
+        let mut b = RecvBuffer::new(12);
+        b.push_framed(b"Hi, ", b"Ada", b'!', 64).unwrap();
+        assert_eq!(b.as_slice(), b"Hi, Ada!");
+        assert!(b.buf.capacity() >= 64, "room is made a block at a time");
+        // 8 held + 6 more is past the limit of 12: refused whole.
+        let e = b.push_framed(b"Hi, ", b"x", b'!', 64).unwrap_err();
+        assert_eq!((e.limit, e.wanted), (12, 14));
+        assert_eq!(b.as_slice(), b"Hi, Ada!");
+        assert_eq!(&b.take(8)[..], b"Hi, Ada!");
+        b.push_framed(b"Hi, ", b"", b'!', 64).unwrap();
+        assert_eq!(b.as_slice(), b"Hi, !");
     }
 }
