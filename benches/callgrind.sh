@@ -18,6 +18,9 @@
 # -O3 -mno-sse4.2, parsing the same head bytes (`http_peers --dump`). The time bench
 # measures the SSE4.2 build.
 set -euo pipefail
+usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+case "${1:-}" in -h|--help) usage; exit 0 ;; esac
+if [ $# -gt 1 ] || [[ -n "${1:-}" && ! "$1" =~ ^[1-9][0-9]*$ ]]; then usage >&2; echo "error: the one argument is N, a whole number" >&2; exit 2; fi
 
 cd "$(dirname "$0")/.."
 N=${1:-2000}

@@ -58,6 +58,9 @@
 # Needs: postfix (smtp-source, smtp-sink, and root for the private instance), python3
 # with aiosmtpd, cc. Prints a median (min-max) table with ratios.
 set -euo pipefail
+usage() { sed -n '2,59p' "$0" | sed 's/^# \{0,1\}//'; }
+case "${1:-}" in -h|--help) usage; exit 0 ;; esac
+if [ $# -gt 0 ]; then usage >&2; echo "error: no arguments; the settings are SMTP_LOAD_* variables" >&2; exit 2; fi
 
 N=${SMTP_LOAD_MESSAGES:-3000}
 ROUNDS=${SMTP_LOAD_ROUNDS:-3}

@@ -15,6 +15,12 @@ import time
 
 from aiosmtpd.smtp import SMTP
 
+if len(sys.argv) > 1 and sys.argv[1] in ("-h", "--help"):
+    print(__doc__)
+    sys.exit(0)
+if len(sys.argv) < 3 or not sys.argv[1].isdigit() or any(a != "--no-fsync" for a in sys.argv[3:]):
+    print("usage: python3 aiosmtpd_maildir.py PORT MAILDIR [--no-fsync]", file=sys.stderr)
+    sys.exit(2)
 port, root = int(sys.argv[1]), sys.argv[2]
 sync = "--no-fsync" not in sys.argv[3:]
 for sub in ("tmp", "new", "cur"):
