@@ -1,7 +1,7 @@
 //! Cutting a greeting byte stream into messages, under either framing.
 
 use super::queue::Queue;
-use super::{Error, ErrorKind, Framing, Limits, REPLY_AFTER, REPLY_BEFORE};
+use super::{Error, ErrorKind, Framing, Limits, REPLY_AFTER, REPLY_BEFORE, REPLY_FRAMING};
 use crate::buffer::{Overflow, RecvBuffer};
 use crate::line::{BareCr, BareLf, LineErrorKind, LinePolicy, LineReader};
 use bytes::{BufMut, Bytes, BytesMut};
@@ -147,7 +147,7 @@ impl Inbox {
             };
             self.held -= n;
             let before = REPLY_BEFORE.len();
-            let reply = self.buf.take(before + n + 1);
+            let reply = self.buf.take(n + REPLY_FRAMING);
             let message = reply.slice(before..before + n);
             return Some(Ok((message, reply)));
         }

@@ -97,3 +97,5 @@ pub const EXIT: &[u8] = b"exit";
 pub(crate) const REPLY_BEFORE: &[u8; 7] = b"Hello, ";
 /// What the server's reply puts after the message.
 pub(crate) const REPLY_AFTER: u8 = b'!';
+/// How many bytes a reply adds to the message it answers.
+pub(crate) const REPLY_FRAMING: usize = REPLY_BEFORE.len() + 1;

@@ -1,7 +1,7 @@
 //! The greeting protocol over UDP: one datagram in, one reply datagram out, no state, so
 //! a plain function rather than a [`Machine`](crate::Machine).
 
-use super::{REPLY_AFTER, REPLY_BEFORE};
+use super::{REPLY_AFTER, REPLY_BEFORE, REPLY_FRAMING};
 use bytes::{BufMut, Bytes, BytesMut};
 use core::fmt;
 
@@ -67,13 +67,12 @@ impl std::error::Error for UdpError {}
 /// assert!(udp_reply(&vec![b'x'; 65_507]).is_err());
 /// ```
 pub fn udp_reply(datagram: &[u8]) -> Result<Bytes, UdpError> {
-    const FRAME: usize = REPLY_BEFORE.len() + 1;
-    if datagram.len() + FRAME > MAX_UDP_PAYLOAD {
+    if datagram.len() + REPLY_FRAMING > MAX_UDP_PAYLOAD {
         return Err(UdpError {
             len: datagram.len(),
         });
     }
-    let mut out = BytesMut::with_capacity(datagram.len() + FRAME);
+    let mut out = BytesMut::with_capacity(datagram.len() + REPLY_FRAMING);
     out.put_slice(REPLY_BEFORE);
     out.put_slice(datagram);
     out.put_u8(REPLY_AFTER);
